@@ -1,0 +1,70 @@
+"""The operator contract every stage is built from, and the registry the conformance suite reads.
+
+An operator is a frozen dataclass of configuration with two methods:
+``initial_state()`` and ``process(state, batch, *, now) -> (state, outputs)``. State is an
+explicit dataclass of plain data with a ``version`` and ``to_dict``/``from_dict``. Time comes in
+as ``now`` (event time or watermark); operators never read a clock. See STYLE.md §1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, Self, TypeVar
+
+from engine.events import EventTime
+
+StateT = TypeVar("StateT")
+InT = TypeVar("InT", contravariant=True)
+OutT = TypeVar("OutT", covariant=True)
+
+
+class OperatorState(Protocol):
+    """Explicit, versioned, JSON-serializable operator state."""
+
+    version: int
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self: ...
+
+
+class Operator(Protocol[StateT, InT, OutT]):
+    """A pure stage: same ``(config, state, batch, now)`` in, same ``(state, outputs)`` out.
+
+    An operator may update ``state`` in place on hot paths (its docstring says so) but must
+    still return it.
+    """
+
+    name: str
+
+    def initial_state(self) -> StateT: ...
+
+    def process(
+        self, state: StateT, batch: Sequence[InT], *, now: EventTime
+    ) -> tuple[StateT, list[OutT]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorExample:
+    """How the conformance suite builds an operator and a representative input batch.
+
+    ``make_batch`` must return a batch long enough to exercise warm-up and detection, and
+    ``now`` is the watermark used while processing it.
+    """
+
+    name: str
+    make_operator: Callable[[], Any]
+    make_batch: Callable[[], list[Any]]
+    state_type: type[Any]
+    now: EventTime = 0.0
+
+
+REGISTRY: dict[str, OperatorExample] = {}
+
+
+def register_example(example: OperatorExample) -> OperatorExample:
+    """Register an operator for the conformance suite (tests/conformance)."""
+    REGISTRY[example.name] = example
+    return example
