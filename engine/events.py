@@ -19,7 +19,7 @@ EventTime: TypeAlias = float
 """Event time in Unix epoch seconds."""
 
 Labels: TypeAlias = Mapping[str, str]
-JsonValue: TypeAlias = "None | bool | int | float | str | list[JsonValue] | dict[str, JsonValue]"
+JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
 JsonDict: TypeAlias = "dict[str, JsonValue]"
 
 AnomalyId = NewType("AnomalyId", str)

@@ -16,7 +16,8 @@ _ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # ../shared/datasets beside the repository (a worktree sits one level deeper)
 DEFAULT_DATA = next((p for p in (os.path.join(_ROOT, "..", "shared", "datasets", "loghub2k"),
                                  os.path.join(_ROOT, "..", "..", "shared", "datasets", "loghub2k"))
-                     if os.path.isdir(p)), os.path.join(_ROOT, "..", "shared", "datasets", "loghub2k"))
+                     if os.path.isdir(p)),
+                    os.path.join(_ROOT, "..", "shared", "datasets", "loghub2k"))
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ Bounds
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -110,9 +111,11 @@ class TemplateMiner:
     >>> state = miner.initial_state()
     >>> miner.add(state, "user alice logged in from 10.0.0.1").template
     'user alice logged in from <*>'
-    >>> m = miner.add(state, "user bob logged in from 10.0.0.2")
-    >>> m.template, m.created
-    ('user <*> logged in from <*>', False)
+    >>> [miner.add(state, f"user {u} logged in from 10.0.0.2").created for u in ("bob", "eve")]
+    [True, True]
+    >>> m = miner.add(state, "user dan logged in from 10.0.0.9")  # a 4th name: a variable
+    >>> m.template, m.created, len(state.templates)
+    ('user <*> logged in from <*>', False, 1)
     """
 
     similarity: float = 0.5
@@ -313,3 +316,16 @@ def _drop(state: MinerState, tid: str) -> None:
 def _evict_oldest(state: MinerState) -> None:
     victim = min(state.templates.values(), key=lambda t: t.last_seq)
     _drop(state, victim.id)
+
+
+def parameters_of(template: str, message: str) -> list[str]:
+    """The values of ``template``'s ``<*>`` slots in ``message`` (empty if it does not fit).
+
+    >>> parameters_of("user <*> logged in from <*>", "user bob logged in from 10.0.0.2")
+    ['bob', '10.0.0.2']
+    """
+    pieces = [r"\s+".join(map(re.escape, re.split(r"\s+", part)))
+              for part in template.split(WILDCARD)]
+    pattern = "(.*?)".join(pieces)
+    found = re.fullmatch(pattern, message.strip(), flags=re.DOTALL)
+    return [] if found is None else [value.strip() for value in found.groups()]

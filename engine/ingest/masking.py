@@ -1,9 +1,11 @@
 """Variable masking for log template mining: regexes that turn values into ``<*>``.
 
-Masking runs before tokenising, so a value spread over several characters classes (an IP with
-its port, a UUID, a path) becomes one wildcard token. The default masks cover UUIDs, IPv4
-addresses with ports, hex numbers, paths, durations and any token that contains a digit (ids,
-counters, sizes, timestamps). Rules may replace or extend the list (``logs.masking``).
+Masking runs before tokenising, so a value written with spaces (a date) becomes one wildcard.
+The default masks: dates, paths, any token that starts with a digit or holds two or more digits
+(numbers, hex, IPs with ports, UUIDs, durations, sizes, ids such as ``blk_-1608`` or
+``node-12``), and bare numbers after a delimiter (``PendingReds:1``). A single trailing digit
+(``ssh2``, ``eth0``, ``SOCKS5``) is kept: it is far more often part of a name than a value.
+Rules may replace the list (``logs.masking``).
 """
 
 from __future__ import annotations
@@ -30,12 +32,8 @@ DEFAULT_MASKS: Final[tuple[MaskPattern, ...]] = (
     MaskPattern("datetime", r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul"
                             r"|Aug|Sep|Oct|Nov|Dec)\s+\d{1,2}\s+(?:\d{2}:\d{2}:\d{2}|<\*>)(?:\s+\w{3})?"
                             r"\s+\d{4}\b"),
-    MaskPattern("uuid", r"\b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b"),
-    MaskPattern("ip_port", r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\w.])"),
-    MaskPattern("hex", r"\b0[xX][0-9a-fA-F]+\b"),
     MaskPattern("path", r"(?<![\w<])(?:/[\w.\-]+){2,}/?"),
-    MaskPattern("duration", r"(?<![\w.])\d+(?:\.\d+)?(?:ns|us|ms|s|m|h|d)(?![\w.])"),
-    MaskPattern("number", r"(?<![^\s=])(?=[^\w\s]?\d|[^\s=]*?\d[^\s=]*?\d)[^\s=]+"),
+    MaskPattern("number_token", r"(?<![^\s=])(?=[^\w\s]?\d|[^\s=]*?\d[^\s=]*?\d)[^\s=]+"),
     MaskPattern("number", r"(?<![\w.<])[-+]?\d+(?![\w.])"),
 )
 """The masks used when rules give none, applied in this order."""
