@@ -68,3 +68,17 @@ def register_example(example: OperatorExample) -> OperatorExample:
     """Register an operator for the conformance suite (tests/conformance)."""
     REGISTRY[example.name] = example
     return example
+
+
+@dataclass(slots=True)
+class NullState:
+    """State of a stateless operator."""
+
+    version: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NullState:
+        return cls(version=int(data.get("version", 1)))
