@@ -13,6 +13,7 @@ wire objects (dicts as in docs/events.md), so replaying them exercises the decod
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Iterator
@@ -131,7 +132,7 @@ def _topology(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     layers = [[s for s in layer if s in shop] for layer in _LAYERS]
     edges: list[dict[str, str]] = []
-    for upper, lower in zip(layers, layers[1:], strict=False):
+    for upper, lower in itertools.pairwise(layers):
         for i, caller in enumerate(upper):
             callees = {lower[i % len(lower)], lower[(i + 1) % len(lower)]} if lower else set()
             if lower and rng.random() < 0.5:

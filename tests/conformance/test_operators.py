@@ -90,4 +90,5 @@ def test_repr_is_stable(example: OperatorExample) -> None:
 
 def test_docstring_has_example(example: OperatorExample) -> None:
     doc = type(example.make_operator()).__doc__ or ""
-    assert "Examples" in doc and ">>>" in doc, f"{example.name}: add an Examples doctest"
+    assert "Examples" in doc, f"{example.name}: add an Examples section"
+    assert ">>>" in doc, f"{example.name}: the Examples section needs a doctest"
