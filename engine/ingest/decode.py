@@ -86,7 +86,9 @@ def serialise(obj: object) -> bytes:
     except (TypeError, orjson.JSONEncodeError):
         pass  # too deep for orjson, or holds non-JSON values (decode_object from other sources)
     try:
-        return json.dumps(obj, default=repr).encode("utf-8", "backslashreplace")
+        return json.dumps(obj, default=repr, separators=(",", ":")).encode(
+            "utf-8", "backslashreplace"
+        )
     except (TypeError, ValueError, RecursionError):
         return b'"<unserialisable value>"'
 

@@ -90,8 +90,9 @@ def to_epoch_s(key: str, value: object) -> float:
     else:
         raise FieldError(f"{key}: not RFC 3339 or epoch seconds (got {describe(value)})")
     if not 0.0 <= seconds < MAX_EPOCH_S:  # also false for NaN
+        hint = "; milliseconds?" if seconds >= MAX_EPOCH_S else ""
         raise FieldError(
-            f"{key}: epoch seconds out of range [0, 1e11) (got {describe(value)}; milliseconds?)"
+            f"{key}: epoch seconds out of range [0, 1e11) (got {describe(value)}{hint})"
         )
     return seconds
 

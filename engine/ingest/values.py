@@ -45,7 +45,7 @@ def describe(value: object) -> str:
     if isinstance(value, bool):
         return f"bool {'true' if value else 'false'}"
     if isinstance(value, int) and not -(10**30) < value < 10**30:
-        return "number (huge integer)"
+        return "huge number"
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, int | float):
