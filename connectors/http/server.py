@@ -28,7 +28,11 @@ def build_app(state: AppState) -> web.Application:
     stream.add_routes(app)
     if state.static_dir is not None:
         index = state.static_dir / "index.html"
-        app.router.add_get("/", lambda _request: web.FileResponse(index))
+
+        async def get_index(_request: web.Request) -> web.FileResponse:
+            return web.FileResponse(index)
+
+        app.router.add_get("/", get_index)
         app.router.add_static("/", state.static_dir, name="static")
     app.on_shutdown.append(stream.close_streams)
     return app
