@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.rules.base import StrictModel
+from engine.rules.correlation import CorrelationRules
 from engine.rules.detectors import DetectorRules
 from engine.rules.errors import RuleError, RuleProblem
 from engine.rules.logs import LogRules
@@ -31,6 +32,7 @@ class RuleSet(StrictModel):
     logs: LogRules = LogRules()
     routing: RoutingRules = RoutingRules()
     topology: TopologyRules = TopologyRules()
+    correlation: CorrelationRules = CorrelationRules()
     monitoring: MonitoringConfig | None = None
     runtime: RuntimeRules = RuntimeRules()
 
