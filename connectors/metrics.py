@@ -2,8 +2,9 @@
 
 Runtimes record what they do through ``VigilMetrics``; the HTTP server renders it at
 ``/metrics``. Label values are kept to small closed sets (topic, stage, receiver, reason
-prefix) so Vigil's own series cannot explode: dead-letter reasons are the text before the
-first ``:`` of the error, and at most ``MAX_REASONS`` distinct ones are kept (then ``other``).
+class) so Vigil's own series cannot explode: dead-letter reasons are the decoder's
+``reason_class`` (key path and problem, no values), and at most ``MAX_REASONS`` distinct ones
+are kept (then ``other``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from engine.detect.cardinality import GuardState
+from engine.ingest.decode import reason_class
 from engine.ingest.watermark import WatermarkState
 
 MAX_REASONS: Final = 32
@@ -21,13 +23,16 @@ LATENCY_BUCKETS_S: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 
 
 def reason_of(error: str) -> str:
-    """Low-cardinality reason of a dead letter: the error text before its first ``:``.
+    """Low-cardinality reason of a dead letter: its key path and problem, without the details.
 
-    >>> reason_of("late: ts 10 is 5s before watermark 15"), reason_of("value: not a number")
-    ('late', 'value')
+    >>> reason_of("late: ts 10 is 5s before watermark 15 of metrics[0] (allowed lateness 5s)")
+    'late'
+    >>> reason_of("alerts[3].labels: must be a map of strings (labels.x is number)")
+    'alerts.labels: must be a map of strings'
     """
-    head = error.split(":", 1)[0].strip().lower()
-    return head[:40] if head else "unknown"
+    if error.startswith("late:"):
+        return "late"
+    return reason_class(error)[:80] or "unknown"
 
 
 class VigilMetrics:

@@ -63,20 +63,20 @@ async def get_ready(request: web.Request) -> web.Response:
     return _json({"ready": ready}, 200 if ready else 503)
 
 
-async def _read_write_request(request: web.Request) -> Any:
-    """Auth, size and JSON checks shared by the write endpoints; ``RequestRefusedError`` if bad."""
+async def _read_write_request(request: web.Request) -> tuple[Any, bytes]:
+    """Auth, size and JSON checks shared by the write endpoints: ``(parsed, raw body)``."""
     state = _state(request)
     if not bearer_matches(request.headers.get("Authorization"), state.token):
         raise RequestRefusedError(401, "missing or wrong bearer token")
     body = await read_body(request, state.limits.max_body_bytes)
-    return parse_json(body, state.limits.max_json_depth)
+    return parse_json(body, state.limits.max_json_depth), body
 
 
 async def post_alerts(request: web.Request) -> web.Response:
     """Alertmanager webhook v4 payloads (or single alerts / arrays of them) into the pipeline."""
     state = _state(request)
     try:
-        payload = await _read_write_request(request)
+        payload, raw = await _read_write_request(request)
         n_alerts = count_alerts(payload)
         if n_alerts > state.limits.max_alerts_per_request:
             limit = state.limits.max_alerts_per_request
@@ -86,7 +86,7 @@ async def post_alerts(request: web.Request) -> web.Response:
     decode = state.decode_alerts or _default_decoder()
     if decode is None:
         return _json({"error": "alert decoding is not available"}, 503, **{"Retry-After": "10"})
-    events: list[Decoded] = decode(payload, time.time())
+    events: list[Decoded] = decode(payload, raw, time.time())
     rejected = [e for e in events if isinstance(e, Rejected)]
     for reject in rejected:
         state.metrics.count_dead_letter(reject.error)
@@ -106,9 +106,9 @@ def _default_decoder() -> Any:
     except ImportError:  # the decoder module is not in this build yet
         return None
 
-    def decode(payload: Any, received_at: float) -> list[Decoded]:
-        origin = Origin("http", None, None, received_at)
-        return list(decode_object(InputKind.ALERTS, payload, origin))
+    def decode(payload: Any, raw: bytes, received_at: float) -> list[Decoded]:
+        origin = Origin("http:alerts", None, None, received_at)
+        return list(decode_object(InputKind.ALERTS, payload, origin, raw))
 
     return decode
 
@@ -139,7 +139,7 @@ async def list_silences(request: web.Request) -> web.Response:
 
 async def post_silence(request: web.Request) -> web.Response:
     try:
-        body = await _read_write_request(request)
+        body, _ = await _read_write_request(request)
         silence_request = parse_silence_request(body, time.time())
         created = _state(request).silences.add_silence(silence_request)
     except RequestRefusedError as exc:

@@ -12,11 +12,13 @@ Kafka-backed one) can sit behind it. A request body looks like::
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from engine.events import JsonDict, stable_id
+from engine.act.silence import Silence, silence_covering
+from engine.events import JsonDict
 from engine.rules.base import parse_duration
 
 _MATCHER: Final = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_.]*\s*(=~|!~|!=|=)\s*.*$")
@@ -90,44 +92,42 @@ def _time_of(value: Any, key: str) -> float:
 
 @dataclass(slots=True)
 class InMemorySilenceStore:
-    """Silences kept in a dict; the same request always gets the same id (idempotent POST)."""
+    """Silences (``engine.act.silence.Silence``) kept in a dict, keyed by their stable id.
 
-    silences: dict[str, SilenceRequest] = field(default_factory=dict)
+    The same request always gets the same id, so a retried POST is harmless. The deliverer
+    reads ``silences.values()`` (or ``covering``) to mute actions at delivery time.
+    """
+
+    silences: dict[str, Silence] = field(default_factory=dict)
 
     def list_silences(self, now: float) -> list[JsonDict]:
-        return [self._wire(sid, s, now) for sid, s in sorted(self.silences.items())]
+        return [_wire(s, now) for _, s in sorted(self.silences.items())]
 
     def add_silence(self, request: SilenceRequest) -> JsonDict:
-        sid = stable_id(
-            "sil",
+        silence = Silence.create(
             request.matchers,
-            request.starts_at,
-            request.ends_at,
-            request.created_by,
-            request.comment,
+            starts_at=request.starts_at,
+            ends_at=request.ends_at,
+            created_by=request.created_by,
+            comment=request.comment,
         )
-        self.silences[sid] = request
-        return self._wire(sid, request, request.starts_at)
+        self.silences[silence.id] = silence
+        return _wire(silence, request.starts_at)
 
     def expire_silence(self, silence_id: str, now: float) -> bool:
         known = self.silences.get(silence_id)
         if known is None:
             return False
-        end = min(known.ends_at, max(now, known.starts_at))
-        self.silences[silence_id] = SilenceRequest(
-            known.matchers, known.starts_at, end, known.created_by, known.comment
-        )
+        self.silences[silence_id] = known.expired_at(now)
         return True
 
-    @staticmethod
-    def _wire(sid: str, s: SilenceRequest, now: float) -> JsonDict:
-        status = "pending" if now < s.starts_at else "active" if now < s.ends_at else "expired"
-        return {
-            "id": sid,
-            "matchers": list(s.matchers),
-            "starts_at": s.starts_at,
-            "ends_at": s.ends_at,
-            "created_by": s.created_by,
-            "comment": s.comment,
-            "status": status,
-        }
+    def covering(self, labels: Mapping[str, str], now: float) -> Silence | None:
+        """The silence muting ``labels`` at ``now``, if any."""
+        return silence_covering(self.silences.values(), labels, now)
+
+
+def _wire(silence: Silence, now: float) -> JsonDict:
+    status = (
+        "pending" if now < silence.starts_at else "active" if silence.active(now) else "expired"
+    )
+    return {**silence.to_dict(), "status": status}

@@ -16,8 +16,8 @@ from connectors.incident_store import IncidentView
 from connectors.metrics import VigilMetrics
 from engine.rules.runtime import HttpLimits
 
-AlertDecoder = Callable[[Any, float], list[Decoded]]
-"""``(parsed JSON, received-at epoch seconds) -> decoded alerts and rejects``."""
+AlertDecoder = Callable[[Any, bytes, float], list[Decoded]]
+"""``(parsed JSON, raw body, received-at epoch seconds) -> decoded alerts and rejects``."""
 
 
 @dataclass(slots=True)
