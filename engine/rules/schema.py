@@ -20,6 +20,7 @@ from engine.rules.errors import RuleError, RuleProblem
 from engine.rules.logs import LogRules
 from engine.rules.monitoring import MonitoringConfig
 from engine.rules.routing import RoutingRules, check_routing
+from engine.rules.runtime import RuntimeRules
 from engine.rules.topology import TopologyRules
 from engine.rules.yamltext import KeyPath, YamlDocument, load_yaml
 
@@ -33,6 +34,7 @@ class RuleSet(StrictModel):
     topology: TopologyRules = TopologyRules()
     correlation: CorrelationRules = CorrelationRules()
     monitoring: MonitoringConfig | None = None
+    runtime: RuntimeRules = RuntimeRules()
 
 
 @dataclass(frozen=True, slots=True)
