@@ -38,7 +38,7 @@ def main() -> None:
     n = 60 if args.quick else args.scenarios
     op, ranker = Correlator(), CauseRanker()
     rows, vigil_g, am_g, vigil_alerts = [], [], [], []
-    raw = notes_vigil = notes_am = 0
+    raw = notes_vigil = notes_am = episodes = 0
     started = time.perf_counter()
     for seed in range(args.seed, args.seed + n):
         scn = generate(seed)
@@ -49,6 +49,7 @@ def main() -> None:
         alert_ids = {m: p for m, p in grouping.predicted.items() if m.startswith("am-")}
         vigil_alerts.append(pair_scores(scn.truth, alert_ids))
         am_g.append(pair_scores(scn.truth, am.predicted))
+        episodes += scn.anomaly_episodes
         raw, notes_vigil, notes_am = (
             raw + scn.raw_notifications,
             notes_vigil + grouping.notifications,
@@ -61,6 +62,11 @@ def main() -> None:
     )
     print_ranking(rows)
     print_grouping(vigil_g, vigil_alerts, am_g, raw, notes_vigil, notes_am)
+    total = raw + episodes
+    print(
+        f"notifications incl. Vigil's own anomalies (firing alerts + anomaly episodes = {total}):"
+        f" vigil incidents opened {notes_vigil} ({1 - notes_vigil / total:.1%} fewer)"
+    )
     print_timing()
 
 

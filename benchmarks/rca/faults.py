@@ -107,7 +107,7 @@ class Injector:
             frontier, depth = nxt, depth + 1
 
 
-def closure(root: str, callers: dict[str, list[str]], hops: int = 4) -> set[str]:
+def closure(root: str, callers: dict[str, list[str]], hops: int = 6) -> set[str]:
     seen, frontier = {root}, [root]
     for _ in range(hops):
         frontier = [c for n in frontier for c in callers.get(n, []) if c not in seen]
@@ -174,13 +174,8 @@ def _pick_fault(rng, kind, nodes, callers, residents, silent, used, host_of=None
     else:
         need = 2 if silent else 1
         pool = [n.id for n in nodes if n.kind == "service" and len(callers.get(n.id, [])) >= need]
-    if used:
-        pool = [
-            p
-            for p in pool
-            if not (_closure_of(p, callers, residents) & used)
-            and (host_of is None or host_of.get(p) not in used)
-        ]
+    if used:  # independent: no shared node or host within either fault's reach
+        pool = [p for p in pool if not (_footprint_of(p, callers, residents, host_of) & used)]
     if not pool:
         return None
     root = str(pool[int(rng.integers(0, len(pool)))])
@@ -195,7 +190,11 @@ def _closure_of(root, callers, residents) -> set[str]:
 
 
 def _footprint(fault, callers, residents, host_of) -> set[str]:
-    nodes = _closure_of(fault.root, callers, residents)
+    return _footprint_of(fault.root, callers, residents, host_of)
+
+
+def _footprint_of(root, callers, residents, host_of) -> set[str]:
+    nodes = _closure_of(root, callers, residents)
     return nodes | {host_of[n] for n in nodes if n in host_of}
 
 

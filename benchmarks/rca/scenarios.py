@@ -60,6 +60,8 @@ class Scenario:
     events: list[Anomaly | Alert | Change | TopologyUpdate] = field(default_factory=list)
     truth: dict[str, str] = field(default_factory=dict)  # member id -> fault index or noise
     raw_notifications: int = 0
+    anomaly_episodes: int = 0
+    """Runs of anomalies per series (a gap over 5 min starts a new run)."""
 
 
 def build_topology(
@@ -107,7 +109,10 @@ def make_cells(
 def anomaly_events(scn: Scenario, z: dict, owner: dict) -> None:
     """Anomalies from |z| > ANOMALY_Z; truth from the fault owning the cell's effect."""
     for (node, metric), series in z.items():
+        last = -10
         for minute in np.nonzero(np.abs(series) > ANOMALY_Z)[0]:
+            scn.anomaly_episodes += int(minute) - last > 5
+            last = int(minute)
             ts = T0 + 60 * int(minute)
             value = float(series[minute])
             a = Anomaly(
