@@ -184,7 +184,10 @@ def test_non_json_text_is_a_log_line(line: str) -> None:
         parsed = None
     if isinstance(parsed, str):  # a JSON string is its own message
         line = parsed
-    assert out == [LogRecord(3.0, line.rstrip("\r\n"), Level.INFO, {})]
+    if line.strip():
+        assert out == [LogRecord(3.0, line.rstrip("\r\n"), Level.INFO, {})]
+    else:
+        assert [r.error for r in out if isinstance(r, Rejected)] == ["message: blank line"]
 
 
 class_labels = st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False,
