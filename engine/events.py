@@ -19,7 +19,7 @@ EventTime: TypeAlias = float
 """Event time in Unix epoch seconds."""
 
 Labels: TypeAlias = Mapping[str, str]
-JsonValue: TypeAlias = "None | bool | int | float | str | list[JsonValue] | dict[str, JsonValue]"
+JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
 JsonDict: TypeAlias = "dict[str, JsonValue]"
 
 AnomalyId = NewType("AnomalyId", str)
@@ -86,8 +86,12 @@ class Severity(enum.Enum):
         return _SEVERITY_RANK[self]
 
 
-_SEVERITY_RANK: Final = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2,
-                         Severity.CRITICAL: 3}
+_SEVERITY_RANK: Final = {
+    Severity.INFO: 0,
+    Severity.WARNING: 1,
+    Severity.ERROR: 2,
+    Severity.CRITICAL: 3,
+}
 
 
 class AlertStatus(enum.Enum):
@@ -243,8 +247,12 @@ class Rejected:
     offset: int | None = None
 
     def to_wire(self) -> JsonDict:
-        out: JsonDict = {"source": self.source, "partition": self.partition,
-                         "offset": self.offset, "error": self.error}
+        out: JsonDict = {
+            "source": self.source,
+            "partition": self.partition,
+            "offset": self.offset,
+            "error": self.error,
+        }
         try:
             out["value"] = self.value.decode("utf-8")
         except UnicodeDecodeError:
@@ -279,9 +287,16 @@ class Anomaly:
     labels: Labels = field(default_factory=dict)
 
     def to_wire(self) -> JsonDict:
-        return {"id": self.id, "ts": self.ts, "kind": self.kind.value, "node": self.node,
-                "subject": self.subject, "score": self.score, "severity": self.severity.value,
-                "detail": self.detail}
+        return {
+            "id": self.id,
+            "ts": self.ts,
+            "kind": self.kind.value,
+            "node": self.node,
+            "subject": self.subject,
+            "score": self.score,
+            "severity": self.severity.value,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,8 +307,12 @@ class RootCause:
     evidence: tuple[str, ...] = ()
 
     def to_wire(self) -> JsonDict:
-        return {"node": self.node, "score": self.score, "kind": self.kind,
-                "evidence": list(self.evidence)}
+        return {
+            "node": self.node,
+            "score": self.score,
+            "kind": self.kind,
+            "evidence": list(self.evidence),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,16 +333,23 @@ class Incident:
 
     @property
     def record_id(self) -> str:
-        """Stable id of this incident record (the incident id names the incident, not the record)."""
+        """Stable id of this record (the incident id names the incident, not the record)."""
         return f"{self.id}@{self.revision}"
 
     def to_wire(self) -> JsonDict:
-        return {"id": self.id, "status": self.status.value, "opened_at": self.opened_at,
-                "updated_at": self.updated_at, "severity": self.severity.value,
-                "summary": self.summary, "alerts": list(self.alerts),
-                "root_causes": [c.to_wire() for c in self.root_causes],
-                "nodes": list(self.nodes), "labels": dict(self.labels),
-                "revision": self.revision}
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "opened_at": self.opened_at,
+            "updated_at": self.updated_at,
+            "severity": self.severity.value,
+            "summary": self.summary,
+            "alerts": list(self.alerts),
+            "root_causes": [c.to_wire() for c in self.root_causes],
+            "nodes": list(self.nodes),
+            "labels": dict(self.labels),
+            "revision": self.revision,
+        }
 
 
 class ActionStatus(enum.Enum):
@@ -353,10 +379,16 @@ class Action:
     error: str | None = None
 
     def to_wire(self) -> JsonDict:
-        out: JsonDict = {"id": self.id, "ts": self.ts, "incident": self.incident,
-                         "receiver": self.receiver, "type": self.type,
-                         "dedup_key": self.dedup_key, "status": self.status.value,
-                         "attempts": self.attempts}
+        out: JsonDict = {
+            "id": self.id,
+            "ts": self.ts,
+            "incident": self.incident,
+            "receiver": self.receiver,
+            "type": self.type,
+            "dedup_key": self.dedup_key,
+            "status": self.status.value,
+            "attempts": self.attempts,
+        }
         if self.error is not None:
             out["error"] = self.error
         return out
@@ -376,9 +408,33 @@ class RetrainRequest:
     incident: str | None = None
 
     def to_wire(self) -> JsonDict:
-        return {"id": self.id, "model": self.model, "version": self.version,
-                "reason": self.reason, "evidence": self.evidence, "incident": self.incident,
-                "requested_at": self.requested_at, "dedup_key": self.dedup_key}
+        return {
+            "id": self.id,
+            "model": self.model,
+            "version": self.version,
+            "reason": self.reason,
+            "evidence": self.evidence,
+            "incident": self.incident,
+            "requested_at": self.requested_at,
+            "dedup_key": self.dedup_key,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentSnapshot:
+    """What the correlate stage hands to the rank stage: an incident and everything about it.
+
+    ``incident`` has no root causes yet. ``nodes``/``edges`` are the topology neighbourhood of
+    the incident's nodes (callers, callees and hosts within two hops), so ranking needs no
+    global state. ``changes`` are the change events near the incident's onset.
+    """
+
+    incident: Incident
+    anomalies: tuple[Anomaly, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    changes: tuple[Change, ...] = ()
+    nodes: tuple[TopologyNode, ...] = ()
+    edges: tuple[TopologyEdge, ...] = ()
 
 
 OutputEvent: TypeAlias = Anomaly | Incident | Action | RetrainRequest | Rejected

@@ -12,5 +12,6 @@ T0: Final[EventTime] = 1_764_115_200.0
 
 def pt(series: str, value: float, ts: EventTime | None = None, **labels: str) -> MetricPoint:
     """A metric point of series ``series`` for service ``series`` unless labels say otherwise."""
-    return MetricPoint(ts=T0 if ts is None else ts, name=series, value=value,
-                       labels=labels or {"service": series})
+    return MetricPoint(
+        ts=T0 if ts is None else ts, name=series, value=value, labels=labels or {"service": series}
+    )

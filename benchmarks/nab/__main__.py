@@ -27,7 +27,8 @@ QUICK = {
 }
 
 
-def run_detector(detector: Detector, files: list[DataFile]) -> tuple[dict[str, SeriesScores], float]:
+def run_detector(detector: Detector,
+                 files: list[DataFile]) -> tuple[dict[str, SeriesScores], float]:
     scores: dict[str, SeriesScores] = {}
     elapsed = 0.0
     for data in files:

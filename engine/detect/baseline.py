@@ -6,9 +6,10 @@ each one's mean absolute error and, per point, uses the one that has predicted b
 surprise ``z = |error| / error_scale`` is calibrated against the recent distribution of
 surprises of the same series (an exponentially decaying log-binned histogram): the score is
 ``d / (d + 5)`` where ``d = -log10`` of the fraction of recent points at least as surprising,
-plus half a decade per quarter-octave beyond the largest recent surprise. So 0.5 means "rarer
-than 1 in 10^5 recent points" on every series, which lets one threshold serve all of them. Each point is scored *before* it is learned, and errors are clipped
-when learned so an anomaly is not taken as normal. Scores are ``None`` during warm-up.
+or, beyond the recent 99th percentile, 2 decades plus ``beyond_decades`` per octave above it.
+So 0.5 means "rarer than 1 in 10^5 recent points" on every series, which lets one threshold
+serve all of them. Each point is scored *before* it is learned, and errors are clipped when
+learned so an anomaly is not taken as normal. Scores are ``None`` during warm-up.
 
 An episode rule keeps the alert count honest: while a series stays surprising, a point is
 reported again only if its score beats the episode's peak (so one incident is one report, and an
@@ -26,7 +27,7 @@ from engine.detect.likelihood import HALF_DECADES
 DAY_S: Final = 86_400.0
 STATE_FIELDS: Final = (
     "n", "level", "last", "lo", "hi", "err_level", "err_last", "err_season",
-    "peak", "peak_age", "season", "expected", "scale", "hist", "hist_w",
+    "peak", "peak_age", "season", "expected", "scale", "hist", "hist_w", "unlearnt",
 )
 BINS: Final = 64
 BINS_PER_OCTAVE: Final = 4
@@ -57,8 +58,8 @@ class SeriesConfig:
     surprise_alpha: float = 0.001
     min_samples: int = 30
     episode_points: int = 400
-    beyond_decades: float = 0.5
-    """Extra decades of rarity per quarter-octave beyond the largest recent surprise."""
+    beyond_decades: float = 2.0
+    """Decades of rarity added per octave above the recent 99th-percentile surprise."""
 
     def __post_init__(self) -> None:
         for key in ("level_alpha", "error_alpha", "season_alpha", "surprise_alpha"):
@@ -85,7 +86,7 @@ class SeriesModel:
     >>> model = SeriesModel(cfg)
     >>> scores = [model.step(60.0 * i, 10.0 + (i % 3)) for i in range(40)]
     >>> scores[:5], round(model.step(2400.0, 60.0), 3)
-    ([None, None, None, None, None], 1.0)
+    ([None, None, None, None, None], 0.706)
     """
 
     __slots__ = ("cfg", *STATE_FIELDS)
@@ -100,6 +101,7 @@ class SeriesModel:
         self.expected, self.scale = 0.0, 0.0
         self.hist = [0.0] * BINS
         self.hist_w = 1.0
+        self.unlearnt = 1.0  # (1 - error_alpha)^updates: de-biases the young error EWMAs
 
     def step(self, ts: float, x: float) -> float | None:
         """Score ``x`` at ``ts`` against the state so far, then learn it; ``None`` in warm-up."""
@@ -124,7 +126,7 @@ class SeriesModel:
             best, scale = self.last, self.err_last
         if seasonal is not None and self.n > 2 * self.cfg.season_slots and self.err_season < scale:
             best, scale = seasonal, self.err_season
-        return best, 1.25 * scale
+        return best, 1.25 * scale / max(1.0 - self.unlearnt, self.cfg.error_alpha)
 
     def _calibrate(self, z: float) -> float:
         hist, w = self.hist, self.hist_w
@@ -132,11 +134,14 @@ class SeriesModel:
         total = sum(hist)
         tail = sum(hist[b:])
         decades = -math.log10((tail + 0.5 * w) / (total + w))
-        top = BINS - 1
-        while top > 0 and hist[top] < 1e-3 * w:
-            top -= 1
-        if b > top:
-            decades += (b - top) / BINS_PER_OCTAVE * self.cfg.beyond_decades
+        # Beyond the recent 99th percentile, extrapolate: each octave adds beyond_decades.
+        q99, acc = BINS - 1, 0.0
+        while q99 > 0 and acc + hist[q99] < 0.01 * total:
+            acc += hist[q99]
+            q99 -= 1
+        if b > q99:
+            extrapolated = 2.0 + (b - q99) / BINS_PER_OCTAVE * self.cfg.beyond_decades
+            decades = max(decades, extrapolated)
         score = decades / (decades + HALF_DECADES)
         self.peak_age += 1
         if self.peak_age > self.cfg.episode_points:
@@ -148,7 +153,8 @@ class SeriesModel:
 
     def _learn(self, x: float, slot: int, seasonal: float | None, z: float) -> None:
         cfg = self.cfg
-        a, clip = cfg.error_alpha, cfg.clip_z
+        a = cfg.error_alpha
+        clip = cfg.clip_z / max(1.0 - self.unlearnt, a)  # clip against the de-biased scale
         self.err_level += a * (_clipped(abs(x - self.level), clip, self.err_level) - self.err_level)
         self.err_last += a * (_clipped(abs(x - self.last), clip, self.err_last) - self.err_last)
         if seasonal is not None:
@@ -161,6 +167,9 @@ class SeriesModel:
                 seasonal + cfg.season_alpha * (x - seasonal))
         self.last = x
         self.lo, self.hi = min(self.lo, x), max(self.hi, x)
+        self.unlearnt *= 1.0 - a
+        if self.n <= cfg.min_samples // 2:
+            return
         self.hist[_bin_of(z)] += self.hist_w
         self.hist_w /= 1.0 - cfg.surprise_alpha
         if self.hist_w > 1e9:
@@ -182,7 +191,7 @@ class SeriesModel:
 def _bin_of(z: float) -> int:
     if z <= 0.0:
         return 0
-    b = int(math.floor(math.log2(z) * BINS_PER_OCTAVE)) - LOWEST_BIN
+    b = math.floor(math.log2(z) * BINS_PER_OCTAVE) - LOWEST_BIN
     return 0 if b < 0 else (BINS - 1 if b >= BINS else b)
 
 

@@ -35,7 +35,7 @@ def tail_score(z: float) -> float:
     """Calibrated score of a surprise ``z`` standard deviations above normal, in [0, 1).
 
     >>> round(tail_score(0.0), 3), round(tail_score(4.265), 3), round(tail_score(7.0), 3)
-    (0.057, 0.5, 0.714)
+    (0.057, 0.5, 0.704)
     """
     d = tail_decades(z)
     return d / (d + HALF_DECADES)

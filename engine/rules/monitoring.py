@@ -8,8 +8,12 @@ from pydantic import Field
 
 from engine.rules.base import DurationS, StrictModel
 
-ActionName = Literal["alert_team", "trigger_investigation_notebook",
-                     "trigger_retraining_pipeline", "switch_to_fallback_model"]
+ActionName = Literal[
+    "alert_team",
+    "trigger_investigation_notebook",
+    "trigger_retraining_pipeline",
+    "switch_to_fallback_model",
+]
 
 
 class MonitoredFeature(StrictModel):

@@ -39,15 +39,23 @@ def check_routing(rules: RuleSet, at: Locator) -> list[RuleProblem]:
     names: set[str] = set()
     for i, receiver in enumerate(rules.routing.receivers):
         if receiver.name in names:
-            problems.append(at.problem(("routing", "receivers", i, "name"),
-                                       f"duplicate receiver name {receiver.name!r}"))
+            problems.append(
+                at.problem(
+                    ("routing", "receivers", i, "name"),
+                    f"duplicate receiver name {receiver.name!r}",
+                )
+            )
         names.add(receiver.name)
 
     def walk(route: Route, path: tuple[str | int, ...]) -> None:
         if route.receiver not in names:
-            problems.append(at.problem((*path, "receiver"),
-                                       f"unknown receiver {route.receiver!r} "
-                                       f"(defined: {', '.join(sorted(names)) or 'none'})"))
+            problems.append(
+                at.problem(
+                    (*path, "receiver"),
+                    f"unknown receiver {route.receiver!r} "
+                    f"(defined: {', '.join(sorted(names)) or 'none'})",
+                )
+            )
         for j, child in enumerate(route.routes):
             walk(child, (*path, "routes", j))
 

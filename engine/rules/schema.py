@@ -69,8 +69,12 @@ def parse_documents(documents: Iterable[tuple[str, str]]) -> RuleSet:
         for section, value in doc.data.items():
             if section in owners:
                 first = owners[section]
-                problems.append(doc.problem((section,), f"section already defined in "
-                                                        f"{first.source}:{first.line_of((section,))}"))
+                problems.append(
+                    doc.problem(
+                        (section,),
+                        f"section already defined in {first.source}:{first.line_of((section,))}",
+                    )
+                )
                 continue
             owners[section], merged[section] = doc, value
     if problems:
@@ -110,4 +114,6 @@ def _problem_of(doc: YamlDocument, err: Any) -> RuleProblem:
 
 def _strip_union_tags(path: KeyPath) -> KeyPath:
     # pydantic puts the name of the tried union member into loc (e.g. "function-after[...]")
-    return tuple(p for p in path if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+    return tuple(
+        p for p in path if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+    )

@@ -60,8 +60,9 @@ def load_yaml(text: str, source: str) -> YamlDocument:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         reason = getattr(exc, "problem", None) or str(exc)
-        return YamlDocument(source, None, {}, [RuleProblem(source, line, "(root)",
-                                                           f"invalid YAML: {reason}")])
+        return YamlDocument(
+            source, None, {}, [RuleProblem(source, line, "(root)", f"invalid YAML: {reason}")]
+        )
     doc = YamlDocument(source, None)
     if node is not None:
         doc.data = _build(node, (), doc)
@@ -75,8 +76,14 @@ def _build(node: yaml.Node, path: KeyPath, doc: YamlDocument) -> Any:
         for key_node, value_node in node.value:
             key = str(_scalar(key_node))
             if key in out:
-                doc.problems.append(RuleProblem(doc.source, key_node.start_mark.line + 1,
-                                                format_path((*path, key)), "duplicate key"))
+                doc.problems.append(
+                    RuleProblem(
+                        doc.source,
+                        key_node.start_mark.line + 1,
+                        format_path((*path, key)),
+                        "duplicate key",
+                    )
+                )
             doc.lines[(*path, key)] = key_node.start_mark.line + 1
             out[key] = _build(value_node, (*path, key), doc)
         return out
