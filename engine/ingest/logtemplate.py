@@ -1,0 +1,331 @@
+"""Online log template mining: masked messages -> templates with stable ids and parameters.
+
+How a message finds its template
+    1. ``Masker`` replaces values (numbers, ids, IPs, paths, ...) by ``<*>``; the result is split
+       on whitespace.
+    2. Fast path: the masked text equals a known template (or was matched before) -> that one.
+    3. Otherwise the templates with the same token count are scored. Unlike Drain, a template
+       wildcard *matches* any token: similarity is the share of the template's constant tokens
+       the message repeats, so a message that is mostly masked values keeps matching its own
+       template instead of starting a new one. The best template at or above ``similarity``
+       absorbs the message (differing constants become ``<*>``); else a new template starts.
+    4. When generalising makes two templates identical, the newer merges into the older one
+       (its id becomes an alias).
+
+Bounds
+    At most ``max_templates`` templates per miner state; beyond it the least recently matched
+    template is evicted (a later message of that shape starts a fresh template). The lookup
+    cache of masked texts holds at most ``max_cache`` entries and is cleared when full. Aliases
+    are capped at ``max_templates`` too (oldest dropped first).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from engine.events import stable_id
+from engine.ingest.masking import WILDCARD, Masker
+
+STATE_VERSION: Final = 1
+
+
+@dataclass(slots=True)
+class Template:
+    """One template: its tokens, how many messages it matched, when it last matched."""
+
+    id: str
+    tokens: list[str]
+    count: int = 0
+    last_seq: int = 0
+    learned: int = 0
+    """Bit i set: position i became ``<*>`` because messages had different constants there."""
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+
+@dataclass(slots=True)
+class MinerState:
+    """Templates of one stream (one service). Updated in place by ``TemplateMiner.add``."""
+
+    version: int = STATE_VERSION
+    seq: int = 0
+    templates: dict[str, Template] = field(default_factory=dict)
+    by_length: dict[int, list[str]] = field(default_factory=dict)
+    cache: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "seq": self.seq,
+                "templates": [[t.id, t.text, t.count, t.last_seq, t.learned]
+                              for t in self.templates.values()],
+                "cache": dict(self.cache), "aliases": dict(self.aliases)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MinerState:
+        state = cls(version=int(data["version"]), seq=int(data["seq"]),
+                    cache=dict(data["cache"]), aliases=dict(data["aliases"]))
+        for tid, text, count, last_seq, learned in data["templates"]:
+            template = Template(tid, text.split(" "), int(count), int(last_seq), int(learned))
+            state.templates[tid] = template
+            state.by_length.setdefault(len(template.tokens), []).append(tid)
+        return state
+
+    def resolve(self, template_id: str) -> str:
+        """The live id of a template (follows merges)."""
+        while template_id in self.aliases:
+            template_id = self.aliases[template_id]
+        return template_id
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Where a message went: its template id, the template text now, and whether it is new."""
+
+    template_id: str
+    template: str
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateMiner:
+    """Online template miner (configuration only; the state is a ``MinerState``).
+
+    Parameters
+    ----------
+    similarity
+        Share of a template's constant tokens a message must repeat to join it, in (0, 1].
+    max_templates
+        Cap on templates per state (least recently matched is evicted beyond it).
+    max_cache
+        Cap on remembered masked texts (the cache is cleared when full).
+    masker
+        The masks applied before tokenising.
+
+    Examples
+    --------
+    >>> miner = TemplateMiner()
+    >>> state = miner.initial_state()
+    >>> miner.add(state, "user alice logged in from 10.0.0.1").template
+    'user alice logged in from <*>'
+    >>> [miner.add(state, f"user {u} logged in from 10.0.0.2").created for u in ("bob", "eve")]
+    [True, True]
+    >>> m = miner.add(state, "user dan logged in from 10.0.0.9")  # a 4th name: a variable
+    >>> m.template, m.created, len(state.templates)
+    ('user <*> logged in from <*>', False, 1)
+    """
+
+    similarity: float = 0.5
+    min_variable_values: int = 4
+    max_templates: int = 2000
+    max_cache: int = 20000
+    masker: Masker = field(default_factory=Masker)
+    salt: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.similarity <= 1.0:
+            raise ValueError(f"similarity must be in (0, 1], got {self.similarity}")
+        if self.max_templates < 1 or self.max_cache < 1:
+            raise ValueError("max_templates and max_cache must be >= 1")
+
+    def initial_state(self) -> MinerState:
+        return MinerState()
+
+    def add(self, state: MinerState, message: str) -> Match:
+        """Match ``message`` to a template, learning from it (updates ``state`` in place)."""
+        masked = self.masker.mask(message)
+        tokens = masked.split()
+        key = " ".join(tokens)
+        state.seq += 1
+        tid = state.cache.get(key)
+        if tid is not None:
+            template = state.templates.get(state.resolve(tid))
+            if template is not None and len(template.tokens) == len(tokens):
+                return self._hit(state, template, tokens, created=False)
+        template = self._best(state, tokens)
+        if template is None:
+            return self._create(state, tokens, key)
+        differing = _differing(template.tokens, template.learned, tokens)
+        if differing and not self._variable(state, template, tokens, differing):
+            return self._create(state, tokens, key)
+        return self._hit(state, template, tokens, created=False, key=key)
+
+    def _variable(self, state: MinerState, template: Template, tokens: list[str],
+                  differing: list[int]) -> bool:
+        """Whether every differing constant position holds a variable.
+
+        A position is a variable when a masked value meets a constant there, or when the
+        templates that agree with the message everywhere else already hold at least
+        ``min_variable_values - 1`` distinct constants there (Brain's column test, online).
+        Such sibling templates are merged into ``template``.
+        """
+        family = [t for tid in state.by_length[len(tokens)]
+                  if _agrees_outside((t := state.templates[tid]).tokens, t.learned, tokens,
+                                     differing)]
+        for index in differing:
+            if template.tokens[index] == WILDCARD or tokens[index] == WILDCARD:
+                continue
+            values = {t.tokens[index] for t in family}
+            values.add(tokens[index])
+            if len(values) < self.min_variable_values:
+                return False
+        for sibling in family:
+            if sibling is not template:
+                template.count += sibling.count
+                template.last_seq = max(template.last_seq, sibling.last_seq)
+                _drop(state, sibling.id)
+                self._alias(state, sibling.id, template.id)
+        return True
+
+    def match(self, state: MinerState, message: str) -> str | None:
+        """The id of the template ``message`` would join, without learning (``None`` if new)."""
+        tokens = self.masker.mask(message).split()
+        tid = state.cache.get(" ".join(tokens))
+        if tid is not None and state.resolve(tid) in state.templates:
+            return state.resolve(tid)
+        template = self._best(state, tokens)
+        return None if template is None else template.id
+
+    def _best(self, state: MinerState, tokens: list[str]) -> Template | None:
+        best: Template | None = None
+        best_score = (self.similarity, -1)
+        for tid in state.by_length.get(len(tokens), ()):
+            template = state.templates[tid]
+            score = _score(template.tokens, template.learned, tokens)
+            if score >= best_score:
+                best, best_score = template, (score[0], score[1] + 1)
+        return best
+
+    def _hit(self, state: MinerState, template: Template, tokens: list[str], *,
+             created: bool, key: str | None = None) -> Match:
+        template.count += 1
+        template.last_seq = state.seq
+        if key is not None:
+            merged, learned = _generalise(template.tokens, template.learned, tokens)
+            if merged != template.tokens:
+                template.tokens, template.learned = merged, learned
+                template = self._merge_equal(state, template)
+            self._remember(state, key, template.id)
+        return Match(template.id, template.text, created)
+
+    def _create(self, state: MinerState, tokens: list[str], key: str) -> Match:
+        tid = stable_id("tpl", self.salt, key)
+        while tid in state.templates:  # an evicted id re-created while a twin lives
+            tid = stable_id("tpl", tid)
+        state.templates[tid] = Template(tid, list(tokens), 1, state.seq)
+        state.by_length.setdefault(len(tokens), []).append(tid)
+        state.aliases.pop(tid, None)
+        self._remember(state, key, tid)
+        if len(state.templates) > self.max_templates:
+            _evict_oldest(state)
+        return Match(tid, key, True)
+
+    def _merge_equal(self, state: MinerState, template: Template) -> Template:
+        for tid in state.by_length[len(template.tokens)]:
+            other = state.templates[tid]
+            if other is not template and other.tokens == template.tokens:
+                keep, gone = (other, template) if other.last_seq < 0 else _older(other, template)
+                keep.count += gone.count
+                keep.last_seq = max(keep.last_seq, gone.last_seq)
+                _drop(state, gone.id)
+                self._alias(state, gone.id, keep.id)
+                return keep
+        return template
+
+    def _alias(self, state: MinerState, gone: str, keep: str) -> None:
+        state.aliases[gone] = keep
+        if len(state.aliases) > self.max_templates:
+            del state.aliases[next(iter(state.aliases))]
+
+    def _remember(self, state: MinerState, key: str, tid: str) -> None:
+        if len(state.cache) >= self.max_cache:
+            state.cache.clear()
+        state.cache[key] = tid
+
+
+def _score(template: list[str], learned: int, tokens: list[str]) -> tuple[float, int]:
+    """(share of the relevant positions that agree, exact token matches).
+
+    Relevant positions are the template's constants and the places where a masked value meets
+    a constant (either way round); a learned ``<*>`` matches anything and two masked values
+    match whatever their shape, which is what keeps parameter-heavy messages together.
+    """
+    relevant = same = exact = 0
+    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
+        if have == got:
+            exact += 1
+            if WILDCARD not in have:
+                relevant += 1
+                same += 1
+        elif learned >> index & 1:
+            continue
+        elif not _shapes_agree(have, got):
+            relevant += 1
+    if relevant == 0:
+        return (1.0, exact)
+    return (same / relevant, exact)
+
+
+def _shapes_agree(have: str, got: str) -> bool:
+    """Two masked tokens agree whatever their shape (``(<*>)`` and ``<*>,`` are both values)."""
+    return WILDCARD in have and WILDCARD in got
+
+
+def _differing(template: list[str], learned: int, tokens: list[str]) -> list[int]:
+    """Positions where the message and the template disagree on a constant."""
+    return [index for index, (have, got) in enumerate(zip(template, tokens, strict=True))
+            if have != got and not learned >> index & 1 and not _shapes_agree(have, got)]
+
+
+def _agrees_outside(template: list[str], learned: int, tokens: list[str],
+                    positions: list[int]) -> bool:
+    skip = set(positions)
+    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
+        if index in skip or have == got or learned >> index & 1:
+            continue
+        if not _shapes_agree(have, got):
+            return False
+    return True
+
+
+def _generalise(template: list[str], learned: int, tokens: list[str]) -> tuple[list[str], int]:
+    merged = []
+    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
+        if have == got:
+            merged.append(have)
+            continue
+        merged.append(WILDCARD)
+        if WILDCARD not in have or WILDCARD not in got:
+            learned |= 1 << index
+    return merged, learned
+
+
+def _older(first: Template, second: Template) -> tuple[Template, Template]:
+    order = list((first.id, second.id))
+    return (first, second) if order.index(first.id) == 0 else (second, first)
+
+
+def _drop(state: MinerState, tid: str) -> None:
+    template = state.templates.pop(tid)
+    state.by_length[len(template.tokens)].remove(tid)
+
+
+def _evict_oldest(state: MinerState) -> None:
+    victim = min(state.templates.values(), key=lambda t: t.last_seq)
+    _drop(state, victim.id)
+
+
+def parameters_of(template: str, message: str) -> list[str]:
+    """The values of ``template``'s ``<*>`` slots in ``message`` (empty if it does not fit).
+
+    >>> parameters_of("user <*> logged in from <*>", "user bob logged in from 10.0.0.2")
+    ['bob', '10.0.0.2']
+    """
+    pieces = [r"\s+".join(map(re.escape, re.split(r"\s+", part)))
+              for part in template.split(WILDCARD)]
+    pattern = "(.*?)".join(pieces)
+    found = re.fullmatch(pattern, message.strip(), flags=re.DOTALL)
+    return [] if found is None else [value.strip() for value in found.groups()]
