@@ -5,8 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.act.retrain import RetrainPlanner, RetrainState
-from engine.events import Action, Anomaly, AnomalyKind, Incident, IncidentStatus, RetrainRequest
-from engine.events import Severity
+from engine.events import (
+    Action,
+    Anomaly,
+    AnomalyKind,
+    Incident,
+    IncidentStatus,
+    RetrainRequest,
+    Severity,
+)
 from engine.rules import parse
 
 USER = Path(__file__).parents[3] / "rules" / "model_monitoring.yml"
@@ -43,7 +50,8 @@ def test_performance_drop_alerts_retrains_and_switches_to_fallback() -> None:
     ]
     request = out[1]
     assert isinstance(request, RetrainRequest)
-    assert request.incident == "inc-1" and request.reason == "performance_degradation"
+    assert request.incident == "inc-1"
+    assert request.reason == "performance_degradation"
     assert request.dedup_key.startswith("fraud-detector:performance_degradation:")
     assert out[0].receiver == "ml-alerts"
 
@@ -75,7 +83,7 @@ def test_drift_runs_notebook_webhook_and_estimates_never_retrain() -> None:
 def test_fallback_carries_mlflow_alias_when_configured() -> None:
     op = planner("    fallback: {alias: champion, version: '3'}\n")
     _, out = op.process(op.initial_state(), [anomaly(1, AnomalyKind.PERFORMANCE, 1.0)], now=1.0)
-    control = [o for o in out if isinstance(o, Action) and o.type == "model_control"][0]
+    control = next(o for o in out if isinstance(o, Action) and o.type == "model_control")
     assert control.payload["mlflow"] == {
         "name": "fraud-detector",
         "alias": "champion",

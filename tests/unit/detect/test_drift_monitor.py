@@ -56,7 +56,8 @@ def test_new_category_alarms_on_merchant() -> None:
     events = generate_predictions(4, 10 * 3600, 1.0, at, "new_category", label_delay_s=None)
     _, found = run(monitor(), events, batch=2000)
     merchants = [a for a in found if a.subject.get("feature") == "merchant"]
-    assert merchants and at < merchants[0].ts <= at + 2 * 3600
+    assert merchants
+    assert at < merchants[0].ts <= at + 2 * 3600
 
 
 def test_stationary_day_raises_no_drift_alarm() -> None:
@@ -90,7 +91,8 @@ def test_window_is_capped_by_reservoir() -> None:
     events = generate_predictions(7, 5000, 2.0, None, "none", label_delay_s=None)
     state, _ = op.process(op.initial_state(), events, now=0.0)
     window = state.models["fraud-detector"].features
-    assert len(window.samples["amount"]) == 500 and window.sampled["amount"] == 3000
+    assert len(window.samples["amount"]) == 500
+    assert window.sampled["amount"] == 3000
 
 
 def test_stored_reference_is_used_and_first_predictions_are_monitored() -> None:
@@ -107,7 +109,8 @@ def test_label_shift_lowers_measured_f1_below_minimum() -> None:
     _, found = run(monitor(), events)
     perf = [a for a in found if a.kind is AnomalyKind.PERFORMANCE]
     measured = [a for a in perf if not a.detail["estimate"]]
-    assert measured and measured[0].detail["value"] < 0.9
+    assert measured
+    assert measured[0].detail["value"] < 0.9
     assert all(a.severity.value == "warning" for a in perf if a.detail["estimate"])
 
 
@@ -117,7 +120,8 @@ def test_labels_that_never_arrive_expire_after_horizon() -> None:
     state, _ = op.process(op.initial_state(), preds, now=preds[-1].ts)
     state, _ = op.process(state, [], now=preds[-1].ts + 8 * 86400)
     labels = state.models["fraud-detector"].labels
-    assert labels.pending == {} and labels.expired == 500
+    assert labels.pending == {}
+    assert labels.expired == 500
     late = GroundTruth(preds[-1].ts + 9 * 86400, "fraud-detector", preds[-1].id, 1)
     state, _ = op.process(state, [late], now=late.ts)
     assert state.models["fraud-detector"].labels.unmatched == 1
@@ -126,7 +130,7 @@ def test_labels_that_never_arrive_expire_after_horizon() -> None:
 def test_state_round_trips_through_json_mid_stream() -> None:
     events = generate_predictions(11, 8000, 1.0, 5000.0, "variance", label_delay_s=300)
     op = monitor()
-    state, first = run(op, events[:6000])
+    state, _first = run(op, events[:6000])
     restored = ModelMonitorState.from_dict(json.loads(json.dumps(state.to_dict())))
     _, a = run_from(op, state, events[6000:])
     _, b = run_from(op, restored, events[6000:])

@@ -54,7 +54,8 @@ def test_reservoir_is_uniform_and_bounded() -> None:
     counts = np.zeros(100)
     for seed in range(400):
         sample = reservoir_add(np.empty(0), 0, np.arange(100.0), 10, seed)
-        assert len(sample) == 10 and len(set(sample.tolist())) == 10
+        assert len(sample) == 10
+        assert len(set(sample.tolist())) == 10
         counts[sample.astype(int)] += 1
     # each value is kept with probability 10/100 -> 40 times of 400; chi-square goodness of fit
     assert stats.chisquare(counts).pvalue > 0.001

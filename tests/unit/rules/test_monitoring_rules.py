@@ -23,7 +23,8 @@ def test_users_config_is_shipped_unchanged_and_loads() -> None:
         "user_age_days",
     ]
     assert spec.data_drift.check_interval == 3600.0
-    assert spec.prediction_drift.threshold == 0.2 and spec.prediction_drift.check_interval == 21600
+    assert spec.prediction_drift.threshold == 0.2
+    assert spec.prediction_drift.check_interval == 21600
     assert [(m.name, m.minimum, m.window) for m in spec.model_performance.metrics] == [
         ("f1_score", 0.9, 604800.0),
         ("precision", 0.85, 604800.0),
