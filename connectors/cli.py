@@ -24,7 +24,7 @@ from connectors.silences import SilenceStore
 from engine.rules import RuleError, RuleSet
 
 # Modules that add subcommands: each has ``register(subparsers) -> None``.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("connectors.silences",)
+SUBCOMMAND_MODULES: tuple[str, ...] = ("connectors.silences", "connectors.reference")
 
 
 def main(argv: list[str] | None = None) -> int:
