@@ -39,7 +39,7 @@ class CauseRanker:
     ...                         TopologyNode("db")), edges=(TopologyEdge("web", "db"),))
     >>> _, [out] = CauseRanker().process(CauseRanker().initial_state(), [snap], now=120.0)
     >>> [(c.node, round(c.score, 2)) for c in out.root_causes]
-    [('db', 1.0), ('web', 0.0)]
+    [('db', 0.84), ('web', 0.16)]
     >>> out.root_causes[0].evidence[:2]
     ('earliest onset among 2 anomalous nodes', '1 of 2 anomalous nodes depend on it (web)')
     """

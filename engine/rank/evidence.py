@@ -55,7 +55,7 @@ def describe(cand: Candidate, view: IncidentView) -> tuple[str, ...]:
         out.append(f"strongest signal |z|={signal.z:.1f} over {signal.count} signals")
     else:
         out.append("no signals of its own; named by its anomalous dependents")
-    residents = [d for d, hosts in view.runs_on.items() if cand.node in hosts]
+    residents = view.residents.get(cand.node, [])
     if residents:
         bad = [r for r in residents if r in view.signals]
         out.append(f"host of {len(residents)} services, {len(bad)} anomalous")

@@ -4,6 +4,7 @@ Candidates are the anomalous nodes, their direct dependencies (a callee or host 
 signals of its own can still be the cause), and the services of recent changes. Each gets:
 
 * ``coverage``: share of anomalous nodes that depend on it (transitively) or are it;
+* ``frontier``: share of the frontier (unexplained solid anomalous nodes) that depends on it;
 * ``onset``: how close its onset (or, without signals, its dependents') is to the first one;
 * ``own``: strength and persistence of its own signals (0 without any);
 * ``consistency``: share of its direct dependents that are anomalous;
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.events import Change, EventTime
-from engine.rank.signals import IncidentView, reach
+from engine.rank.signals import SOLID_WEIGHT, IncidentView, reach
 
 ONSET_TOLERANCE_S = 60.0
 ONSET_SCALE_S = 180.0
@@ -27,11 +28,12 @@ DOWN_HOPS = 3
 UP_HOPS = 6
 MAX_CANDIDATES = 40
 _WEIGHTS = {
-    "coverage": 0.40,
+    "coverage": 0.30,
+    "frontier": 0.30,
     "onset": 0.20,
     "own": 0.15,
     "consistency": 0.10,
-    "change": 0.25,
+    "change": 0.20,
     "blocked": -0.35,
     "silent": -0.12,
 }
@@ -57,9 +59,16 @@ def score_candidates(view: IncidentView, changes: Sequence[Change]) -> list[Cand
     nodes = _candidate_nodes(view, changes)
     pre = [_prefeatures(view, n, first, changes) for n in nodes]
     pre.sort(key=lambda c: (-_prescore(c), c.node))
+    frontier = {
+        c.node
+        for c in pre
+        if c.node in view.signals
+        and view.signals[c.node].weight >= SOLID_WEIGHT
+        and c.blocked_by is None
+    }
     ranked = pre[:MAX_CANDIDATES]
     for cand in ranked:
-        _coverage(view, cand, first)
+        _coverage(view, cand, frontier)
         cand.score = sum(_WEIGHTS[k] * v for k, v in cand.features.items())
     ranked.sort(key=lambda c: (-c.score, c.node))
     return ranked
@@ -83,6 +92,7 @@ def _prefeatures(
         cand.onset = signal.onset
         strength = signal.z / max_z
         cand.features["own"] = 0.5 * strength + 0.5 * min(signal.count / 5.0, 1.0)
+        cand.features["silent"] = 1.0 - signal.weight
         cand.blocked_by = _blocker(view, node, signal.onset)
         cand.features["blocked"] = 1.0 if cand.blocked_by else 0.0
     else:
@@ -103,10 +113,14 @@ def _prescore(cand: Candidate) -> float:
 def _blocker(view: IncidentView, node: str, onset: EventTime) -> str | None:
     """An anomalous dependency of ``node`` that started no later: ``node`` is its symptom."""
     hops = reach(view.depends_on, node, DOWN_HOPS)
+    signals = view.signals
     blockers = [
-        (view.signals[d].onset, hops[d], d)
+        (signals[d].onset, hops[d], d)
         for d in hops
-        if d != node and d in view.signals and view.signals[d].onset <= onset + ONSET_TOLERANCE_S
+        if d != node
+        and d in signals
+        and signals[d].weight >= SOLID_WEIGHT
+        and signals[d].onset <= onset + ONSET_TOLERANCE_S
     ]
     return min(blockers)[2] if blockers else None
 
@@ -114,7 +128,7 @@ def _blocker(view: IncidentView, node: str, onset: EventTime) -> str | None:
 def _consistency(view: IncidentView, node: str) -> float:
     dependents = view.dependents.get(node, [])
     if not dependents:
-        return 0.5
+        return 1.0
     return sum(1 for d in dependents if d in view.signals) / len(dependents)
 
 
@@ -133,7 +147,22 @@ def _change_of(
     return best[1], best[0]
 
 
-def _coverage(view: IncidentView, cand: Candidate, first: EventTime) -> None:
+def _coverage(view: IncidentView, cand: Candidate, frontier: set[str]) -> None:
+    """Evidence-weighted share of anomalous nodes depending on ``cand``, and its share of the
+    *frontier* (solid anomalous nodes that no earlier anomalous dependency explains).
+
+    For a host or a node without solid evidence of its own, scaled by the share of its direct
+    dependents that are anomalous: a failing host or callee hits (nearly) all of them.
+    """
     hops = reach(view.dependents, cand.node, UP_HOPS)
-    cand.covered = sorted(n for n in hops if n in view.signals)
-    cand.features["coverage"] = len(cand.covered) / len(view.signals)
+    signals = view.signals
+    cand.covered = sorted(n for n in hops if n in signals)
+    total = sum(s.weight for s in signals.values())
+    share = sum(signals[n].weight for n in cand.covered) / total
+    reached = len(frontier.intersection(hops)) / len(frontier) if frontier else 0.0
+    own = signals.get(cand.node)
+    if cand.kind == "host" or own is None or own.weight < SOLID_WEIGHT:
+        share *= cand.features["consistency"]
+        reached *= cand.features["consistency"]
+    cand.features["coverage"] = share
+    cand.features["frontier"] = reached

@@ -10,6 +10,8 @@ from engine.events import Anomaly, EventTime, IncidentSnapshot, Severity, node_o
 
 _ALERT_Z = {Severity.INFO: 3.5, Severity.WARNING: 4.5, Severity.ERROR: 6.0, Severity.CRITICAL: 8.0}
 _MAX_Z = 50.0
+SOLID_WEIGHT = 0.5
+"""Evidence weight from which a node's onset and anomalies count as established."""
 
 
 @dataclass(slots=True)
@@ -20,6 +22,11 @@ class NodeSignal:
     z: float
     count: int = 0
     names: list[str] = field(default_factory=list)
+
+    @property
+    def weight(self) -> float:
+        """How much this node's evidence counts, in (0, 1]: persistent and strong is 1."""
+        return min(1.0, self.count / 3.0) * min(1.0, self.z / 6.0)
 
     def add(self, ts: EventTime, z: float, name: str) -> None:
         self.onset = min(self.onset, ts)
@@ -37,11 +44,14 @@ class IncidentView:
     depends_on: dict[str, list[str]]
     dependents: dict[str, list[str]]
     kinds: dict[str, str]
-    runs_on: dict[str, list[str]]
+    residents: dict[str, list[str]]
+    """Host -> the services that run on it (``runs_on`` edges)."""
 
     @property
     def first_onset(self) -> EventTime:
-        return min(s.onset for s in self.signals.values())
+        """Earliest onset among nodes with substantial evidence (all nodes if none has)."""
+        solid = [s.onset for s in self.signals.values() if s.weight >= SOLID_WEIGHT]
+        return min(solid or [s.onset for s in self.signals.values()])
 
 
 def z_of(anomaly: Anomaly) -> float:
@@ -78,14 +88,14 @@ def build_view(snapshot: IncidentSnapshot) -> IncidentView:
         _signal(signals, node, onset).add(onset, _ALERT_Z[alert.severity], alert.name)
     depends_on: dict[str, list[str]] = {}
     dependents: dict[str, list[str]] = {}
-    runs_on: dict[str, list[str]] = {}
+    residents: dict[str, list[str]] = {}
     for e in snapshot.edges:
         depends_on.setdefault(e.source, []).append(e.target)
         dependents.setdefault(e.target, []).append(e.source)
         if e.kind == "runs_on":
-            runs_on.setdefault(e.source, []).append(e.target)
+            residents.setdefault(e.target, []).append(e.source)
     kinds = {n.id: n.kind for n in snapshot.nodes}
-    return IncidentView(signals, depends_on, dependents, kinds, runs_on)
+    return IncidentView(signals, depends_on, dependents, kinds, residents)
 
 
 def _signal(signals: dict[str, NodeSignal], node: str, ts: EventTime) -> NodeSignal:
