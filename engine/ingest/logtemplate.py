@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final
 
 from engine.events import stable_id
 from engine.ingest.masking import WILDCARD, Masker
 
 STATE_VERSION: Final = 1
+_NOT_LETTER: Final = re.compile(r"[^A-Za-z]+")
 
 
 @dataclass(slots=True)
@@ -166,8 +168,12 @@ class TemplateMiner:
                   if _agrees_outside((t := state.templates[tid]).tokens, t.learned, tokens,
                                      differing)]
         for index in differing:
-            if template.tokens[index] == WILDCARD or tokens[index] == WILDCARD:
+            have, got = template.tokens[index], tokens[index]
+            if (WILDCARD in have and WILDCARD in got) or have == WILDCARD or got == WILDCARD \
+                    or _same_key(have, got):
                 continue
+            if index == 0:  # a message's first word names its event (as Drain's tree assumes)
+                return False
             values = {t.tokens[index] for t in family}
             values.add(tokens[index])
             if len(values) < self.min_variable_values:
@@ -270,8 +276,21 @@ def _score(template: list[str], learned: int, tokens: list[str]) -> tuple[float,
 
 
 def _shapes_agree(have: str, got: str) -> bool:
-    """Two masked tokens agree whatever their shape (``(<*>)`` and ``<*>,`` are both values)."""
-    return WILDCARD in have and WILDCARD in got
+    """Two masked tokens agree when their letters do (``(<*>)`` and ``<*>,`` are both values,
+    ``size=<*>`` and ``count=<*>`` are different keys)."""
+    return WILDCARD in have and WILDCARD in got and _letters(have) == _letters(got)
+
+
+def _same_key(have: str, got: str) -> int:
+    """Length of the shared ``key=`` of ``user=root`` and ``user=guest`` (0 if none): values
+    of one key are variables, however few."""
+    cut = max(have.rfind("="), have.rfind(":")) + 1
+    return cut if 1 < cut < len(have) and got[:cut] == have[:cut] and len(got) > cut else 0
+
+
+@lru_cache(maxsize=8192)
+def _letters(token: str) -> str:
+    return _NOT_LETTER.sub("", token.replace(WILDCARD, ""))
 
 
 def _differing(template: list[str], learned: int, tokens: list[str]) -> list[int]:
@@ -297,8 +316,9 @@ def _generalise(template: list[str], learned: int, tokens: list[str]) -> tuple[l
         if have == got:
             merged.append(have)
             continue
-        merged.append(WILDCARD)
-        if WILDCARD not in have or WILDCARD not in got:
+        cut = _same_key(have, got)
+        merged.append(have[:cut] + WILDCARD if cut and WILDCARD not in have[:cut] else WILDCARD)
+        if not _shapes_agree(have, got):
             learned |= 1 << index
     return merged, learned
 

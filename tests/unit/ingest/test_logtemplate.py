@@ -76,3 +76,28 @@ def test_continuation_lines() -> None:
              "java.lang.IllegalStateException: boom", "ValueError: bad", "GET / 200",
              "user logged in"]
     assert [is_continuation(m) for m in lines] == [True, True, True, True, True, False, False]
+
+
+def test_values_of_one_key_are_variables_however_few() -> None:
+    miner = TemplateMiner()
+    state = miner.initial_state()
+    root = miner.add(state, "auth failure; rhost=10.0.0.1 user=root")
+    guest = miner.add(state, "auth failure; rhost=10.0.0.2 user=guest")
+    assert guest.template_id == root.template_id
+    assert guest.template == "auth failure; rhost=<*> user=<*>"
+
+
+def test_first_word_stays_a_constant() -> None:
+    miner = TemplateMiner()
+    state = miner.initial_state()
+    ids = {miner.add(state, f"{daemon} startup succeeded").template_id
+           for daemon in ("cupsd", "syslogd", "klogd", "portmap", "hcid")}
+    assert len(ids) == 5
+
+
+def test_masked_tokens_with_different_keys_do_not_agree() -> None:
+    miner = TemplateMiner()
+    state = miner.initial_state()
+    steps = miner.add(state, "setTodayTotalDetailSteps=1514038440000##7007")
+    minute = miner.add(state, "setWriteDBLastDataMinute=25233979")
+    assert steps.template_id != minute.template_id
