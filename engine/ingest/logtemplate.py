@@ -23,14 +23,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Final
 
 from engine.events import stable_id
+from engine.ingest.logtokens import (
+    agrees_outside,
+    differing_positions,
+    generalise,
+    same_key,
+    similarity_of,
+    skeleton_of,
+)
 from engine.ingest.masking import WILDCARD, Masker
 
-STATE_VERSION: Final = 1
-_NOT_LETTER: Final = re.compile(r"[^A-Za-z]+")
+STATE_VERSION: Final = 2
 
 
 @dataclass(slots=True)
@@ -43,6 +49,10 @@ class Template:
     last_seq: int = 0
     learned: int = 0
     """Bit i set: position i became ``<*>`` because messages had different constants there."""
+    owner: str = ""
+    """The template whose group this one joined (same constants, values spanning a different
+    number of tokens); empty when it leads its own group."""
+    skeleton: str = ""
 
     @property
     def text(self) -> str:
@@ -59,19 +69,26 @@ class MinerState:
     by_length: dict[int, list[str]] = field(default_factory=dict)
     cache: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    skeletons: dict[str, str] = field(default_factory=dict)
+    """Constant tokens (values dropped) -> the group-leading template that has them."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version, "seq": self.seq,
-                "templates": [[t.id, t.text, t.count, t.last_seq, t.learned]
+                "templates": [[t.id, t.text, t.count, t.last_seq, t.learned, t.owner]
                               for t in self.templates.values()],
-                "cache": dict(self.cache), "aliases": dict(self.aliases)}
+                "cache": dict(self.cache), "aliases": dict(self.aliases),
+                "skeletons": dict(self.skeletons)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MinerState:
-        state = cls(version=int(data["version"]), seq=int(data["seq"]),
-                    cache=dict(data["cache"]), aliases=dict(data["aliases"]))
-        for tid, text, count, last_seq, learned in data["templates"]:
-            template = Template(tid, text.split(" "), int(count), int(last_seq), int(learned))
+        if int(data["version"]) == 1:
+            data = _upgrade_v1_to_v2(data)
+        state = cls(version=STATE_VERSION, seq=int(data["seq"]), cache=dict(data["cache"]),
+                    aliases=dict(data["aliases"]), skeletons=dict(data["skeletons"]))
+        for tid, text, count, last_seq, learned, owner in data["templates"]:
+            tokens = text.split(" ")
+            template = Template(tid, tokens, int(count), int(last_seq), int(learned), owner,
+                                skeleton_of(tokens))
             state.templates[tid] = template
             state.by_length.setdefault(len(template.tokens), []).append(tid)
         return state
@@ -81,6 +98,25 @@ class MinerState:
         while template_id in self.aliases:
             template_id = self.aliases[template_id]
         return template_id
+
+    def group_of(self, template: Template) -> Template:
+        """The template that leads ``template``'s group (itself unless it joined another)."""
+        for _ in range(4):  # owners are set at creation, so chains are short
+            owner = self.templates.get(self.resolve(template.owner)) if template.owner else None
+            if owner is None or owner is template:
+                break
+            template = owner
+        return template
+
+
+def _upgrade_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v2 adds each template's group owner and the skeleton index (rebuilt here)."""
+    templates = [[*row, ""] for row in data["templates"]]
+    skeletons: dict[str, str] = {}
+    for row in templates:
+        skeletons.setdefault(skeleton_of(row[1].split(" ")), row[0])
+    skeletons.pop("", None)
+    return {**data, "version": 2, "templates": templates, "skeletons": skeletons}
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +186,7 @@ class TemplateMiner:
         template = self._best(state, tokens)
         if template is None:
             return self._create(state, tokens, key)
-        differing = _differing(template.tokens, template.learned, tokens)
+        differing = differing_positions(template.tokens, template.learned, tokens)
         if differing and not self._variable(state, template, tokens, differing):
             return self._create(state, tokens, key)
         return self._hit(state, template, tokens, created=False, key=key)
@@ -165,12 +201,12 @@ class TemplateMiner:
         Such sibling templates are merged into ``template``.
         """
         family = [t for tid in state.by_length[len(tokens)]
-                  if _agrees_outside((t := state.templates[tid]).tokens, t.learned, tokens,
+                  if agrees_outside((t := state.templates[tid]).tokens, t.learned, tokens,
                                      differing)]
         for index in differing:
             have, got = template.tokens[index], tokens[index]
             if (WILDCARD in have and WILDCARD in got) or have == WILDCARD or got == WILDCARD \
-                    or _same_key(have, got):
+                    or same_key(have, got):
                 continue
             if index == 0:  # a message's first word names its event (as Drain's tree assumes)
                 return False
@@ -200,7 +236,7 @@ class TemplateMiner:
         best_score = (self.similarity, -1)
         for tid in state.by_length.get(len(tokens), ()):
             template = state.templates[tid]
-            score = _score(template.tokens, template.learned, tokens)
+            score = similarity_of(template.tokens, template.learned, tokens)
             if score >= best_score:
                 best, best_score = template, (score[0], score[1] + 1)
         return best
@@ -210,23 +246,35 @@ class TemplateMiner:
         template.count += 1
         template.last_seq = state.seq
         if key is not None:
-            merged, learned = _generalise(template.tokens, template.learned, tokens)
+            merged, learned = generalise(template.tokens, template.learned, tokens)
             if merged != template.tokens:
                 template.tokens, template.learned = merged, learned
+                _index_skeleton(state, template)
                 template = self._merge_equal(state, template)
             self._remember(state, key, template.id)
-        return Match(template.id, template.text, created)
+        group = state.group_of(template)
+        return Match(group.id, group.text, created)
 
     def _create(self, state: MinerState, tokens: list[str], key: str) -> Match:
+        """A new template; it joins the group of a template with the same constants (values
+        spanning a different number of tokens, as in ``12 bytes`` / ``12 bytes (1.2 KB)``)."""
         tid = stable_id("tpl", self.salt, key)
         while tid in state.templates:  # an evicted id re-created while a twin lives
             tid = stable_id("tpl", tid)
-        state.templates[tid] = Template(tid, list(tokens), 1, state.seq)
+        skeleton = skeleton_of(tokens)
+        owner = state.templates.get(state.resolve(state.skeletons.get(skeleton, "")))
+        template = Template(tid, list(tokens), 1, state.seq, 0,
+                            "" if owner is None else owner.id, skeleton)
+        state.templates[tid] = template
         state.by_length.setdefault(len(tokens), []).append(tid)
         state.aliases.pop(tid, None)
+        _index_skeleton(state, template)
         self._remember(state, key, tid)
         if len(state.templates) > self.max_templates:
             _evict_oldest(state)
+        if owner is not None and owner.id in state.templates:
+            group = state.group_of(owner)
+            return Match(group.id, group.text, False)
         return Match(tid, key, True)
 
     def _merge_equal(self, state: MinerState, template: Template) -> Template:
@@ -252,77 +300,6 @@ class TemplateMiner:
         state.cache[key] = tid
 
 
-def _score(template: list[str], learned: int, tokens: list[str]) -> tuple[float, int]:
-    """(share of the relevant positions that agree, exact token matches).
-
-    Relevant positions are the template's constants and the places where a masked value meets
-    a constant (either way round); a learned ``<*>`` matches anything and two masked values
-    match whatever their shape, which is what keeps parameter-heavy messages together.
-    """
-    relevant = same = exact = 0
-    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
-        if have == got:
-            exact += 1
-            if WILDCARD not in have:
-                relevant += 1
-                same += 1
-        elif learned >> index & 1:
-            continue
-        elif not _shapes_agree(have, got):
-            relevant += 1
-    if relevant == 0:
-        return (1.0, exact)
-    return (same / relevant, exact)
-
-
-def _shapes_agree(have: str, got: str) -> bool:
-    """Two masked tokens agree when their letters do (``(<*>)`` and ``<*>,`` are both values,
-    ``size=<*>`` and ``count=<*>`` are different keys)."""
-    return WILDCARD in have and WILDCARD in got and _letters(have) == _letters(got)
-
-
-def _same_key(have: str, got: str) -> int:
-    """Length of the shared ``key=`` of ``user=root`` and ``user=guest`` (0 if none): values
-    of one key are variables, however few."""
-    cut = max(have.rfind("="), have.rfind(":")) + 1
-    return cut if 1 < cut < len(have) and got[:cut] == have[:cut] and len(got) > cut else 0
-
-
-@lru_cache(maxsize=8192)
-def _letters(token: str) -> str:
-    return _NOT_LETTER.sub("", token.replace(WILDCARD, ""))
-
-
-def _differing(template: list[str], learned: int, tokens: list[str]) -> list[int]:
-    """Positions where the message and the template disagree on a constant."""
-    return [index for index, (have, got) in enumerate(zip(template, tokens, strict=True))
-            if have != got and not learned >> index & 1 and not _shapes_agree(have, got)]
-
-
-def _agrees_outside(template: list[str], learned: int, tokens: list[str],
-                    positions: list[int]) -> bool:
-    skip = set(positions)
-    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
-        if index in skip or have == got or learned >> index & 1:
-            continue
-        if not _shapes_agree(have, got):
-            return False
-    return True
-
-
-def _generalise(template: list[str], learned: int, tokens: list[str]) -> tuple[list[str], int]:
-    merged = []
-    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
-        if have == got:
-            merged.append(have)
-            continue
-        cut = _same_key(have, got)
-        merged.append(have[:cut] + WILDCARD if cut and WILDCARD not in have[:cut] else WILDCARD)
-        if not _shapes_agree(have, got):
-            learned |= 1 << index
-    return merged, learned
-
-
 def _older(first: Template, second: Template) -> tuple[Template, Template]:
     order = list((first.id, second.id))
     return (first, second) if order.index(first.id) == 0 else (second, first)
@@ -331,6 +308,17 @@ def _older(first: Template, second: Template) -> tuple[Template, Template]:
 def _drop(state: MinerState, tid: str) -> None:
     template = state.templates.pop(tid)
     state.by_length[len(template.tokens)].remove(tid)
+    if state.skeletons.get(template.skeleton) == tid:
+        del state.skeletons[template.skeleton]
+
+
+def _index_skeleton(state: MinerState, template: Template) -> None:
+    """Keep ``state.skeletons`` in step with ``template``'s tokens (leaders only)."""
+    if state.skeletons.get(template.skeleton) == template.id:
+        del state.skeletons[template.skeleton]
+    template.skeleton = skeleton_of(template.tokens)
+    if not template.owner and template.skeleton:
+        state.skeletons.setdefault(template.skeleton, template.id)
 
 
 def _evict_oldest(state: MinerState) -> None:

@@ -101,3 +101,28 @@ def test_masked_tokens_with_different_keys_do_not_agree() -> None:
     steps = miner.add(state, "setTodayTotalDetailSteps=1514038440000##7007")
     minute = miner.add(state, "setWriteDBLastDataMinute=25233979")
     assert steps.template_id != minute.template_id
+
+
+def test_values_spanning_more_tokens_join_the_same_group() -> None:
+    miner = TemplateMiner()
+    state = miner.initial_state()
+    short = miner.add(state, "proxy:5070 close, 403 bytes sent, 426 bytes received")
+    long = miner.add(state, "proxy:5070 close, 1190 bytes (1.16KB) sent, 426 bytes received")
+    assert (long.template_id, long.created) == (short.template_id, False)
+    other = miner.add(state, "proxy:5070 open through proxy 10.0.0.1:5070 HTTPS")
+    assert other.created
+    assert other.template_id != short.template_id
+
+
+def test_version_1_state_upgrades() -> None:
+    miner = TemplateMiner()
+    state = miner.initial_state()
+    first = miner.add(state, "disk sda1 failed after 3 retries")
+    old = state.to_dict()
+    old["version"] = 1
+    old["templates"] = [row[:5] for row in old["templates"]]
+    del old["skeletons"]
+    upgraded = MinerState.from_dict(json.loads(json.dumps(old)))
+    assert upgraded.to_dict() == state.to_dict()
+    assert miner.add(upgraded, "disk sda1 failed after 3 retries").template_id == \
+        first.template_id
