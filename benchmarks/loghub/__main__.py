@@ -14,10 +14,17 @@ from benchmarks.loghub.settings import SETTINGS, read_contents
 
 _ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # ../shared/datasets beside the repository (a worktree sits one level deeper)
-DEFAULT_DATA = next((p for p in (os.path.join(_ROOT, "..", "shared", "datasets", "loghub2k"),
-                                 os.path.join(_ROOT, "..", "..", "shared", "datasets", "loghub2k"))
-                     if os.path.isdir(p)),
-                    os.path.join(_ROOT, "..", "shared", "datasets", "loghub2k"))
+DEFAULT_DATA = next(
+    (
+        p
+        for p in (
+            os.path.join(_ROOT, "..", "shared", "datasets", "loghub2k"),
+            os.path.join(_ROOT, "..", "..", "shared", "datasets", "loghub2k"),
+        )
+        if os.path.isdir(p)
+    ),
+    os.path.join(_ROOT, "..", "shared", "datasets", "loghub2k"),
+)
 
 
 def main() -> None:
@@ -29,17 +36,19 @@ def main() -> None:
     parser.add_argument("--no-stream", action="store_true", help="skip the HDFS stream")
     args = parser.parse_args()
     systems = args.only.split(",") if args.only else list(SETTINGS)
-    print(f"{platform.machine()} {platform.python_implementation()} "
-          f"py{platform.python_version()}")
+    print(f"{platform.machine()} {platform.python_implementation()} py{platform.python_version()}")
     run_accuracy(args.data, systems, args.out)
     if not args.no_stream:
         from benchmarks.loghub.stream import run_stream
+
         run_stream(args.data, 100_000 if args.quick else 1_000_000)
 
 
 def run_accuracy(data: str, systems: list[str], out: str | None) -> None:
-    print(f"{'system':<12} {'drain3':>7} {'vigil':>7} {'drain3':>7} {'vigil':>7} "
-          f"{'tpl':>5} {'tpl':>5}")
+    print(
+        f"{'system':<12} {'drain3':>7} {'vigil':>7} {'drain3':>7} {'vigil':>7} "
+        f"{'tpl':>5} {'tpl':>5}"
+    )
     print(f"{'':<12} {'(corrected GA)':>15} {'(original GA)':>15} {'drain3/vigil':>11}")
     rows, lines = [], 0
     seconds = {"drain3": 0.0, "vigil": 0.0}
@@ -47,24 +56,32 @@ def run_accuracy(data: str, systems: list[str], out: str | None) -> None:
         setting = SETTINGS[system]
         folder = os.path.join(data, system)
         contents = read_contents(os.path.join(folder, f"{system}_2k.log"), setting.log_format)
-        corrected = read_labels(os.path.join(folder, f"{system}_2k.log_structured_corrected.csv"),
-                                "EventTemplate")
-        original = read_labels(os.path.join(folder, f"{system}_2k.log_structured.csv"),
-                               "EventId")
+        corrected = read_labels(
+            os.path.join(folder, f"{system}_2k.log_structured_corrected.csv"), "EventTemplate"
+        )
+        original = read_labels(os.path.join(folder, f"{system}_2k.log_structured.csv"), "EventId")
         # interleave: baseline, candidate, baseline, candidate; keep the faster of each
-        runs = [run_drain3(contents, setting), run_vigil(contents, setting),
-                run_drain3(contents, setting), run_vigil(contents, setting)]
+        runs = [
+            run_drain3(contents, setting),
+            run_vigil(contents, setting),
+            run_drain3(contents, setting),
+            run_vigil(contents, setting),
+        ]
         base, cand = runs[2], runs[3]
         seconds["drain3"] += min(runs[0].seconds, runs[2].seconds)
         seconds["vigil"] += min(runs[1].seconds, runs[3].seconds)
         lines += len(contents)
-        row = (grouping_accuracy(base.group_of_line, corrected),
-               grouping_accuracy(cand.group_of_line, corrected),
-               grouping_accuracy(base.group_of_line, original),
-               grouping_accuracy(cand.group_of_line, original))
+        row = (
+            grouping_accuracy(base.group_of_line, corrected),
+            grouping_accuracy(cand.group_of_line, corrected),
+            grouping_accuracy(base.group_of_line, original),
+            grouping_accuracy(cand.group_of_line, original),
+        )
         rows.append(row)
-        print(f"{system:<12} {row[0]:7.3f} {row[1]:7.3f} {row[2]:7.3f} {row[3]:7.3f} "
-              f"{len(set(base.group_of_line)):5d} {len(set(cand.group_of_line)):5d}")
+        print(
+            f"{system:<12} {row[0]:7.3f} {row[1]:7.3f} {row[2]:7.3f} {row[3]:7.3f} "
+            f"{len(set(base.group_of_line)):5d} {len(set(cand.group_of_line)):5d}"
+        )
         if out:
             write_templates(out, system, cand)
     means = [statistics.fmean(col) for col in zip(*rows, strict=True)]
@@ -72,8 +89,10 @@ def run_accuracy(data: str, systems: list[str], out: str | None) -> None:
     below = [s for s, r in zip(systems, rows, strict=True) if r[1] < r[0]]
     print(f"systems where vigil < drain3 (corrected): {', '.join(below) or 'none'}")
     base_rate, cand_rate = lines / seconds["drain3"], lines / seconds["vigil"]
-    print(f"lines/s (masking included, {lines} lines): drain3 {base_rate:,.0f}  "
-          f"vigil {cand_rate:,.0f}  ratio {cand_rate / base_rate:.2f}x")
+    print(
+        f"lines/s (masking included, {lines} lines): drain3 {base_rate:,.0f}  "
+        f"vigil {cand_rate:,.0f}  ratio {cand_rate / base_rate:.2f}x"
+    )
 
 
 def write_templates(out: str, system: str, result: ParseResult) -> None:

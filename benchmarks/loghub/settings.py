@@ -21,45 +21,89 @@ class DatasetSetting:
 
 
 SETTINGS: Final[dict[str, DatasetSetting]] = {
-    "HDFS": DatasetSetting("<Date> <Time> <Pid> <Level> <Component>: <Content>",
-                           (r"blk_-?\d+", r"(\d+\.){3}\d+(:\d+)?"), 0.5, 4),
-    "Hadoop": DatasetSetting(r"<Date> <Time> <Level> \[<Process>\] <Component>: <Content>",
-                             (r"(\d+\.){3}\d+",), 0.5, 4),
-    "Spark": DatasetSetting("<Date> <Time> <Level> <Component>: <Content>",
-                            (r"(\d+\.){3}\d+", r"\b[KGTM]?B\b", r"([\w-]+\.){2,}[\w-]+"), 0.5, 4),
+    "HDFS": DatasetSetting(
+        "<Date> <Time> <Pid> <Level> <Component>: <Content>",
+        (r"blk_-?\d+", r"(\d+\.){3}\d+(:\d+)?"),
+        0.5,
+        4,
+    ),
+    "Hadoop": DatasetSetting(
+        r"<Date> <Time> <Level> \[<Process>\] <Component>: <Content>", (r"(\d+\.){3}\d+",), 0.5, 4
+    ),
+    "Spark": DatasetSetting(
+        "<Date> <Time> <Level> <Component>: <Content>",
+        (r"(\d+\.){3}\d+", r"\b[KGTM]?B\b", r"([\w-]+\.){2,}[\w-]+"),
+        0.5,
+        4,
+    ),
     "Zookeeper": DatasetSetting(
         r"<Date> <Time> - <Level>  \[<Node>:<Component>@<Id>\] - <Content>",
-        (r"(/|)(\d+\.){3}\d+(:\d+)?",), 0.5, 4),
-    "BGL": DatasetSetting("<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> "
-                          "<Component> <Level> <Content>", (r"core\.\d+",), 0.5, 4),
-    "HPC": DatasetSetting("<LogId> <Node> <Component> <State> <Time> <Flag> <Content>",
-                          (r"=\d+",), 0.5, 4),
+        (r"(/|)(\d+\.){3}\d+(:\d+)?",),
+        0.5,
+        4,
+    ),
+    "BGL": DatasetSetting(
+        "<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> "
+        "<Component> <Level> <Content>",
+        (r"core\.\d+",),
+        0.5,
+        4,
+    ),
+    "HPC": DatasetSetting(
+        "<LogId> <Node> <Component> <State> <Time> <Flag> <Content>", (r"=\d+",), 0.5, 4
+    ),
     "Thunderbird": DatasetSetting(
         r"<Label> <Timestamp> <Date> <User> <Month> <Day> <Time> <Location> "
-        r"<Component>(\[<PID>\])?: <Content>", (r"(\d+\.){3}\d+",), 0.5, 4),
+        r"<Component>(\[<PID>\])?: <Content>",
+        (r"(\d+\.){3}\d+",),
+        0.5,
+        4,
+    ),
     "Windows": DatasetSetting(
-        "<Date> <Time>, <Level>                  <Component>    <Content>",
-        (r"0x.*?\s",), 0.7, 5),
-    "Linux": DatasetSetting(r"<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>",
-                            (r"(\d+\.){3}\d+", r"\d{2}:\d{2}:\d{2}"), 0.39, 6),
+        "<Date> <Time>, <Level>                  <Component>    <Content>", (r"0x.*?\s",), 0.7, 5
+    ),
+    "Linux": DatasetSetting(
+        r"<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>",
+        (r"(\d+\.){3}\d+", r"\d{2}:\d{2}:\d{2}"),
+        0.39,
+        6,
+    ),
     "Android": DatasetSetting(
         "<Date> <Time>  <Pid>  <Tid> <Level> <Component>: <Content>",
-        (r"(/[\w-]+)+", r"([\w-]+\.){2,}[\w-]+",
-         r"\b(\-?\+?\d+)\b|\b0[Xx][a-fA-F\d]+\b|\b[a-fA-F\d]{4,}\b"), 0.2, 6),
+        (
+            r"(/[\w-]+)+",
+            r"([\w-]+\.){2,}[\w-]+",
+            r"\b(\-?\+?\d+)\b|\b0[Xx][a-fA-F\d]+\b|\b[a-fA-F\d]{4,}\b",
+        ),
+        0.2,
+        6,
+    ),
     "HealthApp": DatasetSetting(r"<Time>\|<Component>\|<Pid>\|<Content>", (), 0.2, 4),
     "Apache": DatasetSetting(r"\[<Time>\] \[<Level>\] <Content>", (r"(\d+\.){3}\d+",), 0.5, 4),
     "Proxifier": DatasetSetting(
         r"\[<Time>\] <Program> - <Content>",
         (r"<\d+\ssec", r"([\w-]+\.)+[\w-]+(:\d+)?", r"\d{2}:\d{2}(:\d{2})*", r"[KGTM]B"),
-        0.6, 3),
-    "OpenSSH": DatasetSetting(r"<Date> <Day> <Time> <Component> sshd\[<Pid>\]: <Content>",
-                              (r"(\d+\.){3}\d+", r"([\w-]+\.){2,}[\w-]+"), 0.6, 5),
+        0.6,
+        3,
+    ),
+    "OpenSSH": DatasetSetting(
+        r"<Date> <Day> <Time> <Component> sshd\[<Pid>\]: <Content>",
+        (r"(\d+\.){3}\d+", r"([\w-]+\.){2,}[\w-]+"),
+        0.6,
+        5,
+    ),
     "OpenStack": DatasetSetting(
         r"<Logrecord> <Date> <Time> <Pid> <Level> <Component> \[<ADDR>\] <Content>",
-        (r"((\d+\.){3}\d+,?)+", r"/.+?\s", r"\d+"), 0.5, 5),
+        (r"((\d+\.){3}\d+,?)+", r"/.+?\s", r"\d+"),
+        0.5,
+        5,
+    ),
     "Mac": DatasetSetting(
         r"<Month>  <Date> <Time> <User> <Component>\[<PID>\]( \(<Address>\))?: <Content>",
-        (r"([\w-]+\.){2,}[\w-]+",), 0.7, 6),
+        (r"([\w-]+\.){2,}[\w-]+",),
+        0.7,
+        6,
+    ),
 }
 
 

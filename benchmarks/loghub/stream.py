@@ -29,8 +29,9 @@ def fresh_lines(source: list[str], total: int, seed: int = 7) -> Iterator[str]:
     for index in range(total):
         line = source[index % len(source)]
         if index >= len(source):
-            line = _NUMBER.sub(lambda m: str(rng.randrange(10 ** len(m.group())))
-                               .zfill(len(m.group())), line)
+            line = _NUMBER.sub(
+                lambda m: str(rng.randrange(10 ** len(m.group()))).zfill(len(m.group())), line
+            )
         yield line
 
 
@@ -48,7 +49,7 @@ def run_stream(data: str, total: int) -> None:
     slices, step = [], total // 10
     false_new = 0
     for start in range(0, total, step):
-        chunk = lines[start:start + step]
+        chunk = lines[start : start + step]
         t0 = time.perf_counter()
         for content in chunk:
             for regex in regexes:
@@ -61,8 +62,15 @@ def run_stream(data: str, total: int) -> None:
             created = miner.add(state, content).created
             false_new += created and start + offset >= len(source)
         t2 = time.perf_counter()
-        slices.append((start + len(chunk), len(chunk) / (t1 - t0), len(chunk) / (t2 - t1),
-                       len(drain.drain.clusters), len(state.templates)))
+        slices.append(
+            (
+                start + len(chunk),
+                len(chunk) / (t1 - t0),
+                len(chunk) / (t2 - t1),
+                len(drain.drain.clusters),
+                len(state.templates),
+            )
+        )
     print(f"\nHDFS stream: {total:,} lines (numbers refreshed after the first 2,000)")
     print(f"{'lines':>9} {'drain3 l/s':>11} {'vigil l/s':>10} {'drain3 tpl':>10} {'vigil tpl':>9}")
     for done, base_rate, cand_rate, base_tpl, cand_tpl in slices:
@@ -70,7 +78,11 @@ def run_stream(data: str, total: int) -> None:
     base_all = total / sum(step / s[1] for s in slices)
     cand_all = total / sum(step / s[2] for s in slices)
     after = max(1, total - len(source))
-    print(f"overall lines/s: drain3 {base_all:,.0f}  vigil {cand_all:,.0f}  "
-          f"ratio {cand_all / base_all:.2f}x")
-    print(f"vigil false new templates after warm-up: {false_new} "
-          f"({1000 * false_new / after:.4f} per 1,000 lines)")
+    print(
+        f"overall lines/s: drain3 {base_all:,.0f}  vigil {cand_all:,.0f}  "
+        f"ratio {cand_all / base_all:.2f}x"
+    )
+    print(
+        f"vigil false new templates after warm-up: {false_new} "
+        f"({1000 * false_new / after:.4f} per 1,000 lines)"
+    )

@@ -101,9 +101,11 @@ def _decode_webhook(payload: dict[str, object], origin: Origin, raw: bytes | Non
     out: Decoded = []
     status = payload.get("status")
     for i, element in enumerate(elements):
+        if not isinstance(element, dict):
+            reason = f"alerts[{i}]: not a JSON object (got {json_type(element)})"
+            out.append(_reject(origin, reason, serialise(element)))
+            continue
         try:
-            if not isinstance(element, dict):
-                raise FieldError(f"not a JSON object (got {json_type(element)})")
             out.append(decode_alert(element, origin.timestamp, status))
         except FieldError as error:
             out.append(_reject(origin, error.under(f"alerts[{i}]").reason, serialise(element)))

@@ -96,7 +96,7 @@ def test_bad_webhook_element_rejects_only_itself() -> None:
         1,
     )
     assert isinstance(out[2], Rejected)
-    assert out[2].error == "alerts[2].not a JSON object (got string)"
+    assert out[2].error == "alerts[2]: not a JSON object (got string)"
 
 
 def test_webhook_alerts_must_be_an_array() -> None:
