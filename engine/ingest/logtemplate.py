@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from engine.events import stable_id
 from engine.ingest.logtokens import (
@@ -53,10 +53,11 @@ class Template:
     """The template whose group this one joined (same constants, values spanning a different
     number of tokens); empty when it leads its own group."""
     skeleton: str = ""
+    text: str = ""
+    """``tokens`` joined by spaces (kept in step with them)."""
 
-    @property
-    def text(self) -> str:
-        return " ".join(self.tokens)
+    def __post_init__(self) -> None:
+        self.text = " ".join(self.tokens)
 
 
 @dataclass(slots=True)
@@ -119,8 +120,7 @@ def _upgrade_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "version": 2, "templates": templates, "skeletons": skeletons}
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """Where a message went: its template id, the template text now, and whether it is new."""
 
     template_id: str
@@ -174,15 +174,18 @@ class TemplateMiner:
 
     def add(self, state: MinerState, message: str) -> Match:
         """Match ``message`` to a template, learning from it (updates ``state`` in place)."""
-        masked = self.masker.mask(message)
-        tokens = masked.split()
-        key = " ".join(tokens)
+        key = self.masker.key(message)
         state.seq += 1
         tid = state.cache.get(key)
-        if tid is not None:
-            template = state.templates.get(state.resolve(tid))
-            if template is not None and len(template.tokens) == len(tokens):
-                return self._hit(state, template, tokens, created=False)
+        if tid is not None:  # fast path: this masked text was seen (templates keep lengths)
+            template = state.templates.get(tid) or state.templates.get(state.resolve(tid))
+            if template is not None:
+                template.count += 1
+                template.last_seq = state.seq
+                if template.owner:
+                    template = state.group_of(template)
+                return Match(template.id, template.text, False)
+        tokens = key.split()
         template = self._best(state, tokens)
         if template is None:
             return self._create(state, tokens, key)
@@ -224,8 +227,9 @@ class TemplateMiner:
 
     def match(self, state: MinerState, message: str) -> str | None:
         """The id of the template ``message`` would join, without learning (``None`` if new)."""
-        tokens = self.masker.mask(message).split()
-        tid = state.cache.get(" ".join(tokens))
+        key = self.masker.key(message)
+        tokens = key.split()
+        tid = state.cache.get(key)
         if tid is not None and state.resolve(tid) in state.templates:
             return state.resolve(tid)
         template = self._best(state, tokens)
@@ -234,8 +238,13 @@ class TemplateMiner:
     def _best(self, state: MinerState, tokens: list[str]) -> Template | None:
         best: Template | None = None
         best_score = (self.similarity, -1)
+        head = tokens[0] if tokens and WILDCARD not in tokens[0] else None
         for tid in state.by_length.get(len(tokens), ()):
             template = state.templates[tid]
+            first = template.tokens[0]
+            if head is not None and first != head and not template.learned & 1 \
+                    and WILDCARD not in first and not same_key(first, head):
+                continue  # a different first word never joins (see _variable)
             score = similarity_of(template.tokens, template.learned, tokens)
             if score >= best_score:
                 best, best_score = template, (score[0], score[1] + 1)
@@ -249,6 +258,7 @@ class TemplateMiner:
             merged, learned = generalise(template.tokens, template.learned, tokens)
             if merged != template.tokens:
                 template.tokens, template.learned = merged, learned
+                template.text = " ".join(merged)
                 _index_skeleton(state, template)
                 template = self._merge_equal(state, template)
             self._remember(state, key, template.id)

@@ -38,20 +38,37 @@ DEFAULT_MASKS: Final[tuple[MaskPattern, ...]] = (
 )
 """The masks used when rules give none, applied in this order."""
 
+_WEEKDAYS: Final = frozenset(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+_MAY_HOLD_VALUE: Final = re.compile(r"[\d/]").search
+"""Every default mask but ``datetime`` needs a digit or a ``/`` inside one token."""
+_MAX_MEMO: Final = 100_000
+_ZEROS: Final = str.maketrans("123456789", "000000000")
+_MAX_LINES: Final = 20_000
+
 
 @dataclass(frozen=True, slots=True)
 class Masker:
     """Applies an ordered list of masks to a message.
 
+    With the default masks, ``tokens`` masks one whitespace-separated token at a time (none of
+    those masks but ``datetime`` crosses a space, and it is applied to the whole line only when
+    the line has a weekday token) and memoises each token's result: a bounded cache of a pure
+    function (cleared when it holds ``100,000`` tokens), so outputs never depend on it; ``key``
+    memoises whole messages the same way. Custom masks run on the whole line, in order.
+
     Examples
     --------
     >>> Masker().mask("Receiving block blk_-1608 src: /10.250.19.102:54106 in 12ms")
     'Receiving block <*> src: <*> in <*>'
+    >>> Masker().tokens("Receiving block blk_-1608 src: /10.250.19.102:54106 in 12ms")
+    ['Receiving', 'block', '<*>', 'src:', '<*>', 'in', '<*>']
     """
 
     patterns: Sequence[MaskPattern] = DEFAULT_MASKS
     _compiled: tuple[tuple[re.Pattern[str], str], ...] = field(init=False, repr=False,
                                                                compare=False)
+    _memo: dict[str, str] | None = field(init=False, repr=False, compare=False)
+    _lines: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         compiled = []
@@ -61,9 +78,57 @@ class Masker:
             except re.error as exc:
                 raise ValueError(f"mask {pattern.name!r}: invalid regex: {exc}") from exc
         object.__setattr__(self, "_compiled", tuple(compiled))
+        token_wise = tuple(self.patterns) == DEFAULT_MASKS
+        object.__setattr__(self, "_memo", {} if token_wise else None)
+        object.__setattr__(self, "_lines", {})
 
     def mask(self, message: str) -> str:
         """``message`` with every mask match replaced, in pattern order."""
         for regex, replacement in self._compiled:
             message = regex.sub(replacement, message)
         return message
+
+    def key(self, message: str) -> str:
+        """``" ".join(self.tokens(message))``, memoised per message (at most 20,000 kept)."""
+        key = self._lines.get(message)
+        if key is None:
+            if len(self._lines) >= _MAX_LINES:
+                self._lines.clear()
+            key = self._lines[message] = " ".join(self.tokens(message))
+        return key
+
+    def tokens(self, message: str) -> list[str]:
+        """The masked message split on whitespace (same as ``mask(message).split()``)."""
+        memo = self._memo
+        if memo is None:
+            return self.mask(message).split()
+        tokens = message.split()
+        if not _WEEKDAYS.isdisjoint(tokens):
+            regex, replacement = self._compiled[0]
+            tokens = regex.sub(replacement, message).split()
+        if len(memo) > _MAX_MEMO:
+            memo.clear()
+        masked = list(map(memo.get, tokens))
+        if None in masked:
+            for index, value in enumerate(masked):
+                if value is None:
+                    masked[index] = memo[tokens[index]] = self._mask_token(tokens[index])
+        return masked  # type: ignore[return-value]
+
+    def _mask_token(self, token: str) -> str:
+        if token.isdecimal():
+            return WILDCARD
+        if _MAY_HOLD_VALUE(token) is None:
+            return token
+        # the masks see digits only as \d, so tokens of one digit shape mask alike unless a
+        # digit survives
+        shape = token.translate(_ZEROS)
+        masked = self._memo.get(shape)  # type: ignore[union-attr]
+        if masked is None:
+            masked = self._memo[shape] = self._chain(shape)  # type: ignore[index]
+        return masked if "0" not in masked else self._chain(token)
+
+    def _chain(self, token: str) -> str:
+        for regex, replacement in self._compiled[1:]:
+            token = regex.sub(replacement, token)
+        return token
