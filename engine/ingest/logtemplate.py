@@ -55,6 +55,8 @@ class Template:
     skeleton: str = ""
     text: str = ""
     """``tokens`` joined by spaces (kept in step with them)."""
+    hit: Match | None = field(default=None, repr=False, compare=False)
+    """The ``Match`` a message joining this template gets (rebuilt when ``text`` changes)."""
 
     def __post_init__(self) -> None:
         self.text = " ".join(self.tokens)
@@ -184,7 +186,10 @@ class TemplateMiner:
                 template.last_seq = state.seq
                 if template.owner:
                     template = state.group_of(template)
-                return Match(template.id, template.text, False)
+                hit = template.hit
+                if hit is None:
+                    hit = template.hit = Match(template.id, template.text, False)
+                return hit
         tokens = key.split()
         template = self._best(state, tokens)
         if template is None:
@@ -238,12 +243,14 @@ class TemplateMiner:
     def _best(self, state: MinerState, tokens: list[str]) -> Template | None:
         best: Template | None = None
         best_score = (self.similarity, -1)
-        head = tokens[0] if tokens and WILDCARD not in tokens[0] else None
+        head = tokens[0] if tokens else WILDCARD
+        if WILDCARD in head or "=" in head or ":" in head:
+            head = None  # a value or a key=value may join a template with another first word
         for tid in state.by_length.get(len(tokens), ()):
             template = state.templates[tid]
             first = template.tokens[0]
             if head is not None and first != head and not template.learned & 1 \
-                    and WILDCARD not in first and not same_key(first, head):
+                    and WILDCARD not in first:
                 continue  # a different first word never joins (see _variable)
             score = similarity_of(template.tokens, template.learned, tokens)
             if score >= best_score:
@@ -259,6 +266,7 @@ class TemplateMiner:
             if merged != template.tokens:
                 template.tokens, template.learned = merged, learned
                 template.text = " ".join(merged)
+                template.hit = None
                 _index_skeleton(state, template)
                 template = self._merge_equal(state, template)
             self._remember(state, key, template.id)

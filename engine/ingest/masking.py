@@ -67,7 +67,7 @@ class Masker:
     patterns: Sequence[MaskPattern] = DEFAULT_MASKS
     _compiled: tuple[tuple[re.Pattern[str], str], ...] = field(init=False, repr=False,
                                                                compare=False)
-    _memo: dict[str, str] | None = field(init=False, repr=False, compare=False)
+    _memo: _TokenMemo | None = field(init=False, repr=False, compare=False)
     _lines: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -79,7 +79,7 @@ class Masker:
                 raise ValueError(f"mask {pattern.name!r}: invalid regex: {exc}") from exc
         object.__setattr__(self, "_compiled", tuple(compiled))
         token_wise = tuple(self.patterns) == DEFAULT_MASKS
-        object.__setattr__(self, "_memo", {} if token_wise else None)
+        object.__setattr__(self, "_memo", _TokenMemo(compiled[1:]) if token_wise else None)
         object.__setattr__(self, "_lines", {})
 
     def mask(self, message: str) -> str:
@@ -108,27 +108,34 @@ class Masker:
             tokens = regex.sub(replacement, message).split()
         if len(memo) > _MAX_MEMO:
             memo.clear()
-        masked = list(map(memo.get, tokens))
-        if None in masked:
-            for index, value in enumerate(masked):
-                if value is None:
-                    masked[index] = memo[tokens[index]] = self._mask_token(tokens[index])
-        return masked  # type: ignore[return-value]
+        return list(map(memo.__getitem__, tokens))
 
-    def _mask_token(self, token: str) -> str:
+
+class _TokenMemo(dict[str, str]):
+    """token -> masked token under the default masks but ``datetime``; fills itself."""
+
+    __slots__ = ("chain",)
+
+    def __init__(self, chain: list[tuple[re.Pattern[str], str]]) -> None:
+        super().__init__()
+        self.chain = chain
+
+    def __missing__(self, token: str) -> str:
         if token.isdecimal():
-            return WILDCARD
-        if _MAY_HOLD_VALUE(token) is None:
-            return token
-        # the masks see digits only as \d, so tokens of one digit shape mask alike unless a
-        # digit survives
-        shape = token.translate(_ZEROS)
-        masked = self._memo.get(shape)  # type: ignore[union-attr]
-        if masked is None:
-            masked = self._memo[shape] = self._chain(shape)  # type: ignore[index]
-        return masked if "0" not in masked else self._chain(token)
+            masked = WILDCARD
+        elif _MAY_HOLD_VALUE(token) is None:
+            masked = token
+        else:
+            # the masks see digits only as \d, so tokens of one digit shape mask alike unless
+            # a digit survives
+            shape = token.translate(_ZEROS)
+            masked = self[shape] if shape != token else self._apply(token)
+            if "0" in masked:
+                masked = self._apply(token)
+        self[token] = masked
+        return masked
 
-    def _chain(self, token: str) -> str:
-        for regex, replacement in self._compiled[1:]:
+    def _apply(self, token: str) -> str:
+        for regex, replacement in self.chain:
             token = regex.sub(replacement, token)
         return token
