@@ -28,6 +28,7 @@ from typing import Any, Final, NamedTuple
 from engine.events import stable_id
 from engine.ingest.logtokens import (
     agrees_outside,
+    constants_of,
     differing_positions,
     generalise,
     same_key,
@@ -56,10 +57,12 @@ class Template:
     text: str = ""
     """``tokens`` joined by spaces (kept in step with them)."""
     hit: Match | None = field(default=None, repr=False, compare=False)
+    constants: int = field(default=0, repr=False, compare=False)
     """The ``Match`` a message joining this template gets (rebuilt when ``text`` changes)."""
 
     def __post_init__(self) -> None:
         self.text = " ".join(self.tokens)
+        self.constants = constants_of(self.tokens)
 
 
 @dataclass(slots=True)
@@ -243,16 +246,15 @@ class TemplateMiner:
     def _best(self, state: MinerState, tokens: list[str]) -> Template | None:
         best: Template | None = None
         best_score = (self.similarity, -1)
-        head = tokens[0] if tokens else WILDCARD
-        if WILDCARD in head or "=" in head or ":" in head:
-            head = None  # a value or a key=value may join a template with another first word
+        head = tokens[0] if tokens and WILDCARD not in tokens[0] else None
+        keyed = head is not None and ("=" in head or ":" in head)
         for tid in state.by_length.get(len(tokens), ()):
             template = state.templates[tid]
             first = template.tokens[0]
             if head is not None and first != head and not template.learned & 1 \
-                    and WILDCARD not in first:
+                    and WILDCARD not in first and not (keyed and same_key(first, head)):
                 continue  # a different first word never joins (see _variable)
-            score = similarity_of(template.tokens, template.learned, tokens)
+            score = similarity_of(template.tokens, template.learned, tokens, template.constants)
             if score >= best_score:
                 best, best_score = template, (score[0], score[1] + 1)
         return best
@@ -267,6 +269,7 @@ class TemplateMiner:
                 template.tokens, template.learned = merged, learned
                 template.text = " ".join(merged)
                 template.hit = None
+                template.constants = constants_of(merged)
                 _index_skeleton(state, template)
                 template = self._merge_equal(state, template)
             self._remember(state, key, template.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import compress
 from typing import Final
 
 from engine.ingest.masking import WILDCARD
@@ -17,27 +18,35 @@ from engine.ingest.masking import WILDCARD
 _NOT_LETTER: Final = re.compile(r"[^A-Za-z]+")
 
 
-def similarity_of(template: list[str], learned: int, tokens: list[str]) -> tuple[float, int]:
+def similarity_of(template: list[str], learned: int, tokens: list[str],
+                  constants: int) -> tuple[float, int]:
     """(share of the relevant positions that agree, exact token matches).
 
-    Relevant positions are the template's constants and the places where a masked value meets
-    a constant (either way round); a learned ``<*>`` matches anything and two masked values
-    match whatever their shape, which is what keeps parameter-heavy messages together.
+    Relevant positions are the template's constants (``constants`` of them) and the places
+    where a masked value meets a constant (either way round); a learned ``<*>`` matches anything
+    and two masked values agree when their letters do, which is what keeps parameter-heavy
+    messages together.
     """
-    relevant = same = exact = 0
-    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
-        if have == got:
-            exact += 1
-            if WILDCARD not in have:
-                relevant += 1
-                same += 1
-        elif learned >> index & 1:
-            continue
-        elif not shapes_agree(have, got):
+    differ = list(compress(range(len(tokens)), map(str.__ne__, template, tokens)))
+    same = constants
+    relevant = 0
+    for index in differ:
+        have = template[index]
+        if WILDCARD not in have:
+            same -= 1
             relevant += 1
+        elif not learned >> index & 1 and not shapes_agree(have, tokens[index]):
+            relevant += 1
+    relevant += same
+    exact = len(tokens) - len(differ)
     if relevant == 0:
         return (1.0, exact)
     return (same / relevant, exact)
+
+
+def constants_of(tokens: list[str]) -> int:
+    """How many tokens hold no ``<*>``."""
+    return sum(WILDCARD not in token for token in tokens)
 
 
 def shapes_agree(have: str, got: str) -> bool:

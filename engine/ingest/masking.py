@@ -121,17 +121,17 @@ class _TokenMemo(dict[str, str]):
         self.chain = chain
 
     def __missing__(self, token: str) -> str:
-        if token.isdecimal():
-            masked = WILDCARD
+        shape = token.translate(_ZEROS)
+        if shape != token:
+            # the masks see digits only as \d, so tokens of one digit shape mask alike unless
+            # a digit survives
+            masked = self[shape]
+            if "0" in masked:
+                masked = self._apply(token)
         elif _MAY_HOLD_VALUE(token) is None:
             masked = token
         else:
-            # the masks see digits only as \d, so tokens of one digit shape mask alike unless
-            # a digit survives
-            shape = token.translate(_ZEROS)
-            masked = self[shape] if shape != token else self._apply(token)
-            if "0" in masked:
-                masked = self._apply(token)
+            masked = self._apply(token)
         self[token] = masked
         return masked
 
