@@ -89,12 +89,27 @@ class Masker:
         return message
 
     def key(self, message: str) -> str:
-        """``" ".join(self.tokens(message))``, memoised per message (at most 20,000 kept)."""
-        key = self._lines.get(message)
+        """``" ".join(self.tokens(message))``, memoised per message (at most 20,000 kept).
+
+        With the default masks a message is first looked up by its digit shape (every digit
+        as ``0``): the masks see digits only as ``\\d``, so two messages of one shape mask alike
+        unless a digit survives masking.
+        """
+        lines = self._lines
+        key = lines.get(message)
         if key is None:
-            if len(self._lines) >= _MAX_LINES:
-                self._lines.clear()
-            key = self._lines[message] = " ".join(self.tokens(message))
+            if len(lines) >= _MAX_LINES:
+                lines.clear()
+            shape = message.translate(_ZEROS) if self._memo is not None else message
+            if shape != message:
+                key = lines.get(shape)
+                if key is None:
+                    key = lines[shape] = " ".join(self.tokens(shape))
+                if "0" in key:
+                    key = " ".join(self.tokens(message))
+            else:
+                key = " ".join(self.tokens(message))
+            lines[message] = key
         return key
 
     def tokens(self, message: str) -> list[str]:
