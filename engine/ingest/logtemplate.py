@@ -3,13 +3,22 @@
 How a message finds its template
     1. ``Masker`` replaces values (numbers, ids, IPs, paths, ...) by ``<*>``; the result is split
        on whitespace.
-    2. Fast path: the masked text equals a known template (or was matched before) -> that one.
+    2. Fast path: the masked text was matched before -> that template (no scoring).
     3. Otherwise the templates with the same token count are scored. Unlike Drain, a template
        wildcard *matches* any token: similarity is the share of the template's constant tokens
        the message repeats, so a message that is mostly masked values keeps matching its own
        template instead of starting a new one. The best template at or above ``similarity``
-       absorbs the message (differing constants become ``<*>``); else a new template starts.
-    4. When generalising makes two templates identical, the newer merges into the older one
+       absorbs the message if every differing position is a variable, and that position of the
+       template becomes ``<*>``. A position is a variable when a masked value is on either side,
+       when both are values of one key (``user=root`` / ``user=guest``), or when the templates
+       agreeing everywhere else hold ``min_variable_values`` distinct words there (Brain's
+       column test, online; those templates merge). The first word never becomes a variable:
+       it names the event (``cupsd startup succeeded``), as Drain's tree also assumes.
+    4. Else a new template starts. If a template with the same constants exists (the values
+       span a different number of tokens: ``12 bytes sent`` / ``12 bytes (1.2 KB) sent``), the
+       new template joins its group: it keeps its own tokens for matching, but messages report
+       the group leader's id and text.
+    5. When generalising makes two templates identical, the newer merges into the older one
        (its id becomes an alias).
 
 Bounds
