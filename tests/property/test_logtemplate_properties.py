@@ -10,8 +10,10 @@ words = st.sampled_from(["open", "close", "user", "disk", "42", "0x1f", "a.b", "
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.lists(words, min_size=1, max_size=6).map(" ".join), min_size=1, max_size=60),
-       st.integers(1, 5))
+@given(
+    st.lists(st.lists(words, min_size=1, max_size=6).map(" ".join), min_size=1, max_size=60),
+    st.integers(1, 5),
+)
 def test_templates_stay_bounded_and_ids_resolve(messages: list[str], cap: int) -> None:
     miner = TemplateMiner(max_templates=cap)
     state = miner.initial_state()

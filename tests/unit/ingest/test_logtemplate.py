@@ -8,16 +8,23 @@ from engine.ingest.multiline import is_continuation
 
 
 def test_masker_keeps_single_trailing_digit_names() -> None:
-    assert Masker().mask("open via SOCKS5 to 10.0.0.1:80 node-12 took 15ms") == \
-        "open via SOCKS5 to <*> <*> took <*>"
+    assert (
+        Masker().mask("open via SOCKS5 to 10.0.0.1:80 node-12 took 15ms")
+        == "open via SOCKS5 to <*> <*> took <*>"
+    )
 
 
 def test_parameter_heavy_messages_keep_their_template() -> None:
     miner = TemplateMiner()
     state = miner.initial_state()
-    ids = {miner.add(state, f"Receiving block blk_{i * 7919 + 100000} src: "
-                            f"/10.0.0.{i % 250}:{5000 + i} dest: /10.0.1.{i % 200}:50010"
-                     ).template_id for i in range(500)}
+    ids = {
+        miner.add(
+            state,
+            f"Receiving block blk_{i * 7919 + 100000} src: "
+            f"/10.0.0.{i % 250}:{5000 + i} dest: /10.0.1.{i % 200}:50010",
+        ).template_id
+        for i in range(500)
+    }
     assert len(ids) == 1
     assert len(state.templates) == 1
 
@@ -39,8 +46,10 @@ def test_fourth_distinct_value_merges_siblings_into_oldest() -> None:
     merged = miner.add(state, "session closed for user root")
     assert merged.template_id == first.template_id
     assert merged.template == "session closed for user <*>"
-    assert state.resolve(miner.add(state, "session closed for user news").template_id) == \
-        first.template_id
+    assert (
+        state.resolve(miner.add(state, "session closed for user news").template_id)
+        == first.template_id
+    )
 
 
 def test_template_cap_evicts_least_recently_matched() -> None:
@@ -66,15 +75,24 @@ def test_state_round_trip_gives_same_matches() -> None:
 
 
 def test_parameters_of_returns_slot_values() -> None:
-    assert parameters_of("GET <*> <*> in <*>", "GET /api/items/38 200 in 41ms") == \
-        ["/api/items/38", "200", "41ms"]
+    assert parameters_of("GET <*> <*> in <*>", "GET /api/items/38 200 in 41ms") == [
+        "/api/items/38",
+        "200",
+        "41ms",
+    ]
     assert parameters_of("a <*> b", "completely different") == []
 
 
 def test_continuation_lines() -> None:
-    lines = ["\tat com.x.Y.z(Y.java:1)", "Caused by: java.io.IOException", "Traceback (most",
-             "java.lang.IllegalStateException: boom", "ValueError: bad", "GET / 200",
-             "user logged in"]
+    lines = [
+        "\tat com.x.Y.z(Y.java:1)",
+        "Caused by: java.io.IOException",
+        "Traceback (most",
+        "java.lang.IllegalStateException: boom",
+        "ValueError: bad",
+        "GET / 200",
+        "user logged in",
+    ]
     assert [is_continuation(m) for m in lines] == [True, True, True, True, True, False, False]
 
 
