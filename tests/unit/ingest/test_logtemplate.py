@@ -94,3 +94,53 @@ def test_continuation_lines() -> None:
         "user logged in",
     ]
     assert [is_continuation(m) for m in lines] == [True, True, True, True, True, False, False]
+
+
+def test_values_of_one_key_are_variables_however_few() -> None:
+    miner = TemplateMiner()
+    state = miner.initial_state()
+    root = miner.add(state, "auth failure; rhost=10.0.0.1 user=root")
+    guest = miner.add(state, "auth failure; rhost=10.0.0.2 user=guest")
+    assert guest.template_id == root.template_id
+    assert guest.template == "auth failure; rhost=<*> user=<*>"
+
+
+def test_first_word_stays_a_constant() -> None:
+    miner = TemplateMiner()
+    state = miner.initial_state()
+    ids = {miner.add(state, f"{daemon} startup succeeded").template_id
+           for daemon in ("cupsd", "syslogd", "klogd", "portmap", "hcid")}
+    assert len(ids) == 5
+
+
+def test_masked_tokens_with_different_keys_do_not_agree() -> None:
+    miner = TemplateMiner()
+    state = miner.initial_state()
+    steps = miner.add(state, "setTodayTotalDetailSteps=1514038440000##7007")
+    minute = miner.add(state, "setWriteDBLastDataMinute=25233979")
+    assert steps.template_id != minute.template_id
+
+
+def test_values_spanning_more_tokens_join_the_same_group() -> None:
+    miner = TemplateMiner()
+    state = miner.initial_state()
+    short = miner.add(state, "proxy:5070 close, 403 bytes sent, 426 bytes received")
+    long = miner.add(state, "proxy:5070 close, 1190 bytes (1.16KB) sent, 426 bytes received")
+    assert (long.template_id, long.created) == (short.template_id, False)
+    other = miner.add(state, "proxy:5070 open through proxy 10.0.0.1:5070 HTTPS")
+    assert other.created
+    assert other.template_id != short.template_id
+
+
+def test_version_1_state_upgrades() -> None:
+    miner = TemplateMiner()
+    state = miner.initial_state()
+    first = miner.add(state, "disk sda1 failed after 3 retries")
+    old = state.to_dict()
+    old["version"] = 1
+    old["templates"] = [row[:5] for row in old["templates"]]
+    del old["skeletons"]
+    upgraded = MinerState.from_dict(json.loads(json.dumps(old)))
+    assert upgraded.to_dict() == state.to_dict()
+    assert miner.add(upgraded, "disk sda1 failed after 3 retries").template_id == \
+        first.template_id
