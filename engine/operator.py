@@ -51,7 +51,10 @@ class OperatorExample:
     """How the conformance suite builds an operator and a representative input batch.
 
     ``make_batch`` must return a batch long enough to exercise warm-up and detection, and
-    ``now`` is the watermark used while processing it.
+    ``now`` is the watermark used while processing it. ``normalize`` maps a list of outputs to
+    what must be equal when a batch is split in two: the outputs themselves by default; an
+    operator that reports once per ``process`` call (an incident update per batch) may compare
+    the final word per key instead, and must say so in its docstring.
     """
 
     name: str
@@ -59,6 +62,7 @@ class OperatorExample:
     make_batch: Callable[[], list[Any]]
     state_type: type[Any]
     now: EventTime = 0.0
+    normalize: Callable[[list[Any]], Any] = list
 
 
 REGISTRY: dict[str, OperatorExample] = {}

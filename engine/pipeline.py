@@ -206,10 +206,39 @@ def _example_pipeline() -> Pipeline:
     return Pipeline.from_rules(RuleSet())
 
 
+_EXAMPLE_HOURS = 3.0
+
+
 def _example_batch() -> list[InputEvent]:
     from engine.scenario import generate_scenario
 
-    return list(generate_scenario(seed=3, n_services=8, n_hosts=3, hours=3.0).events())[:6000]
+    return list(generate_scenario(seed=3, n_services=10, n_hosts=3, hours=_EXAMPLE_HOURS).events())
 
 
-register_example(OperatorExample("pipeline", _example_pipeline, _example_batch, StageState))
+def _final_word(outputs: list[PipelineOutput]) -> tuple[Any, ...]:
+    """Anomalies exactly; incidents and actions by their last word per incident.
+
+    Incident records are emitted once per ``process`` call that changes an incident, so a split
+    batch may show an intermediate revision; what must agree is every anomaly and where each
+    incident ended up.
+    """
+    anomalies = [o for o in outputs if isinstance(o, Anomaly)]
+    last: dict[str, Incident] = {}
+    for o in outputs:
+        if isinstance(o, Incident):
+            last[o.id] = o
+    final = {i: (inc.status, sorted(inc.alerts), inc.root_causes[:1]) for i, inc in last.items()}
+    told = sorted({(a.incident, a.receiver) for a in outputs if isinstance(a, Action)})
+    return anomalies, final, told
+
+
+register_example(
+    OperatorExample(
+        "pipeline",
+        _example_pipeline,
+        _example_batch,
+        StageState,
+        now=1_764_115_200.0 + _EXAMPLE_HOURS * 3600.0,
+        normalize=_final_word,
+    )
+)

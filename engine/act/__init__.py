@@ -1,0 +1,1 @@
+"""Decide which actions to take (routing, inhibition, silences, retraining); never send."""

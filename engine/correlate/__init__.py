@@ -1,0 +1,1 @@
+"""The topology graph and the grouping of anomalies and alerts into incidents."""

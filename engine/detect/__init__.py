@@ -1,0 +1,1 @@
+"""Online detectors: metric baselines and forecasts, log anomalies, ML drift and performance."""

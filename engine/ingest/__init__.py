@@ -1,0 +1,1 @@
+"""Raw records to typed events: wire decoding and validation, log templating, event time."""

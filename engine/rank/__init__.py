@@ -1,0 +1,1 @@
+"""Root-cause ranking of an incident's nodes and changes, with evidence."""

@@ -1,0 +1,130 @@
+"""The ``vigil`` command line: replay, demo, check (and the subcommands other modules register).
+
+Each subcommand module exposes ``register(subparsers)``; it must keep heavy imports inside its
+handler so ``vigil --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import tempfile
+from pathlib import Path
+
+from connectors.errors import ConnectorError
+from connectors.immediate import LocalDeliverer
+from connectors.progress import ProgressBar
+from connectors.replay import ReplayResult, replay
+from connectors.report import render_actions, render_incident
+from connectors.rulefiles import load_rules, rule_files
+from engine.rules import RuleError
+
+# Modules that add subcommands: each has ``register(subparsers) -> None``.
+SUBCOMMAND_MODULES: tuple[str, ...] = ()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args))
+    except RuleError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except ConnectorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vigil", description="Streaming AIOps engine.")
+    sub = parser.add_subparsers(title="commands")
+    p = sub.add_parser("replay", help="replay a scenario folder through the whole pipeline")
+    p.add_argument("scenario", type=Path, help="folder with metrics.jsonl, logs.jsonl, ...")
+    p.add_argument("--out", type=Path, required=True, help="folder for the outputs")
+    p.add_argument("--rules", type=Path, action="append", help="rule file or folder (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="print the summary only")
+    p.set_defaults(handler=_cmd_replay)
+    d = sub.add_parser("demo", help="generate a demo scenario, replay it, show the incidents")
+    d.add_argument("--out", type=Path, help="keep the scenario and outputs in this folder")
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--rules", type=Path, action="append", help="rule file or folder")
+    d.set_defaults(handler=_cmd_demo)
+    c = sub.add_parser("check", help="validate rule files; print file:line: key: message")
+    c.add_argument("paths", type=Path, nargs="+")
+    c.set_defaults(handler=_cmd_check)
+    for module in SUBCOMMAND_MODULES:
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        raise ConnectorError(f"no such file or folder: {', '.join(map(str, missing))}")
+    files = rule_files(args.paths)
+    load_rules(args.paths)
+    print(f"ok: {len(files)} rule file(s) valid")
+    return 0
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    if not args.scenario.is_dir():
+        raise ConnectorError(f"scenario folder not found: {args.scenario}")
+    rules = load_rules(args.rules)
+    args.out.mkdir(parents=True, exist_ok=True)
+    result = replay(
+        args.scenario,
+        args.out,
+        rules,
+        LocalDeliverer(args.out, quiet=True),
+        progress=ProgressBar("replay"),
+    )
+    print_summary(result, args.out)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from connectors.files import write_scenario
+    from engine.scenario import generate_scenario
+
+    rules = load_rules(args.rules)
+    scenario = generate_scenario(seed=args.seed)
+    with tempfile.TemporaryDirectory(prefix="vigil-demo-") as tmp:
+        base = args.out or Path(tmp)
+        folder, out = base / "scenario", base / "out"
+        write_scenario(folder, scenario.records, scenario.topology)
+        print(
+            f"demo: {len(scenario.services)} services, "
+            f"{sum(len(v) for v in scenario.records.values()):,} records; "
+            f"injected: bad deploy of {scenario.truth.root_cause}, "
+            f"noise on {scenario.truth.noise_service}"
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        result = replay(
+            folder, out, rules, LocalDeliverer(out, quiet=True), progress=ProgressBar("replay")
+        )
+        print_summary(result, out if args.out else None)
+    return 0
+
+
+def print_summary(result: ReplayResult, out: Path | None) -> None:
+    c = result.counts
+    print(
+        f"\n{result.events_in:,} events in {result.elapsed_s:.1f}s: {c['anomalies']} anomalies, "
+        f"{len(result.incidents)} incident(s) ({c['incidents']} records), "
+        f"{c['actions']} actions, {c['retrain']} retrain requests, "
+        f"{c['dead_letters']} dead letters"
+    )
+    for reason, n in result.dead_letter_reasons.most_common(5):
+        print(f"  dead letters: {n} x {reason}")
+    for incident in sorted(result.incidents.values(), key=lambda i: (i.opened_at, i.id)):
+        print()
+        print(render_incident(incident))
+        print(render_actions(result.actions, incident.id))
+    if out is not None:
+        print(f"\noutputs in {out}/")

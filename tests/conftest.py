@@ -1,0 +1,1 @@
+"""Fixtures shared by every test folder (fixtures only; no test logic here)."""
