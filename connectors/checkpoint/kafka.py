@@ -42,7 +42,8 @@ class KafkaCheckpointStore:
             **self._client_kwargs,
         )
         await self._consumer.start()
-        partitions = await self._consumer.partitions_for_topic(self.topic) or {0}
+        await self._consumer.topics()  # refreshes metadata
+        partitions = self._consumer.partitions_for_topic(self.topic) or {0}
         tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         self._consumer.assign(tps)
         await self._consumer.seek_to_beginning(*tps)
@@ -51,7 +52,7 @@ class KafkaCheckpointStore:
         assert self._consumer is not None, "start() first"
         tps = list(self._consumer.assignment())
         ends = await self._consumer.end_offsets(tps)
-        while any(await self._consumer.position(tp) < ends[tp] for tp in tps):
+        while [tp for tp in tps if await self._consumer.position(tp) < ends[tp]]:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=10_000)
             for records in batches.values():
                 for record in records:

@@ -49,8 +49,8 @@ from engine.pipeline import Pipeline
 
 log = logging.getLogger("vigil.worker")
 
-FETCH_MAX_BYTES = 64 * 1024 * 1024
-PARTITION_FETCH_BYTES = 8 * 1024 * 1024
+FETCH_MAX_BYTES = 50 * 1024 * 1024
+PARTITION_FETCH_BYTES = 1024 * 1024
 TOPOLOGY_POLL_S = 0.2
 
 
@@ -71,6 +71,7 @@ class Worker:
         self.processed = 0
         self.dirty: set[TopicPartition] = set()
         self._parked: dict[TopicPartition, Task] = {}
+        self.fatal: BaseException | None = None
         self._lock = asyncio.Lock()
         self._last_checkpoint = time.monotonic()
         self._last_topology = 0.0
@@ -110,6 +111,8 @@ class Worker:
 
     async def step(self) -> int:
         """One poll: process every returned partition batch; checkpoint when due."""
+        if self.fatal is not None:
+            raise RuntimeError("partition assignment failed") from self.fatal
         batches = await self.consumer.getmany(
             timeout_ms=self.cfg.poll_timeout_ms, max_records=self.cfg.max_records
         )
@@ -118,9 +121,13 @@ class Worker:
             self._last_topology = time.monotonic()
             await self.sink.rejected(await self.topology.poll())
         async with self._lock:
-            for tp, records in batches.items():
+            for tp, fetched in batches.items():
                 task = self.tasks.get(tp)
-                if task is None or not records:  # revoked while we were fetching
+                if task is None:  # fetched before our assignment callback finished (or revoked)
+                    self._rewind(tp, fetched[0].offset)
+                    continue
+                records = _unseen(fetched, task.position.next_offset)
+                if not records:
                     continue
                 await self._run(task, records)
                 self.dirty.add(tp)
@@ -131,6 +138,12 @@ class Worker:
             async with self._lock:
                 await self.checkpoint()
         return count
+
+    def _rewind(self, tp: TopicPartition, offset: int) -> None:
+        try:
+            self.consumer.seek(tp, offset)
+        except IllegalStateError:
+            pass  # no longer ours: the new owner reads it from its snapshot
 
     async def _run(self, task: Task, records: list[Any]) -> None:
         if isinstance(task, DetectTask):
@@ -217,6 +230,13 @@ class Worker:
         await self.store.close()
 
 
+def _unseen(records: list[Any], next_offset: int | None) -> list[Any]:
+    """Drop records the task's state already holds (fetched from a pre-restore position)."""
+    if next_offset is None or records[0].offset >= next_offset:
+        return records
+    return [r for r in records if r.offset >= next_offset]
+
+
 class _Committer:
     """Commits offsets; a commit refused because the group is rebalancing is only logged.
 
@@ -241,4 +261,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # untyped ba
         await self.worker.revoke(set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self.worker.assign(set(assigned))
+        try:
+            await self.worker.assign(set(assigned))
+        except Exception as exc:  # noqa: BLE001  # aiokafka would only log it; stop the worker
+            self.worker.fatal = exc
