@@ -21,7 +21,10 @@ from connectors.rulefiles import load_rules, rule_files
 from engine.rules import RuleError
 
 # Modules that add subcommands: each has ``register(subparsers) -> None``.
-SUBCOMMAND_MODULES: tuple[str, ...] = ()
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "connectors.kafka.app",  # vigil worker
+    "connectors.kafka.load",  # vigil load
+)
 
 
 def main(argv: list[str] | None = None) -> int:

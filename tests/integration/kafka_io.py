@@ -32,11 +32,11 @@ def worker_config(bootstrap: str, topics: Topics, group: str, **overrides: Any) 
 
 
 def metric_records(
-    n_series: int, n_points: int, *, seed: int, spikes: int = 3
+    n_series: int, n_points: int, *, seed: int, spikes: int = 3, spikes_from: int = 40
 ) -> list[dict[str, Any]]:
     """Single-point metric records, one per minute per series, with a few injected spikes."""
     rng = random.Random(seed)
-    spike_at = {(rng.randrange(n_series), rng.randrange(40, n_points)) for _ in range(spikes)}
+    spike_at = {(rng.randrange(n_series), rng.randrange(spikes_from, n_points)) for _ in range(spikes)}
     out = []
     for i in range(n_points):
         for s in range(n_series):
@@ -50,13 +50,17 @@ def key_of(record: dict[str, Any]) -> bytes:
     return series_key(record["name"], record["labels"]).encode()
 
 
-def expected_anomaly_ids(records: list[dict[str, Any]]) -> set[str]:
-    """What the embedded pipeline finds on the same records (one state, no Kafka)."""
+def expected_anomalies(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What the embedded pipeline finds on the same records (one state, no Kafka), by id."""
     pipeline = Pipeline.from_rules(RuleSet())
     events = [e for r in records for e in decode_object(InputKind.METRICS, r, Origin("metrics"))]
     points = [e for e in events if isinstance(e, MetricPoint)]
     _, out = pipeline.detect.process(pipeline.detect.initial_state(), points, now=T0)
-    return {a.id for a in out}
+    return {a.id: orjson.loads(orjson.dumps(a.to_wire())) for a in out}
+
+
+def expected_anomaly_ids(records: list[dict[str, Any]]) -> set[str]:
+    return set(expected_anomalies(records))
 
 
 async def create_topics(cfg: WorkerConfig) -> None:
@@ -104,3 +108,19 @@ async def read_topic(
 
 def is_rejected(event: object) -> bool:
     return isinstance(event, Rejected)
+
+
+async def wait_for_snapshots(bootstrap: str, topics: Topics, source: str, count: int) -> None:
+    """Until the state topic holds snapshots of ``count`` partitions of topic ``source``."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    keys: set[bytes] = set()
+    try:
+        consumer.assign([TopicPartition(topics.name("state"), 0)])
+        deadline = time.monotonic() + 30
+        while len(keys) < count and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=200)
+            keys |= {r.key for rs in batches.values() for r in rs if r.key and source.encode() in r.key}
+    finally:
+        await consumer.stop()
+    assert len(keys) >= count, f"only {len(keys)} snapshots of {source} after 30s"
