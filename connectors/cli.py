@@ -24,7 +24,12 @@ from connectors.silences import SilenceStore
 from engine.rules import RuleError, RuleSet
 
 # Modules that add subcommands: each has ``register(subparsers) -> None``.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("connectors.silences", "connectors.reference")
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "connectors.silences",  # vigil silence
+    "connectors.reference",  # vigil reference build
+    "connectors.kafka.app",  # vigil worker
+    "connectors.kafka.load",  # vigil load
+)
 
 
 def main(argv: list[str] | None = None) -> int:
