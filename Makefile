@@ -25,3 +25,4 @@ test: $(STAMP) lint check-rules
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+include deploy/Makefile.kafka
