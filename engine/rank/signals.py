@@ -14,7 +14,7 @@ SOLID_WEIGHT = 0.5
 """Evidence weight from which a node's onset and anomalies count as established."""
 EPISODE_GAP_S = 300.0
 """Signals on one node further apart than this belong to separate episodes."""
-PERSIST_SHARE = 0.3
+PERSIST_SHARE = 0.5
 """An episode lasting this share of the incident's longest episode counts as persistent."""
 
 
