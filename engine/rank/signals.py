@@ -105,10 +105,10 @@ def build_view(snapshot: IncidentSnapshot) -> IncidentView:
 
 def _main_episode(points: list[tuple[EventTime, float, str]]) -> NodeSignal:
     """The node's episode: its signals minus isolated leading ones (a stray point more than
-    ``EPISODE_GAP_S`` before the next does not set the onset)."""
+    ``EPISODE_GAP_S`` before the next, ahead of three or more later ones, sets no onset)."""
     points.sort()
     start = 0
-    while start + 1 < len(points) and points[start + 1][0] - points[start][0] > EPISODE_GAP_S:
+    while start + 3 < len(points) and points[start + 1][0] - points[start][0] > EPISODE_GAP_S:
         start += 1
     run = points[start:]
     names: list[str] = []
