@@ -67,7 +67,17 @@ def main() -> None:
         f"notifications incl. Vigil's own anomalies (firing alerts + anomaly episodes = {total}):"
         f" vigil incidents opened {notes_vigil} ({1 - notes_vigil / total:.1%} fewer)"
     )
+    print_paging(rows)
     print_timing()
+
+
+def print_paging(rows: list[dict]) -> None:
+    delays = [r["page_delay_s"] for r in rows if r["page_delay_s"] is not None]
+    median = statistics.median(delays) / 60 if delays else float("nan")
+    print(
+        f"faults whose incident was opened (paged): {len(delays)} of {len(rows)}; "
+        f"fault start -> page median {median:.1f} min, max {max(delays, default=0) / 60:.1f} min"
+    )
 
 
 def _ac(rows: list[dict], method: str, k: int) -> float:

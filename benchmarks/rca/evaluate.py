@@ -30,6 +30,8 @@ class Grouping:
 
     predicted: dict[str, str] = field(default_factory=dict)
     notifications: int = 0
+    opened_at: dict[str, float] = field(default_factory=dict)
+    """Incident id -> event time (minute's end) at which it was opened, i.e. paged."""
 
 
 def run_vigil(scn: Scenario, op: Correlator) -> tuple[Grouping, dict[str, IncidentSnapshot]]:
@@ -39,20 +41,23 @@ def run_vigil(scn: Scenario, op: Correlator) -> tuple[Grouping, dict[str, Incide
     for e in scn.events:
         by_minute[int((e.ts - T0) // 60)].append(e)
     for minute in sorted(by_minute):
-        state, snaps = op.process(state, by_minute[minute], now=T0 + 60 * minute + 59)
-        _collect(snaps, latest, grouping)
+        now = T0 + 60 * minute + 59
+        state, snaps = op.process(state, by_minute[minute], now=now)
+        _collect(snaps, latest, grouping, now)
     state, snaps = op.process(state, [], now=T0 + 86400)
-    _collect(snaps, latest, grouping)
+    _collect(snaps, latest, grouping, T0 + 86400)
     for snap in latest.values():
         for member in snap.incident.alerts:
             grouping.predicted[member] = snap.incident.id
     return grouping, latest
 
 
-def _collect(snaps, latest, grouping: Grouping) -> None:
+def _collect(snaps, latest, grouping: Grouping, now: float) -> None:
     for s in snaps:
         latest[s.incident.id] = s
-        grouping.notifications += s.incident.status is IncidentStatus.OPEN
+        if s.incident.status is IncidentStatus.OPEN:
+            grouping.notifications += 1
+            grouping.opened_at.setdefault(s.incident.id, now)
 
 
 def run_alertmanager(scn: Scenario) -> Grouping:
@@ -140,6 +145,8 @@ def rank_positions(
     for i, fault in enumerate(scn.faults):
         inc_id = incident_of_fault(f"fault:{i}", scn, grouping)
         row = {"kind": fault.kind, "hard": bool(scn.hard), "flags": scn.hard, "seed": scn.seed}
+        opened = grouping.opened_at.get(inc_id or "")
+        row["page_delay_s"] = None if opened is None else opened - (T0 + 60 * fault.start_min)
         if inc_id is None:
             row.update(vigil=None, first_to_alert=None, max_z=None)
         else:

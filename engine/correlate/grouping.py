@@ -8,19 +8,22 @@ merges them into the oldest. Incidents resolve after ``quiet_s`` without activit
 
 Snapshots are emitted per event time: all events with the same ``ts`` are applied, then every
 incident that opened or changed (new node, new alert, higher severity, merge, new change)
-is emitted once, when event time moves on (a later event, or ``now`` at or past it).
+is emitted once, when event time moves on (a later event, or ``now`` at or past it). An
+incident is announced only once confirmed (see ``engine.correlate.confirmation``); a candidate
+that never is comes out once, resolved, labelled ``noise`` (accounted for, never paged).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from engine.correlate.alerts import AlertPolicy, Verdict, forget_alerts, observe_alert
+from engine.correlate.confirmation import ConfirmPolicy, is_confirmed
 from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_stream
 from engine.correlate.incidents import IncidentRecord
 from engine.correlate.records import alert_to_dict, change_to_dict
+from engine.correlate.state import CorrelateState
 from engine.correlate.topology import Topology
 from engine.events import (
     Alert,
@@ -42,47 +45,14 @@ from engine.testing import T0
 CorrelateInput = Anomaly | Alert | Change | TopologyUpdate
 
 
-@dataclass(slots=True)
-class CorrelateState:
-    """Topology, live incidents, alert fingerprints and recent changes (plain data + a graph)."""
-
-    topology: Topology
-    incidents: dict[str, IncidentRecord] = field(default_factory=dict)
-    member_of: dict[str, str] = field(default_factory=dict)
-    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    changes: list[dict[str, Any]] = field(default_factory=list)
-    clock: EventTime | None = None
-    version: int = 1
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "topology": self.topology.to_dict(),
-            "incidents": {k: r.to_dict() for k, r in self.incidents.items()},
-            "member_of": dict(self.member_of),
-            "alerts": {fp: {**t, "flips": list(t["flips"])} for fp, t in self.alerts.items()},
-            "changes": list(self.changes),
-            "clock": self.clock,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CorrelateState:
-        return cls(
-            topology=Topology.from_dict(data["topology"]),
-            incidents={k: IncidentRecord.from_dict(r) for k, r in data["incidents"].items()},
-            member_of=dict(data["member_of"]),
-            alerts={fp: {**t, "flips": list(t["flips"])} for fp, t in data["alerts"].items()},
-            changes=list(data["changes"]),
-            clock=data["clock"],
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class Correlator:
     """Groups anomalies and alerts into incidents on the live topology; see the module doc.
 
     Updates ``state`` in place (and returns it). Outputs are ``IncidentSnapshot``s, one per
     incident that opened, changed or resolved, with ``revision`` counting up per incident.
+    An incident opens only once confirmed (``confirm_s``, ``confirm_nodes``; see
+    ``engine.correlate.confirmation``); one that never is comes out once, resolved, as noise.
 
     Examples
     --------
@@ -92,13 +62,14 @@ class Correlator:
     ...                    Severity.WARNING)
     >>> op = Correlator(nodes=(TopologyNode("web"), TopologyNode("db"), TopologyNode("mail")),
     ...                 edges=(TopologyEdge("web", "db"),), quiet_s=300)
-    >>> state, out = op.process(op.initial_state(),
-    ...                         [an("db", 0), an("web", 60), an("mail", 60)], now=60)
+    >>> events = [an("db", 0), an("db", 60), an("web", 60), an("mail", 60), an("web", 120)]
+    >>> state, out = op.process(op.initial_state(), events, now=120)
     >>> [(s.incident.status.value, s.incident.nodes, s.incident.revision) for s in out]
-    [('open', ('db',), 1), ('updated', ('db', 'web'), 2), ('open', ('mail',), 1)]
-    >>> state, out = op.process(state, [], now=400)
-    >>> [(s.incident.status.value, s.incident.alerts) for s in out]
-    [('resolved', ('an-db-0', 'an-web-60')), ('resolved', ('an-mail-60',))]
+    [('open', ('db', 'web'), 1)]
+    >>> state, out = op.process(state, [], now=500)
+    >>> [(s.incident.status.value, s.incident.alerts, s.incident.labels) for s in out]
+    [('resolved', ('an-db-0', 'an-db-60', 'an-web-60', 'an-web-120'), {}), \
+('resolved', ('an-mail-60',), {'noise': 'true'})]
     """
 
     nodes: tuple[TopologyNode, ...] = ()
@@ -112,16 +83,21 @@ class Correlator:
     flap_window_s: float = 1800.0
     flap_transitions: int = 4
     max_anomalies_per_node: int = 8
+    confirm_s: float = 300.0
+    confirm_nodes: int = 2
     name: str = "correlate"
 
     def __post_init__(self) -> None:
-        for key in ("window_s", "quiet_s", "change_lookback_s", "forget_after_s", "alert_ttl_s"):
+        durations = ("window_s", "quiet_s", "change_lookback_s", "forget_after_s", "alert_ttl_s")
+        for key in (*durations, "confirm_s"):
             if getattr(self, key) < 0:
                 raise ValueError(f"{key} must be >= 0, got {getattr(self, key)}")
         if not 0 <= self.max_hops <= 4:
             raise ValueError(f"max_hops must be in [0, 4], got {self.max_hops}")
         if self.flap_transitions < 2 or self.max_anomalies_per_node < 1:
             raise ValueError("flap_transitions must be >= 2 and max_anomalies_per_node >= 1")
+        if self.confirm_nodes < 1:
+            raise ValueError(f"confirm_nodes must be >= 1, got {self.confirm_nodes}")
 
     @classmethod
     def from_rules(cls, rules: RuleSet) -> Correlator:
@@ -138,11 +114,19 @@ class Correlator:
             flap_window_s=c.flap_window_s,
             flap_transitions=c.flap_transitions,
             max_anomalies_per_node=c.max_anomalies_per_node,
+            confirm_s=c.confirm_s,
+            confirm_nodes=c.confirm_nodes,
         )
 
     @property
     def alert_policy(self) -> AlertPolicy:
         return AlertPolicy(self.flap_window_s, self.flap_transitions, self.alert_ttl_s)
+
+    @property
+    def confirm_policy(self) -> ConfirmPolicy:
+        return ConfirmPolicy(
+            self.confirm_s, self.confirm_nodes, self.flap_window_s, self.flap_transitions
+        )
 
     def initial_state(self) -> CorrelateState:
         return CorrelateState(topology=Topology.build(self.nodes, self.edges))
@@ -163,20 +147,25 @@ class Correlator:
     # -- time --------------------------------------------------------------------------------
 
     def _advance(self, state: CorrelateState, ts: EventTime, out: list[IncidentSnapshot]) -> None:
-        """Flush changed incidents, resolve quiet ones, forget old ones; clock moves to ``ts``."""
+        """Flush changed confirmed incidents, resolve quiet ones (an unconfirmed one is emitted
+        once, resolved, as noise), forget old ones; the clock moves to ``ts``."""
+        policy = self.confirm_policy
         for record in state.incidents.values():
-            if record.is_open and record.dirty:
+            if record.is_open and not record.confirmed:
+                record.confirmed = is_confirmed(record, state.alerts, ts, policy)
+                record.dirty = record.dirty or record.confirmed
+            if record.is_open and record.dirty and record.confirmed:
                 status = IncidentStatus.UPDATED if record.announced else IncidentStatus.OPEN
                 out.append(self._emit(state, record, status))
         for record in state.incidents.values():
             if record.is_open and ts - record.last_ts > self.quiet_s:
                 record.resolved_at = record.last_ts + self.quiet_s
-                if record.announced:
-                    out.append(self._emit(state, record, IncidentStatus.RESOLVED))
+                out.append(self._emit(state, record, IncidentStatus.RESOLVED))
         for key in [k for k, r in state.incidents.items() if _forgettable(r, ts, self)]:
             for member in state.incidents.pop(key).members:
-                if state.member_of.get(member) == key:
-                    del state.member_of[member]
+                for name in {member, _alert_of(member)}:
+                    if state.member_of.get(name) == key:
+                        del state.member_of[name]
         forget_alerts(state.alerts, ts, self.alert_policy)
         state.changes = [c for c in state.changes if ts - c["ts"] <= self.change_lookback_s]
         state.clock = ts if state.clock is None else max(state.clock, ts)
@@ -240,7 +229,11 @@ class Correlator:
             state.topology.ensure_node(node, kind)
         record = self._place(state, node, alert.ts, alert, out)
         record.add_alert(alert)
-        _join(state, record, Member(alert.id, node, alert.ts, alert.severity.rank))
+        # a later firing episode of the same fingerprint is a new member with its own id
+        first = state.alerts[alert.fingerprint]["first_ts"] == alert.ts
+        member_id = alert.id if first else f"{alert.id}@{alert.ts:.0f}"
+        _join(state, record, Member(member_id, node, alert.ts, alert.severity.rank))
+        state.member_of[alert.id] = record.id  # later events of the alert find its episode
 
     # -- grouping ----------------------------------------------------------------------------
 
@@ -268,7 +261,8 @@ class Correlator:
             record = IncidentRecord(stable_id("inc", member, ts), opened_at=ts, last_ts=ts)
             state.incidents[record.id] = record
             return record
-        target = min(candidates, key=lambda r: (r.opened_at, r.id))
+        # an announced incident keeps its id (and its page); else the oldest candidate wins
+        target = min(candidates, key=lambda r: (not r.announced, r.opened_at, r.id))
         for other in candidates:
             if other is not target:
                 self._merge(state, target, other, ts, out)
@@ -283,7 +277,9 @@ class Correlator:
         out: list[IncidentSnapshot],
     ) -> None:
         for member in other.members:
-            state.member_of[member] = target.id
+            for name in {member, _alert_of(member)}:
+                if state.member_of.get(name) == other.id:
+                    state.member_of[name] = target.id
         target.absorb(other, self.max_anomalies_per_node)
         target.dirty = True
         other.merged_into, other.resolved_at = target.id, ts
@@ -304,12 +300,18 @@ class Member:
 def _join(state: CorrelateState, record: IncidentRecord, member: Member) -> None:
     record.members.append(member.id)
     state.member_of[member.id] = record.id
+    record.note_member(member.node, member.ts)
     new_node = member.node is not None and record.add_node(member.node)
     is_alert = member.id.startswith("am-")
     if new_node or is_alert or member.severity_rank > record.severity or not record.announced:
         record.dirty = True
     record.severity = max(record.severity, member.severity_rank)
     record.last_ts = max(record.last_ts, member.ts)
+
+
+def _alert_of(member: str) -> str:
+    """The alert id behind a member id (``am-<fp>@<ts>`` for a later firing episode)."""
+    return member.split("@", 1)[0]
 
 
 def _same_alert(record: IncidentRecord, alert: Alert | None) -> bool:

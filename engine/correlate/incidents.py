@@ -45,6 +45,9 @@ class IncidentRecord:
     merged_into: str | None = None
     dirty: bool = False
     announced: bool = False
+    confirmed: bool = False
+    spans: dict[str, list[float]] = field(default_factory=dict)
+    """Node -> [first member ts, last member ts, member count] (for confirmation)."""
 
     @property
     def is_open(self) -> bool:
@@ -66,6 +69,8 @@ class IncidentRecord:
             "merged_into": self.merged_into,
             "dirty": self.dirty,
             "announced": self.announced,
+            "confirmed": self.confirmed,
+            "spans": {n: list(v) for n, v in self.spans.items()},
         }
 
     @classmethod
@@ -85,6 +90,8 @@ class IncidentRecord:
             merged_into=d["merged_into"],
             dirty=d["dirty"],
             announced=d["announced"],
+            confirmed=d["confirmed"],
+            spans={n: list(v) for n, v in d["spans"].items()},
         )
 
     # -- membership --------------------------------------------------------------------------
@@ -95,6 +102,11 @@ class IncidentRecord:
             return False
         self.nodes.append(node)
         return True
+
+    def note_member(self, node: str | None, ts: EventTime) -> None:
+        """Count a member at ``node`` (alerts naming no node count under ``""``)."""
+        span = self.spans.setdefault(node or "", [ts, ts, 0])
+        span[0], span[1], span[2] = min(span[0], ts), max(span[1], ts), span[2] + 1
 
     def add_anomaly(self, anomaly: Anomaly, cap: int) -> None:
         kept = self.anomalies.setdefault(anomaly.node, [])
@@ -124,6 +136,11 @@ class IncidentRecord:
         seen = {_change_key(c) for c in self.changes}
         self.changes.extend(c for c in other.changes if _change_key(c) not in seen)
         self.severity = max(self.severity, other.severity)
+        self.confirmed = self.confirmed or other.confirmed
+        for node, (first, last, count) in other.spans.items():
+            span = self.spans.setdefault(node, [first, last, 0])
+            span[0], span[1], span[2] = min(span[0], first), max(span[1], last), span[2] + count
+        other.spans = {}
         other.members, other.nodes, other.anomalies, other.alerts = [], [], {}, {}
 
     # -- output ------------------------------------------------------------------------------
@@ -138,6 +155,8 @@ class IncidentRecord:
         self.revision += 1
         self.dirty = False
         labels = {"merged_into": self.merged_into} if self.merged_into else {}
+        if not self.confirmed:
+            labels["noise"] = "true"
         incident = Incident(
             id=self.id,
             status=status,

@@ -96,18 +96,35 @@ def _prefeatures(
         cand.blocked_by = _blocker(view, node, signal.onset)
         cand.features["blocked"] = 1.0 if cand.blocked_by else 0.0
     else:
-        cand.features["silent"] = 1.0
         dependents = [d for d in view.dependents.get(node, ()) if d in view.signals]
         cand.onset = min((view.signals[d].onset for d in dependents), default=first)
     cand.features["onset"] = math.exp(-max(cand.onset - first, 0.0) / ONSET_SCALE_S)
     cand.features["consistency"] = _consistency(view, node)
+    if signal is None:
+        cand.features["silent"] = _silence(view, node, cand.features["consistency"])
     cand.change, cand.features["change"] = _change_of(node, changes, first)
+    if cand.blocked_by is not None:
+        # a deploy on a node whose own dependency failed first explains nothing (innocent)
+        cand.features["change"] *= 0.25
     return cand
 
 
 def _prescore(cand: Candidate) -> float:
     f = cand.features
     return f["onset"] + f["consistency"] + f["change"] - f.get("blocked", 0.0) - f.get("silent", 0)
+
+
+def _silence(view: IncidentView, node: str, consistency: float) -> float:
+    """Penalty for naming a node with no signals: full unless two or more of its direct
+    dependents went solid-anomalous together (a silent callee or host failing under them)."""
+    onsets = sorted(
+        view.signals[d].onset
+        for d in view.dependents.get(node, ())
+        if d in view.signals and view.signals[d].weight >= SOLID_WEIGHT
+    )
+    if len(onsets) < 2 or onsets[1] - onsets[0] > ONSET_SCALE_S:
+        return 1.0
+    return 1.0 - consistency
 
 
 def _blocker(view: IncidentView, node: str, onset: EventTime) -> str | None:

@@ -12,28 +12,29 @@ _ALERT_Z = {Severity.INFO: 3.5, Severity.WARNING: 4.5, Severity.ERROR: 6.0, Seve
 _MAX_Z = 50.0
 SOLID_WEIGHT = 0.5
 """Evidence weight from which a node's onset and anomalies count as established."""
+EPISODE_GAP_S = 300.0
+"""Signals on one node further apart than this belong to separate episodes."""
+PERSIST_SHARE = 0.5
+"""An episode lasting this share of the incident's longest episode counts as persistent."""
 
 
 @dataclass(slots=True)
 class NodeSignal:
-    """Evidence gathered on one node: first onset, strongest |z|, how many signals, which."""
+    """Evidence on one node's main episode (its largest run of signals; a stray blip before
+    or after it does not move the onset): onset, strongest |z|, how many signals, which."""
 
     onset: EventTime
     z: float
     count: int = 0
     names: list[str] = field(default_factory=list)
+    span_s: float = 0.0
+    persistence: float = 1.0
+    """Episode length against the incident's longest episode, in (0, 1]."""
 
     @property
     def weight(self) -> float:
         """How much this node's evidence counts, in (0, 1]: persistent and strong is 1."""
-        return min(1.0, self.count / 3.0) * min(1.0, self.z / 6.0)
-
-    def add(self, ts: EventTime, z: float, name: str) -> None:
-        self.onset = min(self.onset, ts)
-        self.z = max(self.z, z)
-        self.count += 1
-        if name and name not in self.names:
-            self.names.append(name)
+        return min(1.0, self.count / 3.0) * min(1.0, self.z / 6.0) * self.persistence
 
 
 @dataclass(slots=True)
@@ -76,16 +77,20 @@ def z_of(anomaly: Anomaly) -> float:
 
 def build_view(snapshot: IncidentSnapshot) -> IncidentView:
     """Collect per-node signals (anomalies and alerts) and the neighbourhood's adjacency."""
-    signals: dict[str, NodeSignal] = {}
+    points: dict[str, list[tuple[EventTime, float, str]]] = {}
     for a in snapshot.anomalies:
         name = str(a.subject.get("name", a.kind.value)) if isinstance(a.subject, dict) else ""
-        _signal(signals, a.node, a.ts).add(a.ts, z_of(a), name)
+        points.setdefault(a.node, []).append((a.ts, z_of(a), name))
     for alert in snapshot.alerts:
         node = node_of(alert.labels)
         if node is None:
             continue
         onset = alert.starts_at if alert.starts_at is not None else alert.ts
-        _signal(signals, node, onset).add(onset, _ALERT_Z[alert.severity], alert.name)
+        points.setdefault(node, []).append((onset, _ALERT_Z[alert.severity], alert.name))
+    signals = {node: _main_episode(p) for node, p in sorted(points.items())}
+    longest = max((s.span_s for s in signals.values()), default=0.0)
+    for s in signals.values():
+        s.persistence = min(1.0, (s.span_s + 60.0) / (PERSIST_SHARE * (longest + 60.0)))
     depends_on: dict[str, list[str]] = {}
     dependents: dict[str, list[str]] = {}
     residents: dict[str, list[str]] = {}
@@ -98,11 +103,25 @@ def build_view(snapshot: IncidentSnapshot) -> IncidentView:
     return IncidentView(signals, depends_on, dependents, kinds, residents)
 
 
-def _signal(signals: dict[str, NodeSignal], node: str, ts: EventTime) -> NodeSignal:
-    found = signals.get(node)
-    if found is None:
-        found = signals[node] = NodeSignal(onset=ts, z=0.0)
-    return found
+def _main_episode(points: list[tuple[EventTime, float, str]]) -> NodeSignal:
+    """The node's episode: its signals minus isolated leading ones (a stray point more than
+    ``EPISODE_GAP_S`` before the next, ahead of three or more later ones, sets no onset)."""
+    points.sort()
+    start = 0
+    while start + 3 < len(points) and points[start + 1][0] - points[start][0] > EPISODE_GAP_S:
+        start += 1
+    run = points[start:]
+    names: list[str] = []
+    for _, _, name in run:
+        if name and name not in names:
+            names.append(name)
+    return NodeSignal(
+        onset=run[0][0],
+        z=max(z for _, z, _ in run),
+        count=len(run),
+        names=names,
+        span_s=run[-1][0] - run[0][0],
+    )
 
 
 def reach(adjacency: dict[str, list[str]], start: str, max_hops: int) -> dict[str, int]:

@@ -27,3 +27,8 @@ class CorrelationRules(StrictModel):
     """An alert changing state this many times within ``flap_window_s`` is held as flapping."""
     max_anomalies_per_node: int = Field(8, ge=1)
     """Anomaly records kept per node of an incident (ids are always kept)."""
+    confirm_s: DurationS = 300.0
+    """An incident opens (pages) once one node's problem lasts this long, an error/critical
+    alert fires this long, or ``confirm_nodes`` nodes show it; ``0`` opens at once."""
+    confirm_nodes: int = Field(2, ge=1)
+    """Nodes with at least two members each that confirm an incident at once."""

@@ -21,7 +21,8 @@ from engine.events import (
 from engine.rules import parse
 from engine.testing import T0
 
-OP = Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES, window_s=600, quiet_s=900)
+# grouping behaviour without the confirmation hold (tested in test_correlate_confirmation.py)
+OP = Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES, window_s=600, quiet_s=900, confirm_s=0)
 
 
 def _run(events, now):
@@ -73,6 +74,7 @@ def test_callers_of_a_shared_callee_are_related_but_callees_of_a_shared_caller_a
             TopologyEdge("p", "y"),
         ),
         max_hops=1,
+        confirm_s=0,
     )
     events = [example_anomaly(n, T0, 0.99) for n in ("a", "b", "x", "y")]
     state, _ = op.process(op.initial_state(), events, now=T0)
@@ -84,6 +86,7 @@ def test_merge_emits_resolved_absorbed_incident_with_no_members() -> None:
         nodes=(TopologyNode("a"), TopologyNode("b"), TopologyNode("m")),
         edges=(TopologyEdge("a", "m"), TopologyEdge("m", "b")),
         max_hops=1,
+        confirm_s=0,
     )
     state, out1 = op.process(
         op.initial_state(),

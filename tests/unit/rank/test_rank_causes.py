@@ -11,6 +11,8 @@ from engine.events import (
     TopologyNode,
 )
 from engine.rank.causes import CauseRanker
+from engine.rank.scoring import score_candidates
+from engine.rank.signals import SOLID_WEIGHT, build_view
 from engine.testing import T0
 
 RANKER = CauseRanker()
@@ -120,3 +122,49 @@ def test_ranking_is_a_distribution_with_summary_and_evidence() -> None:
 
 def test_empty_snapshot_has_no_causes() -> None:
     assert RANKER.rank(_snap([], CHAIN)).root_causes == ()
+
+
+def _episode(node: str, start: float, minutes: int, score: float = 0.9999) -> list:
+    return [example_anomaly(node, start + 60 * m, score) for m in range(minutes)]
+
+
+def _features(snap: IncidentSnapshot, node: str) -> dict[str, float]:
+    view = build_view(snap)
+    return next(c.features for c in score_candidates(view, snap.changes) if c.node == node)
+
+
+def test_silent_callee_of_callers_failing_together_ranks_above_them() -> None:
+    edges = [TopologyEdge("a", "core"), TopologyEdge("b", "core"), TopologyEdge("a", "x")]
+    snap = _snap(_episode("a", T0, 10) + _episode("b", T0 + 60, 10), edges)
+    ranked = _top(snap)
+    assert ranked[0] == "core"
+    assert ranked.index("core") < ranked.index("x")  # x explains only one of them
+    assert _features(snap, "core")["silent"] == 0.0
+
+
+def test_silent_callee_of_a_single_failing_caller_keeps_its_penalty() -> None:
+    edges = [TopologyEdge("a", "core"), TopologyEdge("b", "core")]
+    snap = _snap(_episode("a", T0, 10), edges)
+    assert _top(snap)[0] == "a"
+    assert _features(snap, "core")["silent"] == 1.0
+
+
+def test_a_stray_point_or_a_short_blip_sets_no_onset_and_is_not_solid() -> None:
+    anomalies = [
+        example_anomaly("web", T0 - 1200, 0.9999),  # one stray point
+        *_episode("web", T0 + 120, 18),
+        *_episode("api", T0 - 600, 2),  # a 2-minute blip
+        *_episode("db", T0, 20),
+    ]
+    view = build_view(_snap(anomalies, CHAIN))
+    assert view.signals["web"].onset == T0 + 120
+    assert view.signals["api"].weight < SOLID_WEIGHT <= view.signals["db"].weight
+    assert view.first_onset == T0
+    assert _top(_snap(anomalies, CHAIN))[0] == "db"
+
+
+def test_a_deploy_on_a_caller_whose_callee_failed_first_is_not_the_cause() -> None:
+    anomalies = _episode("db", T0, 15) + _episode("api", T0 + 60, 14, 0.999999)
+    change = Change(T0 - 60, "deploy", "api", "9.9")
+    ranked = RANKER.rank(_snap(anomalies, CHAIN, [change])).root_causes
+    assert [c.node for c in ranked[:2]] == ["db", "api"]

@@ -1,0 +1,55 @@
+"""The correlator's explicit state: topology, live incidents, alert fingerprints, changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.correlate.incidents import IncidentRecord
+from engine.correlate.topology import Topology
+from engine.events import EventTime
+
+STATE_VERSION = 2
+
+
+@dataclass(slots=True)
+class CorrelateState:
+    """Topology, live incidents, alert fingerprints and recent changes (plain data + a graph)."""
+
+    topology: Topology
+    incidents: dict[str, IncidentRecord] = field(default_factory=dict)
+    member_of: dict[str, str] = field(default_factory=dict)
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    clock: EventTime | None = None
+    version: int = STATE_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "topology": self.topology.to_dict(),
+            "incidents": {k: r.to_dict() for k, r in self.incidents.items()},
+            "member_of": dict(self.member_of),
+            "alerts": {fp: {**t, "flips": list(t["flips"])} for fp, t in self.alerts.items()},
+            "changes": list(self.changes),
+            "clock": self.clock,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CorrelateState:
+        if data.get("version", 1) == 1:
+            data = _upgrade_v1_to_v2(data)
+        return cls(
+            topology=Topology.from_dict(data["topology"]),
+            incidents={k: IncidentRecord.from_dict(r) for k, r in data["incidents"].items()},
+            member_of=dict(data["member_of"]),
+            alerts={fp: {**t, "flips": list(t["flips"])} for fp, t in data["alerts"].items()},
+            changes=list(data["changes"]),
+            clock=data["clock"],
+        )
+
+
+def _upgrade_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 opened every incident at once: its records count as confirmed."""
+    incidents = {k: {**r, "confirmed": True, "spans": {}} for k, r in data["incidents"].items()}
+    return {**data, "incidents": incidents, "version": 2}
