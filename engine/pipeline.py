@@ -69,20 +69,14 @@ class DetectStage:
     models: ModelMonitor
     name: str = "detect"
 
+    def _slots(self) -> dict[str, Any]:
+        return {"metrics": self.metrics, "logs": self.logs, "models": self.models}
+
     def initial_state(self) -> StageState:
-        return StageState(
-            {
-                "metrics": self.metrics.initial_state(),
-                "logs": self.logs.initial_state(),
-                "models": self.models.initial_state(),
-            }
-        )
+        return StageState({name: op.initial_state() for name, op in self._slots().items()})
 
     def restore_state(self, data: dict[str, Any]) -> StageState:
-        fresh = self.initial_state()
-        return StageState(
-            {name: type(s).from_dict(data["slots"][name]) for name, s in fresh.slots.items()}
-        )
+        return _restore_slots(self._slots(), data)
 
     def process(
         self, state: StageState, batch: Sequence[InputEvent], *, now: EventTime
@@ -111,21 +105,19 @@ class IncidentStage:
     retrain: RetrainPlanner
     name: str = "incident"
 
+    def _slots(self) -> dict[str, Any]:
+        return {
+            "correlate": self.correlator,
+            "rank": self.ranker,
+            "act": self.planner,
+            "retrain": self.retrain,
+        }
+
     def initial_state(self) -> StageState:
-        return StageState(
-            {
-                "correlate": self.correlator.initial_state(),
-                "rank": self.ranker.initial_state(),
-                "act": self.planner.initial_state(),
-                "retrain": self.retrain.initial_state(),
-            }
-        )
+        return StageState({name: op.initial_state() for name, op in self._slots().items()})
 
     def restore_state(self, data: dict[str, Any]) -> StageState:
-        fresh = self.initial_state()
-        return StageState(
-            {name: type(s).from_dict(data["slots"][name]) for name, s in fresh.slots.items()}
-        )
+        return _restore_slots(self._slots(), data)
 
     def process(
         self, state: StageState, batch: Sequence[IncidentInput], *, now: EventTime
@@ -211,6 +203,17 @@ class Pipeline:
             slots["incident"], [*anomalies, *context], now=now
         )
         return state, [*anomalies, *outs]
+
+
+def _restore_slots(operators: dict[str, Any], data: dict[str, Any]) -> StageState:
+    """Each slot's state from its dict, through the operator's ``restore_state`` when it has
+    one (state that needs the operator's config to load), else the state type's ``from_dict``."""
+    slots = {}
+    for name, op in operators.items():
+        restore = getattr(op, "restore_state", None)
+        raw = data["slots"][name]
+        slots[name] = restore(raw) if restore else type(op.initial_state()).from_dict(raw)
+    return StageState(slots)
 
 
 def _by_time(anomaly: Anomaly) -> tuple[float, str]:
