@@ -112,8 +112,14 @@ def _log(item: dict[str, Any], origin: Origin) -> LogRecord:
 
 def _prediction(item: dict[str, Any], origin: Origin) -> Prediction:
     return Prediction(
-        _ts(item, origin), str(item["model"]), str(item["id"]), dict(item.get("features") or {}),
-        item["prediction"], item.get("score"), item.get("version"), _labels(item),
+        _ts(item, origin),
+        str(item["model"]),
+        str(item["id"]),
+        dict(item.get("features") or {}),
+        item["prediction"],
+        item.get("score"),
+        item.get("version"),
+        _labels(item),
     )
 
 
@@ -125,16 +131,23 @@ def _alert(item: dict[str, Any], origin: Origin) -> Alert:
     labels = _labels(item)
     severity = str(item.get("severity") or labels.get("severity") or "warning")
     return Alert(
-        _ts(item, origin), str(item.get("name") or labels.get("alertname") or ""),
-        AlertStatus(item.get("status", "firing")), Severity(severity),
-        str(item.get("fingerprint", "")), labels,
+        _ts(item, origin),
+        str(item.get("name") or labels.get("alertname") or ""),
+        AlertStatus(item.get("status", "firing")),
+        Severity(severity),
+        str(item.get("fingerprint", "")),
+        labels,
     )
 
 
 def _change(item: dict[str, Any], origin: Origin) -> Change:
     return Change(
-        _ts(item, origin), str(item["kind"]), str(item["service"]), item.get("version"),
-        str(item.get("description", "")), _labels(item),
+        _ts(item, origin),
+        str(item["kind"]),
+        str(item["service"]),
+        item.get("version"),
+        str(item.get("description", "")),
+        _labels(item),
     )
 
 
@@ -143,7 +156,9 @@ def _topology(item: dict[str, Any], origin: Origin) -> TopologyUpdate:
     for candidate in (TopologyMode.UPSERT, TopologyMode.DELETE):
         if candidate.value in item:
             mode, body = candidate, item[candidate.value]
-    nodes = tuple(TopologyNode(str(n["id"]), str(n.get("kind", "service"))) for n in body.get("nodes", []))
+    nodes = tuple(
+        TopologyNode(str(n["id"]), str(n.get("kind", "service"))) for n in body.get("nodes", [])
+    )
     edges = tuple(
         TopologyEdge(str(e["from"]), str(e["to"]), str(e.get("kind", "calls")))
         for e in body.get("edges", [])

@@ -57,4 +57,5 @@ async def test_worker_emits_the_embedded_anomalies_incidents_and_dead_letters(
     assert all(d["error"] for d in dlq)
     assert {d["value"] for d in dlq} == {v.decode() for _, v in BAD_RECORDS}
     incident_alerts = {a for inc in incidents for a in inc["alerts"]}
-    assert incident_alerts and incident_alerts <= expected
+    assert incident_alerts
+    assert incident_alerts <= expected
