@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import sys
 import tempfile
 from pathlib import Path
 
 from connectors.errors import ConnectorError
-from connectors.immediate import LocalDeliverer
 from connectors.progress import ProgressBar
 from connectors.replay import ReplayResult, replay
 from connectors.report import render_actions, render_incident
 from connectors.rulefiles import load_rules, rule_files
-from engine.rules import RuleError
+from connectors.sender import OutboxDeliverer
+from connectors.silences import DEFAULT_PATH as SILENCES_PATH
+from connectors.silences import SilenceStore
+from engine.rules import RuleError, RuleSet
 
 # Modules that add subcommands: each has ``register(subparsers) -> None``.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "connectors.silences",  # vigil silence
+    "connectors.reference",  # vigil reference build
     "connectors.kafka.app",  # vigil worker
     "connectors.kafka.load",  # vigil load
 )
@@ -84,7 +89,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         args.scenario,
         args.out,
         rules,
-        LocalDeliverer(args.out, quiet=True),
+        _deliverer(rules, args.out, args.quiet),
         progress=ProgressBar("replay"),
     )
     print_summary(result, args.out)
@@ -109,10 +114,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         )
         out.mkdir(parents=True, exist_ok=True)
         result = replay(
-            folder, out, rules, LocalDeliverer(out, quiet=True), progress=ProgressBar("replay")
+            folder, out, rules, _deliverer(rules, out, quiet=True), progress=ProgressBar("replay")
         )
         print_summary(result, out if args.out else None)
     return 0
+
+
+def _deliverer(rules: RuleSet, out: Path, quiet: bool) -> OutboxDeliverer:
+    """Durable delivery: decided actions go through a SQLite outbox in ``out`` to receivers."""
+    store = SilenceStore(SILENCES_PATH)
+    return OutboxDeliverer(rules.routing, out, stream=io.StringIO() if quiet else None,
+                           silences=store.load)
 
 
 def print_summary(result: ReplayResult, out: Path | None) -> None:

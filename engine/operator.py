@@ -61,7 +61,8 @@ class OperatorExample:
     make_operator: Callable[[], Any]
     make_batch: Callable[[], list[Any]]
     state_type: type[Any]
-    now: EventTime = 0.0
+    now: EventTime | None = 0.0
+    """The watermark for every call; ``None``: the ts of the last event of each call's batch."""
     normalize: Callable[[list[Any]], Any] = list
 
 

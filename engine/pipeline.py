@@ -150,7 +150,22 @@ PipelineOutput = Anomaly | IncidentOutput
 
 @dataclass(frozen=True, slots=True)
 class Pipeline:
-    """The whole engine on one machine: ``DetectStage`` then ``IncidentStage``."""
+    """The whole engine on one machine: ``DetectStage`` then ``IncidentStage``.
+
+    Outputs, per call: the anomalies found, then incident records, then decided actions and
+    retrain requests. Updates ``state`` in place and returns it.
+
+    Examples
+    --------
+    >>> from engine.scenario import generate_scenario
+    >>> scenario = generate_scenario(seed=7)  # a bad deploy of payments, noise elsewhere
+    >>> events = list(scenario.events())
+    >>> pipeline = Pipeline.from_rules(RuleSet())
+    >>> state, out = pipeline.process(pipeline.initial_state(), events, now=events[-1].ts)
+    >>> fault = [o for o in out if isinstance(o, Incident) and "payments" in o.nodes][-1]
+    >>> fault.root_causes[0].node, fault.status.value
+    ('payments', 'resolved')
+    """
 
     detect: DetectStage
     incident: IncidentStage
@@ -238,7 +253,7 @@ register_example(
         _example_pipeline,
         _example_batch,
         StageState,
-        now=1_764_115_200.0 + _EXAMPLE_HOURS * 3600.0,
+        now=None,
         normalize=_final_word,
     )
 )

@@ -1,42 +1,324 @@
-"""Action planner (placeholder: every incident record to the root route's receiver; issue 6)."""
+"""Action planner: incidents in, decided actions out (who is told what, and when).
+
+Each incident record is routed (``engine.act.routing``) to receivers; per (incident, receiver)
+a ``Notice`` tracks the conversation. A new page waits ``group_wait`` (and ``flap_hold``) so
+early updates fold into it and an incident resolving sooner is never paged; later content
+changes go out at most every ``group_interval``; a firing page is repeated every
+``repeat_interval``; a resolve is held ``flap_hold`` so a flapping incident is not re-paged.
+Inhibition and maintenance windows mute new pages (recorded once as ``suppressed``). Silences
+are applied at delivery. Actions are only decided here; connectors deliver them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from engine.events import Action, EventTime, Incident, stable_id
-from engine.operator import NullState
+from engine.act.inhibit import inhibitor_of
+from engine.act.maintenance import active_window
+from engine.act.notice import Notice, Said, notice_key
+from engine.act.routing import incident_labels, match_routes
+from engine.events import (
+    Action,
+    ActionStatus,
+    EventTime,
+    Incident,
+    IncidentStatus,
+    RootCause,
+    Severity,
+    stable_id,
+)
+from engine.operator import OperatorExample, register_example
 from engine.rules.routing import RoutingRules
+
+CLOSED_RETENTION_S = 7 * 86400.0
+"""How long a finished conversation is remembered (so a reopen counts as a new occurrence)."""
+
+
+@dataclass(slots=True)
+class PlannerState:
+    """Event-time clock, the latest record of each live incident, and every ``Notice``."""
+
+    clock: float | None = None
+    incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notices: dict[str, Notice] = field(default_factory=dict)
+    version: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "clock": self.clock,
+            "incidents": {k: dict(v) for k, v in self.incidents.items()},
+            "notices": {k: n.to_dict() for k, n in self.notices.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlannerState:
+        return cls(
+            clock=data["clock"],
+            incidents={k: dict(v) for k, v in data["incidents"].items()},
+            notices={k: Notice.from_dict(dict(v)) for k, v in data["notices"].items()},
+            version=int(data["version"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class ActionPlanner:
-    receiver: str = "console"
-    receiver_type: str = "console"
+    """Decide notifications for incident records; outputs are ``Action``s with status decided.
+
+    Updates ``state`` in place and returns it. Time only moves with event time: the clock is
+    the latest of ``now`` and the records' ``updated_at``.
+
+    Examples
+    --------
+    >>> from engine.rules.routing import RoutingRules
+    >>> planner = ActionPlanner.from_rules(RoutingRules())  # console, group_wait 30s
+    >>> inc = _incident("inc-1", IncidentStatus.OPEN, 0.0)
+    >>> state, out = planner.process(planner.initial_state(), [inc], now=0.0)
+    >>> out
+    []
+    >>> state, out = planner.process(state, [], now=30.0)
+    >>> [(a.receiver, a.payload["event"], a.ts, a.status.value) for a in out]
+    [('console', 'trigger', 30.0, 'decided')]
+    """
+
+    rules: RoutingRules = field(default_factory=RoutingRules)
     name: str = "act"
+
+    def __post_init__(self) -> None:
+        if self.rules.route.receiver is None:
+            raise ValueError("the root route needs a receiver")
+        known = {r.name for r in self.rules.receivers}
+        if self.rules.route.receiver not in known:
+            raise ValueError(f"unknown root receiver {self.rules.route.receiver!r}")
 
     @classmethod
     def from_rules(cls, rules: RoutingRules) -> ActionPlanner:
-        kinds = {r.name: r.type for r in rules.receivers}
-        return cls(rules.route.receiver, kinds.get(rules.route.receiver, "console"))
+        return cls(rules)
 
-    def initial_state(self) -> NullState:
-        return NullState()
+    def initial_state(self) -> PlannerState:
+        return PlannerState()
 
     def process(
-        self, state: NullState, batch: Sequence[Incident], *, now: EventTime
-    ) -> tuple[NullState, list[Action]]:
-        out = [
-            Action(
-                id=stable_id("act", i.id, self.receiver, i.status.value, i.revision),
-                ts=i.updated_at,
-                incident=i.id,
-                receiver=self.receiver,
-                type=self.receiver_type,
-                dedup_key=i.id,
-                payload={"incident": i.to_wire()},
-            )
-            for i in batch
-        ]
+        self, state: PlannerState, batch: Sequence[Incident], *, now: EventTime
+    ) -> tuple[PlannerState, list[Action]]:
+        """Fire what is due before each record, take the record in, then fire what is due."""
+        out: list[Action] = []
+        for incident in batch:
+            self._advance(state, incident.updated_at, out)
+            self._ingest(state, incident)
+        self._advance(state, now, out)
         return state, out
+
+    # -- taking records in ---------------------------------------------------------------
+
+    def _ingest(self, state: PlannerState, incident: Incident) -> None:
+        clock = state.clock if state.clock is not None else incident.updated_at
+        labels = incident_labels(incident)
+        firing = incident.status is not IncidentStatus.RESOLVED
+        state.incidents[incident.id] = {
+            "wire": incident.to_wire(),
+            "labels": labels,
+            "firing": firing,
+            "digest": _digest(incident),
+        }
+        if not firing:
+            for notice in self._notices_of(state, incident.id):
+                _on_resolved(state, notice, clock)
+            return
+        digest = state.incidents[incident.id]["digest"]
+        matched: set[str] = set()
+        for route in match_routes(self.rules.route, labels):
+            receiver = self.rules.receiver(route.receiver)
+            if receiver is None or not receiver.enabled:
+                continue
+            matched.add(route.receiver)
+            notice = state.notices.setdefault(
+                notice_key(incident.id, route.receiver),
+                Notice(
+                    incident.id,
+                    route.receiver,
+                    route.group_interval_s,
+                    route.repeat_interval_s,
+                    route.flap_hold_s,
+                    occurrence=0,
+                ),
+            )
+            _on_firing(notice, clock, max(route.group_wait_s, route.flap_hold_s), digest)
+        for notice in self._notices_of(state, incident.id):
+            # a receiver paged earlier hears the rest of the story even if no longer routed
+            if notice.receiver not in matched and notice.sent == "trigger":
+                _on_firing(notice, clock, 0.0, digest)
+
+    @staticmethod
+    def _notices_of(state: PlannerState, incident_id: str) -> list[Notice]:
+        return [n for n in state.notices.values() if n.incident == incident_id]
+
+    # -- firing what is due ----------------------------------------------------------------
+
+    def _advance(self, state: PlannerState, ts: EventTime, out: list[Action]) -> None:
+        clock = ts if state.clock is None else max(state.clock, ts)
+        state.clock = clock
+        due = sorted(
+            (n for n in state.notices.values() if n.due is not None and n.due <= clock),
+            key=lambda n: (n.due, n.key),
+        )
+        for notice in due:
+            self._fire(state, notice, clock, out)
+        self._forget_closed(state, clock)
+
+    def _fire(self, state: PlannerState, notice: Notice, clock: float, out: list[Action]) -> None:
+        record = state.incidents[notice.incident]
+        said = notice.pending or "repeat"
+        if said in ("trigger", "repeat"):
+            reason = self._mute_reason(state, notice.incident, clock)
+            if reason is not None:
+                if said == "trigger" and notice.muted != reason:
+                    out.append(self._action(notice, record, clock, "trigger", muted=reason))
+                notice.muted = reason
+                if said == "repeat":
+                    notice.due = clock + notice.repeat_interval_s
+                return
+        if said == "update" and record["digest"] == notice.sent_digest:
+            notice.pending, notice.due = None, _repeat_due(notice)  # changed back: nothing new
+            return
+        if said == "repeat":
+            notice.repeats += 1
+        out.append(self._action(notice, record, clock, said))
+        _after_sent(notice, said, clock, record["digest"])
+
+    def _mute_reason(self, state: PlannerState, incident_id: str, clock: float) -> str | None:
+        labels = state.incidents[incident_id]["labels"]
+        firing = {k: v["labels"] for k, v in state.incidents.items() if v["firing"]}
+        source = inhibitor_of(self.rules.inhibit_rules, incident_id, labels, firing)
+        if source is not None:
+            return f"inhibited by {source}"
+        window = active_window(self.rules.maintenance_windows, labels, clock)
+        return None if window is None else f"maintenance window {window}"
+
+    def _action(
+        self,
+        notice: Notice,
+        record: dict[str, Any],
+        clock: float,
+        said: Said,
+        muted: str | None = None,
+    ) -> Action:
+        receiver = self.rules.receiver(notice.receiver)
+        serial: int = record["wire"]["revision"] if said == "update" else notice.occurrence
+        parts: tuple[object, ...] = (notice.incident, notice.receiver, said, serial)
+        if said == "repeat":
+            parts = (*parts, notice.repeats)
+        if muted is not None:
+            parts = (*parts, "suppressed", muted)
+        return Action(
+            id=stable_id("act", *parts),
+            ts=clock,
+            incident=notice.incident,
+            receiver=notice.receiver,
+            type=receiver.type if receiver is not None else "console",
+            dedup_key=notice.incident,
+            payload={
+                "event": said,
+                "occurrence": notice.occurrence,
+                "incident": record["wire"],
+                "labels": dict(record["labels"]),
+            },
+            status=ActionStatus.SUPPRESSED if muted else ActionStatus.DECIDED,
+            error=muted,
+        )
+
+    @staticmethod
+    def _forget_closed(state: PlannerState, clock: float) -> None:
+        stale = [
+            k
+            for k, n in state.notices.items()
+            if n.closed_at is not None and clock - n.closed_at > CLOSED_RETENTION_S
+        ]
+        for key in stale:
+            del state.notices[key]
+        live = {n.incident for n in state.notices.values() if n.closed_at is None}
+        for incident_id in [k for k, v in state.incidents.items() if not v["firing"]]:
+            if incident_id not in live:
+                del state.incidents[incident_id]
+
+
+def _on_firing(notice: Notice, clock: float, hold_s: float, digest: str) -> None:
+    """A firing record: open (or reopen) the page, cancel a held resolve, or queue an update."""
+    if notice.sent != "trigger" and notice.pending != "trigger":
+        notice.occurrence += 1
+        notice.pending, notice.due = "trigger", clock + hold_s
+        notice.closed_at, notice.muted = None, None
+    elif notice.pending == "resolve":  # flapped back before the resolve went out: not re-paged
+        notice.flaps += 1
+        notice.pending, notice.due = None, _repeat_due(notice)
+    if notice.sent == "trigger" and notice.pending is None and digest != notice.sent_digest:
+        sent_at = clock if notice.sent_at is None else notice.sent_at
+        notice.pending, notice.due = "update", max(clock, sent_at + notice.group_interval_s)
+
+
+def _on_resolved(state: PlannerState, notice: Notice, clock: float) -> None:
+    """A resolved record: drop a page never sent (flap hold), else schedule the resolve."""
+    if notice.sent == "trigger":
+        notice.pending, notice.due = "resolve", clock + notice.flap_hold_s
+    elif notice.closed_at is None:
+        notice.pending, notice.due, notice.closed_at = None, None, clock
+
+
+def _after_sent(notice: Notice, said: Said, clock: float, digest: str) -> None:
+    if said == "resolve":
+        notice.sent, notice.pending, notice.due, notice.closed_at = "resolve", None, None, clock
+        return
+    notice.sent, notice.sent_at, notice.sent_digest, notice.muted = "trigger", clock, digest, None
+    notice.pending, notice.due = None, _repeat_due(notice)
+
+
+def _repeat_due(notice: Notice) -> float | None:
+    if notice.repeat_interval_s <= 0 or notice.sent_at is None:
+        return None
+    return notice.sent_at + notice.repeat_interval_s
+
+
+def _digest(incident: Incident) -> str:
+    causes = ",".join(c.node for c in incident.root_causes[:3])
+    return f"{incident.severity.value}|{causes}"
+
+
+def _incident(
+    iid: str,
+    status: IncidentStatus,
+    ts: float,
+    severity: Severity = Severity.CRITICAL,
+    revision: int = 0,
+    cause: str = "payments",
+) -> Incident:
+    return Incident(
+        id=iid,
+        status=status,
+        opened_at=0.0,
+        updated_at=ts,
+        severity=severity,
+        summary=f"{cause} degraded",
+        alerts=(),
+        root_causes=(RootCause(cause, 0.9, "service", ("earliest onset",)),),
+        nodes=(cause,),
+        labels={"service": cause},
+        revision=revision,
+    )
+
+
+def _example_batch() -> list[Incident]:
+    opened, updated, resolved = IncidentStatus.OPEN, IncidentStatus.UPDATED, IncidentStatus.RESOLVED
+    return [
+        _incident("inc-a", opened, 0.0),
+        _incident("inc-a", updated, 10.0, revision=1, cause="db"),
+        _incident("inc-b", opened, 20.0, Severity.WARNING, cause="cart"),
+        _incident("inc-b", resolved, 40.0, Severity.WARNING, revision=1, cause="cart"),
+        _incident("inc-a", updated, 400.0, Severity.ERROR, revision=2, cause="db"),
+        _incident("inc-a", resolved, 900.0, revision=3, cause="db"),
+        _incident("inc-c", opened, 1000.0, Severity.INFO, cause="search"),
+    ]
+
+
+register_example(OperatorExample("act", ActionPlanner, _example_batch, PlannerState, now=0.0))

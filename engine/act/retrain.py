@@ -1,27 +1,261 @@
-"""Retraining / fallback planner (placeholder; issue 8 delivers it)."""
+"""Retraining and fallback planner: turns ML anomalies into the ``monitoring.actions`` lists.
+
+Data and prediction drift run ``actions.on_drift_detected``; performance degradation runs
+``actions.on_performance_degradation``. Decide only, never send:
+
+* ``trigger_retraining_pipeline`` -> a ``RetrainRequest`` for the ML pipeline trigger topic
+  (``ml.retrain``), at most one per model per ``retrain_cooldown`` (event time).
+* ``switch_to_fallback_model`` -> an ``Action`` of type ``model_control`` (receiver
+  ``model-control``); the runtime publishes its payload to the model-control topic and, when
+  ``actions.fallback`` is set, moves the MLflow alias (``connectors.mlflow``). One per model per
+  ``fallback_cooldown``.
+* ``trigger_investigation_notebook`` -> an ``Action`` of type ``webhook`` to
+  ``actions.notebook_receiver``.
+* ``alert_team`` -> an ``Action`` to the receiver named by ``model_performance.alert``
+  (``slack://ml-alerts`` -> Slack receiver ``ml-alerts``, which routing must define); without
+  ``alert`` the anomaly's incident is routed as usual and nothing extra is sent.
+
+Performance *estimates* (before labels) only alert; retraining and fallback need measured
+performance. Each output names the incident holding the anomaly when it is in the same batch.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from engine.events import Action, Anomaly, EventTime, Incident, RetrainRequest
-from engine.operator import NullState
-from engine.rules.monitoring import MonitoringConfig
+from engine.events import (
+    Action,
+    Anomaly,
+    AnomalyKind,
+    EventTime,
+    Incident,
+    JsonDict,
+    RetrainRequest,
+    stable_id,
+)
+from engine.operator import OperatorExample, register_example
+from engine.rules.monitoring import ModelMonitoringSpec, MonitoringConfig
+
+_REASON = {
+    AnomalyKind.DATA_DRIFT: "data_drift",
+    AnomalyKind.PREDICTION_DRIFT: "prediction_drift",
+    AnomalyKind.PERFORMANCE: "performance_degradation",
+}
+_EVIDENCE_KEYS = ("feature", "test", "statistic", "p_value", "psi", "metric", "value", "bound")
+
+
+@dataclass(slots=True)
+class RetrainState:
+    """Last retrain / fallback decision time per model (event time), for the cooldowns."""
+
+    last_retrain: dict[str, float] = field(default_factory=dict)
+    last_fallback: dict[str, float] = field(default_factory=dict)
+    version: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "last_retrain": dict(self.last_retrain),
+            "last_fallback": dict(self.last_fallback),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RetrainState:
+        return cls(dict(data["last_retrain"]), dict(data["last_fallback"]), int(data["version"]))
 
 
 @dataclass(frozen=True, slots=True)
 class RetrainPlanner:
+    """ML anomalies in, retrain requests and model actions out (per the monitoring rules).
+
+    Examples
+    --------
+    >>> from engine.events import Severity
+    >>> cfg = MonitoringConfig.model_validate({"model_performance": {
+    ...     "metrics": [{"name": "f1_score", "minimum": 0.9}], "alert": "slack://ml-alerts"},
+    ...     "actions": {"on_performance_degradation": [
+    ...         "alert_team", "trigger_retraining_pipeline"]}})
+    >>> op = RetrainPlanner.from_rules(cfg)
+    >>> drop = [Anomaly(f"an-{i}", 100.0 * i, AnomalyKind.PERFORMANCE, "fraud", {"model": "fraud"},
+    ...         0.9, Severity.ERROR, {"metric": "f1_score", "value": 0.7, "bound": 0.9})
+    ...         for i in (1, 2)]
+    >>> _, out = op.process(op.initial_state(), drop, now=0.0)
+    >>> [(type(o).__name__, getattr(o, "receiver", None) or o.reason) for o in out][:2]
+    [('Action', 'ml-alerts'), ('RetrainRequest', 'performance_degradation')]
+    >>> len(out)  # the second drop is within the 24h retrain cooldown: alert only
+    3
+    """
+
+    config: MonitoringConfig | None = None
     name: str = "retrain"
 
     @classmethod
     def from_rules(cls, rules: MonitoringConfig | None) -> RetrainPlanner:
-        return cls()
+        return cls(config=rules)
 
-    def initial_state(self) -> NullState:
-        return NullState()
+    def initial_state(self) -> RetrainState:
+        return RetrainState()
 
     def process(
-        self, state: NullState, batch: Sequence[Anomaly | Incident], *, now: EventTime
-    ) -> tuple[NullState, list[RetrainRequest | Action]]:
-        return state, []
+        self, state: RetrainState, batch: Sequence[Anomaly | Incident], *, now: EventTime
+    ) -> tuple[RetrainState, list[RetrainRequest | Action]]:
+        """Updates ``state`` in place (cooldowns) and returns it."""
+        out: list[RetrainRequest | Action] = []
+        if self.config is None:
+            return state, out
+        incident_of = {a: i.id for i in batch if isinstance(i, Incident) for a in i.alerts}
+        for anomaly in batch:
+            if not isinstance(anomaly, Anomaly) or anomaly.kind not in _REASON:
+                continue
+            model = str(anomaly.subject.get("model", anomaly.node))
+            spec = self.config.spec_for(model)
+            if spec is None:
+                continue
+            incident = incident_of.get(anomaly.id)
+            out.extend(self._decide(spec, state, model, anomaly, incident))
+        return state, out
+
+    def _decide(
+        self,
+        spec: ModelMonitoringSpec,
+        state: RetrainState,
+        model: str,
+        anomaly: Anomaly,
+        incident: str | None,
+    ) -> list[RetrainRequest | Action]:
+        performance = anomaly.kind is AnomalyKind.PERFORMANCE
+        names = (
+            spec.actions.on_performance_degradation
+            if performance
+            else spec.actions.on_drift_detected
+        )
+        estimate = bool(anomaly.detail.get("estimate"))
+        out: list[RetrainRequest | Action] = []
+        for name in names:
+            if name == "alert_team":
+                out.extend(_alert(spec, anomaly, incident))
+            elif name == "trigger_investigation_notebook":
+                receiver = spec.actions.notebook_receiver
+                out.append(
+                    _action(anomaly, incident, receiver, "webhook", _payload(model, anomaly))
+                )
+            elif estimate:
+                continue
+            elif name == "trigger_retraining_pipeline":
+                if _cool(state.last_retrain, model, anomaly.ts, spec.actions.retrain_cooldown):
+                    out.append(_retrain_request(model, anomaly, incident))
+            elif _cool(state.last_fallback, model, anomaly.ts, spec.actions.fallback_cooldown):
+                out.append(_fallback(spec, model, anomaly, incident))
+        return out
+
+
+def _cool(last: dict[str, float], model: str, ts: float, cooldown_s: float) -> bool:
+    """True (and records ``ts``) when the model's last decision is ``cooldown_s`` old."""
+    previous = last.get(model)
+    if previous is not None and ts - previous < cooldown_s:
+        return False
+    last[model] = ts
+    return True
+
+
+def _payload(model: str, anomaly: Anomaly) -> JsonDict:
+    return {"model": model, "reason": _REASON[anomaly.kind], "anomaly": anomaly.to_wire()}
+
+
+def _action(
+    anomaly: Anomaly, incident: str | None, receiver: str, kind: str, payload: JsonDict
+) -> Action:
+    return Action(
+        id=stable_id("act", anomaly.id, receiver, kind),
+        ts=anomaly.ts,
+        incident=incident or anomaly.id,
+        receiver=receiver,
+        type=kind,
+        dedup_key=f"{anomaly.id}:{kind}",
+        payload=payload,
+    )
+
+
+def _alert(spec: ModelMonitoringSpec, anomaly: Anomaly, incident: str | None) -> list[Action]:
+    target = spec.model_performance.alert_receiver if spec.model_performance else None
+    if target is None:
+        return []
+    model = str(anomaly.subject.get("model", anomaly.node))
+    return [_action(anomaly, incident, target[1], target[0], _payload(model, anomaly))]
+
+
+def _retrain_request(model: str, anomaly: Anomaly, incident: str | None) -> RetrainRequest:
+    reason = _REASON[anomaly.kind]
+    evidence: JsonDict = {k: anomaly.detail[k] for k in _EVIDENCE_KEYS if k in anomaly.detail}
+    version = anomaly.detail.get("version")
+    return RetrainRequest(
+        id=stable_id("rt", model, reason, anomaly.id),
+        model=model,
+        reason=reason,
+        evidence=evidence,
+        requested_at=anomaly.ts,
+        dedup_key=f"{model}:{reason}:{anomaly.id}",
+        version=version if isinstance(version, str) else None,
+        incident=incident,
+    )
+
+
+def _fallback(
+    spec: ModelMonitoringSpec, model: str, anomaly: Anomaly, incident: str | None
+) -> Action:
+    payload = _payload(model, anomaly) | {"command": "switch_to_fallback"}
+    if spec.actions.fallback is not None:
+        payload["mlflow"] = {
+            "name": model,
+            "alias": spec.actions.fallback.alias,
+            "version": spec.actions.fallback.version,
+        }
+    return _action(anomaly, incident, "model-control", "model_control", payload)
+
+
+def _example_planner() -> RetrainPlanner:
+    from engine.rules import parse
+
+    rules = parse(open_example(), "rules/model_monitoring.yml")
+    return RetrainPlanner.from_rules(rules.monitoring)
+
+
+def open_example() -> str:
+    """The user's monitoring config as shipped (kept inline: the engine reads no files)."""
+    return _USER_CONFIG
+
+
+def _example_batch() -> list[Anomaly]:
+    from engine.events import Severity
+
+    kinds = [AnomalyKind.DATA_DRIFT, AnomalyKind.PERFORMANCE, AnomalyKind.PERFORMANCE]
+    return [
+        Anomaly(
+            f"an-{i}",
+            3600.0 * i,
+            kind,
+            "fraud-detector",
+            {"model": "fraud-detector"},
+            0.9,
+            Severity.ERROR,
+            {"metric": "f1_score", "value": 0.5, "bound": 0.9},
+        )
+        for i, kind in enumerate(kinds * 20)
+    ]
+
+
+_USER_CONFIG = """
+monitoring:
+  data_drift:
+    features_to_monitor: [{name: transaction_amount, threshold: 0.05}]
+  model_performance:
+    metrics: [{name: f1_score, minimum: 0.90, window: 7d}]
+    alert: "slack://ml-alerts"
+  actions:
+    on_drift_detected: [alert_team, trigger_investigation_notebook]
+    on_performance_degradation: [alert_team, trigger_retraining_pipeline, switch_to_fallback_model]
+"""
+
+register_example(OperatorExample("retrain", _example_planner, _example_batch, RetrainState))

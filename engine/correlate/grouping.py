@@ -1,4 +1,15 @@
-"""Correlator (placeholder: one incident per quiet-period-separated burst; issue 5 replaces it)."""
+"""Correlator: anomalies and alerts -> incidents, grouped by topology, time and shared labels.
+
+A member (anomaly or newly firing alert) joins the open incident whose last activity is within
+``window_s`` and which holds a node related to the member's node on the topology (a chain of
+dependencies within ``max_hops``, a shared host or a shared callee); alerts naming no node join
+an incident holding the same alert name and cluster. A member related to several incidents
+merges them into the oldest. Incidents resolve after ``quiet_s`` without activity.
+
+Snapshots are emitted per event time: all events with the same ``ts`` are applied, then every
+incident that opened or changed (new node, new alert, higher severity, merge, new change)
+is emitted once, when event time moves on (a later event, or ``now`` at or past it).
+"""
 
 from __future__ import annotations
 
@@ -6,91 +17,319 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.correlate.alerts import AlertPolicy, Verdict, forget_alerts, observe_alert
+from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_stream
+from engine.correlate.incidents import IncidentRecord
+from engine.correlate.records import alert_to_dict, change_to_dict
+from engine.correlate.topology import Topology
 from engine.events import (
     Alert,
     Anomaly,
     Change,
     EventTime,
-    Incident,
     IncidentSnapshot,
     IncidentStatus,
-    Severity,
+    TopologyEdge,
+    TopologyNode,
     TopologyUpdate,
+    node_of,
     stable_id,
 )
+from engine.operator import OperatorExample, register_example
 from engine.rules import RuleSet
+from engine.testing import T0
+
+CorrelateInput = Anomaly | Alert | Change | TopologyUpdate
 
 
 @dataclass(slots=True)
 class CorrelateState:
-    open_id: str | None = None
-    opened_at: float = 0.0
-    last_ts: float = 0.0
-    members: list[dict[str, Any]] = field(default_factory=list)
-    revision: int = 0
+    """Topology, live incidents, alert fingerprints and recent changes (plain data + a graph)."""
+
+    topology: Topology
+    incidents: dict[str, IncidentRecord] = field(default_factory=dict)
+    member_of: dict[str, str] = field(default_factory=dict)
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    clock: EventTime | None = None
     version: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "version": 1,
-            "open_id": self.open_id,
-            "opened_at": self.opened_at,
-            "last_ts": self.last_ts,
-            "members": list(self.members),
-            "revision": self.revision,
+            "version": self.version,
+            "topology": self.topology.to_dict(),
+            "incidents": {k: r.to_dict() for k, r in self.incidents.items()},
+            "member_of": dict(self.member_of),
+            "alerts": {fp: {**t, "flips": list(t["flips"])} for fp, t in self.alerts.items()},
+            "changes": list(self.changes),
+            "clock": self.clock,
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> CorrelateState:
-        return cls(d["open_id"], d["opened_at"], d["last_ts"], list(d["members"]), d["revision"])
+    def from_dict(cls, data: dict[str, Any]) -> CorrelateState:
+        return cls(
+            topology=Topology.from_dict(data["topology"]),
+            incidents={k: IncidentRecord.from_dict(r) for k, r in data["incidents"].items()},
+            member_of=dict(data["member_of"]),
+            alerts={fp: {**t, "flips": list(t["flips"])} for fp, t in data["alerts"].items()},
+            changes=list(data["changes"]),
+            clock=data["clock"],
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Correlator:
+    """Groups anomalies and alerts into incidents on the live topology; see the module doc.
+
+    Updates ``state`` in place (and returns it). Outputs are ``IncidentSnapshot``s, one per
+    incident that opened, changed or resolved, with ``revision`` counting up per incident.
+
+    Examples
+    --------
+    >>> from engine.events import AnomalyKind, Severity
+    >>> def an(node, ts):
+    ...     return Anomaly(f"an-{node}-{ts}", ts, AnomalyKind.METRIC, node, {}, 0.99,
+    ...                    Severity.WARNING)
+    >>> op = Correlator(nodes=(TopologyNode("web"), TopologyNode("db"), TopologyNode("mail")),
+    ...                 edges=(TopologyEdge("web", "db"),), quiet_s=300)
+    >>> state, out = op.process(op.initial_state(),
+    ...                         [an("db", 0), an("web", 60), an("mail", 60)], now=60)
+    >>> [(s.incident.status.value, s.incident.nodes, s.incident.revision) for s in out]
+    [('open', ('db',), 1), ('updated', ('db', 'web'), 2), ('open', ('mail',), 1)]
+    >>> state, out = op.process(state, [], now=400)
+    >>> [(s.incident.status.value, s.incident.alerts) for s in out]
+    [('resolved', ('an-db-0', 'an-web-60')), ('resolved', ('an-mail-60',))]
+    """
+
+    nodes: tuple[TopologyNode, ...] = ()
+    edges: tuple[TopologyEdge, ...] = ()
+    window_s: float = 600.0
     quiet_s: float = 900.0
+    max_hops: int = 2
+    change_lookback_s: float = 1800.0
+    forget_after_s: float = 3600.0
+    alert_ttl_s: float = 86400.0
+    flap_window_s: float = 1800.0
+    flap_transitions: int = 4
+    max_anomalies_per_node: int = 8
     name: str = "correlate"
+
+    def __post_init__(self) -> None:
+        for key in ("window_s", "quiet_s", "change_lookback_s", "forget_after_s", "alert_ttl_s"):
+            if getattr(self, key) < 0:
+                raise ValueError(f"{key} must be >= 0, got {getattr(self, key)}")
+        if not 0 <= self.max_hops <= 4:
+            raise ValueError(f"max_hops must be in [0, 4], got {self.max_hops}")
+        if self.flap_transitions < 2 or self.max_anomalies_per_node < 1:
+            raise ValueError("flap_transitions must be >= 2 and max_anomalies_per_node >= 1")
 
     @classmethod
     def from_rules(cls, rules: RuleSet) -> Correlator:
-        return cls()
+        c, t = rules.correlation, rules.topology
+        return cls(
+            nodes=tuple(TopologyNode(n.id, n.kind) for n in t.nodes),
+            edges=tuple(TopologyEdge(e.source, e.target, e.kind) for e in t.edges),
+            window_s=c.window_s,
+            quiet_s=c.quiet_s,
+            max_hops=c.max_hops,
+            change_lookback_s=c.change_lookback_s,
+            forget_after_s=c.forget_after_s,
+            alert_ttl_s=c.alert_ttl_s,
+            flap_window_s=c.flap_window_s,
+            flap_transitions=c.flap_transitions,
+            max_anomalies_per_node=c.max_anomalies_per_node,
+        )
+
+    @property
+    def alert_policy(self) -> AlertPolicy:
+        return AlertPolicy(self.flap_window_s, self.flap_transitions, self.alert_ttl_s)
 
     def initial_state(self) -> CorrelateState:
-        return CorrelateState()
+        return CorrelateState(topology=Topology.build(self.nodes, self.edges))
 
     def process(
-        self,
-        state: CorrelateState,
-        batch: Sequence[Anomaly | Alert | Change | TopologyUpdate],
-        *,
-        now: EventTime,
+        self, state: CorrelateState, batch: Sequence[CorrelateInput], *, now: EventTime
     ) -> tuple[CorrelateState, list[IncidentSnapshot]]:
+        """Apply ``batch`` (sorted by ts) in order; emit snapshots as event time advances."""
         out: list[IncidentSnapshot] = []
-        anomalies = [a for a in batch if isinstance(a, Anomaly)]
-        for a in anomalies:
-            if state.open_id is None:
-                state.open_id, state.opened_at, state.members = stable_id("inc", a.id), a.ts, []
-            state.members.append({"id": a.id, "node": a.node, "ts": a.ts})
-            state.last_ts = a.ts
-        if anomalies:
-            out.append(self._snapshot(state, IncidentStatus.OPEN, anomalies))
-        if state.open_id and now - state.last_ts > self.quiet_s:
-            out.append(self._snapshot(state, IncidentStatus.RESOLVED, []))
-            state.open_id, state.members = None, []
+        for event in batch:
+            if state.clock is None or event.ts > state.clock:
+                self._advance(state, event.ts, out)
+            self._apply(state, event, out)
+        if state.clock is not None and now >= state.clock:
+            self._advance(state, now, out)
         return state, out
 
-    def _snapshot(
-        self, state: CorrelateState, status: IncidentStatus, anomalies: list[Anomaly]
+    # -- time --------------------------------------------------------------------------------
+
+    def _advance(self, state: CorrelateState, ts: EventTime, out: list[IncidentSnapshot]) -> None:
+        """Flush changed incidents, resolve quiet ones, forget old ones; clock moves to ``ts``."""
+        for record in state.incidents.values():
+            if record.is_open and record.dirty:
+                status = IncidentStatus.UPDATED if record.announced else IncidentStatus.OPEN
+                out.append(self._emit(state, record, status))
+        for record in state.incidents.values():
+            if record.is_open and ts - record.last_ts > self.quiet_s:
+                record.resolved_at = record.last_ts + self.quiet_s
+                if record.announced:
+                    out.append(self._emit(state, record, IncidentStatus.RESOLVED))
+        for key in [k for k, r in state.incidents.items() if _forgettable(r, ts, self)]:
+            for member in state.incidents.pop(key).members:
+                if state.member_of.get(member) == key:
+                    del state.member_of[member]
+        forget_alerts(state.alerts, ts, self.alert_policy)
+        state.changes = [c for c in state.changes if ts - c["ts"] <= self.change_lookback_s]
+        state.clock = ts if state.clock is None else max(state.clock, ts)
+
+    def _emit(
+        self, state: CorrelateState, record: IncidentRecord, status: IncidentStatus
     ) -> IncidentSnapshot:
-        state.revision += 1
-        inc = Incident(
-            id=state.open_id or "",
-            status=status,
-            opened_at=state.opened_at,
-            updated_at=state.last_ts,
-            severity=Severity.WARNING,
-            summary="",
-            alerts=tuple(m["id"] for m in state.members),
-            nodes=tuple(sorted({m["node"] for m in state.members})),
-            revision=state.revision,
+        record.announced = True
+        nodes, edges = state.topology.neighbourhood(record.nodes, hops=2)
+        names = {n.id for n in nodes}
+        seen = {(c["ts"], c["service"], c["kind"]) for c in record.changes}
+        record.changes.extend(
+            c
+            for c in state.changes
+            if c["service"] in names
+            and record.opened_at - self.change_lookback_s <= c["ts"] <= record.last_ts
+            and (c["ts"], c["service"], c["kind"]) not in seen
         )
-        return IncidentSnapshot(inc, tuple(anomalies))
+        return record.snapshot(status, nodes, edges)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def _apply(
+        self, state: CorrelateState, event: CorrelateInput, out: list[IncidentSnapshot]
+    ) -> None:
+        if isinstance(event, TopologyUpdate):
+            state.topology.apply(event)
+        elif isinstance(event, Change):
+            self._apply_change(state, event)
+        elif isinstance(event, Anomaly):
+            if event.id not in state.member_of:
+                record = self._place(state, event.node, event.ts, None, out)
+                record.add_anomaly(event, self.max_anomalies_per_node)
+                member = Member(event.id, event.node, event.ts, event.severity.rank)
+                _join(state, record, member)
+        else:
+            self._apply_alert(state, event, out)
+
+    def _apply_change(self, state: CorrelateState, change: Change) -> None:
+        state.changes.append(change_to_dict(change))
+        for record in state.incidents.values():
+            if record.is_open and change.service in record.nodes:
+                record.dirty = True
+
+    def _apply_alert(
+        self, state: CorrelateState, alert: Alert, out: list[IncidentSnapshot]
+    ) -> None:
+        verdict = observe_alert(state.alerts, alert, self.alert_policy)
+        owner = state.incidents.get(state.member_of.get(alert.id, ""))
+        if owner is not None and owner.is_open:
+            if verdict is Verdict.RESOLVED:
+                owner.alerts[alert.fingerprint] = alert_to_dict(alert)
+            elif verdict in (Verdict.NEW, Verdict.REFRESH):
+                owner.last_ts = max(owner.last_ts, alert.ts)
+            return
+        if verdict is not Verdict.NEW:
+            return
+        node = node_of(alert.labels)
+        if node is not None:
+            kind = "host" if node == alert.labels.get("host") else "service"
+            state.topology.ensure_node(node, kind)
+        record = self._place(state, node, alert.ts, alert, out)
+        record.add_alert(alert)
+        _join(state, record, Member(alert.id, node, alert.ts, alert.severity.rank))
+
+    # -- grouping ----------------------------------------------------------------------------
+
+    def _place(
+        self,
+        state: CorrelateState,
+        node: str | None,
+        ts: EventTime,
+        alert: Alert | None,
+        out: list[IncidentSnapshot],
+    ) -> IncidentRecord:
+        """The incident a new member at ``node`` joins: an open related one, merged, or new."""
+        if node is not None:
+            state.topology.ensure_node(node)
+            related = state.topology.related_nodes(node, self.max_hops)
+        candidates = [
+            r
+            for r in state.incidents.values()
+            if r.is_open
+            and ts - r.last_ts <= self.window_s
+            and (any(n in related for n in r.nodes) if node is not None else _same_alert(r, alert))
+        ]
+        if not candidates:
+            member = alert.id if alert is not None else node
+            record = IncidentRecord(stable_id("inc", member, ts), opened_at=ts, last_ts=ts)
+            state.incidents[record.id] = record
+            return record
+        target = min(candidates, key=lambda r: (r.opened_at, r.id))
+        for other in candidates:
+            if other is not target:
+                self._merge(state, target, other, ts, out)
+        return target
+
+    def _merge(
+        self,
+        state: CorrelateState,
+        target: IncidentRecord,
+        other: IncidentRecord,
+        ts: EventTime,
+        out: list[IncidentSnapshot],
+    ) -> None:
+        for member in other.members:
+            state.member_of[member] = target.id
+        target.absorb(other, self.max_anomalies_per_node)
+        target.dirty = True
+        other.merged_into, other.resolved_at = target.id, ts
+        if other.announced:
+            out.append(self._emit(state, other, IncidentStatus.RESOLVED))
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A new incident member: an anomaly id (``an-…``) or an alert id (``am-<fingerprint>``)."""
+
+    id: str
+    node: str | None
+    ts: EventTime
+    severity_rank: int
+
+
+def _join(state: CorrelateState, record: IncidentRecord, member: Member) -> None:
+    record.members.append(member.id)
+    state.member_of[member.id] = record.id
+    new_node = member.node is not None and record.add_node(member.node)
+    is_alert = member.id.startswith("am-")
+    if new_node or is_alert or member.severity_rank > record.severity or not record.announced:
+        record.dirty = True
+    record.severity = max(record.severity, member.severity_rank)
+    record.last_ts = max(record.last_ts, member.ts)
+
+
+def _same_alert(record: IncidentRecord, alert: Alert | None) -> bool:
+    if alert is None:
+        return False
+    cluster = alert.labels.get("cluster")
+    return any(
+        a["name"] == alert.name and a["labels"].get("cluster") == cluster
+        for a in record.alerts.values()
+    )
+
+
+def _forgettable(record: IncidentRecord, ts: EventTime, op: Correlator) -> bool:
+    return record.resolved_at is not None and ts - record.resolved_at > op.forget_after_s
+
+
+def _example_correlator() -> Correlator:
+    return Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES)
+
+
+register_example(
+    OperatorExample("correlate", _example_correlator, example_stream, CorrelateState, now=T0 - 1)
+)

@@ -1,27 +1,420 @@
-"""ML model monitor (placeholder; issue 8 delivers drift and performance)."""
+"""ML model monitor: data drift, prediction drift and performance on delayed labels.
+
+Predictions are checked in tumbling event-time windows (``engine.detect.window``): at the end
+of each ``data_drift.check_interval`` every monitored feature is tested against the model's
+reference profile (KS or chi-square, with the alarm control of ``engine.detect.alarm``); at the
+end of each ``prediction_drift.check_interval`` the model's outputs are compared by PSI. Labels
+are joined to predictions (``engine.detect.labels_join``) and the configured metrics are checked
+every ``model_performance.check_interval`` (``engine.detect.performance``), with a confidence-
+based estimate, marked as such, while too few labels have arrived. Windows close when an event
+of a later window arrives or when ``now`` passes their end; performance checks run when ``now``
+(the watermark) passes a check boundary, after the batch is consumed. Never by wall clock.
+Within a batch, each model's predictions are consumed before its labels.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
-from engine.events import Anomaly, EventTime, GroundTruth, Prediction
-from engine.operator import NullState
-from engine.rules.monitoring import MonitoringConfig
+import numpy as np
+
+from engine.detect.data_drift import check_data_drift, monitored_features
+from engine.detect.labels_join import expire, join, remember
+from engine.detect.model_anomalies import (
+    data_drift_anomaly,
+    performance_anomaly,
+    prediction_drift_anomaly,
+)
+from engine.detect.model_state import PREDICTION, ModelMonitorState, ModelTrack
+from engine.detect.performance import CLASSIFICATION, compute_metrics, estimate_metrics, is_positive
+from engine.detect.prediction_drift import check_prediction_drift
+from engine.detect.profile import ReferenceProfile, build_profile
+from engine.detect.window import WindowState, add_categorical, add_numeric, numeric_column, segments
+from engine.events import Anomaly, EventTime, GroundTruth, JsonDict, Prediction
+from engine.operator import OperatorExample, register_example
+from engine.rules.monitoring import ModelMonitoringSpec, MonitoringConfig
+from engine.testing import T0
+
+Event = Prediction | GroundTruth
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ModelMonitor:
+    """Drift and performance monitoring of every model the ``monitoring`` rules cover.
+
+    ``references`` maps a model to its stored reference profile (connectors load them; see
+    ``connectors.reference``). A model without one uses its first
+    ``reference.first_predictions`` predictions as reference; those are not monitored. State is
+    updated in place (hot path) and returned.
+
+    Examples
+    --------
+    >>> from engine.rules.monitoring import MonitoringConfig
+    >>> cfg = MonitoringConfig.model_validate({"data_drift": {
+    ...     "features_to_monitor": [{"name": "x", "threshold": 0.05}], "check_interval": "1h"}})
+    >>> ref = build_profile("m", {"x": [float(i % 100) for i in range(1000)]})
+    >>> op = ModelMonitor(cfg, {"m": ref})
+    >>> preds = [Prediction(ts=3600.0 * (i // 500) + i % 500, model="m", id=str(i),
+    ...          features={"x": float(i % 100) + (60.0 if i >= 1000 else 0.0)}, prediction=0)
+    ...          for i in range(2000)]
+    >>> state, out = op.process(op.initial_state(), preds, now=0.0)
+    >>> [(a.kind.value, a.node, a.subject["feature"], a.ts) for a in out]
+    [('data_drift', 'm', 'x', 10800.0)]
+    """
+
+    config: MonitoringConfig | None = None
+    references: Mapping[str, ReferenceProfile] = field(default_factory=dict)
+    seed: int = 0
     name: str = "models"
 
     @classmethod
     def from_rules(cls, rules: MonitoringConfig | None) -> ModelMonitor:
-        return cls()
+        return cls(config=rules)
 
-    def initial_state(self) -> NullState:
-        return NullState()
+    def with_references(self, references: Mapping[str, ReferenceProfile]) -> ModelMonitor:
+        """The same monitor with stored reference profiles (model name -> profile)."""
+        return replace(self, references=dict(references))
+
+    def initial_state(self) -> ModelMonitorState:
+        return ModelMonitorState(seed=self.seed)
 
     def process(
-        self, state: NullState, batch: Sequence[Prediction | GroundTruth], *, now: EventTime
-    ) -> tuple[NullState, list[Anomaly]]:
-        return state, []
+        self, state: ModelMonitorState, batch: Sequence[Event], *, now: EventTime
+    ) -> tuple[ModelMonitorState, list[Anomaly]]:
+        """Consume predictions and labels in order; anomalies come out ordered by (ts, id)."""
+        out: list[Anomaly] = []
+        if self.config is None:
+            return state, out
+        predictions: dict[str, list[Prediction]] = {}
+        labels: dict[str, list[GroundTruth]] = {}
+        for event in batch:
+            group = labels if type(event) is GroundTruth else predictions
+            group.setdefault(event.model, []).append(event)  # type: ignore[arg-type]
+        for model in sorted(predictions.keys() | labels.keys()):
+            spec = self.config.spec_for(model)
+            if spec is None:
+                continue
+            track = state.models.setdefault(model, ModelTrack())
+            if model in predictions:
+                self._predictions(spec, track, model, predictions[model], state.seed, out)
+            if model in labels and spec.model_performance is not None:
+                join(track.labels, labels[model], spec.model_performance.max_pending)
+        for model, track in state.models.items():
+            spec = self.config.spec_for(model)
+            if spec is not None:
+                self._advance(spec, track, model, now, out)
+        out.sort(key=lambda a: (a.ts, a.id))
+        return state, out
+
+    # -- predictions ---------------------------------------------------------------------------
+
+    def _predictions(
+        self,
+        spec: ModelMonitoringSpec,
+        track: ModelTrack,
+        model: str,
+        preds: list[Prediction],
+        seed: int,
+        out: list[Anomaly],
+    ) -> None:
+        track.version = preds[-1].version or track.version
+        preds = self._bootstrap(spec, track, model, preds)
+        reference = self._reference(model, track)
+        if not preds or reference is None:
+            return
+        ts = np.fromiter((p.ts for p in preds), np.float64, len(preds))
+        if spec.model_performance is not None:
+            self._remember(spec, track, preds)
+        if spec.data_drift is not None:
+            self._add_features(spec, track, model, reference, preds, ts, seed, out)
+        if spec.prediction_drift is not None and reference.prediction is not None:
+            self._add_outputs(spec, track, model, reference, preds, ts, seed, out)
+
+    def _bootstrap(
+        self, spec: ModelMonitoringSpec, track: ModelTrack, model: str, preds: list[Prediction]
+    ) -> list[Prediction]:
+        """Feed the first N predictions to the learned reference; return the rest."""
+        stored = self.references.get(model)
+        needs_outputs = spec.prediction_drift is not None
+        if track.reference is not None or (
+            stored is not None and (stored.prediction is not None or not needs_outputs)
+        ):
+            return preds
+        take = min(spec.reference.first_predictions - track.boot_rows, len(preds))
+        for p in preds[:take]:
+            for name, value in p.features.items():
+                track.boot.setdefault(name, [None] * track.boot_rows).append(value)
+            track.boot.setdefault(PREDICTION, [None] * track.boot_rows).append(_output_of(p))
+            track.boot_rows += 1
+            for column in track.boot.values():
+                if len(column) < track.boot_rows:
+                    column.append(None)
+        if track.boot_rows >= spec.reference.first_predictions:
+            outputs = track.boot.pop(PREDICTION, [])
+            track.reference = build_profile(model, track.boot, outputs, seed=0)
+            track.boot, track.boot_rows = {}, 0
+        return preds[take:]
+
+    def _reference(self, model: str, track: ModelTrack) -> ReferenceProfile | None:
+        stored, learned = self.references.get(model), track.reference
+        if stored is None or learned is None:
+            return stored or learned
+        return replace(stored, prediction=stored.prediction or learned.prediction)
+
+    def _add_features(
+        self,
+        spec: ModelMonitoringSpec,
+        track: ModelTrack,
+        model: str,
+        reference: ReferenceProfile,
+        preds: list[Prediction],
+        ts: np.ndarray,
+        seed: int,
+        out: list[Anomaly],
+    ) -> None:
+        drift = spec.data_drift
+        assert drift is not None  # noqa: S101  (checked by the caller)
+        feats = [p.features for p in preds]
+        numeric: dict[str, np.ndarray] = {}
+        categorical: dict[str, list[object]] = {}
+        for feature in monitored_features(drift, reference):
+            column = [f.get(feature.name) for f in feats]
+            if feature.name in reference.numeric:
+                numeric[feature.name] = numeric_column(column)
+            else:
+                categorical[feature.name] = column
+        window = track.features
+        for index, start, stop in segments(ts, drift.check_interval, window.index):
+            self._roll_features(spec, track, model, reference, index, out)
+            for name, values in numeric.items():
+                add_numeric(window, name, values[start:stop], drift.window_max_samples, seed)
+            for name, column in categorical.items():
+                add_categorical(window, name, column[start:stop])
+            window.seen += stop - start
+
+    def _roll_features(
+        self,
+        spec: ModelMonitoringSpec,
+        track: ModelTrack,
+        model: str,
+        reference: ReferenceProfile,
+        index: int,
+        out: list[Anomaly],
+    ) -> None:
+        """Close the open window if ``index`` is later: run the check, then start ``index``."""
+        window, drift = track.features, spec.data_drift
+        assert drift is not None  # noqa: S101
+        if window.index is not None and index <= window.index:
+            return
+        if window.index is not None:
+            start = window.index * drift.check_interval
+            end = start + drift.check_interval
+            for finding in check_data_drift(window, reference, drift, track.alarms):
+                if finding.onset:
+                    out.append(data_drift_anomaly(model, track.version, finding, start, end))
+        window.reset(index)
+
+    def _add_outputs(
+        self,
+        spec: ModelMonitoringSpec,
+        track: ModelTrack,
+        model: str,
+        reference: ReferenceProfile,
+        preds: list[Prediction],
+        ts: np.ndarray,
+        seed: int,
+        out: list[Anomaly],
+    ) -> None:
+        drift = spec.prediction_drift
+        assert drift is not None  # noqa: S101
+        column = [_output_of(p) for p in preds]
+        values = numeric_column(column) if isinstance(reference.prediction, np.ndarray) else None
+        for index, start, stop in segments(ts, drift.check_interval, track.outputs.index):
+            self._roll_outputs(spec, track, model, reference, index, out)
+            if values is not None:
+                cap = drift.window_max_samples
+                add_numeric(track.outputs, PREDICTION, values[start:stop], cap, seed)
+            else:
+                add_categorical(track.outputs, PREDICTION, column[start:stop])
+            track.outputs.seen += stop - start
+
+    def _roll_outputs(
+        self,
+        spec: ModelMonitoringSpec,
+        track: ModelTrack,
+        model: str,
+        reference: ReferenceProfile,
+        index: int,
+        out: list[Anomaly],
+    ) -> None:
+        window, drift = track.outputs, spec.prediction_drift
+        assert drift is not None  # noqa: S101  (checked by the caller)
+        assert reference.prediction is not None  # noqa: S101
+        if window.index is not None and index <= window.index:
+            return
+        if window.index is not None:
+            finding, track.output_alarm = check_prediction_drift(
+                window.samples.get(PREDICTION),
+                window.counts.get(PREDICTION),
+                reference.prediction,
+                drift.threshold,
+                drift.bins,
+                drift.min_samples,
+                track.output_alarm,
+            )
+            if finding is not None and finding.onset:
+                start = window.index * drift.check_interval
+                span = [start, start + drift.check_interval]
+                out.append(
+                    prediction_drift_anomaly(model, track.version, finding, drift.threshold, span)
+                )
+        window.reset(index)
+
+    # -- labels and performance ----------------------------------------------------------------
+
+    def _remember(
+        self, spec: ModelMonitoringSpec, track: ModelTrack, preds: list[Prediction]
+    ) -> None:
+        perf = spec.model_performance
+        assert perf is not None  # noqa: S101  (checked by the caller)
+        rows = [(p.id, (p.ts, p.prediction, p.score)) for p in preds]
+        remember(track.labels, rows, perf.max_pending)
+
+    def _roll_performance(
+        self,
+        spec: ModelMonitoringSpec,
+        track: ModelTrack,
+        model: str,
+        index: int,
+        out: list[Anomaly],
+    ) -> None:
+        perf = spec.model_performance
+        assert perf is not None  # noqa: S101
+        if track.perf_index is not None and index <= track.perf_index:
+            return
+        if track.perf_index is not None:
+            check_ts = index * perf.check_interval
+            keep_s = max([m.window for m in perf.metrics], default=perf.label_horizon)
+            expire(track.labels, check_ts, perf.label_horizon, keep_s)
+            for metric in perf.metrics:
+                self._check_metric(spec, track, model, metric.name, check_ts, out)
+        track.perf_index = index
+
+    def _check_metric(
+        self,
+        spec: ModelMonitoringSpec,
+        track: ModelTrack,
+        model: str,
+        name: str,
+        ts: float,
+        out: list[Anomaly],
+    ) -> None:
+        perf = spec.model_performance
+        assert perf is not None  # noqa: S101
+        metric = next(m for m in perf.metrics if m.name == name)
+        measured = _measure(track, perf.positive_label, name, ts - metric.window, perf.min_labels)
+        if measured is None:
+            return
+        value, detail = measured
+        bound = metric.minimum if metric.minimum is not None else metric.maximum
+        assert bound is not None  # noqa: S101
+        breached = value < bound if metric.minimum is not None else value > bound
+        key = f"{name}:estimate" if detail["estimate"] else name
+        if breached and not track.perf_alarms.get(key, False):
+            detail["window_s"] = metric.window
+            out.append(performance_anomaly(model, name, value, bound, detail, ts))
+        track.perf_alarms[key] = breached
+
+    # -- event time ----------------------------------------------------------------------------
+
+    def _advance(
+        self,
+        spec: ModelMonitoringSpec,
+        track: ModelTrack,
+        model: str,
+        now: float,
+        out: list[Anomaly],
+    ) -> None:
+        """Close every window and check whose end ``now`` has passed."""
+        reference = self._reference(model, track)
+        if reference is None:
+            return
+        drift, outputs, perf = spec.data_drift, spec.prediction_drift, spec.model_performance
+        if drift is not None and _passed(track.features, now, drift.check_interval):
+            self._roll_features(
+                spec, track, model, reference, _index(now, drift.check_interval), out
+            )
+        has_outputs = outputs is not None and reference.prediction is not None
+        if has_outputs and _passed(track.outputs, now, outputs.check_interval):  # type: ignore[union-attr]
+            index = _index(now, outputs.check_interval)  # type: ignore[union-attr]
+            self._roll_outputs(spec, track, model, reference, index, out)
+        if perf is not None:
+            self._roll_performance(spec, track, model, _index(now, perf.check_interval), out)
+
+
+def _measure(
+    track: ModelTrack, positive: int | str, name: str, since: float, min_labels: int
+) -> tuple[float, JsonDict] | None:
+    """The metric on joined labels since ``since``; else an estimate from pending scores."""
+    rows = [r for r in track.labels.joined if r[0] >= since]
+    if len(rows) >= min_labels:
+        value = compute_metrics(rows, positive).get(name)
+        if value is None:
+            return None
+        return value, {"estimate": False, "n_labels": len(rows)}
+    if name not in CLASSIFICATION:
+        return None
+    pending = [
+        (is_positive(p, positive), s)
+        for t, p, s in track.labels.pending.values()
+        if t >= since and s is not None
+    ]
+    if len(pending) < min_labels:
+        return None
+    predicted, scores = zip(*pending, strict=True)
+    value = estimate_metrics(predicted, scores)[name]
+    return value, {"estimate": True, "n_labels": len(rows), "n_estimated": len(pending)}
+
+
+def _output_of(p: Prediction) -> float | int | str:
+    return p.score if p.score is not None else p.prediction
+
+
+def _index(ts: float, interval_s: float) -> int:
+    return math.floor(ts / interval_s)
+
+
+def _passed(window: WindowState, now: float, interval_s: float) -> bool:
+    return window.index is not None and _index(now, interval_s) > window.index
+
+
+def _example_monitor() -> ModelMonitor:
+    from engine.rules import parse
+
+    rules = parse(_EXAMPLE_RULES, "example")
+    return ModelMonitor.from_rules(rules.monitoring)
+
+
+def _example_batch() -> list[Event]:
+    from engine.detect.synthetic_predictions import generate_predictions
+
+    return generate_predictions(seed=5, n=3000, rate_per_s=0.5, drift_at=3600.0, start=T0)
+
+
+_EXAMPLE_RULES = """
+monitoring:
+  data_drift:
+    features_to_monitor: [{name: amount, threshold: 0.05}, {name: merchant, threshold: 0.05}]
+    check_interval: 10m
+    min_samples: 50
+  prediction_drift: {threshold: 0.2, check_interval: 20m, min_samples: 50}
+  model_performance:
+    metrics: [{name: f1_score, minimum: 0.9, window: 1h}]
+    check_interval: 10m
+    min_labels: 20
+  reference: {first_predictions: 200}
+"""
+
+register_example(OperatorExample("models", _example_monitor, _example_batch, ModelMonitorState))

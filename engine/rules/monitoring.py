@@ -1,10 +1,38 @@
-"""Rule section ``monitoring``: ML model monitoring, in the user's own format (spec/ config)."""
+"""Rule section ``monitoring``: ML model monitoring, in the user's own format.
+
+The user's file (``rules/model_monitoring.yml``) loads unchanged: ``data_drift``,
+``prediction_drift``, ``model_performance`` and ``actions``. With no ``model`` named it applies
+to every model on the predictions topic. The per-model form adds ``model: NAME`` at the top, or
+lists entries under ``models:`` (each with its own ``model``); a model listed there uses its
+entry instead of the top-level one.
+
+Optional keys beyond the user's format (all with defaults, so the user's file keeps its meaning):
+
+* ``data_drift``: ``correction`` (holm | bonferroni | none, default holm, across the model's
+  features at each check), ``expected_run_time`` (default 180d: a feature alarms only when its
+  evidence is below ``check_interval / expected_run_time``, see ``engine.detect.alarm``),
+  ``window_max_samples`` (reservoir cap per feature and window, default 5000), ``min_samples``
+  (default 100). Categorical features (string values) get chi-square instead of KS.
+* ``prediction_drift``: ``bins`` (default 10), ``min_samples`` (default 200),
+  ``window_max_samples`` (default 5000).
+* ``model_performance``: ``label_horizon`` (default 7d), ``check_interval`` (default 1h),
+  ``min_labels`` (default 50), ``positive_label`` (default 1), ``max_pending`` (default 100000
+  predictions awaiting a label); a metric may give ``maximum`` instead of ``minimum`` (mae, rmse).
+* ``actions``: ``retrain_cooldown`` (default 24h), ``fallback_cooldown`` (default 24h),
+  ``notebook_receiver`` (default ``investigation-notebook``, a webhook receiver), ``fallback``
+  (``alias``/``version`` for the MLflow alias move).
+* ``reference``: ``first_predictions`` (default 1000): with no stored reference profile for a
+  model, its first N predictions become the reference.
+
+``alert: "slack://ml-alerts"`` names a Slack receiver called ``ml-alerts``; routing defines it.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from engine.rules.base import DurationS, StrictModel
 
@@ -14,45 +42,146 @@ ActionName = Literal[
     "trigger_retraining_pipeline",
     "switch_to_fallback_model",
 ]
+_RECEIVER_URL = re.compile(r"^(slack|webhook|pagerduty|email)://([A-Za-z0-9_.\-]+)$")
 
 
 class MonitoredFeature(StrictModel):
     name: str = Field(min_length=1)
-    threshold: float = Field(gt=0.0, lt=1.0)
-    """p-value below which the feature is drifting."""
+    threshold: float = Field(0.05, gt=0.0, lt=1.0)
+    """p-value below which a check sees the feature drifting."""
 
 
 class DataDrift(StrictModel):
     method: Literal["kolmogorov_smirnov"] = "kolmogorov_smirnov"
+    """For numeric features; categorical features (string values) get chi-square."""
     features_to_monitor: list[MonitoredFeature] = Field(default_factory=list)
-    check_interval: DurationS = 3600.0
+    check_interval: DurationS = Field(3600.0, gt=0.0)
     alert_on: Literal["drift_detected"] = "drift_detected"
+    correction: Literal["holm", "bonferroni", "none"] = "holm"
+    expected_run_time: DurationS = Field(180 * 86400.0, gt=0.0)
+    window_max_samples: int = Field(5000, ge=10)
+    min_samples: int = Field(100, ge=2)
 
 
 class PredictionDrift(StrictModel):
     method: Literal["population_stability_index"] = "population_stability_index"
     threshold: float = Field(0.2, gt=0.0)
-    check_interval: DurationS = 21600.0
+    check_interval: DurationS = Field(21600.0, gt=0.0)
+    bins: int = Field(10, ge=2, le=100)
+    min_samples: int = Field(200, ge=2)
+    window_max_samples: int = Field(5000, ge=10)
 
 
 class PerformanceMetric(StrictModel):
-    name: Literal["f1_score", "precision", "recall", "accuracy", "roc_auc"]
-    minimum: float = Field(ge=0.0, le=1.0)
-    window: DurationS = 604800.0
+    name: Literal["f1_score", "precision", "recall", "accuracy", "roc_auc", "mae", "rmse"]
+    minimum: float | None = None
+    maximum: float | None = None
+    window: DurationS = Field(604800.0, gt=0.0)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Self:
+        if (self.minimum is None) == (self.maximum is None):
+            raise ValueError("give exactly one of minimum or maximum")
+        bound = self.minimum if self.minimum is not None else self.maximum
+        if self.name not in ("mae", "rmse") and not 0.0 <= float(bound or 0.0) <= 1.0:
+            raise ValueError(f"{self.name} bounds must be in [0, 1] (got {bound})")
+        return self
 
 
 class ModelPerformance(StrictModel):
     metrics: list[PerformanceMetric] = Field(default_factory=list)
     alert: str | None = None
+    """Where ``alert_team`` goes: ``slack://NAME`` (or webhook/pagerduty/email) names a receiver."""
+    label_horizon: DurationS = Field(604800.0, gt=0.0)
+    check_interval: DurationS = Field(3600.0, gt=0.0)
+    min_labels: int = Field(50, ge=1)
+    positive_label: int | str = 1
+    max_pending: int = Field(100_000, ge=1)
+
+    @field_validator("alert")
+    @classmethod
+    def _receiver_url(cls, value: str | None) -> str | None:
+        if value is not None and not _RECEIVER_URL.match(value):
+            raise ValueError(f"expected slack://RECEIVER (got {value!r})")
+        return value
+
+    @property
+    def alert_receiver(self) -> tuple[str, str] | None:
+        """``("slack", "ml-alerts")`` for ``slack://ml-alerts``; None when not set."""
+        match = _RECEIVER_URL.match(self.alert or "")
+        return (match.group(1), match.group(2)) if match else None
+
+
+class FallbackTarget(StrictModel):
+    alias: str = "champion"
+    """The MLflow registered-model alias to move."""
+    version: str | None = None
+    """The fallback model version the alias moves to."""
 
 
 class MonitoringActions(StrictModel):
     on_drift_detected: list[ActionName] = Field(default_factory=list)
     on_performance_degradation: list[ActionName] = Field(default_factory=list)
+    retrain_cooldown: DurationS = 86400.0
+    fallback_cooldown: DurationS = 86400.0
+    notebook_receiver: str = "investigation-notebook"
+    fallback: FallbackTarget | None = None
 
 
-class MonitoringConfig(StrictModel):
+class ReferenceSettings(StrictModel):
+    first_predictions: int = Field(1000, ge=10)
+
+
+class ModelMonitoringSpec(StrictModel):
+    """Monitoring of one model (or of every model when ``model`` is None)."""
+
+    model: str | None = None
     data_drift: DataDrift | None = None
     prediction_drift: PredictionDrift | None = None
     model_performance: ModelPerformance | None = None
     actions: MonitoringActions = MonitoringActions()
+    reference: ReferenceSettings = ReferenceSettings()
+
+
+class MonitoringConfig(ModelMonitoringSpec):
+    """The ``monitoring`` section: a spec for every model, plus optional per-model entries."""
+
+    models: list[ModelMonitoringSpec] = Field(default_factory=list)
+
+    @field_validator("models")
+    @classmethod
+    def _named(cls, value: list[ModelMonitoringSpec]) -> list[ModelMonitoringSpec]:
+        seen: set[str] = set()
+        for spec in value:
+            if not spec.model:
+                raise ValueError("every entry of models needs a model name")
+            if spec.model in seen:
+                raise ValueError(f"model {spec.model!r} is listed twice")
+            seen.add(spec.model)
+        return value
+
+    def spec_for(self, model: str) -> ModelMonitoringSpec | None:
+        """The spec that monitors ``model``: its own entry, else the top-level one if it applies.
+
+        >>> cfg = MonitoringConfig.model_validate({"data_drift": {"check_interval": "1h"}})
+        >>> cfg.spec_for("any-model").data_drift.check_interval
+        3600.0
+        """
+        for spec in self.models:
+            if spec.model == model:
+                return spec
+        if self.model not in (None, model):
+            return None
+        if self.data_drift or self.prediction_drift or self.model_performance:
+            return self
+        return None
+
+    @property
+    def receivers(self) -> list[tuple[str, str]]:
+        """Receivers the section expects routing to define, as ``(type, name)``."""
+        out: list[tuple[str, str]] = []
+        for spec in [self, *self.models]:
+            target = spec.model_performance.alert_receiver if spec.model_performance else None
+            if target and target not in out:
+                out.append(target)
+        return out

@@ -14,11 +14,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.rules.base import StrictModel
+from engine.rules.correlation import CorrelationRules
 from engine.rules.detectors import DetectorRules
 from engine.rules.errors import RuleError, RuleProblem
 from engine.rules.logs import LogRules
 from engine.rules.monitoring import MonitoringConfig
 from engine.rules.routing import RoutingRules, check_routing
+from engine.rules.runtime import RuntimeRules
 from engine.rules.topology import TopologyRules
 from engine.rules.yamltext import KeyPath, YamlDocument, load_yaml
 
@@ -30,7 +32,9 @@ class RuleSet(StrictModel):
     logs: LogRules = LogRules()
     routing: RoutingRules = RoutingRules()
     topology: TopologyRules = TopologyRules()
+    correlation: CorrelationRules = CorrelationRules()
     monitoring: MonitoringConfig | None = None
+    runtime: RuntimeRules = RuntimeRules()
 
 
 @dataclass(frozen=True, slots=True)

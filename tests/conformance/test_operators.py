@@ -28,9 +28,17 @@ def _restore(example: OperatorExample, op: Any, state: Any) -> Any:
     return restore(data) if restore is not None else example.state_type.from_dict(data)
 
 
-def _run(op: Any, state: Any, batch: list[Any], now: float) -> tuple[Any, list[Any]]:
+def _run(op: Any, state: Any, batch: list[Any], now: float | None) -> tuple[Any, list[Any]]:
+    """Process ``batch``; with ``now=None`` the watermark is the batch's last event time."""
+    if now is None:
+        now = batch[-1].ts if batch else _LAST_NOW.get(id(state), 0.0)
+    _LAST_NOW[id(state)] = now
     state, out = op.process(state, batch, now=now)
+    _LAST_NOW[id(state)] = now
     return state, list(out)
+
+
+_LAST_NOW: dict[int, float] = {}
 
 
 @pytest.fixture(params=EXAMPLES, ids=lambda e: e.name)

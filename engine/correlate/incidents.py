@@ -1,0 +1,162 @@
+"""One incident's plain-data record inside the correlator's state, and its snapshot form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.correlate.records import (
+    alert_from_dict,
+    alert_to_dict,
+    anomaly_from_dict,
+    anomaly_to_dict,
+    change_from_dict,
+)
+from engine.events import (
+    Alert,
+    Anomaly,
+    EventTime,
+    Incident,
+    IncidentSnapshot,
+    IncidentStatus,
+    Severity,
+    TopologyEdge,
+    TopologyNode,
+)
+
+_SEVERITIES = [Severity.INFO, Severity.WARNING, Severity.ERROR, Severity.CRITICAL]
+
+
+@dataclass(slots=True)
+class IncidentRecord:
+    """Everything the correlator remembers about one incident (JSON-serializable fields)."""
+
+    id: str
+    opened_at: EventTime
+    last_ts: EventTime
+    members: list[str] = field(default_factory=list)
+    nodes: list[str] = field(default_factory=list)
+    anomalies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    severity: int = 0
+    revision: int = 0
+    resolved_at: EventTime | None = None
+    merged_into: str | None = None
+    dirty: bool = False
+    announced: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "opened_at": self.opened_at,
+            "last_ts": self.last_ts,
+            "members": list(self.members),
+            "nodes": list(self.nodes),
+            "anomalies": {n: list(v) for n, v in self.anomalies.items()},
+            "alerts": dict(self.alerts),
+            "changes": list(self.changes),
+            "severity": self.severity,
+            "revision": self.revision,
+            "resolved_at": self.resolved_at,
+            "merged_into": self.merged_into,
+            "dirty": self.dirty,
+            "announced": self.announced,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> IncidentRecord:
+        return cls(
+            id=d["id"],
+            opened_at=d["opened_at"],
+            last_ts=d["last_ts"],
+            members=list(d["members"]),
+            nodes=list(d["nodes"]),
+            anomalies={n: list(v) for n, v in d["anomalies"].items()},
+            alerts=dict(d["alerts"]),
+            changes=list(d["changes"]),
+            severity=d["severity"],
+            revision=d["revision"],
+            resolved_at=d["resolved_at"],
+            merged_into=d["merged_into"],
+            dirty=d["dirty"],
+            announced=d["announced"],
+        )
+
+    # -- membership --------------------------------------------------------------------------
+
+    def add_node(self, node: str) -> bool:
+        """Add ``node``; True if it was new to the incident."""
+        if node in self.nodes:
+            return False
+        self.nodes.append(node)
+        return True
+
+    def add_anomaly(self, anomaly: Anomaly, cap: int) -> None:
+        kept = self.anomalies.setdefault(anomaly.node, [])
+        record = anomaly_to_dict(anomaly)
+        if len(kept) < cap:
+            kept.append(record)
+            return
+        # full: keep the onset (first entries) and the strongest later evidence
+        weakest = min(range(1, len(kept)), key=lambda i: kept[i]["score"], default=None)
+        if weakest is not None and kept[weakest]["score"] < anomaly.score:
+            kept[weakest] = record
+
+    def add_alert(self, alert: Alert) -> None:
+        self.alerts[alert.fingerprint] = alert_to_dict(alert)
+
+    def absorb(self, other: IncidentRecord, cap: int) -> None:
+        """Take over every member of ``other`` (a merge); ``other`` is left empty."""
+        self.opened_at = min(self.opened_at, other.opened_at)
+        self.last_ts = max(self.last_ts, other.last_ts)
+        self.members.extend(other.members)  # disjoint: a member is in one incident only
+        for node in other.nodes:
+            self.add_node(node)
+        for kept in other.anomalies.values():
+            for a in kept:
+                self.add_anomaly(anomaly_from_dict(a), cap)
+        self.alerts.update(other.alerts)
+        seen = {_change_key(c) for c in self.changes}
+        self.changes.extend(c for c in other.changes if _change_key(c) not in seen)
+        self.severity = max(self.severity, other.severity)
+        other.members, other.nodes, other.anomalies, other.alerts = [], [], {}, {}
+
+    # -- output ------------------------------------------------------------------------------
+
+    def snapshot(
+        self,
+        status: IncidentStatus,
+        nodes: tuple[TopologyNode, ...],
+        edges: tuple[TopologyEdge, ...],
+    ) -> IncidentSnapshot:
+        """Emit the next revision of this incident with its members and neighbourhood."""
+        self.revision += 1
+        self.dirty = False
+        labels = {"merged_into": self.merged_into} if self.merged_into else {}
+        incident = Incident(
+            id=self.id,
+            status=status,
+            opened_at=self.opened_at,
+            updated_at=self.last_ts if self.resolved_at is None else self.resolved_at,
+            severity=_SEVERITIES[self.severity],
+            summary="",
+            alerts=tuple(self.members),
+            nodes=tuple(sorted(self.nodes)),
+            labels=labels,
+            revision=self.revision,
+        )
+        anomalies = tuple(
+            anomaly_from_dict(a) for node in sorted(self.anomalies) for a in self.anomalies[node]
+        )
+        alerts = tuple(alert_from_dict(self.alerts[fp]) for fp in sorted(self.alerts))
+        changes = tuple(change_from_dict(c) for c in sorted(self.changes, key=_change_key))
+        return IncidentSnapshot(incident, anomalies, alerts, changes, nodes, edges)
+
+
+def _change_key(c: dict[str, Any]) -> tuple[float, str, str]:
+    return (c["ts"], c["service"], c["kind"])

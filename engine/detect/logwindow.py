@@ -1,0 +1,97 @@
+"""Per-service event-time windows of template counts and their EWMA baselines (log rates).
+
+Pure helpers of ``engine.detect.logs``: a window closes when a record at or past its end
+arrives or when the watermark ``now`` passes it; late records count into the open window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.events import Severity
+
+
+@dataclass(slots=True)
+class ServiceWindow:
+    """Counts of the open window and the baselines learnt from closed ones, for one service."""
+
+    start: float | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    total: int = 0
+    closed: int = 0
+    rate_mean: dict[str, float] = field(default_factory=dict)
+    error_mean: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "counts": dict(self.counts), "errors": self.errors,
+                "total": self.total, "closed": self.closed, "rate_mean": dict(self.rate_mean),
+                "error_mean": self.error_mean}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ServiceWindow:
+        return cls(data["start"], dict(data["counts"]), int(data["errors"]), int(data["total"]),
+                   int(data["closed"]), dict(data["rate_mean"]), float(data["error_mean"]))
+
+
+@dataclass(frozen=True, slots=True)
+class RateFinding:
+    """A closed window's verdict on one template (or on the service's error ratio)."""
+
+    template_id: str
+    reason: str
+    window_start: float
+    count: int
+    expected: float
+    score: float
+    severity: Severity
+
+
+@dataclass(frozen=True, slots=True)
+class RateCheck:
+    """Thresholds of the rate and ratio checks (from ``LogRules``)."""
+
+    window_s: float
+    min_windows: int
+    alpha: float
+    min_count: int
+    spike_factor: float
+    drop_fraction: float
+    error_ratio_delta: float
+
+    def close(self, window: ServiceWindow, live: set[str]) -> list[RateFinding]:
+        """Judge and learn the open window, then start the next one (in place)."""
+        start = window.start if window.start is not None else 0.0
+        findings = self._rates(window, start) if window.closed >= self.min_windows else []
+        ratio = window.errors / window.total if window.total else 0.0
+        if (window.closed >= self.min_windows and window.total >= self.min_count
+                and ratio - window.error_mean >= self.error_ratio_delta):
+            score = min(1.0, (ratio - window.error_mean) / max(1e-9, 1.0 - window.error_mean))
+            findings.append(RateFinding("", "error_ratio", start, window.errors,
+                                        window.error_mean, score, Severity.ERROR))
+        else:
+            window.error_mean += self.alpha * (ratio - window.error_mean)
+        flagged = {f.template_id for f in findings}
+        for tid in set(window.rate_mean) | set(window.counts):
+            if tid not in live:
+                window.rate_mean.pop(tid, None)
+            elif tid not in flagged:
+                mean = window.rate_mean.get(tid, 0.0)
+                window.rate_mean[tid] = mean + self.alpha * (window.counts.get(tid, 0) - mean)
+        window.start, window.counts, window.errors, window.total = start + self.window_s, {}, 0, 0
+        window.closed += 1
+        return findings
+
+    def _rates(self, window: ServiceWindow, start: float) -> list[RateFinding]:
+        findings = []
+        for tid in sorted(set(window.rate_mean) | set(window.counts)):
+            count, mean = window.counts.get(tid, 0), window.rate_mean.get(tid, 0.0)
+            if count >= self.min_count and count >= self.spike_factor * (mean + 1.0):
+                score = min(1.0, 1.0 - (mean + 1.0) / count)
+                findings.append(RateFinding(tid, "rate_spike", start, count, mean, score,
+                                            Severity.WARNING))
+            elif mean >= self.min_count and count <= self.drop_fraction * mean:
+                findings.append(RateFinding(tid, "rate_drop", start, count, mean,
+                                            min(1.0, 1.0 - count / mean), Severity.WARNING))
+        return findings

@@ -1,0 +1,122 @@
+"""What an incident snapshot says per node (onset, strength, persistence) and its graph."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from engine.events import Anomaly, EventTime, IncidentSnapshot, Severity, node_of
+
+_ALERT_Z = {Severity.INFO: 3.5, Severity.WARNING: 4.5, Severity.ERROR: 6.0, Severity.CRITICAL: 8.0}
+_MAX_Z = 50.0
+SOLID_WEIGHT = 0.5
+"""Evidence weight from which a node's onset and anomalies count as established."""
+
+
+@dataclass(slots=True)
+class NodeSignal:
+    """Evidence gathered on one node: first onset, strongest |z|, how many signals, which."""
+
+    onset: EventTime
+    z: float
+    count: int = 0
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def weight(self) -> float:
+        """How much this node's evidence counts, in (0, 1]: persistent and strong is 1."""
+        return min(1.0, self.count / 3.0) * min(1.0, self.z / 6.0)
+
+    def add(self, ts: EventTime, z: float, name: str) -> None:
+        self.onset = min(self.onset, ts)
+        self.z = max(self.z, z)
+        self.count += 1
+        if name and name not in self.names:
+            self.names.append(name)
+
+
+@dataclass(slots=True)
+class IncidentView:
+    """The snapshot reshaped for ranking: signals per node and adjacency in both directions."""
+
+    signals: dict[str, NodeSignal]
+    depends_on: dict[str, list[str]]
+    dependents: dict[str, list[str]]
+    kinds: dict[str, str]
+    residents: dict[str, list[str]]
+    """Host -> the services that run on it (``runs_on`` edges)."""
+
+    @property
+    def first_onset(self) -> EventTime:
+        """Earliest onset among nodes with substantial evidence (all nodes if none has)."""
+        solid = [s.onset for s in self.signals.values() if s.weight >= SOLID_WEIGHT]
+        return min(solid or [s.onset for s in self.signals.values()])
+
+
+def z_of(anomaly: Anomaly) -> float:
+    """The |z| of an anomaly: from value/expected/band when present, else from its score."""
+    detail = anomaly.detail
+    z = detail.get("z")
+    if isinstance(z, int | float) and math.isfinite(z):
+        return min(abs(float(z)), _MAX_Z)
+    value, expected, band = detail.get("value"), detail.get("expected"), detail.get("band")
+    if (
+        isinstance(value, int | float)
+        and isinstance(expected, int | float)
+        and isinstance(band, list)
+        and len(band) == 2
+        and all(isinstance(b, int | float) for b in band)
+    ):
+        width = (float(band[1]) - float(band[0])) / 6.0  # type: ignore[arg-type]
+        if width > 0:
+            return min(abs(float(value) - float(expected)) / width, _MAX_Z)
+    return min(3.0 - math.log(max(1.0 - anomaly.score, 1e-12)), _MAX_Z)
+
+
+def build_view(snapshot: IncidentSnapshot) -> IncidentView:
+    """Collect per-node signals (anomalies and alerts) and the neighbourhood's adjacency."""
+    signals: dict[str, NodeSignal] = {}
+    for a in snapshot.anomalies:
+        name = str(a.subject.get("name", a.kind.value)) if isinstance(a.subject, dict) else ""
+        _signal(signals, a.node, a.ts).add(a.ts, z_of(a), name)
+    for alert in snapshot.alerts:
+        node = node_of(alert.labels)
+        if node is None:
+            continue
+        onset = alert.starts_at if alert.starts_at is not None else alert.ts
+        _signal(signals, node, onset).add(onset, _ALERT_Z[alert.severity], alert.name)
+    depends_on: dict[str, list[str]] = {}
+    dependents: dict[str, list[str]] = {}
+    residents: dict[str, list[str]] = {}
+    for e in snapshot.edges:
+        depends_on.setdefault(e.source, []).append(e.target)
+        dependents.setdefault(e.target, []).append(e.source)
+        if e.kind == "runs_on":
+            residents.setdefault(e.target, []).append(e.source)
+    kinds = {n.id: n.kind for n in snapshot.nodes}
+    return IncidentView(signals, depends_on, dependents, kinds, residents)
+
+
+def _signal(signals: dict[str, NodeSignal], node: str, ts: EventTime) -> NodeSignal:
+    found = signals.get(node)
+    if found is None:
+        found = signals[node] = NodeSignal(onset=ts, z=0.0)
+    return found
+
+
+def reach(adjacency: dict[str, list[str]], start: str, max_hops: int) -> dict[str, int]:
+    """Nodes reachable from ``start`` along ``adjacency`` within ``max_hops``, with hop counts."""
+    hops = {start: 0}
+    frontier: Iterable[str] = [start]
+    for depth in range(1, max_hops + 1):
+        nxt = []
+        for n in frontier:
+            for m in adjacency.get(n, ()):
+                if m not in hops:
+                    hops[m] = depth
+                    nxt.append(m)
+        if not nxt:
+            break
+        frontier = nxt
+    return hops

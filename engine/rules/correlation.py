@@ -1,0 +1,29 @@
+"""Rule section ``correlation``: how anomalies and alerts are grouped into incidents."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from engine.rules.base import DurationS, StrictModel
+
+
+class CorrelationRules(StrictModel):
+    """Grouping windows, topology reach and alert lifecycle settings (durations like ``5m``)."""
+
+    window_s: DurationS = 600.0
+    """A member joins an incident whose last activity is at most this long before it."""
+    quiet_s: DurationS = 900.0
+    """An incident resolves once nothing new happened in it for this long (event time)."""
+    max_hops: int = Field(2, ge=0, le=4)
+    """Dependency hops (caller -> callee, service -> host) within which two nodes are related."""
+    change_lookback_s: DurationS = 1800.0
+    """Changes up to this long before an incident's onset are attached to it."""
+    forget_after_s: DurationS = 3600.0
+    """Resolved incidents are forgotten this long after they resolved."""
+    alert_ttl_s: DurationS = 86400.0
+    """Alert fingerprints not seen for this long are forgotten."""
+    flap_window_s: DurationS = 1800.0
+    flap_transitions: int = Field(4, ge=2)
+    """An alert changing state this many times within ``flap_window_s`` is held as flapping."""
+    max_anomalies_per_node: int = Field(8, ge=1)
+    """Anomaly records kept per node of an incident (ids are always kept)."""

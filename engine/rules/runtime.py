@@ -1,0 +1,48 @@
+"""Rule section ``runtime``: how the engine protects itself (late data, cardinality, HTTP limits).
+
+Example::
+
+    runtime:
+      allowed_lateness: 5m      # events older than (max event time - 5m) of their source are late
+      late_events: dead_letter  # or "accept": keep them, counted as too late
+      idle_source: 10m          # a source silent this long stops holding the watermark back
+      max_series: 100000        # live metric series / log templates per worker
+      series_idle: 1h           # a series unseen for this long (event time) is evicted
+      http:
+        max_body_bytes: 1048576
+        max_alerts_per_request: 1000
+        max_json_depth: 64
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from engine.rules.base import DurationS, StrictModel
+
+LatePolicy = Literal["dead_letter", "accept"]
+"""What happens to an event older than its source's watermark: dead letter, or keep it."""
+
+
+class HttpLimits(StrictModel):
+    """Limits of the HTTP API's write endpoints."""
+
+    max_body_bytes: Annotated[int, Field(ge=1)] = 1_048_576
+    """Larger request bodies get 413 before they are read in full."""
+    max_alerts_per_request: Annotated[int, Field(ge=1)] = 1000
+    """Alertmanager payloads with more alerts than this get 413."""
+    max_json_depth: Annotated[int, Field(ge=2)] = 64
+    """JSON nested deeper than this gets 400 (guards the decoder's recursion)."""
+
+
+class RuntimeRules(StrictModel):
+    """Event time, cardinality and HTTP settings of every worker (defaults are production-safe)."""
+
+    allowed_lateness: DurationS = 300.0
+    late_events: LatePolicy = "dead_letter"
+    idle_source: DurationS = 600.0
+    max_series: Annotated[int, Field(ge=1)] = 100_000
+    series_idle: DurationS = 3600.0
+    http: HttpLimits = HttpLimits()

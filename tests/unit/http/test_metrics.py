@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from connectors.metrics import MAX_REASONS, VigilMetrics
+from engine.detect.cardinality import GuardState, admit
+from engine.ingest.watermark import WatermarkState
+
+
+def sample(metrics: VigilMetrics, name: str, **labels: str) -> float | None:
+    return metrics.registry.get_sample_value(name, labels)
+
+
+def test_each_app_has_its_own_registry() -> None:
+    first, second = VigilMetrics(), VigilMetrics()
+    first.count_dead_letter("late: ts 1 before watermark 2")
+    assert sample(first, "vigil_dead_letters_total", reason="late") == 1.0
+    assert sample(second, "vigil_dead_letters_total", reason="late") is None
+
+
+def test_dead_letter_reasons_are_capped_to_keep_vigil_own_cardinality_low() -> None:
+    metrics = VigilMetrics()
+    for i in range(MAX_REASONS + 5):
+        metrics.count_dead_letter(f"field{i}: bad")
+    assert sample(metrics, "vigil_dead_letters_total", reason="other") == 5.0
+
+
+def test_guard_counters_follow_the_guard_state_totals() -> None:
+    metrics, state = VigilMetrics(), GuardState()
+    for i in range(10):
+        admit(state, f"k{i}", float(i), max_series=4, idle_s=100.0)
+    metrics.observe_guard("metrics", state)
+    metrics.observe_guard("metrics", state)  # observing twice does not double count
+    assert sample(metrics, "vigil_series_dropped_total", kind="metrics") == 6.0
+    assert sample(metrics, "vigil_live_series", kind="metrics") == 4.0
+
+
+def test_late_event_counters_follow_the_watermark_counts() -> None:
+    metrics = VigilMetrics()
+    metrics.observe_watermark(WatermarkState(counts={"on_time": 9, "late": 2, "too_late": 1}))
+    metrics.observe_watermark(WatermarkState(counts={"on_time": 20, "late": 5, "too_late": 1}))
+    assert sample(metrics, "vigil_late_events_total", lateness="late") == 5.0
+    assert sample(metrics, "vigil_late_events_total", lateness="too_late") == 1.0
