@@ -49,7 +49,8 @@ class KafkaCheckpointStore:
         await self._consumer.seek_to_beginning(*tps)
 
     async def _catch_up(self) -> None:
-        assert self._consumer is not None, "start() first"
+        if self._consumer is None:
+            raise RuntimeError("KafkaCheckpointStore.start() was not called")
         tps = list(self._consumer.assignment())
         ends = await self._consumer.end_offsets(tps)
         while [tp for tp in tps if await self._consumer.position(tp) < ends[tp]]:
@@ -64,7 +65,8 @@ class KafkaCheckpointStore:
         return {k: orjson.loads(self._latest[k]) for k in keys if k in self._latest}
 
     async def save(self, snapshots: Mapping[str, Snapshot]) -> None:
-        assert self._producer is not None, "start() first"
+        if self._producer is None:
+            raise RuntimeError("KafkaCheckpointStore.start() was not called")
         futures = []
         for key, snap in snapshots.items():
             value = orjson.dumps(snap)

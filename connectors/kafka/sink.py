@@ -41,9 +41,18 @@ class OutputSink:
         self.topics = topics
         self.outbox = outbox
         self._pending: list[asyncio.Future[object]] = []
-        self._names = {attr: topics.name(attr) for attr in (
-            "anomalies", "incidents", "actions", "retrain", "model_control", "dlq", "incident_in"
-        )}
+        self._names = {
+            attr: topics.name(attr)
+            for attr in (
+                "anomalies",
+                "incidents",
+                "actions",
+                "retrain",
+                "model_control",
+                "dlq",
+                "incident_in",
+            )
+        }
 
     async def _send(self, attr: str, value: bytes, key: bytes | None) -> None:
         self._pending.append(await self.producer.send(self._names[attr], value, key=key))

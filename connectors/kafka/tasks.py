@@ -86,9 +86,7 @@ class DetectTask:
     def process(self, records: Sequence[Record]) -> tuple[list[Anomaly], list[Rejected]]:
         events, rejected = decode_batch(self.kind, self.topic, self.partition, records)
         self.position.advance(records, events)
-        self.state, anomalies = self.stage.process(
-            self.state, events, now=self.position.watermark
-        )
+        self.state, anomalies = self.stage.process(self.state, events, now=self.position.watermark)
         return anomalies, rejected
 
     def snapshot(self) -> Snapshot:
@@ -133,7 +131,9 @@ class IncidentTask:
                 events.append(envelope.decode(r.value or b""))
             except (ValueError, KeyError, TypeError) as exc:
                 reason = f"envelope: {type(exc).__name__}: {exc}"
-                rejected.append(Rejected(self.topic, reason, r.value or b"", self.partition, r.offset))
+                rejected.append(
+                    Rejected(self.topic, reason, r.value or b"", self.partition, r.offset)
+                )
         if records:
             self.position.advance(records, events)
         self.state, outs = self.stage.process(self.state, events, now=self.position.watermark)

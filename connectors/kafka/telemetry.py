@@ -9,11 +9,10 @@ from typing import Final
 
 from prometheus_client import Counter, Gauge, Histogram
 
-RECORDS_IN: Final = Counter(
-    "vigil_records_consumed_total", "Kafka records consumed", ["topic"]
-)
+RECORDS_IN: Final = Counter("vigil_records_consumed_total", "Kafka records consumed", ["topic"])
 EVENTS_IN: Final = Counter(
-    "vigil_events_decoded_total", "Typed events decoded (batched records count each element)",
+    "vigil_events_decoded_total",
+    "Typed events decoded (batched records count each element)",
     ["topic"],
 )
 REJECTED: Final = Counter(

@@ -25,6 +25,7 @@ agent machinery caps a worker at ~17k records/s); see deploy/README.md for the t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -140,10 +141,8 @@ class Worker:
         return count
 
     def _rewind(self, tp: TopicPartition, offset: int) -> None:
-        try:
+        with contextlib.suppress(IllegalStateError):  # no longer ours: the new owner restores it
             self.consumer.seek(tp, offset)
-        except IllegalStateError:
-            pass  # no longer ours: the new owner reads it from its snapshot
 
     async def _run(self, task: Task, records: list[Any]) -> None:
         if isinstance(task, DetectTask):
@@ -185,8 +184,10 @@ class Worker:
         for tp in assigned:
             snap = snapshots.get(self.key(tp))
             parked = self._parked.pop(tp, None)
-            if parked is not None and snap is not None and (
-                snap["offset"] == parked.position.next_offset
+            if (
+                parked is not None
+                and snap is not None
+                and (snap["offset"] == parked.position.next_offset)
             ):
                 self.tasks[tp] = parked  # still ours: the snapshot was written on revocation
             else:
@@ -263,5 +264,5 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # untyped ba
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         try:
             await self.worker.assign(set(assigned))
-        except Exception as exc:  # noqa: BLE001  # aiokafka would only log it; stop the worker
+        except Exception as exc:  # aiokafka would only log it; stop the worker
             self.worker.fatal = exc

@@ -24,9 +24,16 @@ T0 = 1_764_115_200.0
 def worker_config(bootstrap: str, topics: Topics, group: str, **overrides: Any) -> WorkerConfig:
     """Test tuning: short session timeouts so a killed member is noticed within seconds."""
     base = WorkerConfig(
-        bootstrap_servers=bootstrap, group_id=group, topics=topics, checkpoint_store="kafka",
-        checkpoint_interval_s=0.5, session_timeout_ms=6_000, heartbeat_interval_ms=1_000,
-        rebalance_timeout_ms=6_000, metrics_port=None, partitions=4,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        topics=topics,
+        checkpoint_store="kafka",
+        checkpoint_interval_s=0.5,
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=1_000,
+        rebalance_timeout_ms=6_000,
+        metrics_port=None,
+        partitions=4,
     )
     return base.with_overrides(**overrides)
 
@@ -36,7 +43,9 @@ def metric_records(
 ) -> list[dict[str, Any]]:
     """Single-point metric records, one per minute per series, with a few injected spikes."""
     rng = random.Random(seed)
-    spike_at = {(rng.randrange(n_series), rng.randrange(spikes_from, n_points)) for _ in range(spikes)}
+    spike_at = {
+        (rng.randrange(n_series), rng.randrange(spikes_from, n_points)) for _ in range(spikes)
+    }
     out = []
     for i in range(n_points):
         for s in range(n_series):
@@ -120,7 +129,9 @@ async def wait_for_snapshots(bootstrap: str, topics: Topics, source: str, count:
         deadline = time.monotonic() + 30
         while len(keys) < count and time.monotonic() < deadline:
             batches = await consumer.getmany(timeout_ms=200)
-            keys |= {r.key for rs in batches.values() for r in rs if r.key and source.encode() in r.key}
+            keys |= {
+                r.key for rs in batches.values() for r in rs if r.key and source.encode() in r.key
+            }
     finally:
         await consumer.stop()
     assert len(keys) >= count, f"only {len(keys)} snapshots of {source} after 30s"

@@ -40,7 +40,9 @@ async def test_two_workers_in_one_group_share_the_partitions(
     await create_topics(cfg)
     records = metric_records(16, 100, seed=11)
     expected = expected_anomalies(records)
-    await produce(kafka_bootstrap, topics.name("metrics"), [(key_of(r), orjson.dumps(r)) for r in records])
+    await produce(
+        kafka_bootstrap, topics.name("metrics"), [(key_of(r), orjson.dumps(r)) for r in records]
+    )
     workers = [Worker(cfg, build_pipeline(cfg), await open_store(cfg)) for _ in range(2)]
     for w in workers:
         await w.start()
@@ -49,12 +51,15 @@ async def test_two_workers_in_one_group_share_the_partitions(
         await asyncio.gather(*(w.step() for w in workers))
     owned = [{tp for tp in w.tasks if tp.topic == topics.name("metrics")} for w in workers]
     anomalies = await read_topic(
-        kafka_bootstrap, topics.name("anomalies"), lambda got: {a["id"] for a in got} >= set(expected)
+        kafka_bootstrap,
+        topics.name("anomalies"),
+        lambda got: {a["id"] for a in got} >= set(expected),
     )
     for w in workers:
         await w.close()
 
-    assert owned[0] and owned[1], "each worker should own some metrics partitions"
+    assert owned[0], "each worker should own some metrics partitions"
+    assert owned[1]
     assert not owned[0] & owned[1]
     assert len(owned[0] | owned[1]) == cfg.partitions
     assert {a["id"]: a for a in anomalies} == expected
@@ -66,7 +71,10 @@ def _spawn_worker(config_path: Path, log_path: Path) -> subprocess.Popen[bytes]:
     with open(log_path, "ab") as log:
         return subprocess.Popen(
             [sys.executable, "-c", code, "worker", "--config", str(config_path)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -77,11 +85,20 @@ async def test_sigkilled_worker_state_is_recovered_and_anomalies_match_an_uninte
     cfg = worker_config(kafka_bootstrap, topics, group)
     await create_topics(cfg)
     config_path = tmp_path / "worker.yaml"
-    config_path.write_text(yaml.safe_dump({
-        "bootstrap_servers": kafka_bootstrap, "group_id": group, "topics": {"prefix": topics.prefix},
-        "checkpoint_interval_s": 0.5, "session_timeout_ms": 6000, "heartbeat_interval_ms": 1000,
-        "rebalance_timeout_ms": 6000, "metrics_port": None,
-    }))
+    config_path.write_text(
+        yaml.safe_dump(
+            {
+                "bootstrap_servers": kafka_bootstrap,
+                "group_id": group,
+                "topics": {"prefix": topics.prefix},
+                "checkpoint_interval_s": 0.5,
+                "session_timeout_ms": 6000,
+                "heartbeat_interval_ms": 1000,
+                "rebalance_timeout_ms": 6000,
+                "metrics_port": None,
+            }
+        )
+    )
     records = metric_records(16, 400, seed=23, spikes=12, spikes_from=200)
     expected = expected_anomalies(records)
     items = [(key_of(r), orjson.dumps(r)) for r in records]
@@ -99,8 +116,10 @@ async def test_sigkilled_worker_state_is_recovered_and_anomalies_match_an_uninte
         recovered_s = time.monotonic() - killed_at
         await feeding
         anomalies = await read_topic(
-            kafka_bootstrap, topics.name("anomalies"),
-            lambda got: {a["id"] for a in got} >= set(expected), timeout_s=30,
+            kafka_bootstrap,
+            topics.name("anomalies"),
+            lambda got: {a["id"] for a in got} >= set(expected),
+            timeout_s=30,
         )
     finally:
         for w in workers:

@@ -59,4 +59,5 @@ async def test_worker_emits_the_embedded_anomalies_incidents_and_dead_letters(
     expected_values = {v.decode() for _, v in BAD_RECORDS[:-1]} | {'{"name":"cpu"}'}
     assert {d["value"] for d in dlq} == expected_values
     incident_alerts = {a for inc in incidents for a in inc["alerts"]}
-    assert incident_alerts and incident_alerts <= expected
+    assert incident_alerts
+    assert incident_alerts <= expected

@@ -23,11 +23,12 @@ def test_compose_creates_exactly_the_topics_of_the_code_defaults() -> None:
     script = compose["services"]["kafka-init"]["command"][0]
     loop = re.search(r"for t in ([^;]+);", script)
     assert loop is not None
-    created = set(loop.group(1).split()) | set(re.findall(r'--topic (\w[\w.-]*) ', script))
+    created = set(loop.group(1).split()) | set(re.findall(r"--topic (\w[\w.-]*) ", script))
     layout = {t.name: t.num_partitions for t in topic_layout(Topics(), 4)}
     assert created == set(layout)
     assert "--topic topology --partitions 1" in script
-    assert "--topic vigil.state --partitions 1" in script and "cleanup.policy=compact" in script
+    assert "--topic vigil.state --partitions 1" in script
+    assert "cleanup.policy=compact" in script
 
 
 def test_compose_runs_two_workers_with_metrics_scraped_by_prometheus() -> None:
@@ -36,8 +37,11 @@ def test_compose_runs_two_workers_with_metrics_scraped_by_prometheus() -> None:
     assert services["kafka"]["image"].startswith("apache/kafka:")
     workers = [n for n, s in services.items() if s.get("command", [None])[0] == "worker"]
     assert sorted(workers) == ["worker-1", "worker-2"]
-    assert all(s["ports"][0].endswith(f":{DEFAULT_METRICS_PORT}") for n, s in services.items()
-               if n in workers)
+    assert all(
+        s["ports"][0].endswith(f":{DEFAULT_METRICS_PORT}")
+        for n, s in services.items()
+        if n in workers
+    )
     assert services["load"]["command"][0] == "load"
     prom = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
     targets = prom["scrape_configs"][0]["static_configs"][0]["targets"]

@@ -72,7 +72,9 @@ async def test_memory_store_keeps_a_copy_not_the_live_state() -> None:
     live = {"offset": 3, "state": {"series": {"a": [1, 2.0, 0.5]}}}
     await store.save({"k": live})
     live["state"]["series"]["a"][0] = 99
-    assert (await store.load(["k", "missing"])) == {"k": {"offset": 3, "state": {"series": {"a": [1, 2.0, 0.5]}}}}
+    assert (await store.load(["k", "missing"])) == {
+        "k": {"offset": 3, "state": {"series": {"a": [1, 2.0, 0.5]}}}
+    }
 
 
 async def test_file_store_survives_a_new_instance_and_last_write_wins(tmp_path: Path) -> None:

@@ -21,8 +21,16 @@ def test_unknown_keys_are_errors_that_name_the_file() -> None:
 
 def test_sasl_password_comes_from_env_and_never_shows_in_repr(monkeypatch) -> None:
     monkeypatch.setenv("KAFKA_PW", "s3cret")
-    cfg = config_from_dict({"security": {"protocol": "SASL_PLAINTEXT", "sasl_mechanism": "PLAIN",
-                                         "sasl_username": "vigil", "sasl_password_env": "KAFKA_PW"}})
+    cfg = config_from_dict(
+        {
+            "security": {
+                "protocol": "SASL_PLAINTEXT",
+                "sasl_mechanism": "PLAIN",
+                "sasl_username": "vigil",
+                "sasl_password_env": "KAFKA_PW",
+            }
+        }
+    )
     assert cfg.client_kwargs()["sasl_plain_password"] == "s3cret"
     assert "s3cret" not in repr(cfg)
 

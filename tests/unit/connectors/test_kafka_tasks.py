@@ -23,12 +23,16 @@ class Rec:
 
 
 def _metric(i: int, value: float) -> bytes:
-    return orjson.dumps({"ts": T0 + 60 * i, "name": "lat", "value": value, "labels": {"service": "a"}})
+    return orjson.dumps(
+        {"ts": T0 + 60 * i, "name": "lat", "value": value, "labels": {"service": "a"}}
+    )
 
 
 def _detect_task(offset: int | None = None) -> DetectTask:
     stage = Pipeline.from_rules(RuleSet()).detect
-    return DetectTask(stage, InputKind.METRICS, "metrics", 2, stage.initial_state(), Position(offset))
+    return DetectTask(
+        stage, InputKind.METRICS, "metrics", 2, stage.initial_state(), Position(offset)
+    )
 
 
 def test_bad_records_become_dead_letters_with_topic_partition_offset() -> None:
@@ -37,7 +41,8 @@ def test_bad_records_become_dead_letters_with_topic_partition_offset() -> None:
     anomalies, rejected = task.process(recs)
     assert anomalies == []
     assert [(r.source, r.partition, r.offset) for r in rejected] == [
-        ("metrics", 2, 11), ("metrics", 2, 12)
+        ("metrics", 2, 11),
+        ("metrics", 2, 12),
     ]
     assert task.position.next_offset == 14
     assert task.position.watermark == T0 + 60
@@ -60,8 +65,17 @@ def test_restored_snapshot_continues_exactly_like_an_uninterrupted_task() -> Non
 
 
 def test_envelope_round_trips_scope_events() -> None:
-    anomaly = Anomaly("an-1", T0, AnomalyKind.METRIC, "a", {"name": "lat", "labels": {}}, 0.99,
-                      Severity.CRITICAL, {"value": 9.0}, {"service": "a", "cluster": "eu-1"})
+    anomaly = Anomaly(
+        "an-1",
+        T0,
+        AnomalyKind.METRIC,
+        "a",
+        {"name": "lat", "labels": {}},
+        0.99,
+        Severity.CRITICAL,
+        {"value": 9.0},
+        {"service": "a", "cluster": "eu-1"},
+    )
     alert = Alert(T0, "High", AlertStatus.FIRING, Severity.ERROR, "fp1", {"cluster": "eu-1"})
     change = Change(T0, "deploy", "a", "2.0", "rollout", {"cluster": "eu-2"})
     for event in (anomaly, alert, change):
