@@ -23,6 +23,8 @@ from engine.pipeline import Pipeline
 from engine.rules import RuleSet
 
 Deliver = Callable[[list[Action]], list[Action]]
+Observe = Callable[[list[InputEvent], list[Any]], None]
+"""``(input batch, pipeline outputs)`` after each batch, before delivery (the web console)."""
 OUTPUT_FILES = ("anomalies", "incidents", "actions", "retrain", "dead_letters")
 
 
@@ -43,6 +45,7 @@ class ReplayOptions:
     batch_events: int = 5000
     batch_s: float = 60.0
     """A batch closes when its event time span exceeds this many seconds."""
+    observe: Observe | None = None
 
 
 def replay(
@@ -65,6 +68,8 @@ def replay(
         for batch in _batches(read_events(folder, read), options):
             result.events_in += len(batch)
             state, outputs = pipeline.process(state, batch, now=batch[-1].ts)
+            if options.observe is not None:
+                options.observe(batch, outputs)
             _emit(outputs, writers, result, deliver)
             _flush_rejected(read, writers, result)
             if progress is not None:
