@@ -17,9 +17,10 @@ import networkx as nx
 from engine.correlate.topology import Topology
 
 MAX_NODES: Final = 60
-WIDTH: Final = 900.0
-LAYER_HEIGHT: Final = 110.0
-MARGIN: Final = 60.0
+WIDTH: Final = 960.0
+LAYER_HEIGHT: Final = 105.0
+MARGIN: Final = 40.0
+SIDE_MARGIN: Final = 90.0
 
 
 def neighbourhood(topology: Topology, seeds: Iterable[str], hops: int = 2) -> nx.DiGraph:
@@ -89,7 +90,7 @@ def _to_pixels(
     span = (high - low) or 1.0
     out = {}
     for node, pos in raw.items():
-        x = MARGIN + (float(pos[0]) - low) / span * (WIDTH - 2 * MARGIN)
+        x = SIDE_MARGIN + (float(pos[0]) - low) / span * (WIDTH - 2 * SIDE_MARGIN)
         if high == low:
             x = WIDTH / 2
         out[node] = (round(x, 1), round(MARGIN + layer[node] * LAYER_HEIGHT, 1))
