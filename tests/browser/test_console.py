@@ -74,7 +74,8 @@ def test_incident_page_ranks_the_injected_cause_first_with_evidence(
     assert any("deploy" in line for line in evidence)
     assert page.locator(".chart").count() >= 1
     label = page.locator(".chart .plot").first.get_attribute("aria-label") or ""
-    assert "Onset at" in label and served.scenario.truth.root_cause in label
+    assert "Onset at" in label
+    assert served.scenario.truth.root_cause in label
     page.screenshot(path=str(artifacts / "incident.png"), full_page=True)
 
 
