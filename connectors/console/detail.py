@@ -161,7 +161,8 @@ def _series(
         name, labels = a.subject.get("name"), a.subject.get("labels")
         if a.kind is not AnomalyKind.METRIC or not isinstance(name, str):
             continue
-        key = series_key(name, {str(k): str(v) for k, v in (labels or {}).items()})
+        labels = labels if isinstance(labels, dict) else {}
+        key = series_key(name, {str(k): str(v) for k, v in labels.items()})
         first, score, onset = best.get(key, (a, a.score, a.ts))
         best[key] = (first, max(score, a.score), min(onset, a.ts))
     ranked = sorted(best.items(), key=lambda kv: (kv[1][0].node != top, -kv[1][1], kv[1][2], kv[0]))

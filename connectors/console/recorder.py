@@ -134,7 +134,7 @@ class ConsoleRecorder:
     def members_of(self, incident: Incident) -> tuple[list[Anomaly], list[Alert]]:
         """The recorded anomalies and alerts among the incident's members."""
         found_anomalies = [a for m in incident.alerts if (a := self.anomalies.get(m)) is not None]
-        found_alerts = [a for m in incident.alerts if (a := self.alerts.get(m)) is not None]
+        found_alerts = [b for m in incident.alerts if (b := self.alerts.get(m)) is not None]
         return found_anomalies, found_alerts
 
 

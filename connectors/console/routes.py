@@ -55,7 +55,7 @@ def _state(request: web.Request) -> AppState:
 async def list_incidents(request: web.Request) -> web.Response:
     recorder = request.app[RECORDER]
     found = _state(request).incidents.list(limit=MAX_LISTED)
-    rows = [incident_summary(recorder, i) for i in found]
+    rows: list[JsonValue] = [incident_summary(recorder, i) for i in found]
     return _json({"now": recorder.watermark, "incidents": rows})
 
 
