@@ -8,20 +8,28 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import sys
 import tempfile
 from pathlib import Path
 
 from connectors.errors import ConnectorError
-from connectors.immediate import LocalDeliverer
 from connectors.progress import ProgressBar
 from connectors.replay import ReplayOptions, ReplayResult, replay
 from connectors.report import render_actions, render_incident
 from connectors.rulefiles import load_rules, rule_files
-from engine.rules import RuleError
+from connectors.sender import OutboxDeliverer
+from connectors.silences import DEFAULT_PATH as SILENCES_PATH
+from connectors.silences import SilenceStore
+from engine.rules import RuleError, RuleSet
 
 # Modules that add subcommands: each has ``register(subparsers) -> None``.
-SUBCOMMAND_MODULES: tuple[str, ...] = ()
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "connectors.silences",  # vigil silence
+    "connectors.reference",  # vigil reference build
+    "connectors.kafka.app",  # vigil worker
+    "connectors.kafka.load",  # vigil load
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +91,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         args.scenario,
         args.out,
         rules,
-        LocalDeliverer(args.out, quiet=True),
+        _deliverer(rules, args.out, args.quiet),
         progress=ProgressBar("replay"),
     )
     print_summary(result, args.out)
@@ -109,7 +117,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         )
         out.mkdir(parents=True, exist_ok=True)
         console = open_console(args.port) if args.serve else None
-        deliver = LocalDeliverer(out, quiet=True)
+        deliver = _deliverer(rules, out, quiet=True)
         result = replay(
             folder,
             out,
@@ -123,6 +131,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             print(f"\nconsole: {console.url}  (Ctrl-C to stop)", flush=True)
             console.serve_until_interrupted()
     return 0
+
+
+def _deliverer(rules: RuleSet, out: Path, quiet: bool) -> OutboxDeliverer:
+    """Durable delivery: decided actions go through a SQLite outbox in ``out`` to receivers."""
+    store = SilenceStore(SILENCES_PATH)
+    return OutboxDeliverer(rules.routing, out, stream=io.StringIO() if quiet else None,
+                           silences=store.load)
 
 
 def print_summary(result: ReplayResult, out: Path | None) -> None:

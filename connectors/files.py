@@ -11,9 +11,9 @@ from typing import IO, Any
 
 import orjson
 import yaml
-from engine.ingest.decode import Origin, decode_object, decode_record
 
 from engine.events import InputEvent, InputKind, Rejected
+from engine.ingest.decode import Origin, decode_object, decode_record
 
 TOPOLOGY_FILES = ("topology.json", "topology.yaml", "topology.yml")
 

@@ -85,6 +85,9 @@ class VigilMetrics:
             ["kind"],
             registry=r,
         )
+        self.series_cap = Gauge(
+            "vigil_series_cap", "Configured cap on live series, per kind", ["kind"], registry=r
+        )
         self.series_dropped = Counter(
             "vigil_series_dropped",
             "Points of new series refused at the cardinality cap, per kind",
@@ -151,9 +154,11 @@ class VigilMetrics:
                 state.counts.get(lateness, 0),
             )
 
-    def observe_guard(self, kind: str, state: GuardState) -> None:
-        """Export a cardinality guard's live series and its dropped/evicted totals."""
+    def observe_guard(self, kind: str, state: GuardState, cap: int | None = None) -> None:
+        """Export a cardinality guard's live series, its cap and its dropped/evicted totals."""
         self.live_series.labels(kind=kind).set(len(state.live))
+        if cap is not None:
+            self.series_cap.labels(kind=kind).set(cap)
         self._advance(self.series_dropped.labels(kind=kind), f"dropped:{kind}", state.dropped)
         self._advance(self.series_evicted.labels(kind=kind), f"evicted:{kind}", state.evicted)
 

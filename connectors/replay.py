@@ -23,6 +23,11 @@ from engine.pipeline import Pipeline
 from engine.rules import RuleSet
 
 Deliver = Callable[[list[Action]], list[Action]]
+"""Takes decided actions, returns final action records (delivered, failed, suppressed).
+
+A deliverer may also have ``close(drain_s=...) -> list[Action]``, called once at the end; what
+it returns is written too (an outbox delivers what is still pending then).
+"""
 Observe = Callable[[list[InputEvent], list[Any]], None]
 """``(input batch, pipeline outputs)`` after each batch, before delivery (the web console)."""
 OUTPUT_FILES = ("anomalies", "incidents", "actions", "retrain", "dead_letters")
@@ -45,6 +50,8 @@ class ReplayOptions:
     batch_events: int = 5000
     batch_s: float = 60.0
     """A batch closes when its event time span exceeds this many seconds."""
+    drain_s: float = 30.0
+    """At the end, how long (wall clock) the deliverer may keep delivering what is pending."""
     observe: Observe | None = None
 
 
@@ -75,6 +82,9 @@ def replay(
             if progress is not None:
                 progress.update(read.read_bytes, read.total_bytes, f"{result.events_in:,} events")
         _flush_rejected(read, writers, result)
+        close = getattr(deliver, "close", None)
+        for action in close(drain_s=options.drain_s) if close is not None else []:
+            _write_action(action, writers, result)
     finally:
         for writer in writers.values():
             writer.close()
@@ -115,9 +125,13 @@ def _emit(
         elif isinstance(out, Action):
             decided.append(out)
     for action in deliver(decided) if decided else []:
-        writers["actions"].write(action.to_wire())
-        result.counts["actions"] += 1
-        result.actions.append(action)
+        _write_action(action, writers, result)
+
+
+def _write_action(action: Action, writers: dict[str, JsonlWriter], result: ReplayResult) -> None:
+    writers["actions"].write(action.to_wire())
+    result.counts["actions"] += 1
+    result.actions.append(action)
 
 
 def _flush_rejected(

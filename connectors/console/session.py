@@ -62,15 +62,9 @@ class ConsoleSession:
         self.state.incidents.apply(outputs)
         self.recorder.observe(batch, outputs)
 
-    def wrap(self, deliver: Deliver) -> Deliver:
+    def wrap(self, deliver: Deliver) -> RecordingDeliverer:
         """A deliverer that also shows each delivery result on the incident page."""
-
-        def deliver_and_record(actions: list[Action]) -> list[Action]:
-            done = deliver(actions)
-            self.server.call_soon(self.recorder.record_actions, list(done))
-            return done
-
-        return deliver_and_record
+        return RecordingDeliverer(deliver, self)
 
     def sync(self) -> None:
         """Wait until everything handed over so far is visible to the server."""
@@ -93,3 +87,23 @@ def open_console(port: int) -> ConsoleSession:
     session = ConsoleSession.start(port=port)
     print(f"console: {session.url}  (incidents appear live as the replay runs)", flush=True)
     return session
+
+
+@dataclass(slots=True)
+class RecordingDeliverer:
+    """Delivers through ``deliver`` and hands every result to the console (``close`` too)."""
+
+    deliver: Deliver
+    session: ConsoleSession
+
+    def __call__(self, actions: list[Action]) -> list[Action]:
+        return self._record(self.deliver(actions))
+
+    def close(self, drain_s: float = 30.0) -> list[Action]:
+        close = getattr(self.deliver, "close", None)
+        return self._record(list(close(drain_s=drain_s)) if close is not None else [])
+
+    def _record(self, done: list[Action]) -> list[Action]:
+        if done:
+            self.session.server.call_soon(self.session.recorder.record_actions, list(done))
+        return done

@@ -39,7 +39,7 @@ def _state(request: web.Request) -> AppState:
     return request.app[APP_STATE]
 
 
-def _json(body: JsonValue, status: int = 200, **headers: str) -> web.Response:
+def _json(body: object, status: int = 200, **headers: str) -> web.Response:
     return web.Response(
         body=orjson.dumps(body), status=status, content_type="application/json", headers=headers
     )

@@ -12,6 +12,7 @@ Kafka-backed one) can sit behind it. A request body looks like::
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -99,9 +100,12 @@ class InMemorySilenceStore:
     """
 
     silences: dict[str, Silence] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def list_silences(self, now: float) -> list[JsonDict]:
-        return [_wire(s, now) for _, s in sorted(self.silences.items())]
+        with self._lock:
+            known = sorted(self.silences.items())
+        return [_wire(s, now) for _, s in known]
 
     def add_silence(self, request: SilenceRequest) -> JsonDict:
         silence = Silence.create(
@@ -111,19 +115,23 @@ class InMemorySilenceStore:
             created_by=request.created_by,
             comment=request.comment,
         )
-        self.silences[silence.id] = silence
+        with self._lock:
+            self.silences[silence.id] = silence
         return _wire(silence, request.starts_at)
 
     def expire_silence(self, silence_id: str, now: float) -> bool:
-        known = self.silences.get(silence_id)
-        if known is None:
-            return False
-        self.silences[silence_id] = known.expired_at(now)
+        with self._lock:
+            known = self.silences.get(silence_id)
+            if known is None:
+                return False
+            self.silences[silence_id] = known.expired_at(now)
         return True
 
     def covering(self, labels: Mapping[str, str], now: float) -> Silence | None:
         """The silence muting ``labels`` at ``now``, if any."""
-        return silence_covering(self.silences.values(), labels, now)
+        with self._lock:
+            known = list(self.silences.values())
+        return silence_covering(known, labels, now)
 
 
 def _wire(silence: Silence, now: float) -> JsonDict:

@@ -81,10 +81,11 @@ async def _pump(queue: asyncio.Queue[bytes | None], response: web.StreamResponse
         await response.write(message)
 
 
-def _offer(queue: asyncio.Queue[bytes | None], message: bytes) -> None:
+def _offer(queue: asyncio.Queue[bytes | None], message: bytes | None) -> None:
+    """Queue a message; a client too far behind gets its stream ended instead of buffered."""
     try:
         queue.put_nowait(message)
-    except asyncio.QueueFull:  # too slow a client: end its stream rather than buffer forever
+    except asyncio.QueueFull:
         with contextlib.suppress(asyncio.QueueEmpty):
             queue.get_nowait()
         queue.put_nowait(None)
@@ -94,9 +95,7 @@ async def close_streams(app: web.Application) -> None:
     """On shutdown, end every open stream so the server stops promptly."""
     state = _state_of_app(app)
     for queue in list(state.streams):
-        _offer(queue, b"")
-        with contextlib.suppress(asyncio.QueueFull):
-            queue.put_nowait(None)
+        _offer(queue, None)
 
 
 def _state_of_app(app: web.Application) -> AppState:

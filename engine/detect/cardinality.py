@@ -24,6 +24,7 @@ from typing import Any
 
 from engine.events import EventTime, MetricPoint
 from engine.operator import OperatorExample, register_example
+from engine.rules.runtime import RuntimeRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,11 @@ class SeriesGuard:
             raise ValueError(f"max_series must be >= 1, got {self.max_series}")
         if self.idle_s <= 0:
             raise ValueError(f"idle_s must be > 0, got {self.idle_s}")
+
+    @classmethod
+    def from_rules(cls, rules: RuntimeRules) -> SeriesGuard:
+        """Built from the ``runtime`` rule section (``max_series``, ``series_idle``)."""
+        return cls(rules.max_series, rules.series_idle)
 
     def initial_state(self) -> GuardState:
         return GuardState()

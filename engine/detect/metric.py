@@ -1,88 +1,212 @@
-"""Per-series metric detector (placeholder EWMA z-score; issue 9 replaces it)."""
+"""The pipeline's metric operator: per-series anomaly scores and forecast warnings.
+
+Each series (``MetricPoint.key``) is routed to the first ``detectors.metrics`` rule whose
+``match`` its labels (and ``__name__``) satisfy, and scored strictly online by that rule's
+detector: Vigil's ``SeriesModel`` (``engine.detect.baseline``) or river's HalfSpaceTrees
+(``engine.detect.river_trees``). Points scoring at or above the rule's threshold become
+``metric`` anomalies. Series matched by a ``detectors.forecasts`` rule also feed a
+``TrendModel`` (``engine.detect.forecast``) that raises one ``forecast`` anomaly per breach
+episode, before the breach. ``score_series`` runs the very same per-series code over one
+series; the NAB benchmark uses it.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from engine.events import Anomaly, AnomalyKind, EventTime, MetricPoint, Severity, node_of, stable_id
-from engine.rules.detectors import DetectorRules
+from engine.detect.baseline import SeriesConfig, SeriesModel
+from engine.detect.forecast import Breach, ForecastConfig, TrendModel
+from engine.detect.metric_state import MetricState, SeriesSlot
+from engine.detect.river_trees import HalfSpaceTreesModel
+from engine.events import (
+    Anomaly,
+    AnomalyKind,
+    EventTime,
+    MetricPoint,
+    Rejected,
+    Severity,
+    node_of,
+    stable_id,
+)
+from engine.operator import OperatorExample, register_example
+from engine.rules.detectors import DetectorRules, MetricDetectorRule
+
+BAND_Z = 3.0
+"""Half-width of the reported normal band, in error scales."""
 
 
-@dataclass(slots=True)
-class MetricState:
-    series: dict[str, list[float]] = field(default_factory=dict)  # key -> [n, mean, var]
-    version: int = 1
+def score_series(ts_s: Sequence[float], values: Sequence[float],
+                 cfg: SeriesConfig | None = None) -> list[float | None]:
+    """Score one series point by point with the metric operator's default per-series model.
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "series": {k: list(v) for k, v in self.series.items()}}
+    >>> scores = score_series([60.0 * i for i in range(40)], [1.0, 2.0] * 19 + [1.0, 30.0])
+    >>> scores[:2], [round(s, 2) for s in scores[-3:]]
+    ([None, None], [0.0, 0.0, 0.72])
+    """
+    model = SeriesModel(cfg or SeriesConfig())
+    step = model.step
+    return [step(t, v) for t, v in zip(ts_s, values, strict=True)]
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MetricState:
-        return cls({k: list(v) for k, v in data["series"].items()})
+
+def severity_of(score: float) -> Severity:
+    """0.8+ critical, 0.67+ (1-in-10^10) error, 0.5+ (1-in-10^5) warning, else info."""
+    if score >= 0.8:
+        return Severity.CRITICAL
+    if score >= 0.67:
+        return Severity.ERROR
+    return Severity.WARNING if score >= 0.5 else Severity.INFO
 
 
 @dataclass(frozen=True, slots=True)
 class MetricDetector:
-    """EWMA mean/variance per series; score = 1 - 2*exp(-|z|/2)-ish squashing of |z|.
+    """Scores every metric series online; emits ``metric`` and ``forecast`` anomalies.
+
+    Updates ``state`` in place for speed and returns it. Output ``score`` is calibrated in
+    [0, 1): 0.5 means rarer than 1 in 10^5 recent points of that series; ``None`` scores
+    (warm-up) never emit.
 
     Examples
     --------
-    >>> from engine.testing import pt
-    >>> op = MetricDetector(alpha=0.5, min_samples=2, threshold=0.5)
-    >>> _, out = op.process(op.initial_state(), [pt("a", 1.0), pt("a", 3.0), pt("a", 40.0)], now=0)
-    >>> [round(a.score, 3) for a in out]
-    [1.0]
+    >>> from engine.testing import pt, T0
+    >>> op = MetricDetector.from_rules(DetectorRules())
+    >>> pts = [pt("api", 10.0 + i % 3, T0 + 60 * i) for i in range(60)]
+    >>> pts.append(pt("api", 90.0, T0 + 3600))
+    >>> _, out = op.process(op.initial_state(), pts, now=T0 + 3600)
+    >>> [(a.kind.value, round(a.score, 2), a.detail["value"]) for a in out]
+    [('metric', 0.74, 90.0)]
     """
 
-    alpha: float = 0.05
-    min_samples: int = 30
-    threshold: float = 0.99
+    rules: DetectorRules = field(default_factory=DetectorRules)
     name: str = "metric"
 
     @classmethod
     def from_rules(cls, rules: DetectorRules) -> MetricDetector:
-        rule = rules.metrics[0]
-        return cls(alpha=rule.alpha, min_samples=rule.min_samples, threshold=rule.threshold)
+        return cls(rules=rules)
 
     def initial_state(self) -> MetricState:
         return MetricState()
 
+    def restore_state(self, data: dict[str, object]) -> MetricState:
+        """Rebuild a state from ``MetricState.to_dict`` output (models need this config)."""
+        return MetricState.from_dict(data, self._configs())
+
     def process(
         self, state: MetricState, batch: Sequence[MetricPoint], *, now: EventTime
-    ) -> tuple[MetricState, list[Anomaly]]:
-        """Score each point before learning it; updates ``state`` in place."""
-        out: list[Anomaly] = []
-        for p in batch:
-            key = p.key
-            n, mean, var = state.series.get(key, [0.0, p.value, 0.0])
-            if n >= self.min_samples:
-                z = abs(p.value - mean) / math.sqrt(var + 1e-12)
-                score = 1.0 - math.exp(-max(z - 3.0, 0.0))
-                if score >= self.threshold:
-                    sd = math.sqrt(var)
-                    out.append(
-                        Anomaly(
-                            id=stable_id("an", "metric", key, p.ts),
-                            ts=p.ts,
-                            kind=AnomalyKind.METRIC,
-                            node=node_of(p.labels) or p.name,
-                            subject={"name": p.name, "labels": dict(p.labels)},
-                            score=score,
-                            severity=Severity.CRITICAL if score > 0.999 else Severity.WARNING,
-                            detail={
-                                "value": p.value,
-                                "expected": mean,
-                                "band": [mean - 3 * sd, mean + 3 * sd],
-                            },
-                            labels=p.labels,
-                        )
-                    )
-                    continue
-            diff = p.value - mean
-            mean += self.alpha * diff
-            var = (1 - self.alpha) * (var + self.alpha * diff * diff)
-            state.series[key] = [n + 1, mean, var]
+    ) -> tuple[MetricState, list[Anomaly | Rejected]]:
+        """Score each point before learning it, in batch order."""
+        out: list[Anomaly | Rejected] = []
+        for point in batch:
+            if not math.isfinite(point.value):
+                out.append(Rejected("metrics", f"{point.key}: value is not finite",
+                                    repr(point.value).encode()))
+                continue
+            slot = state.series.get(point.key)
+            if slot is None:
+                slot = self._new_slot(state, point)
+            if slot.model is not None:
+                score = slot.model.step(point.ts, point.value)
+                rule = self.rules.metrics[slot.rule]
+                if score is not None and score >= rule.threshold:
+                    out.append(_metric_anomaly(point, score, slot.model))
+            if slot.trend is not None:
+                breach = slot.trend.step(point.ts, point.value)
+                if breach is not None:
+                    out.append(_forecast_anomaly(point, breach))
+            slot.last_ts = point.ts
         return state, out
+
+    def _new_slot(self, state: MetricState, point: MetricPoint) -> SeriesSlot:
+        if len(state.series) >= self.rules.max_series:
+            state.evict_oldest()
+        labels = {**point.labels, "__name__": point.name}
+        rule = _first_match([r.match for r in self.rules.metrics], labels)
+        limit = _first_match([f.match for f in self.rules.forecasts], labels)
+        configs = self._configs()
+        slot = SeriesSlot(rule=rule, forecast=limit, last_ts=point.ts)
+        slot.model = None if rule < 0 else configs.model(rule)
+        slot.trend = None if limit < 0 else TrendModel(configs.forecasts[limit])
+        state.series[point.key] = slot
+        return slot
+
+    def _configs(self) -> ModelConfigs:
+        return ModelConfigs.of(self.rules)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfigs:
+    """Per-rule model configurations derived from the rules (what a state needs to load)."""
+
+    rules: tuple[MetricDetectorRule, ...]
+    series: tuple[SeriesConfig, ...]
+    forecasts: tuple[ForecastConfig, ...]
+
+    @classmethod
+    def of(cls, rules: DetectorRules) -> ModelConfigs:
+        series = tuple(SeriesConfig(min_samples=r.min_samples, season_slots=r.season_slots,
+                                    episode_points=r.episode_points) for r in rules.metrics)
+        forecasts = tuple(
+            ForecastConfig(limit=f.limit, above=f.direction == "above", horizon_s=f.horizon_s,
+                           window_s=f.window_s, min_points=f.min_points,
+                           confidence_z=f.confidence_z) for f in rules.forecasts)
+        return cls(tuple(rules.metrics), series, forecasts)
+
+    def model(self, rule: int) -> SeriesModel | HalfSpaceTreesModel:
+        if self.rules[rule].detector == "halfspacetrees":
+            return HalfSpaceTreesModel(min_samples=self.rules[rule].min_samples)
+        return SeriesModel(self.series[rule])
+
+
+def _first_match(matches: Sequence[Mapping[str, str]], labels: Mapping[str, str]) -> int:
+    for i, match in enumerate(matches):
+        if all(labels.get(k) == v for k, v in match.items()):
+            return i
+    return -1
+
+
+def _metric_anomaly(point: MetricPoint, score: float,
+                    model: SeriesModel | HalfSpaceTreesModel) -> Anomaly:
+    key = point.key
+    expected, scale = model.expected, model.scale
+    return Anomaly(
+        id=stable_id("an", "metric", key, point.ts), ts=point.ts, kind=AnomalyKind.METRIC,
+        node=node_of(point.labels) or point.name,
+        subject={"name": point.name, "labels": dict(point.labels)},
+        score=score, severity=severity_of(score),
+        detail={"value": point.value, "expected": expected,
+                "band": [expected - BAND_Z * scale, expected + BAND_Z * scale]},
+        labels=point.labels)
+
+
+def _forecast_anomaly(point: MetricPoint, breach: Breach) -> Anomaly:
+    key = point.key
+    soon = breach.eta_lo_s
+    return Anomaly(
+        id=stable_id("an", "forecast", key, point.ts), ts=point.ts, kind=AnomalyKind.FORECAST,
+        node=node_of(point.labels) or point.name,
+        subject={"name": point.name, "labels": dict(point.labels)},
+        score=min(1.0, 3600.0 / (3600.0 + soon)),
+        severity=Severity.CRITICAL if soon < 3600.0 else Severity.WARNING,
+        detail={"limit": breach.limit, "eta_s": breach.eta_s, "eta_lo_s": breach.eta_lo_s,
+                "eta_hi_s": breach.eta_hi_s, "value": point.value,
+                "expected": breach.expected},
+        labels=point.labels)
+
+
+def _example_batch() -> list[MetricPoint]:
+    from engine.testing import T0, pt
+
+    pts = [pt("api", 10.0 + (i * 7) % 5, T0 + 60 * i) for i in range(80)]
+    pts[70] = pt("api", 80.0, T0 + 60 * 70)
+    disk = [pt("disk", 50.0 + 0.4 * i + (i % 3) * 0.1, T0 + 60 * i) for i in range(80)]
+    return [p for pair in zip(pts, disk, strict=True) for p in pair]
+
+
+register_example(OperatorExample(
+    name="metric",
+    make_operator=lambda: MetricDetector.from_rules(DetectorRules.model_validate(
+        {"forecasts": [{"match": {"__name__": "disk"}, "limit": 100.0, "horizon_s": 7200}]})),
+    make_batch=_example_batch,
+    state_type=MetricState,
+))

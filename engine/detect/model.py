@@ -7,12 +7,13 @@ end of each ``prediction_drift.check_interval`` the model's outputs are compared
 are joined to predictions (``engine.detect.labels_join``) and the configured metrics are checked
 every ``model_performance.check_interval`` (``engine.detect.performance``), with a confidence-
 based estimate, marked as such, while too few labels have arrived. Windows close when an event
-of a later window arrives or when ``now`` passes their end, never by wall clock.
+of a later window arrives or when ``now`` passes their end; performance checks run when ``now``
+(the watermark) passes a check boundary, after the batch is consumed. Never by wall clock.
+Within a batch, each model's predictions are consumed before its labels.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -86,15 +87,20 @@ class ModelMonitor:
         out: list[Anomaly] = []
         if self.config is None:
             return state, out
-        for (is_label, model), run in itertools.groupby(batch, key=_run_key):
+        predictions: dict[str, list[Prediction]] = {}
+        labels: dict[str, list[GroundTruth]] = {}
+        for event in batch:
+            group = labels if type(event) is GroundTruth else predictions
+            group.setdefault(event.model, []).append(event)  # type: ignore[arg-type]
+        for model in sorted(predictions.keys() | labels.keys()):
             spec = self.config.spec_for(model)
             if spec is None:
                 continue
             track = state.models.setdefault(model, ModelTrack())
-            if is_label:
-                self._labels(spec, track, model, list(run), out)  # type: ignore[arg-type]
-            else:
-                self._predictions(spec, track, model, list(run), state.seed, out)  # type: ignore[arg-type]
+            if model in predictions:
+                self._predictions(spec, track, model, predictions[model], state.seed, out)
+            if model in labels and spec.model_performance is not None:
+                join(track.labels, labels[model], spec.model_performance.max_pending)
         for model, track in state.models.items():
             spec = self.config.spec_for(model)
             if spec is not None:
@@ -120,7 +126,7 @@ class ModelMonitor:
             return
         ts = np.fromiter((p.ts for p in preds), np.float64, len(preds))
         if spec.model_performance is not None:
-            self._remember(spec, track, model, preds, ts, out)
+            self._remember(spec, track, preds)
         if spec.data_drift is not None:
             self._add_features(spec, track, model, reference, preds, ts, seed, out)
         if spec.prediction_drift is not None and reference.prediction is not None:
@@ -269,36 +275,12 @@ class ModelMonitor:
     # -- labels and performance ----------------------------------------------------------------
 
     def _remember(
-        self,
-        spec: ModelMonitoringSpec,
-        track: ModelTrack,
-        model: str,
-        preds: list[Prediction],
-        ts: np.ndarray,
-        out: list[Anomaly],
+        self, spec: ModelMonitoringSpec, track: ModelTrack, preds: list[Prediction]
     ) -> None:
         perf = spec.model_performance
-        assert perf is not None  # noqa: S101
-        for index, start, stop in segments(ts, perf.check_interval, track.perf_index):
-            self._roll_performance(spec, track, model, index, out)
-            rows = [(p.id, (p.ts, p.prediction, p.score)) for p in preds[start:stop]]
-            remember(track.labels, rows, perf.max_pending)
-
-    def _labels(
-        self,
-        spec: ModelMonitoringSpec,
-        track: ModelTrack,
-        model: str,
-        labels: list[GroundTruth],
-        out: list[Anomaly],
-    ) -> None:
-        perf = spec.model_performance
-        if perf is None:
-            return
-        ts = np.fromiter((g.ts for g in labels), np.float64, len(labels))
-        for index, start, stop in segments(ts, perf.check_interval, track.perf_index):
-            self._roll_performance(spec, track, model, index, out)
-            join(track.labels, labels[start:stop], perf.max_pending)
+        assert perf is not None  # noqa: S101  (checked by the caller)
+        rows = [(p.id, (p.ts, p.prediction, p.score)) for p in preds]
+        remember(track.labels, rows, perf.max_pending)
 
     def _roll_performance(
         self,
@@ -368,7 +350,7 @@ class ModelMonitor:
         if has_outputs and _passed(track.outputs, now, outputs.check_interval):  # type: ignore[union-attr]
             index = _index(now, outputs.check_interval)  # type: ignore[union-attr]
             self._roll_outputs(spec, track, model, reference, index, out)
-        if perf is not None and track.perf_index is not None:
+        if perf is not None:
             self._roll_performance(spec, track, model, _index(now, perf.check_interval), out)
 
 
@@ -394,10 +376,6 @@ def _measure(
     predicted, scores = zip(*pending, strict=True)
     value = estimate_metrics(predicted, scores)[name]
     return value, {"estimate": True, "n_labels": len(rows), "n_estimated": len(pending)}
-
-
-def _run_key(event: Event) -> tuple[bool, str]:
-    return (type(event) is GroundTruth, event.model)
 
 
 def _output_of(p: Prediction) -> float | int | str:

@@ -33,6 +33,7 @@ def generate_predictions(
     label_delay_s: float | None = 600.0,
     start: float = 0.0,
     model: str = "fraud-detector",
+    first_id: int = 0,
 ) -> list[Prediction | GroundTruth]:
     """``n`` predictions ``1 / rate_per_s`` apart from ``start`` (and their labels, in ts order).
 
@@ -67,11 +68,13 @@ def generate_predictions(
     events: list[Prediction | GroundTruth] = []
     for i, (t, s, row) in enumerate(zip(ts.tolist(), score.tolist(), rows, strict=True)):
         events.append(
-            Prediction(t, model, f"p{i}", dict(zip(names, row, strict=True)), int(s >= 0.5), s)
+            Prediction(
+                t, model, f"p{first_id + i}", dict(zip(names, row, strict=True)), int(s >= 0.5), s
+            )
         )
     if label_delay_s is not None:
         events += [
-            GroundTruth(float(t + label_delay_s), model, f"p{i}", int(v))
+            GroundTruth(float(t + label_delay_s), model, f"p{first_id + i}", int(v))
             for i, (t, v) in enumerate(zip(ts, y, strict=True))
         ]
         events.sort(key=lambda e: e.ts)

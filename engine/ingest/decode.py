@@ -223,7 +223,7 @@ def _explain_invalid_json(
         return generic
     for item in decode_object(kind, lenient, origin, raw):
         if isinstance(item, Rejected):  # the record stays rejected: it is not JSON
-            error = item.error
-            reason = error[:-1] + "; not valid JSON)" if error.endswith(")") else error
+            found = item.error
+            reason = found[:-1] + "; not valid JSON)" if found.endswith(")") else found
             return reason.encode("utf-8", "backslashreplace").decode("utf-8")
     return f"{generic} (NaN or Infinity)"

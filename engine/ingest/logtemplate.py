@@ -3,13 +3,22 @@
 How a message finds its template
     1. ``Masker`` replaces values (numbers, ids, IPs, paths, ...) by ``<*>``; the result is split
        on whitespace.
-    2. Fast path: the masked text equals a known template (or was matched before) -> that one.
+    2. Fast path: the masked text was matched before -> that template (no scoring).
     3. Otherwise the templates with the same token count are scored. Unlike Drain, a template
        wildcard *matches* any token: similarity is the share of the template's constant tokens
        the message repeats, so a message that is mostly masked values keeps matching its own
        template instead of starting a new one. The best template at or above ``similarity``
-       absorbs the message (differing constants become ``<*>``); else a new template starts.
-    4. When generalising makes two templates identical, the newer merges into the older one
+       absorbs the message if every differing position is a variable, and that position of the
+       template becomes ``<*>``. A position is a variable when a masked value is on either side,
+       when both are values of one key (``user=root`` / ``user=guest``), or when the templates
+       agreeing everywhere else hold ``min_variable_values`` distinct words there (Brain's
+       column test, online; those templates merge). The first word never becomes a variable:
+       it names the event (``cupsd startup succeeded``), as Drain's tree also assumes.
+    4. Else a new template starts. If a template with the same constants exists (the values
+       span a different number of tokens: ``12 bytes sent`` / ``12 bytes (1.2 KB) sent``), the
+       new template joins its group: it keeps its own tokens for matching, but messages report
+       the group leader's id and text.
+    5. When generalising makes two templates identical, the newer merges into the older one
        (its id becomes an alias).
 
 Bounds
@@ -23,72 +32,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Final
 
 from engine.events import stable_id
+from engine.ingest.logstate import STATE_VERSION, Match, MinerState, Template
+from engine.ingest.logtokens import (
+    agrees_outside,
+    constants_of,
+    differing_positions,
+    generalise,
+    same_key,
+    similarity_of,
+    skeleton_of,
+)
 from engine.ingest.masking import WILDCARD, Masker
 
-STATE_VERSION: Final = 1
-
-
-@dataclass(slots=True)
-class Template:
-    """One template: its tokens, how many messages it matched, when it last matched."""
-
-    id: str
-    tokens: list[str]
-    count: int = 0
-    last_seq: int = 0
-    learned: int = 0
-    """Bit i set: position i became ``<*>`` because messages had different constants there."""
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.tokens)
-
-
-@dataclass(slots=True)
-class MinerState:
-    """Templates of one stream (one service). Updated in place by ``TemplateMiner.add``."""
-
-    version: int = STATE_VERSION
-    seq: int = 0
-    templates: dict[str, Template] = field(default_factory=dict)
-    by_length: dict[int, list[str]] = field(default_factory=dict)
-    cache: dict[str, str] = field(default_factory=dict)
-    aliases: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "seq": self.seq,
-                "templates": [[t.id, t.text, t.count, t.last_seq, t.learned]
-                              for t in self.templates.values()],
-                "cache": dict(self.cache), "aliases": dict(self.aliases)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MinerState:
-        state = cls(version=int(data["version"]), seq=int(data["seq"]),
-                    cache=dict(data["cache"]), aliases=dict(data["aliases"]))
-        for tid, text, count, last_seq, learned in data["templates"]:
-            template = Template(tid, text.split(" "), int(count), int(last_seq), int(learned))
-            state.templates[tid] = template
-            state.by_length.setdefault(len(template.tokens), []).append(tid)
-        return state
-
-    def resolve(self, template_id: str) -> str:
-        """The live id of a template (follows merges)."""
-        while template_id in self.aliases:
-            template_id = self.aliases[template_id]
-        return template_id
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """Where a message went: its template id, the template text now, and whether it is new."""
-
-    template_id: str
-    template: str
-    created: bool
-
+__all__ = ["STATE_VERSION", "Match", "MinerState", "Template", "TemplateMiner", "parameters_of"]
 
 @dataclass(frozen=True, slots=True)
 class TemplateMiner:
@@ -136,19 +94,25 @@ class TemplateMiner:
 
     def add(self, state: MinerState, message: str) -> Match:
         """Match ``message`` to a template, learning from it (updates ``state`` in place)."""
-        masked = self.masker.mask(message)
-        tokens = masked.split()
-        key = " ".join(tokens)
+        key = self.masker.key(message)
         state.seq += 1
         tid = state.cache.get(key)
-        if tid is not None:
-            template = state.templates.get(state.resolve(tid))
-            if template is not None and len(template.tokens) == len(tokens):
-                return self._hit(state, template, tokens, created=False)
+        if tid is not None:  # fast path: this masked text was seen (templates keep lengths)
+            template = state.templates.get(tid) or state.templates.get(state.resolve(tid))
+            if template is not None:
+                template.count += 1
+                template.last_seq = state.seq
+                if template.owner:
+                    template = state.group_of(template)
+                hit = template.hit
+                if hit is None:
+                    hit = template.hit = Match(template.id, template.text, False)
+                return hit
+        tokens = key.split()
         template = self._best(state, tokens)
         if template is None:
             return self._create(state, tokens, key)
-        differing = _differing(template.tokens, template.learned, tokens)
+        differing = differing_positions(template.tokens, template.learned, tokens)
         if differing and not self._variable(state, template, tokens, differing):
             return self._create(state, tokens, key)
         return self._hit(state, template, tokens, created=False, key=key)
@@ -163,11 +127,15 @@ class TemplateMiner:
         Such sibling templates are merged into ``template``.
         """
         family = [t for tid in state.by_length[len(tokens)]
-                  if _agrees_outside((t := state.templates[tid]).tokens, t.learned, tokens,
+                  if agrees_outside((t := state.templates[tid]).tokens, t.learned, tokens,
                                      differing)]
         for index in differing:
-            if template.tokens[index] == WILDCARD or tokens[index] == WILDCARD:
+            have, got = template.tokens[index], tokens[index]
+            if (WILDCARD in have and WILDCARD in got) or have == WILDCARD or got == WILDCARD \
+                    or same_key(have, got):
                 continue
+            if index == 0:  # a message's first word names its event (as Drain's tree assumes)
+                return False
             values = {t.tokens[index] for t in family}
             values.add(tokens[index])
             if len(values) < self.min_variable_values:
@@ -182,8 +150,9 @@ class TemplateMiner:
 
     def match(self, state: MinerState, message: str) -> str | None:
         """The id of the template ``message`` would join, without learning (``None`` if new)."""
-        tokens = self.masker.mask(message).split()
-        tid = state.cache.get(" ".join(tokens))
+        key = self.masker.key(message)
+        tokens = key.split()
+        tid = state.cache.get(key)
         if tid is not None and state.resolve(tid) in state.templates:
             return state.resolve(tid)
         template = self._best(state, tokens)
@@ -192,9 +161,15 @@ class TemplateMiner:
     def _best(self, state: MinerState, tokens: list[str]) -> Template | None:
         best: Template | None = None
         best_score = (self.similarity, -1)
+        head = tokens[0] if tokens and WILDCARD not in tokens[0] else None
+        keyed = head is not None and ("=" in head or ":" in head)
         for tid in state.by_length.get(len(tokens), ()):
             template = state.templates[tid]
-            score = _score(template.tokens, template.learned, tokens)
+            first = template.tokens[0]
+            if head is not None and first != head and not template.learned & 1 \
+                    and WILDCARD not in first and not (keyed and same_key(first, head)):
+                continue  # a different first word never joins (see _variable)
+            score = similarity_of(template.tokens, template.learned, tokens, template.constants)
             if score >= best_score:
                 best, best_score = template, (score[0], score[1] + 1)
         return best
@@ -204,23 +179,38 @@ class TemplateMiner:
         template.count += 1
         template.last_seq = state.seq
         if key is not None:
-            merged, learned = _generalise(template.tokens, template.learned, tokens)
+            merged, learned = generalise(template.tokens, template.learned, tokens)
             if merged != template.tokens:
                 template.tokens, template.learned = merged, learned
+                template.text = " ".join(merged)
+                template.hit = None
+                template.constants = constants_of(merged)
+                _index_skeleton(state, template)
                 template = self._merge_equal(state, template)
             self._remember(state, key, template.id)
-        return Match(template.id, template.text, created)
+        group = state.group_of(template)
+        return Match(group.id, group.text, created)
 
     def _create(self, state: MinerState, tokens: list[str], key: str) -> Match:
+        """A new template; it joins the group of a template with the same constants (values
+        spanning a different number of tokens, as in ``12 bytes`` / ``12 bytes (1.2 KB)``)."""
         tid = stable_id("tpl", self.salt, key)
         while tid in state.templates:  # an evicted id re-created while a twin lives
             tid = stable_id("tpl", tid)
-        state.templates[tid] = Template(tid, list(tokens), 1, state.seq)
+        skeleton = skeleton_of(tokens)
+        owner = state.templates.get(state.resolve(state.skeletons.get(skeleton, "")))
+        template = Template(tid, list(tokens), 1, state.seq, 0,
+                            "" if owner is None else owner.id, skeleton)
+        state.templates[tid] = template
         state.by_length.setdefault(len(tokens), []).append(tid)
         state.aliases.pop(tid, None)
+        _index_skeleton(state, template)
         self._remember(state, key, tid)
         if len(state.templates) > self.max_templates:
             _evict_oldest(state)
+        if owner is not None and owner.id in state.templates:
+            group = state.group_of(owner)
+            return Match(group.id, group.text, False)
         return Match(tid, key, True)
 
     def _merge_equal(self, state: MinerState, template: Template) -> Template:
@@ -246,63 +236,6 @@ class TemplateMiner:
         state.cache[key] = tid
 
 
-def _score(template: list[str], learned: int, tokens: list[str]) -> tuple[float, int]:
-    """(share of the relevant positions that agree, exact token matches).
-
-    Relevant positions are the template's constants and the places where a masked value meets
-    a constant (either way round); a learned ``<*>`` matches anything and two masked values
-    match whatever their shape, which is what keeps parameter-heavy messages together.
-    """
-    relevant = same = exact = 0
-    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
-        if have == got:
-            exact += 1
-            if WILDCARD not in have:
-                relevant += 1
-                same += 1
-        elif learned >> index & 1:
-            continue
-        elif not _shapes_agree(have, got):
-            relevant += 1
-    if relevant == 0:
-        return (1.0, exact)
-    return (same / relevant, exact)
-
-
-def _shapes_agree(have: str, got: str) -> bool:
-    """Two masked tokens agree whatever their shape (``(<*>)`` and ``<*>,`` are both values)."""
-    return WILDCARD in have and WILDCARD in got
-
-
-def _differing(template: list[str], learned: int, tokens: list[str]) -> list[int]:
-    """Positions where the message and the template disagree on a constant."""
-    return [index for index, (have, got) in enumerate(zip(template, tokens, strict=True))
-            if have != got and not learned >> index & 1 and not _shapes_agree(have, got)]
-
-
-def _agrees_outside(template: list[str], learned: int, tokens: list[str],
-                    positions: list[int]) -> bool:
-    skip = set(positions)
-    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
-        if index in skip or have == got or learned >> index & 1:
-            continue
-        if not _shapes_agree(have, got):
-            return False
-    return True
-
-
-def _generalise(template: list[str], learned: int, tokens: list[str]) -> tuple[list[str], int]:
-    merged = []
-    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
-        if have == got:
-            merged.append(have)
-            continue
-        merged.append(WILDCARD)
-        if WILDCARD not in have or WILDCARD not in got:
-            learned |= 1 << index
-    return merged, learned
-
-
 def _older(first: Template, second: Template) -> tuple[Template, Template]:
     order = list((first.id, second.id))
     return (first, second) if order.index(first.id) == 0 else (second, first)
@@ -311,6 +244,17 @@ def _older(first: Template, second: Template) -> tuple[Template, Template]:
 def _drop(state: MinerState, tid: str) -> None:
     template = state.templates.pop(tid)
     state.by_length[len(template.tokens)].remove(tid)
+    if state.skeletons.get(template.skeleton) == tid:
+        del state.skeletons[template.skeleton]
+
+
+def _index_skeleton(state: MinerState, template: Template) -> None:
+    """Keep ``state.skeletons`` in step with ``template``'s tokens (leaders only)."""
+    if state.skeletons.get(template.skeleton) == template.id:
+        del state.skeletons[template.skeleton]
+    template.skeleton = skeleton_of(template.tokens)
+    if not template.owner and template.skeleton:
+        state.skeletons.setdefault(template.skeleton, template.id)
 
 
 def _evict_oldest(state: MinerState) -> None:

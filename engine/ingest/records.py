@@ -85,10 +85,16 @@ def decode_log(obj: dict[str, object], default_ts: float | None) -> LogRecord:
 
 
 def decode_log_line(line: str, default_ts: float | None) -> LogRecord:
-    """A plain-text log line: ``message`` is the text, ``ts`` the record time, level INFO."""
+    """A plain-text log line: ``message`` is the text, ``ts`` the record time, level INFO.
+
+    A blank line carries nothing to learn from and is rejected.
+    """
+    message = line.rstrip("\r\n")
+    if not message.strip():
+        raise FieldError("message: blank line")
     if default_ts is None:
         raise FieldError("ts: missing")
-    return LogRecord(default_ts, line.rstrip("\r\n"), Level.INFO, {})
+    return LogRecord(default_ts, message, Level.INFO, {})
 
 
 def read_features(obj: dict[str, object]) -> dict[str, float | str]:

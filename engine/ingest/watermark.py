@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from engine.events import EventTime, InputEvent, MetricPoint, Rejected
 from engine.operator import OperatorExample, register_example
+from engine.rules.runtime import RuntimeRules
 
 
 class Lateness(enum.Enum):
@@ -105,6 +106,11 @@ class WatermarkTracker:
             raise ValueError(f"idle_source_s must be > 0, got {self.idle_source_s}")
         if self.policy not in ("dead_letter", "accept"):
             raise ValueError(f"policy must be dead_letter or accept, got {self.policy!r}")
+
+    @classmethod
+    def from_rules(cls, rules: RuntimeRules) -> WatermarkTracker:
+        """Built from the ``runtime`` rule section."""
+        return cls(rules.allowed_lateness, rules.late_events, rules.idle_source)
 
     def initial_state(self) -> WatermarkState:
         return WatermarkState()

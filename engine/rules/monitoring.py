@@ -82,6 +82,9 @@ class PerformanceMetric(StrictModel):
     def _one_bound(self) -> Self:
         if (self.minimum is None) == (self.maximum is None):
             raise ValueError("give exactly one of minimum or maximum")
+        bound = self.minimum if self.minimum is not None else self.maximum
+        if self.name not in ("mae", "rmse") and not 0.0 <= float(bound or 0.0) <= 1.0:
+            raise ValueError(f"{self.name} bounds must be in [0, 1] (got {bound})")
         return self
 
 

@@ -16,7 +16,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -29,11 +29,11 @@ LatePolicy = Literal["dead_letter", "accept"]
 class HttpLimits(StrictModel):
     """Limits of the HTTP API's write endpoints."""
 
-    max_body_bytes: int = Field(1_048_576, ge=1)
+    max_body_bytes: Annotated[int, Field(ge=1)] = 1_048_576
     """Larger request bodies get 413 before they are read in full."""
-    max_alerts_per_request: int = Field(1000, ge=1)
+    max_alerts_per_request: Annotated[int, Field(ge=1)] = 1000
     """Alertmanager payloads with more alerts than this get 413."""
-    max_json_depth: int = Field(64, ge=2)
+    max_json_depth: Annotated[int, Field(ge=2)] = 64
     """JSON nested deeper than this gets 400 (guards the decoder's recursion)."""
 
 
@@ -43,6 +43,6 @@ class RuntimeRules(StrictModel):
     allowed_lateness: DurationS = 300.0
     late_events: LatePolicy = "dead_letter"
     idle_source: DurationS = 600.0
-    max_series: int = Field(100_000, ge=1)
+    max_series: Annotated[int, Field(ge=1)] = 100_000
     series_idle: DurationS = 3600.0
     http: HttpLimits = HttpLimits()

@@ -18,7 +18,8 @@ def test_check_passes_on_shipped_rules(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_check_reports_line_accurate_errors_on_a_broken_copy(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = tmp_path / "rules"
     shutil.copytree(REPO / "rules", broken)
     target = sorted(broken.glob("*.y*ml"))[0]
@@ -29,14 +30,14 @@ def test_check_reports_line_accurate_errors_on_a_broken_copy(
     assert f"{target}:{text.count(chr(10)) + 1}: no_such_section: unknown key" in err
 
 
-def test_check_missing_path_is_an_error(tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_missing_path_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(tmp_path / "nope")]) == 1
     assert "no such file" in capsys.readouterr().err
 
 
-def test_demo_prints_the_incident_and_its_top_cause(capsys: pytest.CaptureFixture[str],
-                                                    tmp_path: Path) -> None:
+def test_demo_prints_the_incident_and_its_top_cause(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     assert main(["demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "probable root causes:" in out

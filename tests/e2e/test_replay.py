@@ -41,8 +41,11 @@ def _final_incidents(out: Path) -> dict[str, dict]:
 
 def _fault_incident(out: Path, scenario: Scenario) -> dict:
     anomalies = {a["id"]: a for a in _read(out / "anomalies.jsonl")}
-    root_ids = {i for i, a in anomalies.items() if a["node"] == scenario.truth.root_cause
-                and a["ts"] >= scenario.truth.fault_at}
+    root_ids = {
+        i
+        for i, a in anomalies.items()
+        if a["node"] == scenario.truth.root_cause and a["ts"] >= scenario.truth.fault_at
+    }
     assert root_ids, "the injected fault produced no anomaly on the root cause"
     holders = [inc for inc in _final_incidents(out).values() if root_ids & set(inc["alerts"])]
     assert len(holders) == 1, "the root cause's anomalies must land in exactly one incident"
@@ -80,8 +83,9 @@ def test_actions_were_decided_and_delivered(replayed: Path, scenario: Scenario) 
     assert all(a["status"] == "delivered" for a in actions)
 
 
-def test_replay_twice_gives_the_same_ids(replayed: Path, tmp_path: Path,
-                                         scenario: Scenario) -> None:
+def test_replay_twice_gives_the_same_ids(
+    replayed: Path, tmp_path: Path, scenario: Scenario
+) -> None:
     write_scenario(tmp_path / "in", scenario.records, scenario.topology)
     assert main(["replay", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     for name in ("anomalies", "incidents", "actions"):

@@ -8,6 +8,7 @@ typed event; a single bad field is rejected with a reason naming that key.
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -183,7 +184,10 @@ def test_non_json_text_is_a_log_line(line: str) -> None:
         parsed = None
     if isinstance(parsed, str):  # a JSON string is its own message
         line = parsed
-    assert out == [LogRecord(3.0, line.rstrip("\r\n"), Level.INFO, {})]
+    if line.strip():
+        assert out == [LogRecord(3.0, line.rstrip("\r\n"), Level.INFO, {})]
+    else:
+        assert [r.error for r in out if isinstance(r, Rejected)] == ["message: blank line"]
 
 
 class_labels = st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False,
@@ -309,6 +313,8 @@ VALID: dict[InputKind, dict[str, Any]] = {
     InputKind.ALERTS: {"ts": 1, "name": "A", "status": "firing", "severity": "info",
                        "labels": {}, "annotations": {}},
     InputKind.CHANGES: {"ts": 1, "kind": "deploy", "service": "s", "description": "d"},
+    InputKind.TOPOLOGY: {"ts": 1, "nodes": [{"id": "a", "kind": "host"}],
+                         "edges": [{"from": "a", "to": "b", "kind": "calls"}]},
 }  # fmt: skip
 BAD: dict[InputKind, dict[str, st.SearchStrategy[Any]]] = {
     InputKind.METRICS: {"ts": bad_ts, "name": bad_strings, "value": bad_numbers,
@@ -325,6 +331,11 @@ BAD: dict[InputKind, dict[str, st.SearchStrategy[Any]]] = {
                        "annotations": bad_labels},
     InputKind.CHANGES: {"ts": bad_ts, "kind": bad_strings, "service": bad_strings,
                         "description": wrong_scalars | st.integers(), "labels": bad_labels},
+    InputKind.TOPOLOGY: {"ts": bad_ts, "nodes": st.text() | st.integers() | st.lists(
+                             st.integers() | st.just({"kind": "host"}), min_size=1),
+                         "edges": st.text() | st.lists(st.just({"from": "a"}) | st.builds(
+                             dict, to=names, kind=names.filter(lambda k: k != "calls")
+                             .map(lambda k: k + "!"), **{"from": names}), min_size=1)},
 }  # fmt: skip
 REQUIRED: dict[InputKind, list[str]] = {
     InputKind.METRICS: ["name", "value"],
@@ -349,8 +360,30 @@ def test_bad_field_is_rejected_naming_the_key(case: tuple[InputKind, str, dict[s
     raw = json.dumps(obj).encode()  # the standard library writes NaN and Infinity literals
     [rejected] = decode_record(kind, raw, Origin("bad"))
     assert isinstance(rejected, Rejected)
-    assert rejected.error.startswith(f"{key}:"), rejected.error
+    assert rejected.error.startswith((f"{key}:", f"{key}[")), rejected.error
     assert rejected.value == raw
+
+
+ALERT_BAD = {  # NaN or Infinity would make the whole payload invalid JSON, tested above
+    k: BAD[InputKind.ALERTS][k].filter(lambda v: not isinstance(v, float) or math.isfinite(v))
+    for k in ("status", "severity", "labels", "annotations")
+}
+
+
+@given(st.integers(0, 3), st.sampled_from(sorted(ALERT_BAD)), st.data())
+def test_bad_webhook_element_field_is_named_under_its_index(
+    bad_index: int, key: str, data: st.DataObject
+) -> None:
+    alerts: list[dict[str, Any]] = [
+        {"status": "firing", "labels": {"alertname": "A", "n": str(i)}, "annotations": {},
+         "startsAt": "2025-11-26T00:00:00Z"} for i in range(4)
+    ]  # fmt: skip
+    alerts[bad_index][key] = data.draw(ALERT_BAD[key])
+    out = decode_record(InputKind.ALERTS, json.dumps({"alerts": alerts}).encode(), Origin("a"))
+    assert [isinstance(item, Rejected) for item in out] == [i == bad_index for i in range(4)]
+    rejected = out[bad_index]
+    assert isinstance(rejected, Rejected)
+    assert rejected.error.startswith(f"alerts[{bad_index}].{key}:"), rejected.error
 
 
 @given(st.sampled_from([(k, r) for k, keys in REQUIRED.items() for r in keys]))

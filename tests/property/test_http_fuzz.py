@@ -175,9 +175,7 @@ def _utf8(data: bytes) -> bool:
 
 
 @FUZZ
-@given(
-    header=st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40)
-)
+@given(header=st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40))
 def test_random_tokens_are_refused(
     fuzz_server: tuple[BackgroundServer, httpx.Client], header: str
 ) -> None:

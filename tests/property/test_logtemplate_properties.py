@@ -4,13 +4,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.ingest.logtemplate import TemplateMiner
+from engine.ingest.masking import Masker
 
 words = st.sampled_from(["open", "close", "user", "disk", "42", "0x1f", "a.b", "10.0.0.1", "ok"])
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.lists(words, min_size=1, max_size=6).map(" ".join), min_size=1, max_size=60),
-       st.integers(1, 5))
+@given(
+    st.lists(st.lists(words, min_size=1, max_size=6).map(" ".join), min_size=1, max_size=60),
+    st.integers(1, 5),
+)
 def test_templates_stay_bounded_and_ids_resolve(messages: list[str], cap: int) -> None:
     miner = TemplateMiner(max_templates=cap)
     state = miner.initial_state()
@@ -18,3 +21,17 @@ def test_templates_stay_bounded_and_ids_resolve(messages: list[str], cap: int) -
         match = miner.add(state, message)
         assert state.resolve(match.template_id) in state.templates or len(state.templates) == cap
         assert len(state.templates) <= cap
+
+
+pieces = st.sampled_from(["Mon", "Jun", "9", "12:01:02", "2005", "PDT", "blk_-12", "(1.16",
+                          "KB)", "ssh2", "node-12", "a=1", "x=ab12", "/var/log/x.log", "0x1f",
+                          "12ms", "٣٤", "²", "-7", "ok,", "<*>", "key:5", "1.2.3.4:80"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(pieces, max_size=12), st.sampled_from([" ", "  ", "\t"]))
+def test_token_wise_masking_equals_whole_line_masking(words: list[str], gap: str) -> None:
+    masker = Masker()
+    message = gap.join(words)
+    assert masker.tokens(message) == masker.mask(message).split()
+    assert masker.key(message) == " ".join(masker.mask(message).split())

@@ -13,14 +13,18 @@ def rec(ts: float, message: str, level: Level = Level.INFO, service: str = "api"
 
 
 def steady(minutes: int, per_minute: int = 4) -> list[LogRecord]:
-    return [rec(m * 60 + i, f"GET /items/{i} 200 in {i + 3}ms")
-            for m in range(minutes) for i in range(per_minute)]
+    return [
+        rec(m * 60 + i, f"GET /items/{i} 200 in {i + 3}ms")
+        for m in range(minutes)
+        for i in range(per_minute)
+    ]
 
 
 def test_new_error_template_is_an_anomaly_with_parameters() -> None:
     det = LogDetector.from_rules(LogRules())
-    _, out = det.process(det.initial_state(), [rec(1, "payment 4242 declined", Level.ERROR)],
-                         now=T0 + 2)
+    _, out = det.process(
+        det.initial_state(), [rec(1, "payment 4242 declined", Level.ERROR)], now=T0 + 2
+    )
     assert [a.detail["reason"] for a in out] == ["new_template"]
     anomaly = out[0]
     assert anomaly.kind is AnomalyKind.LOG
@@ -37,8 +41,12 @@ def test_new_info_template_is_not_an_anomaly() -> None:
 
 def test_stack_trace_is_joined_into_one_record() -> None:
     det = LogDetector.from_rules(LogRules())
-    batch = [rec(1, "request failed", Level.ERROR), rec(1, "\tat a.B.c(B.java:1)"),
-             rec(1, "Caused by: java.io.IOException: eof"), rec(2, "GET /x 200 in 3ms")]
+    batch = [
+        rec(1, "request failed", Level.ERROR),
+        rec(1, "\tat a.B.c(B.java:1)"),
+        rec(1, "Caused by: java.io.IOException: eof"),
+        rec(2, "GET /x 200 in 3ms"),
+    ]
     state, out = det.process(det.initial_state(), batch, now=T0 + 2)
     assert [a.detail["reason"] for a in out] == ["new_template"]
     assert out[0].detail["sample"].count("\n") == 2

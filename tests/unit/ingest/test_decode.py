@@ -234,7 +234,7 @@ def test_unknown_log_level_is_rejected() -> None:
         (b"{not json at all\r\n", "{not json at all"),
         (b"42", "42"),
         (b'"quoted line"', "quoted line"),
-        (b"", ""),
+        (b"  indented\ttext  \n", "  indented\ttext  "),
     ],
 )
 def test_non_json_log_value_is_a_plain_text_line(raw: bytes, message: str) -> None:
@@ -243,6 +243,11 @@ def test_non_json_log_value_is_a_plain_text_line(raw: bytes, message: str) -> No
 
 def test_plain_text_line_without_record_time_is_rejected() -> None:
     assert errors(L, b"boom", Origin("logs")) == ["ts: missing"]
+    assert errors(L, b" \r\n", LOGS) == ["message: blank line"]
+    assert decode_record(L, b'["a", ""]', LOGS) == [
+        LogRecord(T, "a", Level.INFO, {}),
+        Rejected("logs", "message: blank line", b'""', 0, 7),
+    ]
     assert errors(L, b"caf\xc3 boom", LOGS) == ["not valid UTF-8 (byte 0xc3 at offset 3)"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from engine.events import InputKind, Rejected, TopologyEdge, TopologyMode, TopologyNode
 from engine.events import TopologyUpdate as Update
@@ -66,3 +67,19 @@ def test_upsert_and_delete() -> None:
 def test_invalid_topology_names_the_key(obj: dict[str, object], reason: str) -> None:
     out = decode_object(TOPO, obj, Origin("topology"))
     assert [r.error for r in out if isinstance(r, Rejected)] == [reason]
+
+
+def test_topology_parsed_from_yaml_decodes_alike() -> None:
+    text = """
+ts: 2025-11-26T00:00:00Z   # YAML turns this into a datetime
+nodes: [checkout, {id: node-3, kind: host}]
+edges:
+  - {from: checkout, to: node-3, kind: runs_on}
+"""
+    [update] = decode_object(TOPO, yaml.safe_load(text), Origin("topology.yaml"))
+    assert update == Update(
+        1_764_115_200.0,
+        TopologyMode.REPLACE,
+        (TopologyNode("checkout"), TopologyNode("node-3", "host")),
+        (TopologyEdge("checkout", "node-3", "runs_on"),),
+    )

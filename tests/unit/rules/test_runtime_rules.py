@@ -41,3 +41,15 @@ def test_bad_runtime_values_point_at_file_line_and_key() -> None:
     )
     assert lines[1].startswith("rules/runtime.yaml:3: runtime.late_events: ")
     assert lines[2] == "rules/runtime.yaml:5: runtime.http.max_bodyy: unknown key"
+
+
+def test_operators_are_built_from_the_runtime_section() -> None:
+    from engine.detect.cardinality import SeriesGuard
+    from engine.ingest.watermark import WatermarkTracker
+
+    runtime = parse(
+        "runtime:\n  allowed_lateness: 1m\n  late_events: accept\n  max_series: 7\n"
+        "  series_idle: 10m\n  idle_source: 2m\n"
+    ).runtime
+    assert WatermarkTracker.from_rules(runtime) == WatermarkTracker(60.0, "accept", 120.0)
+    assert SeriesGuard.from_rules(runtime) == SeriesGuard(7, 600.0)

@@ -1,0 +1,92 @@
+"""NAB benchmark: ``python -m benchmarks.nab [--data DIR] [--quick] [--results DIR]``.
+
+Runs Vigil's metric detector and river's HalfSpaceTrees strictly online over the NAB corpus,
+prints the three profile scores of each, both detectors' points/s on the same points and the
+embedded metric operator's points/s over 10,000 series.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from benchmarks.nab.corpus import DataFile, load_corpus, load_profiles
+from benchmarks.nab.detectors import DETECTORS, Detector, SeriesScores
+from benchmarks.nab.results import write_results
+from benchmarks.nab.scorer import optimise
+from benchmarks.nab.throughput import operator_points_per_s
+
+QUICK = {
+    "artificialWithAnomaly/art_daily_jumpsup.csv", "artificialNoAnomaly/art_daily_small_noise.csv",
+    "realAWSCloudwatch/ec2_cpu_utilization_5f5533.csv", "realAdExchange/exchange-2_cpc_results.csv",
+    "realKnownCause/nyc_taxi.csv", "realKnownCause/machine_temperature_system_failure.csv",
+    "realTraffic/speed_7578.csv", "realTweets/Twitter_volume_GOOG.csv",
+}
+
+
+def run_detector(detector: Detector,
+                 files: list[DataFile]) -> tuple[dict[str, SeriesScores], float]:
+    scores: dict[str, SeriesScores] = {}
+    elapsed = 0.0
+    for data in files:
+        start = time.perf_counter()
+        scores[data.name] = detector(data)
+        elapsed += time.perf_counter() - start
+    return scores, elapsed
+
+
+def report(name: str, files: list[DataFile], scores: dict[str, SeriesScores], root: Path,
+           by_category: bool) -> None:
+    line = [f"{name:>15}"]
+    for profile in load_profiles(root):
+        result = optimise([f.labels for f in files], scores, profile)
+        line.append(f"{profile.name}={result.score:6.1f} (thr {result.threshold:.4f} "
+                    f"tp {result.tp} fp {result.fp} fn {result.fn})")
+    print("  ".join(line))
+    if not by_category:
+        return
+    groups: dict[str, list[DataFile]] = defaultdict(list)
+    for data in files:
+        groups[data.category].append(data)
+    standard = load_profiles(root)[0]
+    for category, group in sorted(groups.items()):
+        if any(g.labels.windows for g in group):
+            result = optimise([g.labels for g in group], scores, standard)
+            print(f"{'':>17}{category:<24} standard={result.score:6.1f} "
+                  f"tp {result.tp} fp {result.fp} fn {result.fn}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.nab")
+    parser.add_argument("--data", type=Path, default=Path("../shared/datasets/nab"))
+    parser.add_argument("--quick", action="store_true", help="8 files, one per category")
+    parser.add_argument("--results", type=Path, help="write NAB-format result files here")
+    parser.add_argument("--only", choices=sorted(DETECTORS), action="append")
+    parser.add_argument("--categories", action="store_true", help="per-category standard score")
+    parser.add_argument("--series", type=int, default=10_000, help="series for the operator run")
+    args = parser.parse_args()
+    files = load_corpus(args.data, QUICK if args.quick else None)
+    points = sum(f.labels.rows for f in files)
+    print(f"{platform.machine()} py{platform.python_version()} files={len(files)} points={points}")
+    speeds: dict[str, float] = {}
+    for name in args.only or ["vigil", "halfspacetrees"]:
+        scores, elapsed = run_detector(DETECTORS[name], files)
+        speeds[name] = points / elapsed
+        report(name, files, scores, args.data, args.categories)
+        if args.results:
+            write_results(args.results, name, files, scores)
+    for name, speed in speeds.items():
+        print(f"{name:>15} {speed:12,.0f} points/s")
+    if len(speeds) == 2:
+        print(f"{'ratio':>15} {speeds['vigil'] / speeds['halfspacetrees']:12.1f}x "
+              "(vigil / halfspacetrees)")
+    if args.series:
+        series, rate = args.series, operator_points_per_s(args.series, 20 if args.quick else 50)
+        print(f"{'operator':>15} {rate:12,.0f} points/s over {series:,} series")
+
+
+if __name__ == "__main__":
+    main()

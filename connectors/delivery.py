@@ -1,0 +1,230 @@
+"""The dispatcher: outbox -> receivers, exactly once per action id and in order per incident.
+
+Per receiver: a rate limiter (Slack 1/s, PagerDuty 120/min by default), a circuit breaker and a
+bounded number of calls in flight. Per lane (receiver + incident) one action at a time, so a
+resolve never overtakes its trigger. A retryable failure (timeout, reset, 5xx, 429) is retried
+with capped exponential backoff and jitter, never sooner than ``Retry-After``, until the
+receiver's deadline; then, or at once for a permanent failure (other 4xx, invalid body), the
+action is dead-lettered: reported with status ``failed`` and the reason. Silenced actions are
+reported ``suppressed``. Every outcome is handed to ``on_final`` and recorded in the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from connectors.errors import DeliveryError
+from connectors.limits import CircuitBreaker, Clock, RateLimiter, RealClock
+from connectors.outbox import Entry, Outbox, final_of
+from connectors.retry import Backoff
+from engine.act.silence import Silence, silence_covering
+from engine.events import Action, ActionStatus
+
+log = logging.getLogger("vigil.delivery")
+
+
+class Notifier(Protocol):
+    """A receiver connector: deliver one action or raise ``DeliveryError``."""
+
+    name: str
+
+    async def send(self, action: Action) -> None: ...
+
+
+@dataclass(slots=True)
+class Link:
+    """A notifier with its delivery settings and live limiter/breaker."""
+
+    notifier: Notifier
+    timeout_s: float = 10.0
+    deadline_s: float = 3600.0
+    rate_per_s: float | None = None
+    concurrency: int = 8
+    limiter: RateLimiter = field(init=False)
+    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter(self.rate_per_s)
+
+
+OnFinal = Callable[[Action], None]
+
+
+class Dispatcher:
+    """Delivers what the outbox holds; ``submit`` adds decided actions, ``drain`` sends."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        links: dict[str, Link],
+        on_final: OnFinal,
+        *,
+        clock: Clock | None = None,
+        backoff: Backoff | None = None,
+        silences: Callable[[], Iterable[Silence]] = list,
+        seed: int = 0,
+    ) -> None:
+        self.outbox, self.links, self.on_final = outbox, links, on_final
+        self.clock = clock or RealClock()
+        self.backoff = backoff or Backoff(1.0, 60.0)
+        self.silences, self.rng = silences, random.Random(seed)  # noqa: S311 (jitter)
+        self.stats: Counter[str] = Counter()
+        self.lanes: dict[str, dict[str, deque[Entry]]] = {name: {} for name in links}
+        self._last_error: dict[str, str] = {}
+        self._enqueue(outbox.pending())
+
+    def submit(self, actions: Iterable[Action]) -> None:
+        """Queue decided actions (known ids are ignored); pass planner-suppressed ones on."""
+        decided = []
+        for action in actions:
+            if action.status is ActionStatus.DECIDED:
+                decided.append(action)
+            else:
+                self.stats[action.status.value] += 1
+                self.on_final(action)
+        self._enqueue(self.outbox.put(decided))
+
+    def backlog(self) -> int:
+        return sum(len(q) for lanes in self.lanes.values() for q in lanes.values())
+
+    async def drain(self, max_s: float | None = None) -> None:
+        """Deliver until nothing is pending (or ``max_s`` of clock time has passed)."""
+        stop_at = None if max_s is None else self.clock.now() + max_s
+        await asyncio.gather(*(self._work(name, stop_at) for name in self.links))
+
+    def _enqueue(self, entries: Iterable[Entry]) -> None:
+        for entry in entries:
+            lanes = self.lanes.get(entry.action.receiver)
+            if lanes is None:
+                reason = f"no receiver named {entry.action.receiver!r} is configured"
+                self._finish(entry, ActionStatus.FAILED, reason)
+                continue
+            lanes.setdefault(entry.lane, deque()).append(entry)
+
+    async def _work(self, name: str, stop_at: float | None) -> None:
+        link, lanes = self.links[name], self.lanes[name]
+        running: dict[asyncio.Task[None], str] = {}
+        while lanes or running:
+            now = self.clock.now()
+            if stop_at is not None and now >= stop_at:
+                break
+            wait_s = self._start_ready(link, lanes, running, now)
+            if running:
+                sleeper = asyncio.ensure_future(self.clock.sleep(wait_s))
+                done, _ = await asyncio.wait(
+                    [*running, sleeper], return_when=asyncio.FIRST_COMPLETED
+                )
+                sleeper.cancel()
+                for task in done:
+                    if task is not sleeper:
+                        running.pop(task)  # type: ignore[call-overload]
+                        task.result()
+            elif lanes:
+                await self.clock.sleep(wait_s)
+        for task in running:
+            task.cancel()
+
+    def _start_ready(
+        self,
+        link: Link,
+        lanes: dict[str, deque[Entry]],
+        running: dict[asyncio.Task[None], str],
+        now: float,
+    ) -> float:
+        """Start every lane head that may go now; return how long to wait before looking again."""
+        busy = set(running.values())
+        heads = sorted((q[0] for lane, q in lanes.items() if lane not in busy), key=_by_seq)
+        wake = [h.next_at - now for h in heads if h.next_at > now]
+        allowance = link.breaker.allowance(now)
+        if allowance == 0:
+            wake.append((link.breaker.open_until or now) - now)
+        for head in (h for h in heads if h.next_at <= now):
+            cap = link.concurrency if allowance < 0 else allowance
+            if len(running) >= cap:
+                break
+            wait = link.limiter.reserve(self.clock.now())
+            if wait > 0:
+                wake.append(wait)
+                break
+            task = asyncio.ensure_future(self._attempt(link, lanes, head))
+            running[task] = head.lane
+        return max(0.001, min(wake, default=0.05))
+
+    async def _attempt(self, link: Link, lanes: dict[str, deque[Entry]], entry: Entry) -> None:
+        now = self.clock.now()
+        silence = silence_covering(self.silences(), _labels(entry.action), time.time())
+        if silence is not None:
+            self._done(lanes, entry, ActionStatus.SUPPRESSED, f"silenced by {silence.id}")
+            return
+        entry.attempts += 1
+        entry.first_at = now if entry.first_at is None else entry.first_at
+        self.stats["attempts"] += 1
+        try:
+            await asyncio.wait_for(link.notifier.send(entry.action), link.timeout_s * 1.5)
+        except DeliveryError as err:
+            self._failed(link, lanes, entry, err)
+            return
+        except TimeoutError:
+            self._failed(
+                link, lanes, entry, DeliveryError(link.notifier.name, "timeout", retryable=True)
+            )
+            return
+        link.breaker.success()
+        self._done(lanes, entry, ActionStatus.DELIVERED, None)
+
+    def _failed(
+        self, link: Link, lanes: dict[str, deque[Entry]], entry: Entry, err: DeliveryError
+    ) -> None:
+        now, name = self.clock.now(), link.notifier.name
+        detail = str(err).removeprefix(f"{name}: ")
+        if self._last_error.get(name) != detail:  # log once when the error changes
+            self._last_error[name] = detail
+            log.warning("delivery receiver=%s retryable=%s error=%s", name, err.retryable, detail)
+        if not err.retryable:
+            self._done(lanes, entry, ActionStatus.FAILED, f"permanent: {detail}")
+            return
+        link.breaker.failure(now)
+        delay = self.backoff.delay_s(entry.attempts, self.rng)
+        if err.retry_after_s is not None:
+            delay = max(delay, err.retry_after_s)
+            link.limiter.pause_until(now + err.retry_after_s)
+        if now + delay - (entry.first_at or now) > link.deadline_s:
+            reason = (
+                f"deadline {link.deadline_s:g}s passed after {entry.attempts} attempts: {detail}"
+            )
+            self._done(lanes, entry, ActionStatus.FAILED, reason)
+            return
+        self.stats["retries"] += 1
+        entry.next_at, entry.error = now + delay, detail
+        self.outbox.retry_later(entry)
+
+    def _done(
+        self, lanes: dict[str, deque[Entry]], entry: Entry, status: ActionStatus, error: str | None
+    ) -> None:
+        queue = lanes[entry.lane]
+        queue.popleft()
+        if not queue:
+            del lanes[entry.lane]
+        self._finish(entry, status, error)
+
+    def _finish(self, entry: Entry, status: ActionStatus, error: str | None) -> None:
+        final = final_of(entry, status, error)
+        self.outbox.finish(entry, final)
+        self.stats[status.value] += 1
+        self.on_final(final)
+
+
+def _by_seq(entry: Entry) -> int:
+    return entry.seq
+
+
+def _labels(action: Action) -> dict[str, str]:
+    labels = action.payload.get("labels")
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}

@@ -1,0 +1,169 @@
+"""Worker configuration: broker connection (with SASL/TLS pass-through), topic names, tuning.
+
+Read from a YAML file (``vigil worker --config FILE``); every key is optional. Secrets may be
+given inline or, better, as ``*_env`` names of environment variables; ``repr`` never shows them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import yaml
+
+from engine.events import InputKind
+
+DEFAULT_BOOTSTRAP: Final = "localhost:9092"
+DEFAULT_GROUP: Final = "vigil"
+DEFAULT_METRICS_PORT: Final = 9108
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Topic names of the wire contract (spec/events.md) plus Vigil's two internal topics.
+
+    ``incident_in`` is the repartition topic (anomalies, alerts and changes keyed by cluster);
+    ``state`` is the compacted topic of per-partition operator snapshots.
+    """
+
+    prefix: str = ""
+    metrics: str = "metrics"
+    logs: str = "logs"
+    predictions: str = "predictions"
+    labels: str = "labels"
+    alerts: str = "alerts"
+    changes: str = "changes"
+    topology: str = "topology"
+    anomalies: str = "anomalies"
+    incidents: str = "incidents"
+    actions: str = "actions"
+    retrain: str = "ml.retrain"
+    model_control: str = "model-control"
+    dlq: str = "dlq"
+    incident_in: str = "vigil.incident-in"
+    state: str = "vigil.state"
+
+    def name(self, attr: str) -> str:
+        """The full topic name (prefix + name) of field ``attr``."""
+        return self.prefix + str(getattr(self, attr))
+
+    def detect_inputs(self) -> dict[str, InputKind]:
+        """Series/model-keyed input topics -> their input kind (the detect stage)."""
+        kinds = (InputKind.METRICS, InputKind.LOGS, InputKind.PREDICTIONS, InputKind.LABELS)
+        return {self.name(k.value): k for k in kinds}
+
+    def context_inputs(self) -> dict[str, InputKind]:
+        """Alerts and changes: repartitioned by cluster to the incident stage."""
+        return {self.name(k.value): k for k in (InputKind.ALERTS, InputKind.CHANGES)}
+
+    def all_names(self) -> list[str]:
+        return [self.name(f.name) for f in fields(self) if f.name != "prefix"]
+
+
+@dataclass(frozen=True, slots=True)
+class Security:
+    """Kafka client security options, passed through to aiokafka unchanged."""
+
+    protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for AIOKafkaConsumer/Producer/AdminClient."""
+        out: dict[str, Any] = {"security_protocol": self.protocol}
+        if self.protocol in ("SSL", "SASL_SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            out["ssl_context"] = create_ssl_context(
+                cafile=self.ssl_cafile, certfile=self.ssl_certfile, keyfile=self.ssl_keyfile
+            )
+        if self.protocol.startswith("SASL"):
+            out["sasl_mechanism"] = self.sasl_mechanism or "PLAIN"
+            out["sasl_plain_username"] = self.sasl_username
+            out["sasl_plain_password"] = self.sasl_password
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """Everything a worker needs; tuning defaults favour throughput over latency a little.
+
+    ``checkpoint_interval_s``: how often state is snapshotted and offsets committed (the
+    amount of input re-processed after a crash). ``max_records``: records per poll.
+    """
+
+    bootstrap_servers: str = DEFAULT_BOOTSTRAP
+    group_id: str = DEFAULT_GROUP
+    client_id: str = "vigil-worker"
+    topics: Topics = Topics()
+    security: Security = Security()
+    rules_path: str | None = None
+    checkpoint_store: Literal["kafka", "file", "memory"] = "kafka"
+    checkpoint_path: str = "vigil-state"
+    checkpoint_interval_s: float = 1.0
+    max_records: int = 20_000
+    poll_timeout_ms: int = 50
+    linger_ms: int = 5
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
+    rebalance_timeout_ms: int = 10_000
+    metrics_port: int | None = DEFAULT_METRICS_PORT
+    partitions: int = 4
+
+    def __post_init__(self) -> None:
+        if self.checkpoint_interval_s <= 0:
+            raise ValueError(f"checkpoint_interval_s must be > 0, got {self.checkpoint_interval_s}")
+        if self.max_records < 1:
+            raise ValueError(f"max_records must be >= 1, got {self.max_records}")
+        if self.heartbeat_interval_ms >= self.session_timeout_ms:
+            raise ValueError("heartbeat_interval_ms must be < session_timeout_ms")
+
+    def client_kwargs(self) -> dict[str, Any]:
+        return {
+            "bootstrap_servers": self.bootstrap_servers,
+            "client_id": self.client_id,
+            **self.security.client_kwargs(),
+        }
+
+    def with_overrides(self, **changes: Any) -> WorkerConfig:
+        return replace(self, **changes)
+
+
+def load_config(path: str | Path) -> WorkerConfig:
+    """Read a worker config YAML file; unknown keys are errors naming the file and key."""
+    source = str(path)
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: expected a mapping at the top level")
+    return config_from_dict(data, source)
+
+
+def config_from_dict(data: dict[str, Any], source: str = "<config>") -> WorkerConfig:
+    """Build a ``WorkerConfig`` from plain data (the YAML document)."""
+    body = dict(data)
+    topics = Topics(**_section(body.pop("topics", {}), Topics, f"{source}: topics"))
+    raw_security = dict(body.pop("security", {}) or {})
+    password_env = raw_security.pop("sasl_password_env", None)
+    if password_env:
+        raw_security["sasl_password"] = os.environ.get(password_env)
+    security = Security(**_section(raw_security, Security, f"{source}: security"))
+    top = _section(body, WorkerConfig, source)
+    return WorkerConfig(topics=topics, security=security, **top)
+
+
+def _section(data: Any, cls: type, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected a mapping")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    return data

@@ -1,0 +1,267 @@
+"""The Kafka runner: poll a batch -> pure pipeline stages per partition -> sinks -> checkpoint.
+
+One consumer group (``group_id``) subscribes to the detect inputs (metrics, logs, predictions,
+labels), the context inputs (alerts, changes) and the internal repartition topic. Each owned
+partition is a task with its own operator state (``connectors.kafka.tasks``):
+
+* detect partitions emit anomalies to ``anomalies`` and, keyed by cluster, to the repartition
+  topic; alerts/changes partitions forward validated events there too;
+* repartition partitions run the ``IncidentStage`` for their scope; incidents, actions,
+  retrain requests and model-control actions go to their topics (and actions to the outbox);
+* the topology topic is broadcast to every worker (``connectors.kafka.broadcast``).
+
+Checkpoint order (every ``checkpoint_interval_s``, on revocation and on stop):
+**flush outputs -> write operator state -> commit offsets** (``connectors.kafka.commit``).
+Processing is at-least-once: after a SIGKILL, a new owner restores each partition's snapshot and
+seeks to its offset, so the few seconds since the last checkpoint are re-processed and yield
+the same output ids. Kafka transactions (exactly-once) are not used: Tansu, the test broker,
+does not support idempotent producers.
+
+The hot loop consumes with ``getmany`` in large batches and hands whole batches to the pure
+operators; per-record work is decoding only. Faust is not used on this path (its per-record
+agent machinery caps a worker at ~17k records/s); see deploy/README.md for the trade-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
+
+from connectors.checkpoint import CheckpointStore, Snapshot
+from connectors.kafka.broadcast import TopologyBroadcast
+from connectors.kafka.commit import write_checkpoint
+from connectors.kafka.config import WorkerConfig
+from connectors.kafka.sink import Outbox, OutputSink
+from connectors.kafka.tasks import ContextTask, DetectTask, IncidentTask, Task, position_from
+from connectors.kafka.telemetry import (
+    ASSIGNED,
+    CHECKPOINT_SECONDS,
+    CHECKPOINTS,
+    RECORDS_IN,
+    REJECTED,
+)
+from engine.pipeline import Pipeline
+
+log = logging.getLogger("vigil.worker")
+
+FETCH_MAX_BYTES = 50 * 1024 * 1024
+PARTITION_FETCH_BYTES = 1024 * 1024
+TOPOLOGY_POLL_S = 0.2
+
+
+class Worker:
+    """A Vigil worker process; several in one group share the partitions."""
+
+    def __init__(
+        self,
+        cfg: WorkerConfig,
+        pipeline: Pipeline,
+        store: CheckpointStore,
+        outbox: Outbox | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.pipeline = pipeline
+        self.store = store
+        self.tasks: dict[TopicPartition, Task] = {}
+        self.processed = 0
+        self.dirty: set[TopicPartition] = set()
+        self._parked: dict[TopicPartition, Task] = {}
+        self.fatal: BaseException | None = None
+        self._lock = asyncio.Lock()
+        self._last_checkpoint = time.monotonic()
+        self._last_topology = 0.0
+        kwargs = cfg.client_kwargs()
+        self.consumer = AIOKafkaConsumer(
+            group_id=cfg.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=cfg.session_timeout_ms,
+            heartbeat_interval_ms=cfg.heartbeat_interval_ms,
+            rebalance_timeout_ms=cfg.rebalance_timeout_ms,
+            fetch_max_bytes=FETCH_MAX_BYTES,
+            max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
+            **kwargs,
+        )
+        self.producer = AIOKafkaProducer(
+            linger_ms=cfg.linger_ms, max_batch_size=1 << 20, acks="all", **kwargs
+        )
+        self.sink = OutputSink(self.producer, cfg.topics, outbox)
+        self.topology = TopologyBroadcast(cfg.topics.name("topology"), kwargs)
+
+    def subscribed_topics(self) -> list[str]:
+        t = self.cfg.topics
+        return [*t.detect_inputs(), *t.context_inputs(), t.name("incident_in")]
+
+    async def start(self) -> None:
+        await self.producer.start()
+        await self.topology.start()
+        await self.consumer.start()
+        self.consumer.subscribe(self.subscribed_topics(), listener=_Rebalance(self))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Process until ``stop`` is set, then checkpoint and leave the group."""
+        while not stop.is_set():
+            await self.step()
+        await self.close()
+
+    async def step(self) -> int:
+        """One poll: process every returned partition batch; checkpoint when due."""
+        if self.fatal is not None:
+            raise RuntimeError("partition assignment failed") from self.fatal
+        batches = await self.consumer.getmany(
+            timeout_ms=self.cfg.poll_timeout_ms, max_records=self.cfg.max_records
+        )
+        count = 0
+        if time.monotonic() - self._last_topology >= TOPOLOGY_POLL_S:
+            self._last_topology = time.monotonic()
+            await self.sink.rejected(await self.topology.poll())
+        async with self._lock:
+            for tp, fetched in batches.items():
+                task = self.tasks.get(tp)
+                if task is None:  # fetched before our assignment callback finished (or revoked)
+                    self._rewind(tp, fetched[0].offset)
+                    continue
+                records = _unseen(fetched, task.position.next_offset)
+                if not records:
+                    continue
+                await self._run(task, records)
+                self.dirty.add(tp)
+                count += len(records)
+                RECORDS_IN.labels(tp.topic).inc(len(records))
+        self.processed += count
+        if time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s:
+            async with self._lock:
+                await self.checkpoint()
+        return count
+
+    def _rewind(self, tp: TopicPartition, offset: int) -> None:
+        try:
+            self.consumer.seek(tp, offset)
+        except IllegalStateError:
+            pass  # no longer ours: the new owner reads it from its snapshot
+
+    async def _run(self, task: Task, records: list[Any]) -> None:
+        if isinstance(task, DetectTask):
+            anomalies, rejected = task.process(records)
+            await self.sink.anomalies(anomalies)
+        elif isinstance(task, ContextTask):
+            events, rejected = task.process(records)
+            await self.sink.context(events)  # type: ignore[arg-type]  # alerts/changes only
+        else:
+            outs, rejected = task.process(records, self.topology.updates)
+            await self.sink.incident_outputs(outs)
+        if rejected:
+            REJECTED.labels(task.topic).inc(len(rejected))
+            await self.sink.rejected(rejected)
+
+    async def checkpoint(self) -> None:
+        """Flush outputs, write the state of changed partitions, commit their offsets.
+
+        Callers hold ``self._lock`` so no batch is half-processed while a snapshot is taken.
+        """
+        started = time.monotonic()
+        dirty = [tp for tp in self.dirty if tp in self.tasks]
+        snapshots = {self.key(tp): self.tasks[tp].snapshot() for tp in dirty}
+        offsets = {
+            tp: off for tp in dirty if (off := self.tasks[tp].position.next_offset) is not None
+        }
+        await write_checkpoint(self.sink, self.store, _Committer(self.consumer), snapshots, offsets)
+        self.dirty.clear()
+        self._last_checkpoint = time.monotonic()
+        CHECKPOINTS.inc()
+        CHECKPOINT_SECONDS.observe(self._last_checkpoint - started)
+
+    def key(self, tp: TopicPartition) -> str:
+        return f"{self.cfg.group_id}/{tp.topic}/{tp.partition}"
+
+    async def assign(self, assigned: set[TopicPartition]) -> None:
+        """Restore each new partition's task from its snapshot and seek to its offset."""
+        snapshots = await self.store.load(self.key(tp) for tp in assigned)
+        for tp in assigned:
+            snap = snapshots.get(self.key(tp))
+            parked = self._parked.pop(tp, None)
+            if parked is not None and snap is not None and (
+                snap["offset"] == parked.position.next_offset
+            ):
+                self.tasks[tp] = parked  # still ours: the snapshot was written on revocation
+            else:
+                self.tasks[tp] = self._new_task(tp, snap)
+            if snap is not None and snap["offset"] is not None:
+                self.consumer.seek(tp, snap["offset"])
+        self._parked.clear()
+        ASSIGNED.set(len(self.tasks))
+        log.info("assigned count=%d restored=%d", len(assigned), len(snapshots))
+
+    async def revoke(self, revoked: set[TopicPartition]) -> None:
+        async with self._lock:
+            await self.checkpoint()
+            for tp in revoked:
+                task = self.tasks.pop(tp, None)
+                if task is not None:
+                    self._parked[tp] = task
+        ASSIGNED.set(len(self.tasks))
+
+    def _new_task(self, tp: TopicPartition, snap: Snapshot | None) -> Task:
+        topics, position = self.cfg.topics, position_from(snap)
+        state = snap["state"] if snap is not None else None
+        if tp.topic in topics.detect_inputs():
+            stage = self.pipeline.detect
+            restored = stage.restore_state(state) if state else stage.initial_state()
+            kind = topics.detect_inputs()[tp.topic]
+            return DetectTask(stage, kind, tp.topic, tp.partition, restored, position)
+        if tp.topic in topics.context_inputs():
+            return ContextTask(topics.context_inputs()[tp.topic], tp.topic, tp.partition, position)
+        incident = self.pipeline.incident
+        restored = incident.restore_state(state) if state else incident.initial_state()
+        return IncidentTask(incident, tp.topic, tp.partition, restored, position)
+
+    async def close(self) -> None:
+        """Final checkpoint, then leave the group (a clean stop re-processes nothing)."""
+        async with self._lock:
+            await self.checkpoint()
+        await self.consumer.stop()
+        await self.topology.stop()
+        await self.producer.stop()
+        await self.store.close()
+
+
+def _unseen(records: list[Any], next_offset: int | None) -> list[Any]:
+    """Drop records the task's state already holds (fetched from a pre-restore position)."""
+    if next_offset is None or records[0].offset >= next_offset:
+        return records
+    return [r for r in records if r.offset >= next_offset]
+
+
+class _Committer:
+    """Commits offsets; a commit refused because the group is rebalancing is only logged.
+
+    The snapshots were written already and hold the offsets, so the next owner loses nothing.
+    """
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self.consumer = consumer
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await self.consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            log.warning("offset commit skipped reason=%s", exc)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # untyped base class
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.worker.revoke(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        try:
+            await self.worker.assign(set(assigned))
+        except Exception as exc:  # noqa: BLE001  # aiokafka would only log it; stop the worker
+            self.worker.fatal = exc

@@ -1,0 +1,126 @@
+"""Slack incoming webhook: a Block Kit message per action (trigger, update, resolve, repeat).
+
+Slack's documented limits: at most 50 blocks; a header's plain text at most 150 characters; a
+section's text at most 3000 and each of at most 10 fields at most 2000; a top-level ``text``
+fallback for notifications. Incoming webhooks take about one message a second (the delivery
+rate limiter keeps to that) and answer 429 with ``Retry-After`` when pushed harder.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import httpx
+import orjson
+
+from connectors.errors import DeliveryError
+from connectors.notify.http import post_json
+from connectors.secrets import Secret
+from engine.events import Action
+
+MAX_BLOCKS: Final = 50
+MAX_HEADER: Final = 150
+MAX_SECTION: Final = 3000
+MAX_FIELDS: Final = 10
+MAX_FIELD: Final = 2000
+RATE_PER_MIN: Final = 54.0
+"""Below 60 a minute on purpose: network jitter must not make two posts land within 1 s."""
+_ICON: Final = {"critical": ":red_circle:", "error": ":large_orange_circle:"}
+
+
+def build_message(action: Action) -> dict[str, Any]:
+    """Header, summary, severity/status fields, the top 3 root causes with their evidence."""
+    incident: dict[str, Any] = dict(action.payload.get("incident") or {})  # type: ignore[call-overload]
+    said = str(action.payload.get("event", "trigger"))
+    severity = str(incident.get("severity", "error"))
+    resolved = said == "resolve"
+    title = f"{'RESOLVED' if resolved else severity.upper()}: {incident.get('summary', '')}"
+    icon = ":white_check_mark:" if resolved else _ICON.get(severity, ":large_yellow_circle:")
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _cut(title, MAX_HEADER)}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": _cut(f"{icon} {incident.get('summary', '')}", MAX_SECTION),
+            },
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Severity*\n{severity}"},
+                {"type": "mrkdwn", "text": f"*Status*\n{incident.get('status', said)}"},
+                {"type": "mrkdwn", "text": f"*Incident*\n`{action.incident}`"},
+                {"type": "mrkdwn", "text": f"*Update*\n{said}"},
+            ],
+        },
+    ]
+    causes = list(incident.get("root_causes") or [])[:3]
+    if causes:
+        lines = [_cause_line(i, c) for i, c in enumerate(causes, 1)]
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": _cut("*Probable root causes*\n" + "\n".join(lines), MAX_SECTION),
+                },
+            }
+        )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"Vigil · action `{action.id}`"}],
+        }
+    )
+    return {"text": _cut(title, MAX_SECTION), "blocks": blocks}
+
+
+def _cause_line(rank: int, cause: dict[str, Any]) -> str:
+    evidence = "; ".join(str(e) for e in (cause.get("evidence") or [])[:3])
+    score = float(cause.get("score") or 0.0)
+    return _cut(f"{rank}. *{cause.get('node')}* ({score:.2f}) — {evidence}", 900)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def validate_message(message: dict[str, Any]) -> list[str]:
+    """Every way ``message`` breaks Slack's documented Block Kit limits (empty list: valid).
+
+    >>> validate_message({"blocks": [{"type": "header", "text": {"type": "plain_text",
+    ...     "text": "x" * 151}}]})
+    ['text: required as the notification fallback', 'blocks[0].text: header at most 150 characters']
+    """
+    problems = []
+    if not isinstance(message.get("text"), str) or not message["text"]:
+        problems.append("text: required as the notification fallback")
+    blocks = message.get("blocks") or []
+    if len(blocks) > MAX_BLOCKS:
+        problems.append(f"blocks: at most {MAX_BLOCKS} (got {len(blocks)})")
+    for i, block in enumerate(blocks):
+        text = (block.get("text") or {}).get("text", "")
+        if block.get("type") == "header" and len(text) > MAX_HEADER:
+            problems.append(f"blocks[{i}].text: header at most {MAX_HEADER} characters")
+        if block.get("type") == "section":
+            if len(text) > MAX_SECTION:
+                problems.append(f"blocks[{i}].text: section at most {MAX_SECTION} characters")
+            fields = block.get("fields") or []
+            if len(fields) > MAX_FIELDS or any(len(f.get("text", "")) > MAX_FIELD for f in fields):
+                problems.append(f"blocks[{i}].fields: at most {MAX_FIELDS} of {MAX_FIELD} chars")
+    return problems
+
+
+class SlackNotifier:
+    """Posts Block Kit messages to one incoming webhook (its URL is the secret)."""
+
+    def __init__(self, name: str, client: httpx.AsyncClient, webhook_url: Secret) -> None:
+        self.name, self.client, self._url = name, client, webhook_url
+
+    async def send(self, action: Action) -> None:
+        message = build_message(action)
+        problems = validate_message(message)
+        if problems:
+            raise DeliveryError(
+                self.name, "invalid message: " + "; ".join(problems), retryable=False
+            )
+        url = self._url.reveal()
+        await post_json(self.client, self.name, url, orjson.dumps(message), {}, (url,))

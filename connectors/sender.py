@@ -1,0 +1,62 @@
+"""Embedded-mode delivery: decided actions -> SQLite outbox -> receivers, synchronously.
+
+``OutboxDeliverer`` fits the replay runtime's ``deliver(actions) -> final actions`` hook: each
+call queues the actions durably and delivers for at most ``budget_s``; whatever is still
+pending stays in the outbox and goes out on a later call, on ``close()``, or after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TextIO
+
+from connectors.delivery import Dispatcher
+from connectors.limits import Clock
+from connectors.notify import open_links
+from connectors.outbox import SqliteOutbox
+from connectors.retry import Backoff
+from engine.act.silence import Silence
+from engine.events import Action
+from engine.rules.routing import RoutingRules
+
+
+class OutboxDeliverer:
+    def __init__(
+        self,
+        rules: RoutingRules,
+        out_dir: Path,
+        *,
+        env: Mapping[str, str] | None = None,
+        stream: TextIO | None = None,
+        budget_s: float = 5.0,
+        clock: Clock | None = None,
+        backoff: Backoff | None = None,
+        silences: Callable[[], Iterable[Silence]] = list,
+    ) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.finals: list[Action] = []
+        self.budget_s = budget_s
+        self.outbox = SqliteOutbox(out_dir / "outbox.sqlite")
+        links, self.clients = open_links(rules, os.environ if env is None else env, out_dir, stream)
+        self.dispatcher = Dispatcher(
+            self.outbox, links, self.finals.append, clock=clock, backoff=backoff, silences=silences
+        )
+
+    def __call__(self, actions: list[Action]) -> list[Action]:
+        self.dispatcher.submit(actions)
+        self.loop.run_until_complete(self.dispatcher.drain(self.budget_s))
+        out, self.finals[:] = list(self.finals), []
+        return out
+
+    def close(self, drain_s: float = 0.0) -> list[Action]:
+        """Deliver for up to ``drain_s`` more, close clients and the outbox; return outcomes."""
+        if drain_s > 0:
+            self.loop.run_until_complete(self.dispatcher.drain(drain_s))
+        for client in self.clients:
+            self.loop.run_until_complete(client.aclose())
+        self.loop.close()
+        self.outbox.close()
+        return list(self.finals)

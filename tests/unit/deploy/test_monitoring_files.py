@@ -1,0 +1,45 @@
+"""The Grafana dashboard and Prometheus alert rules only use metrics Vigil exports."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+from connectors.metrics import VigilMetrics
+
+REPO = Path(__file__).resolve().parents[3]
+METRIC = re.compile(r"\bvigil_[a-z_]+")
+
+
+def exported_names() -> set[str]:
+    names: set[str] = set()
+    for family in VigilMetrics().registry.collect():
+        names.add(family.name)
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
+        names.update(family.name + s for s in suffixes.get(family.type, []))
+    return names
+
+
+def test_dashboard_queries_name_only_exported_metrics() -> None:
+    dashboard = json.loads((REPO / "deploy/grafana/dashboards/vigil.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {m for e in exprs for m in METRIC.findall(e)}
+    assert used
+    assert used <= exported_names(), used - exported_names()
+    assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
+
+
+def test_alert_rules_name_only_exported_metrics_and_cover_the_issue() -> None:
+    rules = yaml.safe_load((REPO / "deploy/prometheus/vigil-alerts.yml").read_text())
+    alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"]}
+    assert {"VigilConsumerLagGrowing", "VigilDeadLetterRateHigh", "VigilReceiverFailing"} <= set(
+        alerts
+    )
+    used = {m for r in alerts.values() for m in METRIC.findall(r["expr"])}
+    assert used <= exported_names(), used - exported_names()
+    for rule in alerts.values():
+        assert rule["labels"]["severity"] in {"warning", "critical"}
+        assert rule["annotations"]["summary"]

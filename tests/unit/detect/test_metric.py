@@ -1,0 +1,93 @@
+"""The metric operator: warm-up, detection, online scoring, routing, rejection and memory."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from engine.detect.baseline import SeriesConfig, SeriesModel
+from engine.detect.metric import MetricDetector, score_series
+from engine.events import AnomalyKind, MetricPoint, Rejected, stable_id
+from engine.rules.detectors import DetectorRules
+
+T0 = 1_764_115_200.0
+
+
+def _noise(n: int, seed: int) -> list[float]:
+    rng = random.Random(seed)
+    return [100.0 + rng.gauss(0.0, 2.0) for _ in range(n)]
+
+
+def test_scores_are_none_during_warm_up() -> None:
+    scores = score_series([T0 + 60 * i for i in range(40)], _noise(40, 1))
+    assert scores[:30] == [None] * 30
+    assert all(s is not None for s in scores[30:])
+
+
+def test_a_single_point_spike_is_reported_with_its_band() -> None:
+    values = _noise(500, 2)
+    values[400] = 160.0
+    op = MetricDetector.from_rules(DetectorRules())
+    points = [MetricPoint(T0 + 60 * i, "latency", v, {"service": "api"})
+              for i, v in enumerate(values)]
+    _, out = op.process(op.initial_state(), points, now=points[-1].ts)
+    spike = [a for a in out if a.ts == points[400].ts]
+    assert len(spike) == 1
+    anomaly = spike[0]
+    assert anomaly.kind is AnomalyKind.METRIC
+    assert anomaly.id == stable_id("an", "metric", points[400].key, points[400].ts)
+    assert anomaly.node == "api"
+    lo, hi = anomaly.detail["band"]
+    assert lo < 100.0 < hi < 160.0
+    assert 0.5 <= anomaly.score < 1.0
+    assert len(out) <= 3  # stationary noise around it stays quiet
+
+
+def test_scoring_is_strictly_online() -> None:
+    values = _noise(300, 3)
+    ts = [T0 + 60 * i for i in range(300)]
+    whole = score_series(ts, values)
+    prefix = score_series(ts[:200], values[:200])
+    assert whole[:200] == prefix  # the future never changes a past score
+
+
+def test_level_shift_is_reported_once_not_every_point() -> None:
+    values = _noise(600, 4) + [v + 40.0 for v in _noise(200, 5)]
+    scores = score_series([T0 + 60 * i for i in range(800)], values)
+    reported = [i for i, s in enumerate(scores) if s is not None and s >= 0.5]
+    assert reported
+    assert reported[0] == 600
+    assert len(reported) <= 5
+
+
+def test_rule_routing_and_halfspacetrees_option() -> None:
+    rules = DetectorRules.model_validate({"metrics": [
+        {"match": {"__name__": "q"}, "detector": "halfspacetrees", "min_samples": 5}]})
+    op = MetricDetector.from_rules(rules)
+    points = [MetricPoint(T0 + i, "q", float(i % 4), {}) for i in range(20)]
+    points += [MetricPoint(T0 + i, "other", 1.0, {}) for i in range(5)]
+    state, _ = op.process(op.initial_state(), points, now=T0 + 20)
+    assert state.series['q{}'].rule == 0
+    assert state.series['other{}'].model is None  # no rule matches: not scored
+
+
+def test_non_finite_values_are_rejected_not_raised() -> None:
+    op = MetricDetector()
+    _, out = op.process(op.initial_state(), [MetricPoint(T0, "x", math.nan, {})], now=T0)
+    assert isinstance(out[0], Rejected)
+
+
+def test_series_cap_forgets_the_least_recently_seen() -> None:
+    op = MetricDetector.from_rules(DetectorRules(max_series=2))
+    points = [MetricPoint(T0 + i, f"m{i}", 1.0, {}) for i in range(3)]
+    state, _ = op.process(op.initial_state(), points, now=T0 + 3)
+    assert sorted(state.series) == ["m1{}", "m2{}"]
+
+
+def test_model_state_round_trips_as_plain_data() -> None:
+    cfg = SeriesConfig()
+    model = SeriesModel(cfg)
+    for i, v in enumerate(_noise(100, 6)):
+        model.step(T0 + 60 * i, v)
+    copy = SeriesModel.from_dict(cfg, model.to_dict())
+    assert [copy.step(T0 + 6000.0, 130.0)] == [model.step(T0 + 6000.0, 130.0)]
