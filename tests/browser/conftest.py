@@ -6,6 +6,8 @@ executable path; nothing downloads a browser. Screenshots go to ``artifacts/brow
 
 from __future__ import annotations
 
+import io
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +16,9 @@ import pytest
 
 from connectors.console.session import ConsoleSession
 from connectors.files import write_scenario
-from connectors.immediate import LocalDeliverer
 from connectors.replay import ReplayOptions, replay
 from connectors.rulefiles import load_rules
+from connectors.sender import OutboxDeliverer
 from engine.scenario import Scenario, generate_scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,18 +33,38 @@ class Served:
     folder: Path
 
     def replay(self) -> None:
-        """Replay the scenario into the running console and wait until it is visible."""
+        """Replay the scenario into the running console and wait until it is visible.
+
+        It runs in its own thread: the outbox deliverer runs an event loop, and Playwright's
+        sync API keeps one running in the test thread.
+        """
+        failures: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._replay()
+            except BaseException as exc:  # re-raised in the test thread below
+                failures.append(exc)
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(timeout=120)
+        if failures:
+            raise failures[0]
+        self.session.sync()
+
+    def _replay(self) -> None:
         out = self.folder / "out"
         out.mkdir(exist_ok=True)
-        deliver = self.session.wrap(LocalDeliverer(out, quiet=True))
+        rules = load_rules(None)
+        deliver = self.session.wrap(OutboxDeliverer(rules.routing, out, stream=io.StringIO()))
         replay(
             self.folder / "scenario",
             out,
-            load_rules(None),
+            rules,
             deliver,
             ReplayOptions(observe=self.session.observe),
         )
-        self.session.sync()
 
 
 def _serve(tmp: Path, seed: int) -> Served:
