@@ -47,6 +47,20 @@ def test_incidents_list_shows_the_incident(page: Page, served: Served, artifacts
     page.screenshot(path=str(artifacts / "incidents.png"), full_page=True)
 
 
+def test_keyboard_reaches_and_opens_an_incident(page: Page, served: Served) -> None:
+    page.goto(served.session.url)
+    page.locator("tbody tr").first.wait_for()
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('incident-link')"):
+            break
+    else:
+        pytest.fail("Tab never reached an incident link")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#causes")
+    assert page.evaluate("location.hash").startswith("#/incident/")
+
+
 def test_filters_narrow_the_list(page: Page, served: Served) -> None:
     expected = _incident_with_root_cause(served)
     page.goto(served.session.url)
@@ -68,6 +82,7 @@ def test_incident_page_ranks_the_injected_cause_first_with_evidence(
     incident = _incident_with_root_cause(served)
     _open_incident(page, served, incident["id"])
     top = page.locator(".cause-item").first
+    assert "top" in (top.get_attribute("class") or "")
     assert top.locator(".cause-node").inner_text() == served.scenario.truth.root_cause
     evidence = top.locator(".evidence li").all_inner_texts()
     assert evidence, "the top cause shows no evidence"

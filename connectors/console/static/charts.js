@@ -33,7 +33,8 @@ function summary(series, bands) {
 
 function dataTable(series, bands) {
   return h("details", { class: "alt" }, h("summary", {}, "Data table"),
-    h("div", { class: "scroll short" }, h("table", { class: "table compact" },
+    h("div", { class: "scroll short", tabindex: "0", role: "region",
+      "aria-label": `${series.name} on ${series.node}, data` }, h("table", { class: "table compact" },
       h("thead", {}, h("tr", {}, ["Time (UTC)", "Value", "Expected", "Band low", "Band high"]
         .map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, series.points.map(([ts, value], i) => h("tr",

@@ -84,26 +84,36 @@ function header(detail) {
     h("p", { class: "sub", id: "silence-note", hidden: true }));
 }
 
+function causeItem(cause, index) {
+  const percent = Math.round(cause.score * 100);
+  return h("li", { class: index === 0 ? "cause-item top" : "cause-item", "data-node": cause.node },
+    h("div", { class: "cause-head" },
+      h("span", { class: "rank", "aria-hidden": "true" }, String(index + 1)),
+      h("span", { class: "cause-node" }, cause.node),
+      h("span", { class: "tag" }, cause.kind),
+      index === 0 ? h("span", { class: "tag tag-top" }, "most likely") : null,
+      h("span", { class: "score", "aria-label": `score ${percent} percent` },
+        h("span", { class: "bar", "aria-hidden": "true" },
+          h("span", { style: `width:${Math.max(2, percent)}%` })),
+        `${percent}%`)),
+    cause.evidence.length
+      ? h("ul", { class: "evidence" }, cause.evidence.map((e) => h("li", {}, e)))
+      : h("p", { class: "sub" }, "No evidence recorded."));
+}
+
+const CAUSES_SHOWN = 3;
+
 function causesSection(inc) {
   const causes = inc.root_causes || [];
-  const items = causes.slice(0, 5).map((cause, index) => h("li", {
-    class: index === 0 ? "cause-item top" : "cause-item", "data-node": cause.node },
-  h("div", { class: "cause-head" },
-    h("span", { class: "rank", "aria-hidden": "true" }, String(index + 1)),
-    h("span", { class: "cause-node" }, cause.node),
-    h("span", { class: "tag" }, cause.kind),
-    index === 0 ? h("span", { class: "tag tag-top" }, "most likely") : null,
-    h("span", { class: "score", "aria-label": `score ${Math.round(cause.score * 100)} percent` },
-      h("span", { class: "bar", "aria-hidden": "true" },
-        h("span", { style: `width:${Math.max(2, Math.round(cause.score * 100))}%` })),
-      `${Math.round(cause.score * 100)}%`)),
-  cause.evidence.length
-    ? h("ul", { class: "evidence" }, cause.evidence.map((e) => h("li", {}, e)))
-    : h("p", { class: "sub" }, "No evidence recorded.")));
+  const rest = causes.slice(CAUSES_SHOWN);
   return h("section", { class: "card", "aria-labelledby": "causes-title", id: "causes" },
     h("h2", { id: "causes-title" }, "Probable root causes"),
-    causes.length ? h("ol", { class: "causes" }, items)
-      : h("p", { class: "empty" }, "No ranked cause yet."));
+    causes.length ? h("ol", { class: "causes" }, causes.slice(0, CAUSES_SHOWN).map(causeItem))
+      : h("p", { class: "empty" }, "No ranked cause yet."),
+    rest.length ? h("details", { class: "alt more-causes" },
+      h("summary", {}, `${rest.length} more candidate${rest.length > 1 ? "s" : ""}`),
+      h("ol", { class: "causes", start: CAUSES_SHOWN + 1 },
+        rest.map((c, i) => causeItem(c, i + CAUSES_SHOWN)))) : null);
 }
 
 function seriesSection(series) {
@@ -126,7 +136,8 @@ function timelineSection(rows) {
       ? h("span", { class: "sub" }, ` · ${row.count}× until ${clockUTC(row.until)}`) : null)));
   return h("section", { class: "card", "aria-labelledby": "timeline-title", id: "timeline" },
     h("h2", { id: "timeline-title" }, "Timeline"),
-    rows.length ? h("div", { class: "scroll" }, h("table", { class: "table compact" },
+    rows.length ? h("div", { class: "scroll", tabindex: "0", role: "region",
+      "aria-label": "Timeline, scrollable" }, h("table", { class: "table compact" },
       h("thead", {}, h("tr", {}, ["Time (UTC)", "Type", "Node", "Event"].map(
         (c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, body))) : h("p", { class: "empty" }, "Nothing recorded."));
@@ -142,7 +153,8 @@ function actionsSection(actions) {
     h("td", {}, a.error || "")));
   return h("section", { class: "card", "aria-labelledby": "actions-title", id: "actions" },
     h("h2", { id: "actions-title" }, "Actions"),
-    actions.length ? h("div", { class: "scroll" }, h("table", { class: "table compact" },
+    actions.length ? h("div", { class: "scroll", tabindex: "0", role: "region",
+      "aria-label": "Actions, scrollable" }, h("table", { class: "table compact" },
       h("thead", {}, h("tr", {}, ["Time", "Receiver", "Type", "Status", "Tries", "Error"].map(
         (c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, body))) : h("p", { class: "empty" }, "No action decided yet."));
