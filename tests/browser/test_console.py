@@ -43,6 +43,7 @@ def test_incidents_list_shows_the_incident(page: Page, served: Served, artifacts
     row.wait_for()
     assert expected["summary"] in row.inner_text()
     assert str(len(expected["alerts"])) in row.inner_text()
+    page.wait_for_selector("#live.live-on")  # the live stream is connected
     assert page.locator("#live").inner_text() == "Live"
     page.screenshot(path=str(artifacts / "incidents.png"), full_page=True)
 
