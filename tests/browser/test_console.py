@@ -160,3 +160,4 @@ def test_new_incidents_appear_live_without_reload(
     page.locator("tbody tr").first.wait_for(timeout=15_000)
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
     assert page.locator("tbody tr").count() >= 1
+    page.screenshot(path=str(artifacts / "incidents-live.png"), full_page=True)
