@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint check-rules clean
+.PHONY: demo demo-serve test lint check-rules browser-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -14,13 +14,22 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/vigil demo
 
+demo-serve: $(STAMP)
+	$(VENV)/bin/vigil demo --serve
+
+# Headless Chromium for tests/browser (Debian's package; Playwright never downloads a browser).
+browser-deps:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		apt-get install -y -qq chromium; } || \
+		echo "browser-deps: could not install chromium (not root?); browser tests will skip"
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 check-rules: $(STAMP)
 	$(VENV)/bin/vigil check rules/
 
-test: $(STAMP) lint check-rules
+test: $(STAMP) lint check-rules browser-deps
 	$(PY) -m pytest -q
 
 clean:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from connectors.errors import ConnectorError
 from connectors.progress import ProgressBar
-from connectors.replay import ReplayResult, replay
+from connectors.replay import ReplayOptions, ReplayResult, replay
 from connectors.report import render_actions, render_incident
 from connectors.rulefiles import load_rules, rule_files
 from connectors.sender import OutboxDeliverer
@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", type=Path, help="keep the scenario and outputs in this folder")
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--rules", type=Path, action="append", help="rule file or folder")
+    d.add_argument("--serve", action="store_true", help="serve the web console on the incidents")
+    d.add_argument("--port", type=int, default=8080, help="console port (0: any free port)")
     d.set_defaults(handler=_cmd_demo)
     c = sub.add_parser("check", help="validate rule files; print file:line: key: message")
     c.add_argument("paths", type=Path, nargs="+")
@@ -97,6 +99,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from connectors.console.session import open_console
     from connectors.files import write_scenario
     from engine.scenario import generate_scenario
 
@@ -113,10 +116,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"noise on {scenario.truth.noise_service}"
         )
         out.mkdir(parents=True, exist_ok=True)
+        console = open_console(args.port) if args.serve else None
+        deliver = _deliverer(rules, out, quiet=True)
         result = replay(
-            folder, out, rules, _deliverer(rules, out, quiet=True), progress=ProgressBar("replay")
+            folder,
+            out,
+            rules,
+            console.wrap(deliver) if console else deliver,
+            ReplayOptions(observe=console.observe if console else None),
+            progress=ProgressBar("replay"),
         )
         print_summary(result, out if args.out else None)
+        if console:
+            print(f"\nconsole: {console.url}  (Ctrl-C to stop)", flush=True)
+            console.serve_until_interrupted()
     return 0
 
 

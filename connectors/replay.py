@@ -28,6 +28,8 @@ Deliver = Callable[[list[Action]], list[Action]]
 A deliverer may also have ``close(drain_s=...) -> list[Action]``, called once at the end; what
 it returns is written too (an outbox delivers what is still pending then).
 """
+Observe = Callable[[list[InputEvent], list[Any]], None]
+"""``(input batch, pipeline outputs)`` after each batch, before delivery (the web console)."""
 OUTPUT_FILES = ("anomalies", "incidents", "actions", "retrain", "dead_letters")
 
 
@@ -50,6 +52,7 @@ class ReplayOptions:
     """A batch closes when its event time span exceeds this many seconds."""
     drain_s: float = 30.0
     """At the end, how long (wall clock) the deliverer may keep delivering what is pending."""
+    observe: Observe | None = None
 
 
 def replay(
@@ -72,6 +75,8 @@ def replay(
         for batch in _batches(read_events(folder, read), options):
             result.events_in += len(batch)
             state, outputs = pipeline.process(state, batch, now=batch[-1].ts)
+            if options.observe is not None:
+                options.observe(batch, outputs)
             _emit(outputs, writers, result, deliver)
             _flush_rejected(read, writers, result)
             if progress is not None:

@@ -26,6 +26,8 @@ def build_app(state: AppState) -> web.Application:
     app[APP_STATE] = state
     api.add_routes(app)
     stream.add_routes(app)
+    for add_routes in state.extra_routes:
+        add_routes(app)
     if state.static_dir is not None:
         index = state.static_dir / "index.html"
 

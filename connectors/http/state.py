@@ -34,6 +34,8 @@ class AppState:
     decode_alerts: AlertDecoder | None = None
     """Defaults to ``engine.ingest.decode.decode_object`` for ``InputKind.ALERTS``."""
     ready: bool = False
+    extra_routes: list[Callable[[web.Application], None]] = field(default_factory=list)
+    """Called with the application before the static files are mounted (the console's API)."""
     streams: set[asyncio.Queue[bytes | None]] = field(default_factory=set)
 
     def mark_ready(self, ready: bool = True) -> None:

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from aiohttp import web
 
 from connectors.http.server import bound_port, start_http_server
 from connectors.http.state import AppState
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -39,6 +43,18 @@ class BackgroundServer:
         self._runner = started.result(timeout_s)
         self.port = bound_port(self._runner)
         return self
+
+    def call_soon(self, callback: Callable[..., object], *args: object) -> None:
+        """Run ``callback(*args)`` on the server's loop (where handlers read ``state``)."""
+        self._loop.call_soon_threadsafe(callback, *args)
+
+    def run(self, callback: Callable[..., T], *args: object, timeout_s: float = 10.0) -> T:
+        """Run ``callback(*args)`` on the server's loop and wait for its result."""
+
+        async def call() -> T:
+            return callback(*args)
+
+        return asyncio.run_coroutine_threadsafe(call(), self._loop).result(timeout_s)
 
     @property
     def url(self) -> str:

@@ -1,0 +1,109 @@
+"""Serve the console beside a synchronous runtime (the replay): ``vigil demo --serve``.
+
+The HTTP server runs on its own loop in a background thread (``BackgroundServer``). Whatever
+the runtime produces is handed to that loop (``observe``, the wrapped deliverer), so the
+incident view and the recorder are only ever touched by the thread that serves them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.console.recorder import ConsoleRecorder
+from connectors.console.routes import mount_console
+from connectors.errors import ConnectorError
+from connectors.http.state import AppState
+from connectors.http.thread import BackgroundServer
+from connectors.replay import Deliver
+from engine.events import Action, InputEvent
+
+
+@dataclass(slots=True)
+class ConsoleSession:
+    """A running console: ``url`` (with the token in its fragment) and the runtime's hooks."""
+
+    server: BackgroundServer
+    recorder: ConsoleRecorder
+    token: str = field(repr=False)
+
+    @classmethod
+    def start(
+        cls, host: str = "127.0.0.1", port: int = 0, token: str | None = None
+    ) -> ConsoleSession:
+        token = token or secrets.token_urlsafe(18)
+        state = AppState(token=token)
+        recorder = ConsoleRecorder()
+        mount_console(state, recorder)
+        server = BackgroundServer(state, host, port)
+        try:
+            server.start()
+        except OSError as exc:
+            server.stop()
+            raise ConnectorError(f"console: cannot listen on {host}:{port}: {exc}") from exc
+        state.mark_ready()
+        return cls(server, recorder, token)
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.url}/#token={self.token}"
+
+    @property
+    def state(self) -> AppState:
+        return self.server.state
+
+    def observe(self, batch: list[InputEvent], outputs: list[Any]) -> None:
+        """The replay's ``ReplayOptions.observe`` hook."""
+        self.server.call_soon(self._apply, batch, outputs)
+
+    def _apply(self, batch: list[InputEvent], outputs: list[Any]) -> None:
+        self.state.incidents.apply(outputs)
+        self.recorder.observe(batch, outputs)
+
+    def wrap(self, deliver: Deliver) -> RecordingDeliverer:
+        """A deliverer that also shows each delivery result on the incident page."""
+        return RecordingDeliverer(deliver, self)
+
+    def sync(self) -> None:
+        """Wait until everything handed over so far is visible to the server."""
+        self.server.run(lambda: None)
+
+    def serve_until_interrupted(self, stop: threading.Event | None = None) -> None:
+        """Block until Ctrl-C (or ``stop`` is set), then stop the server."""
+        stop = stop or threading.Event()
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            print("\nconsole stopped")
+        finally:
+            self.server.stop()
+
+
+def open_console(port: int) -> ConsoleSession:
+    """Start the console for ``vigil demo --serve`` and print where to open it."""
+    session = ConsoleSession.start(port=port)
+    print(f"console: {session.url}  (incidents appear live as the replay runs)", flush=True)
+    return session
+
+
+@dataclass(slots=True)
+class RecordingDeliverer:
+    """Delivers through ``deliver`` and hands every result to the console (``close`` too)."""
+
+    deliver: Deliver
+    session: ConsoleSession
+
+    def __call__(self, actions: list[Action]) -> list[Action]:
+        return self._record(self.deliver(actions))
+
+    def close(self, drain_s: float = 30.0) -> list[Action]:
+        close = getattr(self.deliver, "close", None)
+        return self._record(list(close(drain_s=drain_s)) if close is not None else [])
+
+    def _record(self, done: list[Action]) -> list[Action]:
+        if done:
+            self.session.server.call_soon(self.session.recorder.record_actions, list(done))
+        return done
