@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import orjson
 import pytest
@@ -28,10 +29,14 @@ BAD_RECORDS = [
 
 
 async def test_worker_emits_the_embedded_anomalies_incidents_and_dead_letters(
-    kafka_bootstrap: str, kafka_names
+    kafka_bootstrap: str, kafka_names, tmp_path: Path
 ) -> None:
     topics, group = kafka_names
-    cfg = worker_config(kafka_bootstrap, topics, group)
+    # open incidents at once (no confirmation hold): a short input never goes quiet long enough
+    # for held candidates to be emitted, and this test is about the worker's wiring
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("correlation:\n  confirm_s: 0\n")
+    cfg = worker_config(kafka_bootstrap, topics, group, rules_path=str(rules))
     await create_topics(cfg)
     records = metric_records(12, 120, seed=5)
     expected = expected_anomaly_ids(records)
@@ -45,7 +50,9 @@ async def test_worker_emits_the_embedded_anomalies_incidents_and_dead_letters(
         kafka_bootstrap, topics.name("anomalies"), lambda got: {a["id"] for a in got} >= expected
     )
     dlq = await read_topic(kafka_bootstrap, topics.name("dlq"), lambda got: len(got) >= 3)
-    incidents = await read_topic(kafka_bootstrap, topics.name("incidents"), lambda got: bool(got))
+    incidents = await read_topic(
+        kafka_bootstrap, topics.name("incidents"), lambda got: any(i["alerts"] for i in got)
+    )
     stop.set()
     await asyncio.wait_for(worker, 20)
 
