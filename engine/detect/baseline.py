@@ -13,15 +13,17 @@ learned so an anomaly is not taken as normal. Scores are ``None`` during warm-up
 
 Three pieces of evidence are combined, each in decades of rarity, by taking the largest:
 
-1. the prediction surprise above, weighted by ``error_weight`` (its extrapolated tail is
-   optimistic, so half a decade of surprise counts as a quarter);
+1. the prediction surprise above, less ``error_offset`` decades (the few-percent tail of any
+   series is not news; a point well beyond it is, so a single-point spike is reported on the
+   point itself), or, when the last ``run_points`` + 1 points were all surprising, their joint
+   rarity ``(run_points + 1) * min - run_offset`` (a persistent shift); times ``error_weight``;
 2. context novelty (``engine.detect.context``): how new the recent shape of the series is,
    which catches stalls, new oscillations and pattern changes that stay inside the normal range;
 3. a range break: a value beyond the all-time minimum/maximum by more than ``range_tolerance``
    of the range scores ``log10(n)`` decades at point ``n`` (a record has chance ``1/n`` on
    stationary data), at most ``range_decades``: a new extreme is news on any metric.
 
-No smoothing is applied, so an isolated spike is reported on the point itself. A quiet period
+No smoothing over many points is applied. A quiet period
 keeps the alert count honest: after a point scores ``report_score`` or more, the next
 ``quiet_points`` points of the series score 0 (one incident, one report).
 """
@@ -38,7 +40,7 @@ from engine.detect.likelihood import HALF_DECADES
 DAY_S: Final = 86_400.0
 STATE_FIELDS: Final = (
     "n", "level", "last", "lo", "hi", "err_level", "err_last", "err_season",
-    "quiet", "season", "expected", "scale", "hist", "hist_w", "unlearnt",
+    "quiet", "run_surprise", "season", "expected", "scale", "hist", "hist_w", "unlearnt",
 )
 BINS: Final = 64
 BINS_PER_OCTAVE: Final = 4
@@ -61,6 +63,9 @@ class SeriesConfig:
     quiet_points : points after a report (score >= ``report_score``) that score 0.
     report_score : the score that starts a quiet period (the rule's threshold).
     error_weight : weight of the prediction surprise's decades.
+    error_offset : decades of surprise that are not news (subtracted).
+    run_points : earlier points a persistent surprise must span (besides the current one).
+    run_offset : decades subtracted from a persistent surprise's joint rarity.
     range_tolerance : fraction of the all-time range a value must exceed it by to break it.
     range_decades : decades of rarity of a range break.
     context : the context-novelty configuration.
@@ -75,7 +80,10 @@ class SeriesConfig:
     min_samples: int = 30
     quiet_points: int = 30
     report_score: float = 0.37
-    error_weight: float = 0.5
+    error_weight: float = 1.0
+    error_offset: float = 1.5
+    run_points: int = 2
+    run_offset: float = 3.0
     range_tolerance: float = 0.05
     range_decades: float = 5.0
     beyond_decades: float = 2.0
@@ -95,6 +103,8 @@ class SeriesConfig:
             raise ValueError("min_samples must be >= 2 and quiet_points >= 0")
         if not 0.0 < self.report_score < 1.0 or self.error_weight < 0.0:
             raise ValueError("report_score must be in (0, 1) and error_weight >= 0")
+        if not 1 <= self.run_points <= 16 or self.error_offset < 0.0:
+            raise ValueError("run_points must be in [1, 16] and error_offset >= 0")
         if self.range_tolerance < 0.0 or self.range_decades < 0.0:
             raise ValueError("range_tolerance and range_decades must be >= 0")
 
@@ -102,8 +112,9 @@ class SeriesConfig:
 class SeriesModel:
     """Mutable online state of one series; ``step`` scores a point, then learns it.
 
-    Memory is bounded: 13 scalars, a 64-bin histogram and ``season_slots`` floats; see
-    about 4.8 kB per series with the default 96 slots (tracemalloc, CPython 3.11).
+    Memory is bounded: ~15 scalars, a 64-bin histogram, ``season_slots`` floats and a 2 kB
+    context table: measured
+    about 5.7 kB per series with the default 96 slots (tracemalloc, CPython 3.11).
 
     Examples
     --------
@@ -111,7 +122,7 @@ class SeriesModel:
     >>> model = SeriesModel(cfg)
     >>> scores = [model.step(60.0 * i, 10.0 + (i % 3)) for i in range(40)]
     >>> scores[:5], round(model.step(2400.0, 60.0), 3)
-    ([None, None, None, None, None], 0.545)
+    ([None, None, None, None, None], 0.677)
     """
 
     __slots__ = ("cfg", "context", *STATE_FIELDS)
@@ -122,6 +133,7 @@ class SeriesModel:
         self.level = self.last = self.lo = self.hi = 0.0
         self.err_level = self.err_last = self.err_season = 0.0
         self.quiet = 0
+        self.run_surprise = [0.0] * cfg.run_points
         self.context = ContextModel(cfg.context)
         self.season: list[float | None] = [None] * cfg.season_slots
         self.expected, self.scale = 0.0, 0.0
@@ -146,7 +158,13 @@ class SeriesModel:
         novelty = self.context.step(x, lo, hi)
         score = None
         if self.n > cfg.min_samples:
-            decades = max(cfg.error_weight * self._surprise_decades(z), novelty)
+            raw = self._surprise_decades(z)
+            run = self.run_surprise
+            persistent = len(run) * min(raw, *run) - cfg.run_offset
+            run.append(raw)
+            del run[0]
+            surprise = max(0.0, raw - cfg.error_offset, persistent)
+            decades = max(cfg.error_weight * surprise, novelty)
             reach = cfg.range_tolerance * (hi - lo)
             if hi > lo and (x > hi + reach or x < lo - reach):
                 decades = max(decades, min(cfg.range_decades, math.log10(self.n)))
