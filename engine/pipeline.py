@@ -79,10 +79,8 @@ class DetectStage:
         )
 
     def restore_state(self, data: dict[str, Any]) -> StageState:
-        fresh = self.initial_state()
-        return StageState(
-            {name: type(s).from_dict(data["slots"][name]) for name, s in fresh.slots.items()}
-        )
+        ops = {"metrics": self.metrics, "logs": self.logs, "models": self.models}
+        return _restore_slots(ops, self.initial_state(), data)
 
     def process(
         self, state: StageState, batch: Sequence[InputEvent], *, now: EventTime
@@ -122,10 +120,13 @@ class IncidentStage:
         )
 
     def restore_state(self, data: dict[str, Any]) -> StageState:
-        fresh = self.initial_state()
-        return StageState(
-            {name: type(s).from_dict(data["slots"][name]) for name, s in fresh.slots.items()}
-        )
+        ops = {
+            "correlate": self.correlator,
+            "rank": self.ranker,
+            "act": self.planner,
+            "retrain": self.retrain,
+        }
+        return _restore_slots(ops, self.initial_state(), data)
 
     def process(
         self, state: StageState, batch: Sequence[IncidentInput], *, now: EventTime
@@ -211,6 +212,17 @@ class Pipeline:
             slots["incident"], [*anomalies, *context], now=now
         )
         return state, [*anomalies, *outs]
+
+
+def _restore_slots(ops: dict[str, Any], fresh: StageState, data: dict[str, Any]) -> StageState:
+    """Each slot via its operator's ``restore_state`` (state that needs the operator's config),
+    else the state type's ``from_dict``."""
+    slots = {}
+    for name, state in fresh.slots.items():
+        restore = getattr(ops[name], "restore_state", None)
+        raw = data["slots"][name]
+        slots[name] = restore(raw) if restore is not None else type(state).from_dict(raw)
+    return StageState(slots)
 
 
 def _by_time(anomaly: Anomaly) -> tuple[float, str]:

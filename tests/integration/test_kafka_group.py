@@ -105,7 +105,7 @@ async def test_sigkilled_worker_state_is_recovered_and_anomalies_match_an_uninte
     workers = [_spawn_worker(config_path, tmp_path / f"worker{i}.log") for i in range(2)]
     try:
         feeding = asyncio.create_task(
-            produce(kafka_bootstrap, topics.name("metrics"), items, rate_per_s=1000)
+            produce(kafka_bootstrap, topics.name("metrics"), items, rate_per_s=500)
         )
         # both workers have checkpointed metrics partitions, and input is still arriving
         await wait_for_snapshots(kafka_bootstrap, topics, topics.name("metrics") + "/", 4)

@@ -55,7 +55,9 @@ async def test_worker_emits_the_embedded_anomalies_incidents_and_dead_letters(
     assert len({d["partition"] for d in dlq}) == 1
     assert {d["source"] for d in dlq} == {topics.name("metrics")}
     assert all(d["error"] for d in dlq)
-    assert {d["value"] for d in dlq} == {v.decode() for _, v in BAD_RECORDS}
+    # a bad element of a batch is dead-lettered alone; the good element was processed
+    bad_values = {v.decode() for _, v in BAD_RECORDS[:2]} | {'{"name":"cpu"}'}
+    assert {d["value"] for d in dlq} == bad_values
     incident_alerts = {a for inc in incidents for a in inc["alerts"]}
     assert incident_alerts
     assert incident_alerts <= expected
