@@ -5,7 +5,8 @@ A member (anomaly or newly firing alert) joins the open incident whose last acti
 (a chain of dependencies within ``max_hops``, a shared host or a shared callee) that is still
 active (a member within ``link_s``); alerts naming no node join an incident holding the same
 alert name and cluster. A member related to several incidents merges them into the oldest once
-its node's members span ``merge_after_s`` (a passing blip joins one and links nothing).
+both ends of the link persist: its node's members and a related node's in the other incident
+each span ``merge_after_s`` (a passing blip or a lone warning joins one and links nothing).
 Incidents resolve after ``quiet_s`` without activity.
 
 Snapshots are emitted per event time: all events with the same ``ts`` are applied, then every
@@ -267,12 +268,10 @@ class Correlator:
             record = IncidentRecord(stable_id("inc", member, ts), opened_at=ts, last_ts=ts)
             state.incidents[record.id] = record
             return record
+        if node is not None and len(candidates) > 1:
+            candidates = _connected(candidates, node, related, ts, self.merge_after_s)
         # an announced incident keeps its id (and its page); else the oldest candidate wins
-        target = min(candidates, key=lambda r: (not r.announced, r.opened_at, r.id))
-        if node is not None and not _bridges(candidates, node, ts, self.merge_after_s):
-            # a passing point links nothing yet: it joins the incident already holding its
-            # node (else the target) and merges them only once its node's problem persists
-            return next((r for r in candidates if node in r.spans), target)
+        target = min(candidates, key=_seniority)
         for other in candidates:
             if other is not target:
                 self._merge(state, target, other, ts, out)
@@ -332,15 +331,37 @@ def _join(state: CorrelateState, record: IncidentRecord, member: Member) -> None
     record.last_ts = max(record.last_ts, member.ts)
 
 
-def _bridges(
-    candidates: list[IncidentRecord], node: str, ts: EventTime, merge_after_s: float
-) -> bool:
-    """Whether a member at ``node`` proves its candidate incidents connected: one candidate
-    only, or ``node``'s members (this one included) span at least ``merge_after_s``."""
-    if len(candidates) < 2:
-        return True
-    first = min((r.spans[node][0] for r in candidates if node in r.spans), default=ts)
-    return ts - first >= merge_after_s
+def _seniority(record: IncidentRecord) -> tuple[bool, EventTime, str]:
+    return (not record.announced, record.opened_at, record.id)
+
+
+def _connected(
+    candidates: list[IncidentRecord],
+    node: str,
+    related: set[str],
+    ts: EventTime,
+    merge_after_s: float,
+) -> list[IncidentRecord]:
+    """The candidates a member at ``node`` proves connected, home first.
+
+    Home is the incident already holding ``node`` (else the senior candidate). Another
+    candidate is connected only when both ends of the link persist: ``node``'s members span
+    ``merge_after_s`` (this one included), and so do those of a related node in it. A passing
+    blip or a lone warning on either side joins one incident and links nothing.
+    """
+    home = next((r for r in candidates if node in r.spans), min(candidates, key=_seniority))
+    first = home.spans[node][0] if node in home.spans else ts
+    if ts - first < merge_after_s:
+        return [home]
+    return [home] + [
+        r
+        for r in candidates
+        if r is not home
+        and (
+            not r.spans  # records from version-1 state carry no spans
+            or any(n in related and b - a >= merge_after_s for n, (a, b, _) in r.spans.items())
+        )
+    ]
 
 
 def _alert_of(member: str) -> str:
