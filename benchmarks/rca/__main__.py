@@ -137,7 +137,7 @@ def print_grouping(vigil, vigil_alerts, vigil_legacy, am, raw, notes_vigil, note
     for name, rows in [
         ("vigil (anomalies + alerts)", vigil),
         ("vigil (alerts only)", vigil_alerts),
-        ("vigil, old labels (blip anomaly = 1 event)", vigil_legacy),
+        ("vigil, old labels (1 event per anomaly)", vigil_legacy),
         ("alertmanager (alertname, cluster, 5m)", am),
     ]:
         print(
