@@ -124,7 +124,7 @@ class Dispatcher:
                 sleeper.cancel()
                 for task in done:
                     if task is not sleeper:
-                        running.pop(task)  # type: ignore[call-overload]
+                        running.pop(task)
                         task.result()
             elif lanes:
                 await self.clock.sleep(wait_s)

@@ -189,6 +189,8 @@ def _emit(
             result.counts["retrain"] += 1
         elif isinstance(out, Action):
             decided.append(out)
+        elif isinstance(out, Rejected):
+            _write_rejected(out, writers, result)
     for action in deliver(decided) if decided else []:
         _write_action(action, writers, result)
 

@@ -86,4 +86,4 @@ class Backoff:
 
     def delay_s(self, attempt: int, rng: random.Random) -> float:
         ceiling = min(self.cap_s, self.base_s * 2 ** max(0, attempt - 1))
-        return ceiling * (0.5 + 0.5 * rng.random())
+        return float(ceiling * (0.5 + 0.5 * rng.random()))

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, NewType, TypeAlias
+from typing import Any, Final, NewType, TypeAlias
 
 EventTime: TypeAlias = float
 """Event time in Unix epoch seconds."""
 
 Labels: TypeAlias = Mapping[str, str]
-JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
+JsonValue: TypeAlias = (
+    "bool | int | float | str | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
+)
 JsonDict: TypeAlias = "dict[str, JsonValue]"
 
 AnomalyId = NewType("AnomalyId", str)
@@ -40,6 +42,15 @@ def stable_id(prefix: str, *parts: object) -> str:
     """
     digest = hashlib.blake2b("\x1f".join(map(repr, parts)).encode(), digest_size=10)
     return f"{prefix}-{digest.hexdigest()}"
+
+
+def json_object(value: JsonValue) -> dict[str, Any]:
+    """``value`` as a plain dict when it is a JSON object, else an empty dict.
+
+    >>> json_object({"a": 1}), json_object([1, 2]), json_object(None)
+    ({'a': 1}, {}, {})
+    """
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 def node_of(labels: Labels) -> str | None:

@@ -16,7 +16,7 @@ from engine.events import EventTime
 
 StateT = TypeVar("StateT")
 InT = TypeVar("InT", contravariant=True)
-OutT = TypeVar("OutT", covariant=True)
+OutT = TypeVar("OutT")
 
 
 class OperatorState(Protocol):

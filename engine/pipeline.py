@@ -36,6 +36,7 @@ from engine.events import (
     LogRecord,
     MetricPoint,
     Prediction,
+    Rejected,
     RetrainRequest,
     TopologyUpdate,
 )
@@ -80,8 +81,8 @@ class DetectStage:
 
     def process(
         self, state: StageState, batch: Sequence[InputEvent], *, now: EventTime
-    ) -> tuple[StageState, list[Anomaly]]:
-        """Route each event to its detector; anomalies come out ordered by (ts, id)."""
+    ) -> tuple[StageState, list[Anomaly | Rejected]]:
+        """Route each event to its detector; dead letters first, then anomalies by (ts, id)."""
         points = [e for e in batch if isinstance(e, MetricPoint)]
         records = [e for e in batch if isinstance(e, LogRecord)]
         ml = [e for e in batch if isinstance(e, Prediction | GroundTruth)]
@@ -89,7 +90,10 @@ class DetectStage:
         slots["metrics"], from_metrics = self.metrics.process(slots["metrics"], points, now=now)
         slots["logs"], from_logs = self.logs.process(slots["logs"], records, now=now)
         slots["models"], from_models = self.models.process(slots["models"], ml, now=now)
-        return state, sorted([*from_metrics, *from_logs, *from_models], key=_by_time)
+        found = [*from_metrics, *from_logs, *from_models]
+        rejected = [o for o in found if isinstance(o, Rejected)]
+        anomalies = sorted((o for o in found if isinstance(o, Anomaly)), key=_by_time)
+        return state, [*rejected, *anomalies]
 
 
 IncidentOutput = Incident | Action | RetrainRequest
@@ -137,7 +141,7 @@ class IncidentStage:
         return state, [*incidents, *actions, *retrain_out]
 
 
-PipelineOutput = Anomaly | IncidentOutput
+PipelineOutput = Anomaly | Rejected | IncidentOutput
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,12 +201,13 @@ class Pipeline:
     ) -> tuple[StageState, list[PipelineOutput]]:
         """Detect, then correlate the new anomalies with the batch's alerts, changes, topology."""
         slots = state.slots
-        slots["detect"], anomalies = self.detect.process(slots["detect"], batch, now=now)
+        slots["detect"], found = self.detect.process(slots["detect"], batch, now=now)
+        anomalies = [a for a in found if isinstance(a, Anomaly)]
         context = [e for e in batch if isinstance(e, Alert | Change | TopologyUpdate)]
         slots["incident"], outs = self.incident.process(
             slots["incident"], [*anomalies, *context], now=now
         )
-        return state, [*anomalies, *outs]
+        return state, [*found, *outs]
 
 
 def _restore_slots(operators: dict[str, Any], data: dict[str, Any]) -> StageState:

@@ -86,7 +86,9 @@ class DetectTask:
     def process(self, records: Sequence[Record]) -> tuple[list[Anomaly], list[Rejected]]:
         events, rejected = decode_batch(self.kind, self.topic, self.partition, records)
         self.position.advance(records, events)
-        self.state, anomalies = self.stage.process(self.state, events, now=self.position.watermark)
+        self.state, found = self.stage.process(self.state, events, now=self.position.watermark)
+        anomalies = [a for a in found if isinstance(a, Anomaly)]
+        rejected += [r for r in found if isinstance(r, Rejected)]  # a detector's dead letters
         return anomalies, rejected
 
     def snapshot(self) -> Snapshot:

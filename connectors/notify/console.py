@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from engine.events import Action
+from engine.events import Action, json_object
 
 
 def render_line(action: Action) -> str:
     """``[receiver] TRIGGER critical inc-… summary (top cause: node)``."""
-    incident: dict[str, Any] = dict(action.payload.get("incident") or {})  # type: ignore[call-overload]
+    incident: dict[str, Any] = json_object(action.payload.get("incident"))
     causes = incident.get("root_causes") or []
     top = f" (top cause: {causes[0]['node']})" if causes else ""
     said = str(action.payload.get("event", "notify")).upper()

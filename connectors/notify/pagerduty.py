@@ -20,7 +20,7 @@ import orjson
 from connectors.errors import DeliveryError
 from connectors.notify.http import post_json
 from connectors.secrets import Secret
-from engine.events import Action
+from engine.events import Action, json_object
 
 DEFAULT_URL: Final = "https://events.pagerduty.com/v2/enqueue"
 SEVERITIES: Final = ("critical", "error", "warning", "info")
@@ -33,7 +33,7 @@ RATE_PER_MIN: Final = 120.0
 
 def build_event(action: Action, routing_key: str) -> dict[str, Any]:
     """The Events v2 body for ``action`` (custom_details trimmed if the event would be too big)."""
-    incident: dict[str, Any] = dict(action.payload.get("incident") or {})  # type: ignore[call-overload]
+    incident: dict[str, Any] = json_object(action.payload.get("incident"))
     said = action.payload.get("event")
     event: dict[str, Any] = {
         "routing_key": routing_key,

@@ -17,12 +17,12 @@ import orjson
 
 from connectors.notify.http import post_json
 from connectors.secrets import Secret
-from engine.events import Action
+from engine.events import Action, json_object
 
 
 def template_values(action: Action) -> dict[str, str]:
-    incident: dict[str, Any] = dict(action.payload.get("incident") or {})  # type: ignore[call-overload]
-    labels: dict[str, Any] = dict(action.payload.get("labels") or {})  # type: ignore[call-overload]
+    incident: dict[str, Any] = json_object(action.payload.get("incident"))
+    labels: dict[str, Any] = json_object(action.payload.get("labels"))
     values = {f"label_{k}": str(v) for k, v in labels.items()}
     values.update(
         incident=action.incident,
@@ -39,7 +39,7 @@ def template_values(action: Action) -> dict[str, str]:
 def render_params(params: Mapping[str, str], action: Action) -> dict[str, str]:
     """Fill each template; unknown names stay as written (``safe_substitute``).
 
-    >>> from engine.events import Action
+    >>> from engine.events import Action, json_object
     >>> a = Action("act-1", 0.0, "inc-1", "rb", "runbook", "inc-1",
     ...            {"labels": {"node": "payments"}, "incident": {"severity": "critical"}})
     >>> render_params({"deployment": "${node}", "why": "${severity} ${nope}"}, a)

@@ -16,7 +16,7 @@ import orjson
 from connectors.errors import DeliveryError
 from connectors.notify.http import post_json
 from connectors.secrets import Secret
-from engine.events import Action
+from engine.events import Action, json_object
 
 MAX_BLOCKS: Final = 50
 MAX_HEADER: Final = 150
@@ -30,7 +30,7 @@ _ICON: Final = {"critical": ":red_circle:", "error": ":large_orange_circle:"}
 
 def build_message(action: Action) -> dict[str, Any]:
     """Header, summary, severity/status fields, the top 3 root causes with their evidence."""
-    incident: dict[str, Any] = dict(action.payload.get("incident") or {})  # type: ignore[call-overload]
+    incident: dict[str, Any] = json_object(action.payload.get("incident"))
     said = str(action.payload.get("event", "trigger"))
     severity = str(incident.get("severity", "error"))
     resolved = said == "resolve"

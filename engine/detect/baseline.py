@@ -11,23 +11,36 @@ So 0.5 means "rarer than 1 in 10^5 recent points" on every series, which lets on
 serve all of them. Each point is scored *before* it is learned, and errors are clipped when
 learned so an anomaly is not taken as normal. Scores are ``None`` during warm-up.
 
-An episode rule keeps the alert count honest: while a series stays surprising, a point is
-reported again only if its score beats the episode's peak (so one incident is one report, and an
-escalation is a new one); a single-point spike is always reported.
+Three pieces of evidence are combined, each in decades of rarity, by taking the largest:
+
+1. the prediction surprise above, less ``error_offset`` decades (the few-percent tail of any
+   series is not news; a point well beyond it is, so a single-point spike is reported on the
+   point itself), or, when the last ``run_points`` + 1 points were all surprising, their joint
+   rarity ``(run_points + 1) * min - run_offset`` (a persistent shift); times ``error_weight``;
+2. context novelty (``engine.detect.context``): how new the recent shape of the series is,
+   which catches stalls, new oscillations and pattern changes that stay inside the normal range;
+3. a range break: a value beyond the all-time minimum/maximum by more than ``range_tolerance``
+   of the range scores ``log10(n)`` decades at point ``n`` (a record has chance ``1/n`` on
+   stationary data), at most ``range_decades``: a new extreme is news on any metric.
+
+No smoothing over many points is applied. A quiet period
+keeps the alert count honest: after a point scores ``report_score`` or more, the next
+``quiet_points`` points of the series score 0 (one incident, one report).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
+from engine.detect.context import ContextConfig, ContextModel
 from engine.detect.likelihood import HALF_DECADES
 
 DAY_S: Final = 86_400.0
 STATE_FIELDS: Final = (
     "n", "level", "last", "lo", "hi", "err_level", "err_last", "err_season",
-    "peak", "peak_age", "season", "expected", "scale", "hist", "hist_w", "unlearnt",
+    "quiet", "run_surprise", "season", "expected", "scale", "hist", "hist_w", "unlearnt",
 )
 BINS: Final = 64
 BINS_PER_OCTAVE: Final = 4
@@ -47,7 +60,15 @@ class SeriesConfig:
     season_alpha : EWMA weight of a seasonal slot.
     surprise_alpha : EWMA weight of the surprise distribution (the likelihood's memory).
     min_samples : points before scores are reported (warm-up, ``None``).
-    episode_points : points after a report during which only a higher score is reported again.
+    quiet_points : points after a report (score >= ``report_score``) that score 0.
+    report_score : the score that starts a quiet period (the rule's threshold).
+    error_weight : weight of the prediction surprise's decades.
+    error_offset : decades of surprise that are not news (subtracted).
+    run_points : earlier points a persistent surprise must span (besides the current one).
+    run_offset : decades subtracted from a persistent surprise's joint rarity.
+    range_tolerance : fraction of the all-time range a value must exceed it by to break it.
+    range_decades : decades of rarity of a range break.
+    context : the context-novelty configuration.
     """
 
     level_alpha: float = 0.1
@@ -57,9 +78,17 @@ class SeriesConfig:
     season_alpha: float = 0.3
     surprise_alpha: float = 0.001
     min_samples: int = 30
-    episode_points: int = 400
+    quiet_points: int = 30
+    report_score: float = 0.37
+    error_weight: float = 1.0
+    error_offset: float = 1.5
+    run_points: int = 2
+    run_offset: float = 3.0
+    range_tolerance: float = 0.05
+    range_decades: float = 5.0
     beyond_decades: float = 2.0
     """Decades of rarity added per octave above the recent 99th-percentile surprise."""
+    context: ContextConfig = field(default_factory=ContextConfig)
 
     def __post_init__(self) -> None:
         for key in ("level_alpha", "error_alpha", "season_alpha", "surprise_alpha"):
@@ -70,15 +99,22 @@ class SeriesConfig:
             raise ValueError(f"clip_z must be > 0, got {self.clip_z}")
         if not 0 <= self.season_slots <= 1440:
             raise ValueError(f"season_slots must be in [0, 1440], got {self.season_slots}")
-        if self.min_samples < 2 or self.episode_points < 0:
-            raise ValueError("min_samples must be >= 2 and episode_points >= 0")
+        if self.min_samples < 2 or self.quiet_points < 0:
+            raise ValueError("min_samples must be >= 2 and quiet_points >= 0")
+        if not 0.0 < self.report_score < 1.0 or self.error_weight < 0.0:
+            raise ValueError("report_score must be in (0, 1) and error_weight >= 0")
+        if not 1 <= self.run_points <= 16 or self.error_offset < 0.0:
+            raise ValueError("run_points must be in [1, 16] and error_offset >= 0")
+        if self.range_tolerance < 0.0 or self.range_decades < 0.0:
+            raise ValueError("range_tolerance and range_decades must be >= 0")
 
 
 class SeriesModel:
     """Mutable online state of one series; ``step`` scores a point, then learns it.
 
-    Memory is bounded: 13 scalars, a 64-bin histogram and ``season_slots`` floats; see
-    about 4.8 kB per series with the default 96 slots (tracemalloc, CPython 3.11).
+    Memory is bounded: ~15 scalars, a 64-bin histogram, ``season_slots`` floats and a 2 kB
+    context table: measured
+    about 5.7 kB per series with the default 96 slots (tracemalloc, CPython 3.11).
 
     Examples
     --------
@@ -86,17 +122,19 @@ class SeriesModel:
     >>> model = SeriesModel(cfg)
     >>> scores = [model.step(60.0 * i, 10.0 + (i % 3)) for i in range(40)]
     >>> scores[:5], round(model.step(2400.0, 60.0), 3)
-    ([None, None, None, None, None], 0.706)
+    ([None, None, None, None, None], 0.677)
     """
 
-    __slots__ = ("cfg", *STATE_FIELDS)
+    __slots__ = ("cfg", "context", *STATE_FIELDS)
 
     def __init__(self, cfg: SeriesConfig) -> None:
         self.cfg = cfg
         self.n = 0
         self.level = self.last = self.lo = self.hi = 0.0
         self.err_level = self.err_last = self.err_season = 0.0
-        self.peak, self.peak_age = 0.0, 0
+        self.quiet = 0
+        self.run_surprise = [0.0] * cfg.run_points
+        self.context = ContextModel(cfg.context)
         self.season: list[float | None] = [None] * cfg.season_slots
         self.expected, self.scale = 0.0, 0.0
         self.hist = [0.0] * BINS
@@ -112,11 +150,25 @@ class SeriesModel:
             return None
         slot = int((ts % DAY_S) * cfg.season_slots / DAY_S) if cfg.season_slots else -1
         seasonal = self.season[slot] if slot >= 0 else None
-        floor = 1e-9 + 1e-6 * (self.hi - self.lo) + 1e-9 * abs(x)
+        lo, hi = self.lo, self.hi
+        floor = 1e-9 + 1e-6 * (hi - lo) + 1e-9 * abs(x)
         expected, scale = self._choose(seasonal)
         z = abs(x - expected) / (scale + floor)
         self.expected, self.scale = expected, scale
-        score = self._calibrate(z) if self.n > self.cfg.min_samples else None
+        novelty = self.context.step(x, lo, hi)
+        score = None
+        if self.n > cfg.min_samples:
+            raw = self._surprise_decades(z)
+            run = self.run_surprise
+            persistent = len(run) * min(raw, *run) - cfg.run_offset
+            run.append(raw)
+            del run[0]
+            surprise = max(0.0, raw - cfg.error_offset, persistent)
+            decades = max(cfg.error_weight * surprise, novelty)
+            reach = cfg.range_tolerance * (hi - lo)
+            if hi > lo and (x > hi + reach or x < lo - reach):
+                decades = max(decades, min(cfg.range_decades, math.log10(self.n)))
+            score = self._quieted(decades / (decades + HALF_DECADES))
         self._learn(x, slot, seasonal, z)
         return score
 
@@ -128,7 +180,7 @@ class SeriesModel:
             best, scale = seasonal, self.err_season
         return best, 1.25 * scale / max(1.0 - self.unlearnt, self.cfg.error_alpha)
 
-    def _calibrate(self, z: float) -> float:
+    def _surprise_decades(self, z: float) -> float:
         hist, w = self.hist, self.hist_w
         b = _bin_of(z)
         total = sum(hist)
@@ -142,14 +194,14 @@ class SeriesModel:
         if b > q99:
             extrapolated = 2.0 + (b - q99) / BINS_PER_OCTAVE * self.cfg.beyond_decades
             decades = max(decades, extrapolated)
-        score = decades / (decades + HALF_DECADES)
-        self.peak_age += 1
-        if self.peak_age > self.cfg.episode_points:
-            self.peak = 0.0
-        if score > self.peak:
-            self.peak, self.peak_age = score, 0
-            return score
-        return 0.0
+        return decades
+
+    def _quieted(self, score: float) -> float:
+        out = score if self.quiet == 0 else 0.0
+        self.quiet = max(0, self.quiet - 1)
+        if score >= self.cfg.report_score:
+            self.quiet = self.cfg.quiet_points
+        return out
 
     def _learn(self, x: float, slot: int, seasonal: float | None, z: float) -> None:
         cfg = self.cfg
@@ -177,7 +229,8 @@ class SeriesModel:
             self.hist_w = 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in STATE_FIELDS}
+        return {**{key: getattr(self, key) for key in STATE_FIELDS},
+                "context": self.context.to_dict()}
 
     @classmethod
     def from_dict(cls, cfg: SeriesConfig, data: dict[str, Any]) -> SeriesModel:
@@ -185,6 +238,7 @@ class SeriesModel:
         for key in STATE_FIELDS:
             value = data[key]
             setattr(model, key, list(value) if isinstance(value, list) else value)
+        model.context = ContextModel.from_dict(cfg.context, data["context"])
         return model
 
 

@@ -1,7 +1,11 @@
 """Rule section ``detectors``: which detector scores which metric series, and forecast limits.
 
 With no configuration every metric series is scored by Vigil's own detector (an online
-multi-predictor baseline with a calibrated anomaly likelihood) at threshold 0.5. A rule's
+multi-predictor baseline with calibrated surprise, context novelty and range breaks) at threshold
+0.37: "rarer than about 1 in 900 recent points of the series". It was chosen on NAB's standard
+profile (best report score of the quiet period; ``python -m benchmarks.nab`` then finds its best
+threshold at 0.344, with a score within 1 point of 0.37's), and a point at or above it also
+starts the series' quiet period. A rule's
 ``match`` is an exact label match (``__name__`` matches the metric name); the first matching
 rule wins. ``forecasts`` rules raise a ``forecast`` anomaly before a series crosses ``limit``.
 """
@@ -21,13 +25,14 @@ class MetricDetectorRule(StrictModel):
     match: dict[str, str] = Field(default_factory=dict)
     detector: Literal["vigil", "halfspacetrees"] = "vigil"
     """``vigil`` (default) or river's ``halfspacetrees`` behind a min-max scaler."""
-    threshold: float = Field(0.5, gt=0.0, lt=1.0)
-    """Calibrated score at or above which a point becomes an anomaly (0.5 ~ a 1-in-10^5 point)."""
+    threshold: float = Field(0.37, gt=0.0, lt=1.0)
+    """Calibrated score at or above which a point becomes an anomaly (0.37 ~ a 1-in-900 point,
+    0.5 ~ 1 in 10^5); a point at or above it also starts the series' quiet period."""
     min_samples: int = Field(30, ge=2)
     season_slots: int = Field(96, ge=0, le=1440)
     """Slots per day of the daily-seasonal predictor; 0 turns seasonality off."""
-    episode_points: int = Field(400, ge=0)
-    """After a report, points of the same series are reported again only if they score higher."""
+    quiet_points: int = Field(30, ge=0)
+    """After a report, the next ``quiet_points`` points of the same series are not reported."""
 
 
 class ForecastRule(StrictModel):

@@ -39,7 +39,7 @@ def test_a_single_point_spike_is_reported_with_its_band() -> None:
     assert anomaly.node == "api"
     lo, hi = anomaly.detail["band"]
     assert lo < 100.0 < hi < 160.0
-    assert 0.5 <= anomaly.score < 1.0
+    assert DetectorRules().metrics[0].threshold <= anomaly.score < 1.0
     assert len(out) <= 3  # stationary noise around it stays quiet
 
 
@@ -54,7 +54,8 @@ def test_scoring_is_strictly_online() -> None:
 def test_level_shift_is_reported_once_not_every_point() -> None:
     values = _noise(600, 4) + [v + 40.0 for v in _noise(200, 5)]
     scores = score_series([T0 + 60 * i for i in range(800)], values)
-    reported = [i for i, s in enumerate(scores) if s is not None and s >= 0.5]
+    threshold = SeriesConfig().report_score
+    reported = [i for i, s in enumerate(scores) if s is not None and s >= threshold]
     assert reported
     assert reported[0] == 600
     assert len(reported) <= 5
