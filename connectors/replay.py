@@ -103,7 +103,7 @@ class _Run:
         if self.options.observe is not None:
             self.options.observe(events, outputs)
         with metrics.stage_latency.labels(stage="deliver").time():
-            _emit(outputs, self.writers, self.result, self.deliver)
+            _emit(outputs, self)
         self.count_outputs()
 
     def count_outputs(self) -> None:
@@ -172,9 +172,8 @@ def _batches(items: Iterator[Sourced], options: ReplayOptions) -> Iterator[list[
         yield batch
 
 
-def _emit(
-    outputs: list[Any], writers: dict[str, JsonlWriter], result: ReplayResult, deliver: Deliver
-) -> None:
+def _emit(outputs: list[Any], run: _Run) -> None:
+    writers, result = run.writers, run.result
     decided: list[Action] = []
     for out in outputs:
         if isinstance(out, Anomaly):
@@ -190,8 +189,8 @@ def _emit(
         elif isinstance(out, Action):
             decided.append(out)
         elif isinstance(out, Rejected):
-            _write_rejected(out, writers, result)
-    for action in deliver(decided) if decided else []:
+            _write_rejected(out, writers, result, run.options.metrics)
+    for action in run.deliver(decided) if decided else []:
         _write_action(action, writers, result)
 
 
