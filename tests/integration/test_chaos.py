@@ -68,7 +68,7 @@ def _replay(folder: Path, out: Path, url: str) -> tuple[ReplayResult, VigilMetri
         out,
         env={"T_HMAC": "chaos-key"},
         stream=io.StringIO(),
-        backoff=Backoff(0.2, 1.0),
+        backoff=Backoff(0.5, 2.0),
         metrics=metrics,
     )
     return replay(folder, out, rules, deliver, ReplayOptions(metrics=metrics)), metrics
@@ -87,7 +87,7 @@ def test_receiver_outage_delays_but_neither_loses_nor_duplicates_deliveries(
     calm_sent = [orjson.loads(r.body)["action"]["id"] for r in receiver.accepted()]
     receiver.requests.clear()
 
-    receiver.down_until = time.monotonic() + 3.0  # every request in the next 3 s gets 503
+    receiver.down_until = time.monotonic() + 2.0  # every request in the next 2 s gets 503
     stormy, metrics = _replay(tmp_path / "in", tmp_path / "storm", receiver.url)
     accepted = [orjson.loads(r.body)["action"]["id"] for r in receiver.accepted()]
 
