@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 
 import orjson
@@ -25,7 +24,7 @@ class MemoryCheckpointStore:
 
     async def save(self, snapshots: Mapping[str, Snapshot]) -> None:
         for key, snap in snapshots.items():
-            self._data[key] = orjson.dumps(copy.deepcopy(snap))
+            self._data[key] = orjson.dumps(snap)  # serialized: later mutation can't reach it
         self.journal.append(tuple(snapshots))
 
     async def close(self) -> None:

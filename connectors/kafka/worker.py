@@ -51,7 +51,7 @@ from engine.pipeline import Pipeline
 log = logging.getLogger("vigil.worker")
 
 FETCH_MAX_BYTES = 50 * 1024 * 1024
-PARTITION_FETCH_BYTES = 1024 * 1024
+PARTITION_FETCH_BYTES = 8 * 1024 * 1024
 TOPOLOGY_POLL_S = 0.2
 
 
@@ -86,6 +86,7 @@ class Worker:
             rebalance_timeout_ms=cfg.rebalance_timeout_ms,
             fetch_max_bytes=FETCH_MAX_BYTES,
             max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
+            fetch_max_wait_ms=cfg.poll_timeout_ms,
             **kwargs,
         )
         self.producer = AIOKafkaProducer(
