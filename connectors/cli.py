@@ -15,6 +15,7 @@ from pathlib import Path
 
 from connectors.errors import ConnectorError
 from connectors.progress import ProgressBar
+from connectors.reference import load_reference_option
 from connectors.replay import ReplayOptions, ReplayResult, replay
 from connectors.report import render_actions, render_incident
 from connectors.rulefiles import load_rules, rule_files
@@ -56,11 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder for the outputs")
     p.add_argument("--rules", type=Path, action="append", help="rule file or folder (repeatable)")
     p.add_argument("--quiet", action="store_true", help="print the summary only")
+    p.add_argument("--references", type=Path, help="folder of model reference profiles")
     p.set_defaults(handler=_cmd_replay)
     d = sub.add_parser("demo", help="generate a demo scenario, replay it, show the incidents")
     d.add_argument("--out", type=Path, help="keep the scenario and outputs in this folder")
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--rules", type=Path, action="append", help="rule file or folder")
+    d.add_argument("--references", type=Path, help="folder of model reference profiles")
     d.add_argument("--serve", action="store_true", help="serve the web console on the incidents")
     d.add_argument("--port", type=int, default=8080, help="console port (0: any free port)")
     d.set_defaults(handler=_cmd_demo)
@@ -92,6 +95,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         args.out,
         rules,
         _deliverer(rules, args.out, args.quiet),
+        ReplayOptions(references=load_reference_option(args.references)),
         progress=ProgressBar("replay"),
     )
     print_summary(result, args.out)
@@ -123,7 +127,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             out,
             rules,
             console.wrap(deliver) if console else deliver,
-            ReplayOptions(observe=console.observe if console else None),
+            ReplayOptions(
+                observe=console.observe if console else None,
+                references=load_reference_option(args.references),
+            ),
             progress=ProgressBar("replay"),
         )
         print_summary(result, out if args.out else None)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from connectors.files import JsonlWriter, ReadProgress, read_events
 from connectors.progress import ProgressBar
+from engine.detect.profile import ReferenceProfile
 from engine.events import Action, Anomaly, Incident, InputEvent, Rejected, RetrainRequest
 from engine.pipeline import Pipeline
 from engine.rules import RuleSet
@@ -53,6 +54,8 @@ class ReplayOptions:
     drain_s: float = 30.0
     """At the end, how long (wall clock) the deliverer may keep delivering what is pending."""
     observe: Observe | None = None
+    references: Mapping[str, ReferenceProfile] = field(default_factory=dict)
+    """Stored model reference profiles (``connectors.reference.load_references``)."""
 
 
 def replay(
@@ -66,7 +69,7 @@ def replay(
     """Run ``folder`` through the pipeline built from ``rules``; write outputs to ``out_dir``."""
     options = options or ReplayOptions()
     started = time.monotonic()
-    pipeline = Pipeline.from_rules(rules)
+    pipeline = Pipeline.from_rules(rules, options.references)
     state = pipeline.initial_state()
     result = ReplayResult()
     read = ReadProgress()
