@@ -22,7 +22,8 @@ monitoring:
     features_to_monitor: [{name: amount, threshold: 0.05}, {name: merchant, threshold: 0.05}]
     check_interval: 1h
   actions:
-    on_drift_detected: [trigger_retraining_pipeline]
+    on_drift_detected: [trigger_retraining_pipeline, switch_to_fallback_model]
+    fallback: {alias: champion, version: "3"}
   reference: {first_predictions: 100000}   # never reached: only a stored profile can monitor
 """
 TOPOLOGY = {
@@ -74,9 +75,10 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _replay(base: Path, out: str, *extra: str) -> Path:
     rules = ["--rules", str(base / "rules.yml")]
-    assert (
-        main(["replay", str(base / "in"), "--out", str(base / out), *rules, "--quiet", *extra]) == 0
-    )
+    with pytest.MonkeyPatch.context() as patch:  # no MLflow here: the fallback is only written
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        args = ["replay", str(base / "in"), "--out", str(base / out), *rules, "--quiet", *extra]
+        assert main(args) == 0
     return base / out
 
 
@@ -102,6 +104,12 @@ def test_stored_reference_detects_drift_into_incident_and_retrain(folders: Path)
     assert (request["model"], request["version"], request["reason"]) == (MODEL, "4", "data_drift")
     assert request["evidence"]["feature"] == "amount"
     assert request["evidence"]["p_value"] < 1e-6
+    control = _read(out / "model_control.jsonl")  # embedded stand-in for the model-control topic
+    assert [c["payload"]["mlflow"] for c in control] == [
+        {"name": MODEL, "alias": "champion", "version": "3"}
+    ]
+    finals = {a["id"]: a["status"] for a in _read(out / "actions.jsonl")}
+    assert finals == {control[0]["id"]: "delivered"}
 
 
 def test_without_references_the_model_is_not_monitored_yet(folders: Path) -> None:
