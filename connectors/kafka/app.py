@@ -13,11 +13,15 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connectors.checkpoint import CheckpointStore
 from connectors.kafka.config import WorkerConfig, load_config
 from engine.pipeline import Pipeline
 from engine.rules import RuleSet
+
+if TYPE_CHECKING:
+    from connectors.kafka.services import WorkerServices
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,8 +69,14 @@ async def open_store(cfg: WorkerConfig) -> CheckpointStore:
     return store
 
 
-async def serve(cfg: WorkerConfig, stop: asyncio.Event | None = None) -> None:
-    """Run one worker until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None)."""
+async def serve(
+    cfg: WorkerConfig, stop: asyncio.Event | None = None, services: WorkerServices | None = None
+) -> None:
+    """Run one worker until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None).
+
+    ``services`` (built from ``cfg`` and its rules when not given) is started before the worker
+    and stopped after it; pass one to read its bound ``port`` or its state while it runs.
+    """
     from connectors.kafka.admin import ensure_topics
     from connectors.kafka.services import WorkerServices
     from connectors.kafka.worker import Worker
@@ -78,8 +88,8 @@ async def serve(cfg: WorkerConfig, stop: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(sig, stop.set)
     await ensure_topics(cfg.topics, cfg.partitions, cfg.client_kwargs())
     # services (connectors/kafka/services.py): HTTP API, console, delivery
-    rules = load_worker_rules(cfg)
-    services = WorkerServices(cfg, rules)
+    rules = load_worker_rules(cfg) if services is None else services.rules
+    services = services or WorkerServices(cfg, rules)
     await services.start()
     worker = Worker(cfg, Pipeline.from_rules(rules), await open_store(cfg))
     worker.on_restored.append(services.mark_ready)

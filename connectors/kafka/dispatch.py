@@ -218,8 +218,11 @@ class ActionDispatcher:
     def _read(self, tp: TopicPartition, offset: int, value: bytes | None) -> None:
         action = action_from_record(value)
         if action is None:
-            log.warning("actions record skipped (not an action) partition=%d offset=%d",
-                        tp.partition, offset)
+            log.warning(
+                "actions record skipped (not an action) partition=%d offset=%d",
+                tp.partition,
+                offset,
+            )
         elif action.status is not ActionStatus.DECIDED:
             self.outbox.mark_finished(action.id)
         else:

@@ -123,9 +123,7 @@ class WorkerServices:
         if not self.state.ready:
             self.state.mark_ready()
 
-    def observe_incident_outputs(
-        self, outs: Sequence[Incident | Action | RetrainRequest]
-    ) -> None:
+    def observe_incident_outputs(self, outs: Sequence[Incident | Action | RetrainRequest]) -> None:
         """Worker hook, after each incident-stage batch: incident view, console, metrics."""
         if not outs:
             return
@@ -134,9 +132,13 @@ class WorkerServices:
         counts: dict[str, int] = {}
         for out in outs:
             attr = (
-                "incidents" if isinstance(out, Incident)
-                else "retrain" if isinstance(out, RetrainRequest)
-                else "model_control" if out.type == "model_control" else "actions"
+                "incidents"
+                if isinstance(out, Incident)
+                else "retrain"
+                if isinstance(out, RetrainRequest)
+                else "model_control"
+                if out.type == "model_control"
+                else "actions"
             )
             counts[attr] = counts.get(attr, 0) + 1
         for attr, n in counts.items():
