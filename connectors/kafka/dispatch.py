@@ -42,6 +42,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from connectors.delivery import Dispatcher, Link, OnFinal
 from connectors.kafka.config import WorkerConfig
 from connectors.outbox import Entry
+from connectors.retry import Backoff
 from engine.act.silence import Silence
 from engine.events import Action, ActionStatus
 
@@ -154,8 +155,10 @@ class ActionDispatcher:
         *,
         silences: Callable[[], Iterable[Silence]] = list,
         on_final: OnFinal | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         self.topic = cfg.topics.name("actions")
+        self.backoff = backoff
         self.links, self.silences = links, silences
         self.in_flight = [0]
         for link in links.values():
@@ -183,7 +186,9 @@ class ActionDispatcher:
         self._last_commit = time.monotonic()
 
     def _new_dispatcher(self) -> Dispatcher:
-        return Dispatcher(self.outbox, self.links, self._final, silences=self.silences)
+        return Dispatcher(
+            self.outbox, self.links, self._final, silences=self.silences, backoff=self.backoff
+        )
 
     def _final(self, final: Action) -> None:
         self.outgoing.append(final)
