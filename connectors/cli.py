@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from connectors.errors import ConnectorError
+from connectors.metrics import VigilMetrics
 from connectors.progress import ProgressBar
 from connectors.replay import ReplayOptions, ReplayResult, replay
 from connectors.report import render_actions, render_incident
@@ -56,13 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder for the outputs")
     p.add_argument("--rules", type=Path, action="append", help="rule file or folder (repeatable)")
     p.add_argument("--quiet", action="store_true", help="print the summary only")
+    p.add_argument("--serve", action="store_true", help="serve the HTTP API and web console")
+    p.add_argument("--port", type=int, default=8080, help="HTTP port (0: any free port)")
     p.set_defaults(handler=_cmd_replay)
     d = sub.add_parser("demo", help="generate a demo scenario, replay it, show the incidents")
     d.add_argument("--out", type=Path, help="keep the scenario and outputs in this folder")
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--rules", type=Path, action="append", help="rule file or folder")
     d.add_argument("--serve", action="store_true", help="serve the web console on the incidents")
-    d.add_argument("--port", type=int, default=8080, help="console port (0: any free port)")
+    d.add_argument("--port", type=int, default=8080, help="HTTP port (0: any free port)")
     d.set_defaults(handler=_cmd_demo)
     c = sub.add_parser("check", help="validate rule files; print file:line: key: message")
     c.add_argument("paths", type=Path, nargs="+")
@@ -87,19 +90,11 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         raise ConnectorError(f"scenario folder not found: {args.scenario}")
     rules = load_rules(args.rules)
     args.out.mkdir(parents=True, exist_ok=True)
-    result = replay(
-        args.scenario,
-        args.out,
-        rules,
-        _deliverer(rules, args.out, args.quiet),
-        progress=ProgressBar("replay"),
-    )
-    print_summary(result, args.out)
+    _replay_and_serve(args.scenario, args.out, rules, args.quiet, args.port if args.serve else None)
     return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from connectors.console.session import open_console
     from connectors.files import write_scenario
     from engine.scenario import generate_scenario
 
@@ -116,28 +111,49 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"noise on {scenario.truth.noise_service}"
         )
         out.mkdir(parents=True, exist_ok=True)
-        console = open_console(args.port) if args.serve else None
-        deliver = _deliverer(rules, out, quiet=True)
-        result = replay(
-            folder,
-            out,
-            rules,
-            console.wrap(deliver) if console else deliver,
-            ReplayOptions(observe=console.observe if console else None),
-            progress=ProgressBar("replay"),
+        _replay_and_serve(
+            folder, out, rules, True, args.port if args.serve else None, shown=args.out is not None
         )
-        print_summary(result, out if args.out else None)
-        if console:
-            print(f"\nconsole: {console.url}  (Ctrl-C to stop)", flush=True)
-            console.serve_until_interrupted()
     return 0
 
 
-def _deliverer(rules: RuleSet, out: Path, quiet: bool) -> OutboxDeliverer:
+def _replay_and_serve(
+    folder: Path, out: Path, rules: RuleSet, quiet: bool, port: int | None, shown: bool = True
+) -> ReplayResult:
+    """Replay ``folder``; with a ``port``, serve the HTTP API and console during and after it
+    (``/readyz`` turns ready once the pipeline state is set up) until Ctrl-C."""
+    from connectors.console.session import open_console
+
+    silences = SilenceStore(SILENCES_PATH)  # the one store: HTTP, ``vigil silence``, delivery
+    console = open_console(port, silences=silences, ready=False) if port is not None else None
+    options = console.replay_options() if console else ReplayOptions()
+    deliver = _deliverer(rules, out, quiet, silences, options.metrics)
+    result = replay(
+        folder,
+        out,
+        rules,
+        console.wrap(deliver) if console else deliver,
+        options,
+        progress=ProgressBar("replay"),
+    )
+    print_summary(result, out if shown else None)
+    if console:
+        print(f"\nconsole: {console.url}  (Ctrl-C to stop)", flush=True)
+        console.serve_until_interrupted()
+    return result
+
+
+def _deliverer(
+    rules: RuleSet, out: Path, quiet: bool, silences: SilenceStore, metrics: VigilMetrics
+) -> OutboxDeliverer:
     """Durable delivery: decided actions go through a SQLite outbox in ``out`` to receivers."""
-    store = SilenceStore(SILENCES_PATH)
-    return OutboxDeliverer(rules.routing, out, stream=io.StringIO() if quiet else None,
-                           silences=store.load)
+    return OutboxDeliverer(
+        rules.routing,
+        out,
+        stream=io.StringIO() if quiet else None,
+        silences=silences.load,
+        metrics=metrics,
+    )
 
 
 def print_summary(result: ReplayResult, out: Path | None) -> None:

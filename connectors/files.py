@@ -14,6 +14,7 @@ import yaml
 
 from engine.events import InputEvent, InputKind, Rejected
 from engine.ingest.decode import Origin, decode_object, decode_record
+from engine.ingest.watermark import Sourced
 
 TOPOLOGY_FILES = ("topology.json", "topology.yaml", "topology.yml")
 
@@ -42,6 +43,16 @@ def scenario_files(folder: Path) -> dict[InputKind, Path]:
 
 def read_events(folder: Path, progress: ReadProgress) -> Iterator[InputEvent]:
     """Every decodable event of the folder, merged by event time; rejects go to ``progress``."""
+    for item in read_sourced(folder, progress):
+        yield item.event
+
+
+def read_sourced(folder: Path, progress: ReadProgress) -> Iterator[Sourced]:
+    """Like ``read_events``, each event with its file name, line number and raw line.
+
+    Files are merged by event time assuming each is in order; a line older than the lines
+    before it in its own file comes out where it stands (the watermark tells it is late).
+    """
     files = scenario_files(folder)
     progress.total_bytes = sum(p.stat().st_size for p in files.values())
     streams = [
@@ -50,16 +61,16 @@ def read_events(folder: Path, progress: ReadProgress) -> Iterator[InputEvent]:
             sorted(files.items(), key=lambda kv: kv[0] is not InputKind.TOPOLOGY)
         )
     ]
-    for _, _, _, event in heapq.merge(*streams):
-        yield event
+    for _, _, _, item in heapq.merge(*streams):
+        yield item
 
 
-def _keyed(events: Iterator[InputEvent], rank: int) -> Iterator[tuple[float, int, int, Any]]:
-    for seq, event in enumerate(events):
-        yield (event.ts, rank, seq, event)
+def _keyed(events: Iterator[Sourced], rank: int) -> Iterator[tuple[float, int, int, Any]]:
+    for seq, item in enumerate(events):
+        yield (item.event.ts, rank, seq, item)
 
 
-def _read_file(kind: InputKind, path: Path, progress: ReadProgress) -> Iterator[InputEvent]:
+def _read_file(kind: InputKind, path: Path, progress: ReadProgress) -> Iterator[Sourced]:
     if kind is InputKind.TOPOLOGY:
         raw = path.read_bytes()
         progress.read_bytes += len(raw)
@@ -70,7 +81,8 @@ def _read_file(kind: InputKind, path: Path, progress: ReadProgress) -> Iterator[
             if obj is not None
             else decode_record(kind, raw, origin)
         )
-        yield from _keep(out, progress)
+        for event in _keep(out, progress):
+            yield Sourced(path.name, event, raw=raw)
         return
     previous_ts: float | None = None
     with path.open("rb") as handle:
@@ -83,7 +95,7 @@ def _read_file(kind: InputKind, path: Path, progress: ReadProgress) -> Iterator[
                 decode_record(kind, body, Origin(path.name, None, line_no, previous_ts)), progress
             ):
                 previous_ts = event.ts
-                yield event
+                yield Sourced(path.name, event, offset=line_no, raw=body)
 
 
 def _keep(events: list[InputEvent | Rejected], progress: ReadProgress) -> Iterator[InputEvent]:

@@ -1,8 +1,11 @@
 """The embedded runtime: replay a scenario folder through the whole pipeline, no broker.
 
-Inputs are read from the replay folder layout (docs/events.md), merged by event time and fed
-to ``engine.pipeline.Pipeline`` in batches; the watermark ``now`` is the newest event time
-seen. Outputs go to ``OUT_DIR`` as ``anomalies.jsonl``, ``incidents.jsonl``, ``actions.jsonl``,
+Inputs are read from the replay folder layout (docs/events.md), merged by event time, passed
+through ``connectors.intake.Intake`` (per-file watermarks: too-late lines become dead letters
+``late: ...``; the live series cap) and fed to ``engine.pipeline.Pipeline`` in batches with
+``now`` = the combined watermark; at the end of the input, time moves to the newest event.
+Everything is counted in ``VigilMetrics`` (``ReplayOptions.metrics``). Outputs go to
+``OUT_DIR`` as ``anomalies.jsonl``, ``incidents.jsonl``, ``actions.jsonl``,
 ``retrain.jsonl`` and ``dead_letters.jsonl``; decided actions are handed to the deliverer.
 Every output carries a stable id, so running the same folder twice gives the same files.
 """
@@ -16,10 +19,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.files import JsonlWriter, ReadProgress, read_events
+from connectors.files import JsonlWriter, ReadProgress, read_sourced
+from connectors.intake import Intake
+from connectors.metrics import VigilMetrics
 from connectors.progress import ProgressBar
-from engine.events import Action, Anomaly, Incident, InputEvent, Rejected, RetrainRequest
-from engine.pipeline import Pipeline
+from engine.events import (
+    Action,
+    Anomaly,
+    Incident,
+    IncidentStatus,
+    InputEvent,
+    Rejected,
+    RetrainRequest,
+)
+from engine.ingest.watermark import Sourced
+from engine.pipeline import Pipeline, StageState
 from engine.rules import RuleSet
 
 Deliver = Callable[[list[Action]], list[Action]]
@@ -53,6 +67,52 @@ class ReplayOptions:
     drain_s: float = 30.0
     """At the end, how long (wall clock) the deliverer may keep delivering what is pending."""
     observe: Observe | None = None
+    metrics: VigilMetrics = field(default_factory=VigilMetrics)
+    on_ready: Callable[[], None] | None = None
+    """Called once the pipeline state is set up, before the first batch (``/readyz``)."""
+
+
+@dataclass(slots=True)
+class _Run:
+    """One replay's pipeline, state, intake and writers."""
+
+    pipeline: Pipeline
+    state: StageState
+    intake: Intake
+    writers: dict[str, JsonlWriter]
+    result: ReplayResult
+    deliver: Deliver
+    options: ReplayOptions
+    clock: float = float("-inf")
+    written: Counter[str] = field(default_factory=Counter)
+
+    def step(self, batch: list[Sourced]) -> None:
+        self.result.events_in += len(batch)
+        self.clock = max(self.clock, *(item.event.ts for item in batch))
+        events, rejected = self.intake.admit(batch, self.state, clock=self.clock)
+        for item in rejected:
+            _write_rejected(item, self.writers, self.result, self.options.metrics)
+        now = self.intake.now(self.clock)
+        if now is not None:
+            self.run_pipeline(events, now)
+
+    def run_pipeline(self, events: list[InputEvent], now: float) -> None:
+        metrics = self.options.metrics
+        with metrics.stage_latency.labels(stage="pipeline").time():
+            self.state, outputs = self.pipeline.process(self.state, events, now=now)
+        if self.options.observe is not None:
+            self.options.observe(events, outputs)
+        with metrics.stage_latency.labels(stage="deliver").time():
+            _emit(outputs, self)
+        self.count_outputs()
+
+    def count_outputs(self) -> None:
+        metrics = self.options.metrics
+        incidents = self.result.incidents.values()
+        metrics.incidents_open.set(sum(i.status is not IncidentStatus.RESOLVED for i in incidents))
+        for name, writer in self.writers.items():
+            metrics.records_out.labels(topic=name).inc(writer.count - self.written[name])
+            self.written[name] = writer.count
 
 
 def replay(
@@ -67,49 +127,53 @@ def replay(
     options = options or ReplayOptions()
     started = time.monotonic()
     pipeline = Pipeline.from_rules(rules)
-    state = pipeline.initial_state()
-    result = ReplayResult()
-    read = ReadProgress()
     writers = {name: JsonlWriter(out_dir / f"{name}.jsonl") for name in OUTPUT_FILES}
+    run = _Run(
+        pipeline, pipeline.initial_state(), Intake.from_rules(rules.runtime, options.metrics),
+        writers, ReplayResult(), deliver, options,
+    )
+    if options.on_ready is not None:
+        options.on_ready()
+    read = ReadProgress()
     try:
-        for batch in _batches(read_events(folder, read), options):
-            result.events_in += len(batch)
-            state, outputs = pipeline.process(state, batch, now=batch[-1].ts)
-            if options.observe is not None:
-                options.observe(batch, outputs)
-            _emit(outputs, writers, result, deliver)
-            _flush_rejected(read, writers, result)
+        for batch in _batches(read_sourced(folder, read), options):
+            run.step(batch)
+            _flush_rejected(read, run)
             if progress is not None:
-                progress.update(read.read_bytes, read.total_bytes, f"{result.events_in:,} events")
-        _flush_rejected(read, writers, result)
+                events = f"{run.result.events_in:,} events"
+                progress.update(read.read_bytes, read.total_bytes, events)
+        _flush_rejected(read, run)
+        if run.result.events_in:  # the input is over: event time moves to its newest event
+            run.run_pipeline([], run.clock)
         close = getattr(deliver, "close", None)
         for action in close(drain_s=options.drain_s) if close is not None else []:
-            _write_action(action, writers, result)
+            _write_action(action, writers, run.result)
+        run.count_outputs()
     finally:
         for writer in writers.values():
             writer.close()
         if progress is not None:
             progress.done()
-    result.elapsed_s = time.monotonic() - started
-    return result
+    run.result.elapsed_s = time.monotonic() - started
+    return run.result
 
 
-def _batches(events: Iterator[InputEvent], options: ReplayOptions) -> Iterator[list[InputEvent]]:
-    batch: list[InputEvent] = []
-    for event in events:
+def _batches(items: Iterator[Sourced], options: ReplayOptions) -> Iterator[list[Sourced]]:
+    batch: list[Sourced] = []
+    for item in items:
         if batch and (
-            len(batch) >= options.batch_events or event.ts - batch[0].ts >= options.batch_s
+            len(batch) >= options.batch_events
+            or item.event.ts - batch[0].event.ts >= options.batch_s
         ):
             yield batch
             batch = []
-        batch.append(event)
+        batch.append(item)
     if batch:
         yield batch
 
 
-def _emit(
-    outputs: list[Any], writers: dict[str, JsonlWriter], result: ReplayResult, deliver: Deliver
-) -> None:
+def _emit(outputs: list[Any], run: _Run) -> None:
+    writers, result = run.writers, run.result
     decided: list[Action] = []
     for out in outputs:
         if isinstance(out, Anomaly):
@@ -125,8 +189,8 @@ def _emit(
         elif isinstance(out, Action):
             decided.append(out)
         elif isinstance(out, Rejected):
-            _write_rejected(out, writers, result)
-    for action in deliver(decided) if decided else []:
+            _write_rejected(out, writers, result, run.options.metrics)
+    for action in run.deliver(decided) if decided else []:
         _write_action(action, writers, result)
 
 
@@ -136,17 +200,17 @@ def _write_action(action: Action, writers: dict[str, JsonlWriter], result: Repla
     result.actions.append(action)
 
 
-def _flush_rejected(
-    read: ReadProgress, writers: dict[str, JsonlWriter], result: ReplayResult
-) -> None:
+def _flush_rejected(read: ReadProgress, run: _Run) -> None:
     for rejected in read.rejected:
-        _write_rejected(rejected, writers, result)
+        _write_rejected(rejected, run.writers, run.result, run.options.metrics)
     read.rejected.clear()
 
 
 def _write_rejected(
-    rejected: Rejected, writers: dict[str, JsonlWriter], result: ReplayResult
+    rejected: Rejected, writers: dict[str, JsonlWriter], result: ReplayResult,
+    metrics: VigilMetrics,
 ) -> None:
+    metrics.count_dead_letter(rejected.error)
     writers["dead_letters"].write(rejected.to_wire())
     result.counts["dead_letters"] += 1
     result.dead_letter_reasons[rejected.error.split(":", 1)[0]] += 1

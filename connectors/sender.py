@@ -15,11 +15,12 @@ from typing import TextIO
 
 from connectors.delivery import Dispatcher
 from connectors.limits import Clock
+from connectors.metrics import VigilMetrics
 from connectors.notify import open_links
 from connectors.outbox import SqliteOutbox
 from connectors.retry import Backoff
 from engine.act.silence import Silence
-from engine.events import Action
+from engine.events import Action, ActionStatus
 from engine.rules.routing import RoutingRules
 
 
@@ -35,10 +36,12 @@ class OutboxDeliverer:
         clock: Clock | None = None,
         backoff: Backoff | None = None,
         silences: Callable[[], Iterable[Silence]] = list,
+        metrics: VigilMetrics | None = None,
     ) -> None:
         self.loop = asyncio.new_event_loop()
         self.finals: list[Action] = []
         self.budget_s = budget_s
+        self.metrics = metrics
         self.outbox = SqliteOutbox(out_dir / "outbox.sqlite")
         links, self.clients = open_links(rules, os.environ if env is None else env, out_dir, stream)
         self.dispatcher = Dispatcher(
@@ -49,6 +52,7 @@ class OutboxDeliverer:
         self.dispatcher.submit(actions)
         self.loop.run_until_complete(self.dispatcher.drain(self.budget_s))
         out, self.finals[:] = list(self.finals), []
+        self._count(out)
         return out
 
     def close(self, drain_s: float = 0.0) -> list[Action]:
@@ -59,4 +63,21 @@ class OutboxDeliverer:
             self.loop.run_until_complete(client.aclose())
         self.loop.close()
         self.outbox.close()
+        self._count(self.finals)
         return list(self.finals)
+
+    def _count(self, finals: list[Action]) -> None:
+        """Receiver deliveries, failures and retries (attempts after the first), outbox depth."""
+        if self.metrics is None:
+            return
+        m = self.metrics
+        m.outbox_depth.set(self.dispatcher.backlog())
+        for action in finals:
+            if action.attempts > 1:
+                m.delivery_retries.labels(receiver=action.receiver).inc(action.attempts - 1)
+            if action.status is ActionStatus.DELIVERED:
+                m.deliveries.labels(receiver=action.receiver).inc()
+            elif action.status is ActionStatus.FAILED:
+                permanent = (action.error or "").startswith("permanent")
+                retryable = "false" if permanent else "true"
+                m.delivery_failures.labels(receiver=action.receiver, retryable=retryable).inc()

@@ -3,19 +3,32 @@
 ``vigil silence add service=payments --for 2h --comment "db migration"``,
 ``vigil silence list``, ``vigil silence expire ID``. The delivery dispatcher reads the active
 silences through ``SilenceStore.load``; matching itself is pure (``engine.act.silence``).
+
+The same file store sits behind the HTTP API's silences endpoints (it implements
+``connectors.http.silences.SilenceStore``), so a silence made over HTTP, by ``vigil silence``
+or from the console is the one the deliverer reads. Changes are read-modify-write under a
+thread lock and an exclusive ``flock`` on ``<file>.lock`` (API thread, replay thread and other
+processes); readers never lock: the file is replaced atomically and ``load`` re-parses it only
+when it changed (or changed in the last 2 s, finer than file times can tell).
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
 
 from connectors.errors import ConnectorError
+from connectors.http.silences import SilenceRequest, silence_wire
 from engine.act.silence import Silence
+from engine.events import JsonDict
 from engine.rules.base import parse_duration
 
 DEFAULT_PATH = Path(os.environ.get("VIGIL_SILENCES", "silences.json"))
@@ -24,32 +37,81 @@ DEFAULT_PATH = Path(os.environ.get("VIGIL_SILENCES", "silences.json"))
 class SilenceStore:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.Lock()
+        self._cache: tuple[tuple[int, int, int], list[Silence]] | None = None
 
     def load(self) -> list[Silence]:
-        if not self.path.exists():
-            return []
         try:
-            return [Silence.from_dict(d) for d in orjson.loads(self.path.read_bytes())]
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return []
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        cached = self._cache
+        settled = time.time_ns() - stat.st_mtime_ns > 2_000_000_000  # older than mtime precision
+        if cached is not None and cached[0] == key and settled:
+            return list(cached[1])
+        try:
+            silences = [Silence.from_dict(d) for d in orjson.loads(self.path.read_bytes())]
+        except FileNotFoundError:
+            return []
         except (orjson.JSONDecodeError, KeyError, ValueError) as exc:
             raise ConnectorError(f"{self.path}: not a silence file ({exc})") from None
+        self._cache = (key, silences)
+        return list(silences)
 
     def save(self, silences: list[Silence]) -> None:
-        tmp = self.path.with_suffix(".tmp")
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(orjson.dumps([s.to_dict() for s in silences], option=orjson.OPT_INDENT_2))
         tmp.replace(self.path)
+        self._cache = None
 
     def add(self, silence: Silence) -> Silence:
-        self.save([s for s in self.load() if s.id != silence.id] + [silence])
+        with self._writing():
+            self.save([s for s in self.load() if s.id != silence.id] + [silence])
         return silence
 
     def expire(self, silence_id: str, now: float) -> Silence:
-        silences = self.load()
-        found = [s for s in silences if s.id == silence_id]
-        if not found:
-            raise ConnectorError(f"no silence with id {silence_id}")
-        ended = found[0].expired_at(now)
-        self.save([ended if s.id == silence_id else s for s in silences])
+        with self._writing():
+            silences = self.load()
+            found = [s for s in silences if s.id == silence_id]
+            if not found:
+                raise ConnectorError(f"no silence with id {silence_id}")
+            ended = found[0].expired_at(now)
+            self.save([ended if s.id == silence_id else s for s in silences])
         return ended
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(f"{self.path.name}.lock")
+        with self._lock, lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # The HTTP API's ``SilenceStore`` port (connectors.http.silences)
+
+    def list_silences(self, now: float) -> list[JsonDict]:
+        return [silence_wire(s, now) for s in sorted(self.load(), key=lambda s: s.id)]
+
+    def add_silence(self, request: SilenceRequest) -> JsonDict:
+        silence = Silence.create(
+            request.matchers,
+            starts_at=request.starts_at,
+            ends_at=request.ends_at,
+            created_by=request.created_by,
+            comment=request.comment,
+        )
+        return silence_wire(self.add(silence), request.starts_at)
+
+    def expire_silence(self, silence_id: str, now: float) -> bool:
+        try:
+            self.expire(silence_id, now)
+        except ConnectorError:
+            return False
+        return True
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

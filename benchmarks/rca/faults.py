@@ -199,13 +199,17 @@ def _footprint_of(root, callers, residents, host_of) -> set[str]:
 
 
 def _noise_blips(inj: Injector, nodes, rng) -> None:
-    for _ in range(int(rng.integers(1, 4))):
+    """Short unrelated blips; each is one noise event, so its cells share one truth label."""
+    for i in range(int(rng.integers(1, 4))):
         node = nodes[int(rng.integers(0, len(nodes)))].id
         metric = metrics_of(node)[int(rng.integers(0, len(metrics_of(node))))]
         start = int(rng.integers(5, MINUTES - 5))
         series = inj.z.get((node, metric))
         if series is not None:
-            series[start : start + int(rng.integers(2, 4))] += rng.uniform(5.5, 8.0)
+            end = start + int(rng.integers(2, 4))
+            series[start:end] += rng.uniform(5.5, 8.0)
+            for minute in range(start, end):
+                inj.owner.setdefault((node, metric, minute), f"noise:blip-{i}")
 
 
 def _extra_alerts(scn: Scenario, rng, nodes) -> None:

@@ -15,9 +15,10 @@ from typing import Any
 from connectors.console.recorder import ConsoleRecorder
 from connectors.console.routes import mount_console
 from connectors.errors import ConnectorError
+from connectors.http.silences import SilenceStore
 from connectors.http.state import AppState
 from connectors.http.thread import BackgroundServer
-from connectors.replay import Deliver
+from connectors.replay import Deliver, ReplayOptions
 from engine.events import Action, InputEvent
 
 
@@ -31,10 +32,20 @@ class ConsoleSession:
 
     @classmethod
     def start(
-        cls, host: str = "127.0.0.1", port: int = 0, token: str | None = None
+        cls,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        *,
+        silences: SilenceStore | None = None,
+        ready: bool = True,
     ) -> ConsoleSession:
+        """Serve the API and console; ``ready=False`` leaves ``/readyz`` at 503 until the
+        runtime's ``ReplayOptions.on_ready`` (see ``replay_options``)."""
         token = token or secrets.token_urlsafe(18)
         state = AppState(token=token)
+        if silences is not None:
+            state.silences = silences
         recorder = ConsoleRecorder()
         mount_console(state, recorder)
         server = BackgroundServer(state, host, port)
@@ -43,7 +54,8 @@ class ConsoleSession:
         except OSError as exc:
             server.stop()
             raise ConnectorError(f"console: cannot listen on {host}:{port}: {exc}") from exc
-        state.mark_ready()
+        if ready:
+            state.mark_ready()
         return cls(server, recorder, token)
 
     @property
@@ -53,6 +65,14 @@ class ConsoleSession:
     @property
     def state(self) -> AppState:
         return self.server.state
+
+    def replay_options(self) -> ReplayOptions:
+        """Replay hooks: console updates, the served metrics, ``/readyz`` once state is set up."""
+        return ReplayOptions(
+            observe=self.observe,
+            metrics=self.state.metrics,
+            on_ready=lambda: self.server.call_soon(self.state.mark_ready),
+        )
 
     def observe(self, batch: list[InputEvent], outputs: list[Any]) -> None:
         """The replay's ``ReplayOptions.observe`` hook."""
@@ -82,9 +102,11 @@ class ConsoleSession:
             self.server.stop()
 
 
-def open_console(port: int) -> ConsoleSession:
-    """Start the console for ``vigil demo --serve`` and print where to open it."""
-    session = ConsoleSession.start(port=port)
+def open_console(
+    port: int, *, silences: SilenceStore | None = None, ready: bool = True
+) -> ConsoleSession:
+    """Start the console for ``vigil demo/replay --serve`` and print where to open it."""
+    session = ConsoleSession.start(port=port, silences=silences, ready=ready)
     print(f"console: {session.url}  (incidents appear live as the replay runs)", flush=True)
     return session
 

@@ -105,7 +105,7 @@ class InMemorySilenceStore:
     def list_silences(self, now: float) -> list[JsonDict]:
         with self._lock:
             known = sorted(self.silences.items())
-        return [_wire(s, now) for _, s in known]
+        return [silence_wire(s, now) for _, s in known]
 
     def add_silence(self, request: SilenceRequest) -> JsonDict:
         silence = Silence.create(
@@ -117,7 +117,7 @@ class InMemorySilenceStore:
         )
         with self._lock:
             self.silences[silence.id] = silence
-        return _wire(silence, request.starts_at)
+        return silence_wire(silence, request.starts_at)
 
     def expire_silence(self, silence_id: str, now: float) -> bool:
         with self._lock:
@@ -134,7 +134,8 @@ class InMemorySilenceStore:
         return silence_covering(known, labels, now)
 
 
-def _wire(silence: Silence, now: float) -> JsonDict:
+def silence_wire(silence: Silence, now: float) -> JsonDict:
+    """A silence as the API shows it: its fields and ``status`` pending/active/expired."""
     status = (
         "pending" if now < silence.starts_at else "active" if silence.active(now) else "expired"
     )

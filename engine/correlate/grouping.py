@@ -1,10 +1,13 @@
 """Correlator: anomalies and alerts -> incidents, grouped by topology, time and shared labels.
 
 A member (anomaly or newly firing alert) joins the open incident whose last activity is within
-``window_s`` and which holds a node related to the member's node on the topology (a chain of
-dependencies within ``max_hops``, a shared host or a shared callee); alerts naming no node join
-an incident holding the same alert name and cluster. A member related to several incidents
-merges them into the oldest. Incidents resolve after ``quiet_s`` without activity.
+``window_s`` and which already holds its node, or holds a node related to it on the topology
+(a chain of dependencies within ``max_hops``, a shared host or a shared callee) that is still
+active (a member within ``link_s``); alerts naming no node join an incident holding the same
+alert name and cluster. A member related to several incidents merges them into the oldest once
+both ends of the link persist: its node's members and a related node's in the other incident
+each span ``merge_after_s`` (a passing blip or a lone warning joins one and links nothing).
+Incidents resolve after ``quiet_s`` without activity.
 
 Snapshots are emitted per event time: all events with the same ``ts`` are applied, then every
 incident that opened or changed (new node, new alert, higher severity, merge, new change)
@@ -85,11 +88,13 @@ class Correlator:
     max_anomalies_per_node: int = 8
     confirm_s: float = 300.0
     confirm_nodes: int = 2
+    merge_after_s: float = 180.0
+    link_s: float = 180.0
     name: str = "correlate"
 
     def __post_init__(self) -> None:
         durations = ("window_s", "quiet_s", "change_lookback_s", "forget_after_s", "alert_ttl_s")
-        for key in (*durations, "confirm_s"):
+        for key in (*durations, "confirm_s", "merge_after_s", "link_s"):
             if getattr(self, key) < 0:
                 raise ValueError(f"{key} must be >= 0, got {getattr(self, key)}")
         if not 0 <= self.max_hops <= 4:
@@ -116,6 +121,8 @@ class Correlator:
             max_anomalies_per_node=c.max_anomalies_per_node,
             confirm_s=c.confirm_s,
             confirm_nodes=c.confirm_nodes,
+            merge_after_s=c.merge_after_s,
+            link_s=c.link_s,
         )
 
     @property
@@ -254,19 +261,34 @@ class Correlator:
             for r in state.incidents.values()
             if r.is_open
             and ts - r.last_ts <= self.window_s
-            and (any(n in related for n in r.nodes) if node is not None else _same_alert(r, alert))
+            and (self._links(r, node, related, ts) if node is not None else _same_alert(r, alert))
         ]
         if not candidates:
             member = alert.id if alert is not None else node
             record = IncidentRecord(stable_id("inc", member, ts), opened_at=ts, last_ts=ts)
             state.incidents[record.id] = record
             return record
+        if node is not None and len(candidates) > 1:
+            candidates = _connected(candidates, node, related, ts, self.merge_after_s)
         # an announced incident keeps its id (and its page); else the oldest candidate wins
-        target = min(candidates, key=lambda r: (not r.announced, r.opened_at, r.id))
+        target = min(candidates, key=_seniority)
         for other in candidates:
             if other is not target:
                 self._merge(state, target, other, ts, out)
         return target
+
+    def _links(self, record: IncidentRecord, node: str, related: set[str], ts: EventTime) -> bool:
+        """Whether a member at ``node`` belongs with ``record``: its node is already in it, or
+        a related node of it is still active (a member within ``link_s``). A symptom shows
+        while its cause is still misbehaving; a node going bad next to neighbours that went
+        quiet (a finished blip, a fault that is over) is a separate problem."""
+        if node in record.spans:
+            return True
+        if not record.spans:  # records from version-1 state carry no spans
+            return any(n in related for n in record.nodes)
+        return any(
+            n in related and ts - last <= self.link_s for n, (_, last, _) in record.spans.items()
+        )
 
     def _merge(
         self,
@@ -307,6 +329,39 @@ def _join(state: CorrelateState, record: IncidentRecord, member: Member) -> None
         record.dirty = True
     record.severity = max(record.severity, member.severity_rank)
     record.last_ts = max(record.last_ts, member.ts)
+
+
+def _seniority(record: IncidentRecord) -> tuple[bool, EventTime, str]:
+    return (not record.announced, record.opened_at, record.id)
+
+
+def _connected(
+    candidates: list[IncidentRecord],
+    node: str,
+    related: set[str],
+    ts: EventTime,
+    merge_after_s: float,
+) -> list[IncidentRecord]:
+    """The candidates a member at ``node`` proves connected, home first.
+
+    Home is the incident already holding ``node`` (else the senior candidate). Another
+    candidate is connected only when both ends of the link persist: ``node``'s members span
+    ``merge_after_s`` (this one included), and so do those of a related node in it. A passing
+    blip or a lone warning on either side joins one incident and links nothing.
+    """
+    home = next((r for r in candidates if node in r.spans), min(candidates, key=_seniority))
+    first = home.spans[node][0] if node in home.spans else ts
+    if ts - first < merge_after_s:
+        return [home]
+    return [home] + [
+        r
+        for r in candidates
+        if r is not home
+        and (
+            not r.spans  # records from version-1 state carry no spans
+            or any(n in related and b - a >= merge_after_s for n, (a, b, _) in r.spans.items())
+        )
+    ]
 
 
 def _alert_of(member: str) -> str:

@@ -75,7 +75,11 @@ class ContextModel:
         """Learn ``x`` (range so far ``lo``..``hi``); ``-log10`` rarity of its novelty count."""
         cfg = self.cfg
         span = hi - lo
-        b = 0 if span <= 0.0 else math.floor((x - lo) / span * cfg.levels)
+        position = (x - lo) / span * cfg.levels if span > 0.0 else 0.0
+        # a subnormal span can make the position infinite: simply above (or below) the range
+        if not math.isfinite(position):
+            position = cfg.levels + 1.0 if position > 0 else -1.0
+        b = math.floor(position)
         recent = self.recent
         recent.append(-1 if b < 0 else min(b, cfg.levels + 1))
         if len(recent) > cfg.length:

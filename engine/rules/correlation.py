@@ -32,3 +32,9 @@ class CorrelationRules(StrictModel):
     alert fires this long, or ``confirm_nodes`` nodes show it; ``0`` opens at once."""
     confirm_nodes: int = Field(2, ge=1)
     """Nodes with at least two members each that confirm an incident at once."""
+    merge_after_s: DurationS = 180.0
+    """A member related to several open incidents merges them only once its node's members
+    span this long (a passing blip joins one of them and links nothing); ``0`` merges at once."""
+    link_s: DurationS = 180.0
+    """A member at a node new to an incident joins it only through a related node of the
+    incident that had a member at most this long ago (still misbehaving)."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from engine.act.planner import ActionPlanner
@@ -80,13 +81,14 @@ def test_noise_records_page_no_one() -> None:
 
 
 def test_an_opened_incident_keeps_its_id_when_an_older_candidate_merges_in() -> None:
+    op = dataclasses.replace(OP, merge_after_s=0)
     events = [
-        example_anomaly("mail", T0 + 300, 0.999),  # older, unconfirmed candidate (web -> mail)
+        example_anomaly("mail", T0 + 650, 0.999),  # older, unconfirmed candidate (web -> mail)
         *(example_anomaly(n, T0 + 700 + dt, 0.999) for dt in (0, 60) for n in ("db", "api")),
     ]
-    state, out = OP.process(OP.initial_state(), events, now=T0 + 760)
+    state, out = op.process(op.initial_state(), events, now=T0 + 760)
     [opened] = out
-    state, out = OP.process(state, [example_anomaly("web", T0 + 800, 0.999)], now=T0 + 800)
+    state, out = op.process(state, [example_anomaly("web", T0 + 800, 0.999)], now=T0 + 800)
     assert _statuses(out) == [("updated", ("api", "db", "mail", "web"), {})]
     assert out[0].incident.id == opened.incident.id
 

@@ -87,6 +87,7 @@ def test_merge_emits_resolved_absorbed_incident_with_no_members() -> None:
         edges=(TopologyEdge("a", "m"), TopologyEdge("m", "b")),
         max_hops=1,
         confirm_s=0,
+        merge_after_s=0,
     )
     state, out1 = op.process(
         op.initial_state(),
@@ -102,6 +103,39 @@ def test_merge_emits_resolved_absorbed_incident_with_no_members() -> None:
     assert absorbed.labels == {"merged_into": survivor.id}
     assert len(survivor.alerts) == 3
     assert survivor.nodes == ("a", "b", "m")
+
+
+BRIDGE_OP = Correlator(
+    edges=(TopologyEdge("a", "m"), TopologyEdge("m", "b")), max_hops=1, confirm_s=0
+)
+
+
+def _groups(state: CorrelateState) -> list[list[str]]:
+    return sorted(sorted(r.nodes) for r in state.incidents.values() if r.members)
+
+
+def test_a_passing_blip_between_two_incidents_joins_one_and_merges_nothing() -> None:
+    events = [example_anomaly(n, T0 + dt, 0.99) for dt in (0, 60, 120) for n in ("a", "b")]
+    events.append(example_anomaly("m", T0 + 120, 0.99))
+    state, _ = BRIDGE_OP.process(BRIDGE_OP.initial_state(), events, now=T0 + 120)
+    assert _groups(state) == [["a"], ["b", "m"]] or _groups(state) == [["a", "m"], ["b"]]
+
+
+def test_a_bridge_that_persists_merges_the_incidents_it_links() -> None:
+    events = [example_anomaly(n, T0 + dt, 0.99) for dt in range(0, 301, 60) for n in ("a", "b")]
+    events += [example_anomaly("m", T0 + dt, 0.99) for dt in range(60, 301, 60)]
+    state, _ = BRIDGE_OP.process(
+        BRIDGE_OP.initial_state(), sorted(events, key=lambda e: e.ts), now=T0 + 300
+    )
+    assert _groups(state) == [["a", "b", "m"]]
+
+
+def test_a_new_node_does_not_join_through_a_neighbour_that_went_quiet() -> None:
+    op = Correlator(edges=(TopologyEdge("a", "m"),), max_hops=1, confirm_s=0, link_s=180)
+    early = [example_anomaly("m", T0 + dt, 0.99) for dt in (0, 60)]
+    state, _ = op.process(op.initial_state(), early, now=T0 + 60)
+    state, _ = op.process(state, [example_anomaly("a", T0 + 300, 0.99)], now=T0 + 300)
+    assert _groups(state) == [["a"], ["m"]]
 
 
 def test_alerts_dedup_and_flapping_alert_is_counted_once() -> None:

