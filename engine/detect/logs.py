@@ -30,7 +30,7 @@ from typing import Any, Final
 from engine.detect.logwindow import RateCheck, RateFinding, ServiceWindow
 from engine.events import Anomaly, AnomalyKind, Level, LogRecord, Severity, stable_id
 from engine.ingest.logtemplate import MinerState, TemplateMiner
-from engine.ingest.masking import DEFAULT_MASKS, Masker, MaskPattern
+from engine.ingest.masking import DEFAULT_MASKS, Masker, MaskMemo, MaskPattern
 from engine.ingest.multiline import head_line, is_continuation
 from engine.operator import OperatorExample, register_example
 from engine.rules.logs import LogRules
@@ -66,6 +66,9 @@ class ServiceLogs:
 class LogDetectorState:
     version: int = STATE_VERSION
     services: dict[str, ServiceLogs] = field(default_factory=dict)
+    memo: MaskMemo | None = field(default=None, repr=False, compare=False)
+    """One masking memo shared by every service's miner (a pure-function cache, bounded by
+    ``MaskMemo``; not serialised)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version,
@@ -147,6 +150,10 @@ class LogDetector:
                 oldest = min(state.services, key=lambda s: (state.services[s].last_ts, s))
                 del state.services[oldest]
             logs = state.services[service] = ServiceLogs()
+        if logs.miner.memo is None:
+            if state.memo is None or state.memo.masker is not self.miner.masker:
+                state.memo = MaskMemo(self.miner.masker)
+            logs.miner.memo = state.memo
         logs.last_ts = max(logs.last_ts, ts)
         return logs
 

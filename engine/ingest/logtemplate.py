@@ -44,7 +44,7 @@ from engine.ingest.logtokens import (
     similarity_of,
     skeleton_of,
 )
-from engine.ingest.masking import WILDCARD, Masker
+from engine.ingest.masking import WILDCARD, Masker, MaskMemo
 
 __all__ = ["STATE_VERSION", "Match", "MinerState", "Template", "TemplateMiner", "parameters_of"]
 
@@ -94,7 +94,10 @@ class TemplateMiner:
 
     def add(self, state: MinerState, message: str) -> Match:
         """Match ``message`` to a template, learning from it (updates ``state`` in place)."""
-        key = self.masker.key(message)
+        memo = state.memo
+        if memo is None or memo.masker is not self.masker:
+            memo = state.memo = MaskMemo(self.masker)
+        key = memo.key(message)
         state.seq += 1
         tid = state.cache.get(key)
         if tid is not None:  # fast path: this masked text was seen (templates keep lengths)
@@ -150,7 +153,8 @@ class TemplateMiner:
 
     def match(self, state: MinerState, message: str) -> str | None:
         """The id of the template ``message`` would join, without learning (``None`` if new)."""
-        key = self.masker.key(message)
+        key = self.masker.key(message, state.memo if state.memo is not None
+                              and state.memo.masker is self.masker else None)
         tokens = key.split()
         tid = state.cache.get(key)
         if tid is not None and state.resolve(tid) in state.templates:

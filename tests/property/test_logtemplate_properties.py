@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.ingest.logtemplate import TemplateMiner
-from engine.ingest.masking import Masker
+from engine.ingest.masking import Masker, MaskMemo, MaskPattern
 
 words = st.sampled_from(["open", "close", "user", "disk", "42", "0x1f", "a.b", "10.0.0.1", "ok"])
 
@@ -35,3 +35,24 @@ def test_token_wise_masking_equals_whole_line_masking(words: list[str], gap: str
     message = gap.join(words)
     assert masker.tokens(message) == masker.mask(message).split()
     assert masker.key(message) == " ".join(masker.mask(message).split())
+
+
+CUSTOM_MASKS = [
+    (MaskPattern("hex", r"0x[0-9a-f]+"), MaskPattern("num", r"(?<![\w.])\d+\b")),
+    (MaskPattern("kv", r"(?<==)\w+", "V"), MaskPattern("digits", r"\d+", "")),
+    (MaskPattern("two", r"\d+ \d+", "<pair>"), MaskPattern("ms", r"\d+ms\b")),
+    (MaskPattern("head", r"^\w+", "H"), MaskPattern("dots", r"(?:\w+\.)+\w+")),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(pieces, max_size=12), st.sampled_from([" ", "  ", "\t"]),
+       st.sampled_from(range(len(CUSTOM_MASKS))))
+def test_custom_masks_token_path_equals_whole_line(words: list[str], gap: str,
+                                                   which: int) -> None:
+    masker = Masker(CUSTOM_MASKS[which])
+    memo = MaskMemo(masker, max_tokens=16, max_lines=4)
+    message = gap.join(words)
+    expected = masker.mask(message).split()
+    assert masker.tokens(message) == expected
+    assert memo.key(message) == " ".join(expected)
