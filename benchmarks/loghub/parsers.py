@@ -45,13 +45,13 @@ def run_drain3(contents: Sequence[str], setting: DatasetSetting, *,
     config.profiling_enabled = False
     miner = Drain3Miner(config=config)
     regexes = [] if preprocessed else [re.compile(rx) for rx in setting.regexes]
-    start = time.perf_counter()
+    start = time.process_time()
     groups = []
     for content in contents:
         for regex in regexes:
             content = regex.sub("<*>", content)
         groups.append(str(miner.add_log_message(content)["cluster_id"]))
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     templates = {str(c.cluster_id): c.get_template() for c in miner.drain.clusters}
     return ParseResult(groups, templates, seconds)
 
@@ -61,13 +61,13 @@ def run_vigil(contents: Sequence[str], setting: DatasetSetting, *,
     miner = TemplateMiner()
     state = miner.initial_state()
     regexes = [] if preprocessed else [re.compile(rx) for rx in setting.regexes]
-    start = time.perf_counter()
+    start = time.process_time()
     groups = []
     for content in contents:
         for regex in regexes:
             content = regex.sub("<*>", content)
         groups.append(miner.add(state, content).template_id)
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     final = [state.resolve(g) for g in groups]
     templates = {tid: t.text for tid, t in state.templates.items()}
     return ParseResult(final, templates, seconds)
