@@ -3,7 +3,8 @@
 ``run_drain3`` is the baseline (drain3 with the standard per-dataset st/depth and regexes);
 ``run_vigil`` is Vigil's ``TemplateMiner`` with one configuration for every dataset (its own
 masking included in the time). With ``preprocessed=True`` the contents already went through the
-dataset's regexes (timed once, separately, since both parsers share that step).
+dataset's regexes (timed separately, since both parsers share that step). ``seconds`` is CPU
+time of this process (``time.process_time``), so other load on the machine does not count.
 """
 
 from __future__ import annotations
