@@ -40,6 +40,7 @@ from engine.ingest.logtokens import (
     constants_of,
     differing_positions,
     generalise,
+    would_generalise,
     same_key,
     similarity_of,
     skeleton_of,
@@ -183,7 +184,9 @@ class TemplateMiner:
         template.count += 1
         template.last_seq = state.seq
         if key is not None:
-            merged, learned = generalise(template.tokens, template.learned, tokens)
+            merged, learned = template.tokens, template.learned
+            if would_generalise(template.tokens, tokens):
+                merged, learned = generalise(template.tokens, template.learned, tokens)
             if merged != template.tokens:
                 template.tokens, template.learned = merged, learned
                 template.text = " ".join(merged)

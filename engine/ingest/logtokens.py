@@ -84,6 +84,12 @@ def agrees_outside(template: list[str], learned: int, tokens: list[str],
     return True
 
 
+def would_generalise(template: list[str], tokens: list[str]) -> bool:
+    """Whether ``generalise`` would change a token: a position differs and the template does
+    not hold a plain ``<*>`` there already (``generalise`` keeps those as they are)."""
+    return any(have != WILDCARD for have in compress(template, map(str.__ne__, template, tokens)))
+
+
 def generalise(template: list[str], learned: int, tokens: list[str]) -> tuple[list[str], int]:
     merged = []
     for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
