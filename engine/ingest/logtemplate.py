@@ -40,10 +40,10 @@ from engine.ingest.logtokens import (
     constants_of,
     differing_positions,
     generalise,
-    would_generalise,
     same_key,
     similarity_of,
     skeleton_of,
+    would_generalise,
 )
 from engine.ingest.masking import WILDCARD, Masker, MaskMemo
 
@@ -211,7 +211,10 @@ class TemplateMiner:
         state.templates[tid] = template
         state.by_length.setdefault(len(tokens), []).append(tid)
         state.aliases.pop(tid, None)
-        _index_skeleton(state, template)
+        if state.skeletons.get(skeleton) == tid:  # _index_skeleton, the skeleton known
+            del state.skeletons[skeleton]
+        if not template.owner and skeleton:
+            state.skeletons.setdefault(skeleton, tid)
         self._remember(state, key, tid)
         if len(state.templates) > self.max_templates:
             _evict_oldest(state)

@@ -191,12 +191,12 @@ class _TokenMemo(dict[str, str]):
     def __missing__(self, token: str) -> str:
         if not self.masker._default:
             masked = self.masker.mask_token(token)
+        elif _MAY_HOLD_VALUE(token) is None:
+            masked = token
         elif (shape := token.translate(_ZEROS)) != token:
             masked = self[shape]  # same digit shape, same result unless a digit survives
             if "0" in masked:
                 masked = self.masker.mask_token(token)
-        elif _MAY_HOLD_VALUE(token) is None:
-            masked = token
         else:
             masked = self.masker.mask_token(token)
         if len(self) >= self.max_tokens:
