@@ -116,3 +116,12 @@ def test_version_1_state_loads_with_no_late_records() -> None:
     loaded = LogDetectorState.from_dict(data)
     assert loaded.version == 2
     assert loaded.to_dict() == state.to_dict()
+
+
+def test_services_share_one_masking_memo_that_is_not_serialised() -> None:
+    det = LogDetector.from_rules(LogRules())
+    batch = [rec(1, "GET /a 200 in 3ms"), rec(2, "disk 7 full", service="db")]
+    state, _ = det.process(det.initial_state(), batch, now=T0 + 3)
+    memos = {id(logs.miner.memo) for logs in state.services.values()}
+    assert memos == {id(state.memo)}
+    assert "memo" not in json.dumps(state.to_dict())
