@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from engine.ingest.masklocality import is_token_local
+from engine.ingest.masklocality import is_digit_blind, is_token_local
 
 WILDCARD: Final = "<*>"
 """The token that stands for a variable, in templates and in masked messages."""
@@ -77,6 +77,7 @@ class Masker:
     _line_chain: Chain = field(init=False, repr=False, compare=False)
     _token_chain: Chain = field(init=False, repr=False, compare=False)
     _default: bool = field(init=False, repr=False, compare=False)
+    _blind: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         compiled = []
@@ -92,6 +93,7 @@ class Masker:
         object.__setattr__(self, "_line_chain", tuple(compiled[:cut]))
         object.__setattr__(self, "_token_chain", tuple(compiled[cut:]))
         object.__setattr__(self, "_default", default)
+        object.__setattr__(self, "_blind", default or all(is_digit_blind(rx) for rx, _ in compiled))
 
     @property
     def token_chain_length(self) -> int:
@@ -134,9 +136,10 @@ class MaskMemo:
     caller sees depends on it; it is never serialised.
 
     Keeps at most ``max_tokens`` masked tokens and ``max_lines`` masked messages (each part
-    is cleared when full). With the default masks a message and a token are first looked up by
-    their digit shape (every digit as ``0``): those masks see digits only as ``\\d``, so two
-    texts of one shape mask alike unless a digit survives masking.
+    is cleared when full). When every mask is digit-blind (the default ones are; see
+    ``engine.ingest.masklocality``), a message and a token are first looked up by their digit
+    shape (every digit as ``0``): two texts of one shape then mask alike unless a digit
+    survives masking.
 
     >>> memo = MaskMemo(Masker())
     >>> memo.key("took 12ms"), memo.key("took 97ms"), len(memo.shapes)
@@ -163,7 +166,7 @@ class MaskMemo:
         if len(lines) >= self.max_lines:
             lines.clear()
             self.shapes.clear()
-        if self.masker._default:
+        if self.masker._blind:
             raw = message.encode("utf-8", "surrogatepass")
             shape = raw.translate(_ZERO_BYTES)  # bytes: ~10x faster than str.translate
             if shape != raw:
@@ -189,16 +192,15 @@ class _TokenMemo(dict[str, str]):
         self.masker, self.max_tokens = masker, max_tokens
 
     def __missing__(self, token: str) -> str:
-        if not self.masker._default:
-            masked = self.masker.mask_token(token)
-        elif _MAY_HOLD_VALUE(token) is None:
+        masker = self.masker
+        if masker._default and _MAY_HOLD_VALUE(token) is None:
             masked = token
-        elif (shape := token.translate(_ZEROS)) != token:
+        elif masker._blind and (shape := token.translate(_ZEROS)) != token:
             masked = self[shape]  # same digit shape, same result unless a digit survives
             if "0" in masked:
-                masked = self.masker.mask_token(token)
+                masked = masker.mask_token(token)
         else:
-            masked = self.masker.mask_token(token)
+            masked = masker.mask_token(token)
         if len(self) >= self.max_tokens:
             self.clear()
         self[token] = masked

@@ -1,4 +1,5 @@
-"""Which masks may run one whitespace-separated token at a time (``is_token_local``).
+"""What a mask regex can see: whitespace (``is_token_local``) and single digits
+(``is_digit_blind``).
 
 Masking a line token by token (and memoising each token) gives the same tokens as masking the
 whole line and splitting it when the regex can never match or look at whitespace:
@@ -15,11 +16,16 @@ edge, so its verdict is the same both ways. Anything the check does not recognis
 token-local (the mask then runs on the whole line). The check reads the parse tree of Python's
 own regex compiler (``re._parser``, stable since Python 3.11); if that module is missing, no mask
 counts as token-local.
+
+A regex is *digit-blind* when it treats every ASCII digit as it treats ``0``: no literal digit,
+no class that holds some digits but not all, no backreference (``(\\d)\\1`` tells ``11`` from
+``12``). Masks that all are may be memoised by digit shape (see ``engine.ingest.masking``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 from types import ModuleType
 from typing import Any, Final
@@ -35,6 +41,10 @@ WHITESPACE: Final = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\
 """Every character ``str.split()`` splits on (``str.isspace``; a unit test checks the list)."""
 _LAST_ARG_IS_PATTERN: Final = frozenset(("SUBPATTERN", "MAX_REPEAT", "MIN_REPEAT",
                                          "POSSESSIVE_REPEAT", "ASSERT", "ASSERT_NOT"))
+_BLIND_OPS: Final = frozenset(("ANY", "AT", "SUBPATTERN", "MAX_REPEAT", "MIN_REPEAT",
+                                "POSSESSIVE_REPEAT", "ASSERT", "ASSERT_NOT", "ATOMIC_GROUP",
+                                "BRANCH"))
+_ZERO, _NINE = ord("0"), ord("9")
 _CATEGORY_REGEX: Final = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D",
                           "CATEGORY_SPACE": r"\s", "CATEGORY_NOT_SPACE": r"\S",
                           "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W"}
@@ -56,6 +66,53 @@ def is_token_local(regex: re.Pattern[str], replacement: str) -> bool:
         return False
     ascii_only = bool(regex.flags & re.ASCII)
     return tree.getwidth()[0] > 0 and _local(list(tree), ascii_only)
+
+
+def is_digit_blind(regex: re.Pattern[str]) -> bool:
+    """Whether ``regex`` treats the ASCII digits ``1``-``9`` exactly as it treats ``0``.
+
+    >>> [is_digit_blind(re.compile(rx)) for rx in (r"[0-9a-f]{8}", r"\\d+ms", r"\\b200\\b",
+    ...                                              r"[1-5]xx", r"(\\d)\\1")]
+    [True, True, False, False, False]
+    """
+    if _parser is None:
+        return False
+    try:
+        tree = _parser.parse(regex.pattern, regex.flags)
+    except re.error:  # pragma: no cover - it compiled once already
+        return False
+    return all(_blind(op, arg) for op, arg in _nodes(list(tree)))
+
+
+def _nodes(items: list[tuple[Any, Any]]) -> Iterator[tuple[str, Any]]:
+    """Every node of a parse tree (classes not opened)."""
+    for op, arg in items:
+        name = str(op)
+        yield name, arg
+        if name in _LAST_ARG_IS_PATTERN:
+            yield from _nodes(list(arg[-1]))
+        elif name == "ATOMIC_GROUP":
+            yield from _nodes(list(arg))
+        elif name == "BRANCH":
+            for branch in arg[1]:
+                yield from _nodes(list(branch))
+
+
+def _blind(op: str, arg: Any) -> bool:
+    if op in ("LITERAL", "NOT_LITERAL"):
+        return not _ZERO <= arg <= _NINE
+    if op == "IN":
+        return all(_blind_in(str(item), value) for item, value in arg)
+    return op in _BLIND_OPS
+
+
+def _blind_in(item: str, value: Any) -> bool:
+    if item == "LITERAL":
+        return not _ZERO <= value <= _NINE
+    if item == "RANGE":
+        low, high = value
+        return (low <= _ZERO and high >= _NINE) or high < _ZERO or low > _NINE
+    return item == "NEGATE" or (item == "CATEGORY" and str(value) in _CATEGORY_REGEX)
 
 
 def _local(items: list[tuple[Any, Any]], ascii_only: bool) -> bool:

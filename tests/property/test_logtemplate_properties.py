@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.ingest.logtemplate import TemplateMiner
-from engine.ingest.masking import Masker, MaskMemo, MaskPattern
+from engine.ingest.masking import DEFAULT_MASKS, Masker, MaskMemo, MaskPattern
 
 words = st.sampled_from(["open", "close", "user", "disk", "42", "0x1f", "a.b", "10.0.0.1", "ok"])
 
@@ -42,6 +42,9 @@ CUSTOM_MASKS = [
     (MaskPattern("kv", r"(?<==)\w+", "V"), MaskPattern("digits", r"\d+", "")),
     (MaskPattern("two", r"\d+ \d+", "<pair>"), MaskPattern("ms", r"\d+ms\b")),
     (MaskPattern("head", r"^\w+", "H"), MaskPattern("dots", r"(?:\w+\.)+\w+")),
+    (MaskPattern("ok", r"\b200\b", "OK"), MaskPattern("rep", r"(\d)\1+", "R")),
+    (MaskPattern("low", r"[1-4]+", "L"), MaskPattern("n", r"\d+", "0")),
+    tuple(DEFAULT_MASKS[1:]),  # the shipped rules/logs.yaml masks are these plus a uuid
 ]
 
 
@@ -56,3 +59,5 @@ def test_custom_masks_token_path_equals_whole_line(words: list[str], gap: str,
     expected = masker.mask(message).split()
     assert masker.tokens(message) == expected
     assert memo.key(message) == " ".join(expected)
+    shifted = message.translate(str.maketrans("0123456789", "1234567890"))  # same digit shape
+    assert memo.key(shifted) == " ".join(masker.mask(shifted).split())

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 from engine.ingest.masking import DEFAULT_MASKS, Masker, MaskMemo, MaskPattern
-from engine.ingest.masklocality import WHITESPACE, is_token_local
+from engine.ingest.masklocality import WHITESPACE, is_digit_blind, is_token_local
 
 
 def test_whitespace_list_is_what_str_split_splits_on() -> None:
@@ -60,3 +62,21 @@ def test_memo_stays_bounded_and_never_changes_results() -> None:
         assert len(memo.masked_tokens) <= 8
         assert len(memo.lines) <= 4
         assert len(memo.shapes) <= 4
+
+
+@pytest.mark.parametrize(("regex", "blind"), [
+    (r"[0-9a-fA-F]{8}", True), (r"(?<![\w.<])[-+]?\d+(?![\w.])", True), (r"\w+=\S+", True),
+    (r"0x[0-9a-f]+", False), (r"[1-5]\d\d", False), (r"(\d)\1", False), (r"port 80\b", False),
+    (r"[^7]", False),
+])
+def test_digit_blind_regexes_treat_every_digit_alike(regex: str, blind: bool) -> None:
+    assert is_digit_blind(re.compile(regex)) is blind
+
+
+def test_shipped_masks_run_per_token_and_by_digit_shape() -> None:
+    text = (Path(__file__).parents[3] / "rules" / "logs.yaml").read_text(encoding="utf-8")
+    masks = tuple(MaskPattern(m["name"], m["regex"], m.get("replacement", "<*>"))
+                  for m in yaml.safe_load(text)["logs"]["masking"])
+    masker = Masker(masks)
+    assert masker.token_chain_length == len(masks)
+    assert all(is_digit_blind(re.compile(m.regex)) for m in masks)
