@@ -110,7 +110,7 @@ def _blind_in(item: str, value: Any) -> bool:
     if item == "LITERAL":
         return not _ZERO <= value <= _NINE
     if item == "RANGE":
-        low, high = value
+        low, high = int(value[0]), int(value[1])
         return (low <= _ZERO and high >= _NINE) or high < _ZERO or low > _NINE
     return item == "NEGATE" or (item == "CATEGORY" and str(value) in _CATEGORY_REGEX)
 
