@@ -1,7 +1,7 @@
 """Topic creation for a deployment: every topic of ``Topics`` with the right layout.
 
 Input, output and repartition topics get ``partitions`` partitions; the topology topic gets
-one (a total order for the broadcast) and the state topic one, compacted.
+one (a total order for the broadcast); the state and silences topics one each, compacted.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from connectors.kafka.config import Topics
 
 def topic_layout(topics: Topics, partitions: int) -> list[NewTopic]:
     """The ``NewTopic`` of every topic Vigil reads or writes."""
-    single = {topics.name("topology"), topics.name("state")}
+    compacted = {topics.name("state"), topics.name("silences")}
+    single = {topics.name("topology"), *compacted}
     out = []
     for name in topics.all_names():
-        configs = {"cleanup.policy": "compact"} if name == topics.name("state") else {}
+        configs = {"cleanup.policy": "compact"} if name in compacted else {}
         out.append(NewTopic(name, 1 if name in single else partitions, 1, topic_configs=configs))
     return out
 

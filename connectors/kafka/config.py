@@ -28,7 +28,9 @@ class Topics:
     """Topic names of the wire contract (spec/events.md) plus Vigil's two internal topics.
 
     ``incident_in`` is the repartition topic (anomalies, alerts and changes keyed by cluster);
-    ``state`` is the compacted topic of per-partition operator snapshots.
+    ``state`` is the compacted topic of per-partition operator snapshots; ``silences`` the
+    compacted topic of silences and acknowledgements shared by all workers
+    (``connectors/kafka/control.py``).
     """
 
     prefix: str = ""
@@ -43,6 +45,8 @@ class Topics:
     incidents: str = "incidents"
     actions: str = "actions"
     """Decided actions (with their ``payload``) and, after delivery, their final records."""
+    silences: str = "vigil.silences"
+    """Compacted: silences keyed by id and acknowledgements keyed ``ack:<incident>``."""
     retrain: str = "ml.retrain"
     model_control: str = "model-control"
     dlq: str = "dlq"
@@ -108,6 +112,11 @@ class WorkerConfig:
     incident console at ``/``. ``delivery`` runs the action dispatcher in this process
     (consumer group ``delivery_group_id``, default ``<group_id>.delivery``); file receivers
     write under ``delivery_path``.
+
+    ``global_view``: the incidents API, event stream and console follow every partition of
+    ``incidents`` and ``actions`` (``connectors/kafka/view.py``), from the beginning, or only
+    records from the last ``view_lookback_s`` seconds (broker timestamps). ``lag_interval_s``:
+    how often consumer lag per partition is exported.
     """
 
     bootstrap_servers: str = DEFAULT_BOOTSTRAP
@@ -134,6 +143,9 @@ class WorkerConfig:
     delivery: bool = True
     delivery_group_id: str | None = None
     delivery_path: str = "vigil-delivery"
+    global_view: bool = True
+    view_lookback_s: float | None = None
+    lag_interval_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.checkpoint_interval_s <= 0:
@@ -142,6 +154,10 @@ class WorkerConfig:
             raise ValueError(f"max_records must be >= 1, got {self.max_records}")
         if self.heartbeat_interval_ms >= self.session_timeout_ms:
             raise ValueError("heartbeat_interval_ms must be < session_timeout_ms")
+        if self.view_lookback_s is not None and self.view_lookback_s <= 0:
+            raise ValueError(f"view_lookback_s must be > 0, got {self.view_lookback_s}")
+        if self.lag_interval_s <= 0:
+            raise ValueError(f"lag_interval_s must be > 0, got {self.lag_interval_s}")
 
     def client_kwargs(self) -> dict[str, Any]:
         return {

@@ -28,6 +28,7 @@ def test_compose_creates_exactly_the_topics_of_the_code_defaults() -> None:
     assert created == set(layout)
     assert "--topic topology --partitions 1" in script
     assert "--topic vigil.state --partitions 1" in script
+    assert "--topic vigil.silences --partitions 1" in script
     assert "cleanup.policy=compact" in script
 
 
