@@ -7,12 +7,15 @@ the console: it points ``static_dir`` at the page and adds these routes:
   count, services, label pairs and acknowledgement; ``now`` is the newest event time seen.
 * ``GET /api/v1/incidents/{id}/detail`` — everything the incident page shows (``detail``).
 * ``POST /api/v1/incidents/{id}/ack`` — acknowledge (bearer token, like every write);
-  body ``{"by": "ana", "comment": "..."}`` (both optional).
+  body ``{"by": "ana", "comment": "..."}`` (both optional). With an ``acks`` port (worker
+  mode: ``connectors.kafka.control``) the acknowledgement is persisted first (503 if that
+  fails); it is then pushed over the event stream as ``event: ack``.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
 
@@ -21,22 +24,30 @@ from aiohttp import web
 
 from connectors.console.detail import incident_detail, incident_summary
 from connectors.console.recorder import Acknowledgement, ConsoleRecorder
+from connectors.errors import ConnectorError
 from connectors.http.auth import bearer_matches
 from connectors.http.limits import RequestRefusedError, parse_json, read_body
 from connectors.http.state import APP_STATE, AppState
+from connectors.http.stream import publish_ack
 from engine.events import JsonValue
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
 RECORDER: Final = web.AppKey("vigil_console", ConsoleRecorder)
+PersistAck = Callable[[Acknowledgement], Awaitable[None]]
+ACKS: Final = web.AppKey("vigil_console_acks", PersistAck)
 MAX_LISTED: Final = 500
 
 
-def mount_console(app_state: AppState, recorder: ConsoleRecorder) -> None:
+def mount_console(
+    app_state: AppState, recorder: ConsoleRecorder, acks: PersistAck | None = None
+) -> None:
     """Serve the console from ``app_state``'s server (call before the server starts)."""
     app_state.static_dir = STATIC_DIR
 
     def add_routes(app: web.Application) -> None:
         app[RECORDER] = recorder
+        if acks is not None:
+            app[ACKS] = acks
         app.router.add_get("/api/v1/console/incidents", list_incidents)
         app.router.add_get("/api/v1/incidents/{id}/detail", get_detail)
         app.router.add_post("/api/v1/incidents/{id}/ack", post_ack)
@@ -83,5 +94,12 @@ async def post_ack(request: web.Request) -> web.Response:
     if not isinstance(by, str) or not isinstance(comment, str):
         return _json({"error": 'body: expected {"by": string, "comment": string}'}, 400)
     ack = Acknowledgement(incident_id, by[:200] or "console", time.time(), comment[:2000])
+    persist = request.app.get(ACKS)
+    if persist is not None:
+        try:
+            await persist(ack)
+        except ConnectorError as exc:
+            return _json({"error": str(exc)}, 503)
     request.app[RECORDER].acknowledge(ack)
+    publish_ack(state, incident_id, ack.to_wire())
     return _json({"incident": incident_id, "ack": ack.to_wire()})

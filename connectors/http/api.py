@@ -7,12 +7,15 @@ count over the limit, 400 unreadable JSON or a payload without one valid alert.
 
 from __future__ import annotations
 
+import inspect
 import time
-from typing import Any, Final
+from collections.abc import Awaitable
+from typing import Any, Final, TypeVar
 
 import orjson
 from aiohttp import web
 
+from connectors.errors import ConnectorError
 from connectors.http.auth import bearer_matches
 from connectors.http.ingest import Decoded
 from connectors.http.limits import RequestRefusedError, count_alerts, parse_json, read_body
@@ -21,6 +24,7 @@ from connectors.http.state import APP_STATE, AppState
 from engine.events import IncidentStatus, InputKind, JsonValue, Rejected
 
 MAX_ERRORS_SHOWN: Final = 10
+T = TypeVar("T")
 
 
 def add_routes(app: web.Application) -> None:
@@ -141,11 +145,13 @@ async def post_silence(request: web.Request) -> web.Response:
     try:
         body, _ = await _read_write_request(request)
         silence_request = parse_silence_request(body, time.time())
-        created = _state(request).silences.add_silence(silence_request)
+        created = await _settled(_state(request).silences.add_silence(silence_request))
     except RequestRefusedError as exc:
         return _refused(exc)
     except ValueError as exc:
         return _json({"error": str(exc)}, 400)
+    except ConnectorError as exc:  # the store could not write (worker mode: the broker)
+        return _json({"error": str(exc)}, 503, **{"Retry-After": "1"})
     return _json(created, 201)
 
 
@@ -153,6 +159,18 @@ async def delete_silence(request: web.Request) -> web.Response:
     state = _state(request)
     if not bearer_matches(request.headers.get("Authorization"), state.token):
         return _json({"error": "missing or wrong bearer token"}, 401)
-    if not state.silences.expire_silence(request.match_info["id"], time.time()):
+    try:
+        silence_id = request.match_info["id"]
+        expired = await _settled(state.silences.expire_silence(silence_id, time.time()))
+    except ConnectorError as exc:
+        return _json({"error": str(exc)}, 503, **{"Retry-After": "1"})
+    if not expired:
         return _json({"error": "no such silence"}, 404)
     return _json({"expired": request.match_info["id"]})
+
+
+async def _settled(value: T | Awaitable[T]) -> T:
+    """The store's answer, awaited if the store is asynchronous."""
+    if inspect.isawaitable(value):
+        return await value
+    return value

@@ -7,13 +7,17 @@ Kafka-backed one) can sit behind it. A request body looks like::
      "ends_at": "2025-11-26T02:00:00Z", "created_by": "ana", "comment": "db migration"}
 
 ``duration`` ("2h", or seconds) may replace ``ends_at``; ``starts_at`` defaults to now.
+
+A store's write methods may be coroutines (the Kafka-backed store answers once the broker
+acknowledged the write); a store that cannot write raises ``ConnectorError`` (the API answers
+503).
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
@@ -41,11 +45,11 @@ class SilenceStore(Protocol):
 
     def list_silences(self, now: float) -> list[JsonDict]: ...
 
-    def add_silence(self, request: SilenceRequest) -> JsonDict:
+    def add_silence(self, request: SilenceRequest) -> JsonDict | Awaitable[JsonDict]:
         """Store a silence; ``ValueError`` with a reason if it is invalid."""
         ...
 
-    def expire_silence(self, silence_id: str, now: float) -> bool:
+    def expire_silence(self, silence_id: str, now: float) -> bool | Awaitable[bool]:
         """End a silence at ``now``; ``False`` if there is no such silence."""
         ...
 

@@ -4,6 +4,9 @@ On connect the client first gets every incident that is not resolved, then each 
 (``event: incident``, ``id:`` = the record id, ``data:`` = the wire JSON). A comment line is
 sent every ``HEARTBEAT_S`` so proxies keep the connection open. A client that falls more than
 ``QUEUE_RECORDS`` records behind is disconnected (it reconnects and gets a fresh snapshot).
+
+Acknowledgements are pushed as ``event: ack`` with ``data: {"incident": id, "ack": {"by",
+"at", "comment"}}`` (``publish_ack``; in worker mode every worker pushes those of all workers).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import orjson
 from aiohttp import web
 
 from connectors.http.state import APP_STATE, AppState
-from engine.events import Incident, IncidentStatus
+from engine.events import Incident, IncidentStatus, JsonDict
 
 HEARTBEAT_S: Final = 15.0
 QUEUE_RECORDS: Final = 1000
@@ -36,6 +39,24 @@ def encode_event(incident: Incident) -> bytes:
     """
     data = orjson.dumps(incident.to_wire())
     return b"event: incident\nid: " + incident.record_id.encode() + b"\ndata: " + data + b"\n\n"
+
+
+def encode_ack_event(incident_id: str, ack: JsonDict) -> bytes:
+    """One SSE message for an acknowledgement.
+
+    >>> encode_ack_event("inc-1", {"by": "ana", "at": 5.0, "comment": ""}).split(b"\n")[:2]
+    [b'event: ack', b'id: ack:inc-1@5.0']
+    """
+    data = orjson.dumps({"incident": incident_id, "ack": ack})
+    record_id = f"ack:{incident_id}@{ack.get('at')}".encode()
+    return b"event: ack\nid: " + record_id + b"\ndata: " + data + b"\n\n"
+
+
+def publish_ack(state: AppState, incident_id: str, ack: JsonDict) -> None:
+    """Push an acknowledgement to every open stream (call on the server's event loop)."""
+    message = encode_ack_event(incident_id, ack)
+    for queue in list(state.streams):
+        _offer(queue, message)
 
 
 def _state(request: web.Request) -> AppState:

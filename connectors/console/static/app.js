@@ -113,6 +113,13 @@ function connectStream() {
     else if (app.route.id === record.id) refreshIncident();
     scheduleListRefresh();
   });
+  source.addEventListener("ack", (event) => {
+    const { incident, ack } = JSON.parse(event.data);
+    const known = app.incidents.get(incident);
+    if (known) app.incidents.set(incident, { ...known, ack });
+    if (app.route.view === "list") renderList();
+    else if (app.route.id === incident) refreshIncident();
+  });
 }
 
 let refreshTimer = null;
