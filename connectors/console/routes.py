@@ -34,7 +34,7 @@ from engine.events import JsonValue
 STATIC_DIR: Final = Path(__file__).parent / "static"
 RECORDER: Final = web.AppKey("vigil_console", ConsoleRecorder)
 PersistAck = Callable[[Acknowledgement], Awaitable[None]]
-ACKS: Final = web.AppKey("vigil_console_acks", PersistAck)
+ACKS: Final[web.AppKey[PersistAck]] = web.AppKey("vigil_console_acks")
 MAX_LISTED: Final = 500
 
 

@@ -94,6 +94,7 @@ async def serve(
     worker = Worker(cfg, Pipeline.from_rules(rules), await open_store(cfg))
     worker.on_restored.append(services.mark_ready)
     worker.on_incident_outputs.append(services.observe_incident_outputs)
+    services.watch_lag(worker.consumer)  # consumer lag per partition, sampled by services
     try:
         await worker.start()
         await worker.run(stop)

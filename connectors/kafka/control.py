@@ -155,7 +155,8 @@ class SharedControl:
     async def acknowledge(self, ack: Acknowledgement) -> None:
         """Persist an acknowledgement (``ConnectorError`` if the broker refused)."""
         await self._write(*ack_record(ack))
-        self._take_ack(ack)
+        with self._lock:  # the caller shows it itself: ``on_ack`` is for other workers' acks
+            self.acks[ack.incident] = ack
 
     async def _write(self, key: bytes, value: bytes) -> None:
         try:

@@ -12,11 +12,16 @@
 * **Console** (``connectors.console``) at ``/``, fed with this worker's incident-stage outputs
   (``observe_incident_outputs``, called by the worker after each incident batch) and with the
   outcome of every action its dispatcher delivers.
+* **Global view** (``connectors.kafka.view``, ``global_view: true``): every partition of
+  ``incidents`` and ``actions`` feeds the incidents API, the event stream and the console, so
+  each worker shows the incidents of all workers (de-duplicated by id + revision / action id).
+* **Silences and acknowledgements** (``connectors.kafka.control``): one compacted topic read
+  fully at start and followed; the API writes silences to it, the console's acknowledgements
+  too (pushed over the event stream on every worker), and the dispatcher mutes what they match.
 * **Delivery** (``connectors.kafka.dispatch.ActionDispatcher``): decided actions from the
-  ``actions`` topic to the receivers of the routing rules; silences created through the API
-  mute them.
-
-The console and incidents API show the incidents of the partitions this worker owns.
+  ``actions`` topic to the receivers of the routing rules.
+* **Consumer lag** (``connectors.kafka.lag``) of the worker's and the dispatcher's consumers,
+  sampled every ``lag_interval_s`` into ``vigil_consumer_lag_records``.
 """
 
 from __future__ import annotations
@@ -34,14 +39,18 @@ from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from connectors.console.recorder import ConsoleRecorder
+from connectors.console.recorder import Acknowledgement, ConsoleRecorder
 from connectors.console.routes import mount_console
 from connectors.http import AppState, start_http_server
 from connectors.http.ingest import Decoded
-from connectors.http.silences import InMemorySilenceStore
+from connectors.http.stream import publish_ack
 from connectors.kafka.config import WorkerConfig
+from connectors.kafka.control import SharedControl
 from connectors.kafka.dispatch import ActionDispatcher
+from connectors.kafka.follower import TopicFollower
+from connectors.kafka.lag import LagMonitor
 from connectors.kafka.telemetry import METRICS
+from connectors.kafka.view import GlobalView
 from engine.events import Action, ActionStatus, Alert, Incident, Rejected, RetrainRequest
 from engine.rules import RuleSet
 
@@ -73,7 +82,7 @@ class WorkerServices:
 
     def __init__(self, cfg: WorkerConfig, rules: RuleSet) -> None:
         self.cfg, self.rules = cfg, rules
-        self.silences = InMemorySilenceStore()
+        self.silences = SharedControl(self._send_control, on_ack=self._on_ack)
         self.state = AppState(
             metrics=METRICS,
             silences=self.silences,
@@ -83,7 +92,12 @@ class WorkerServices:
         )
         self.recorder = ConsoleRecorder()
         if cfg.console:
-            mount_console(self.state, self.recorder)
+            mount_console(self.state, self.recorder, acks=self.silences.acknowledge)
+        self.view = GlobalView(cfg.topics.name("incidents"), self.state.incidents, self.recorder)
+        self.lag = LagMonitor(METRICS.consumer_lag, cfg.lag_interval_s)
+        self.followers: list[TopicFollower] = []
+        self._background: list[asyncio.Task[None]] = []
+        self._stop_background = asyncio.Event()
         self.producer: AIOKafkaProducer | None = None
         self.runner: web.AppRunner | None = None
         self.dispatcher: ActionDispatcher | None = None
@@ -94,10 +108,37 @@ class WorkerServices:
     async def start(self) -> None:
         self.producer = AIOKafkaProducer(acks="all", linger_ms=5, **self.cfg.client_kwargs())
         await self.producer.start()
+        await self._follow([self.cfg.topics.name("silences")], self.silences.apply_records, None)
+        await self.followers[0].catch_up()  # every silence known before anything is delivered
+        if self.cfg.global_view:
+            topics = [self.cfg.topics.name("incidents"), self.cfg.topics.name("actions")]
+            await self._follow(topics, self.view.apply_records, self.cfg.view_lookback_s)
         if self.cfg.api_port is not None:
             self.runner = await start_http_server(self.state, self.cfg.http_host, self.cfg.api_port)
         if self.cfg.delivery:
             await self._start_delivery()
+        self._background.append(asyncio.ensure_future(self.lag.run(self._stop_background)))
+
+    async def _follow(self, topics: list[str], on_records: Any, lookback_s: float | None) -> None:
+        kwargs = {**self.cfg.client_kwargs(), "client_id": f"{self.cfg.client_id}-follower"}
+        follower = TopicFollower(topics, kwargs, on_records, lookback_s=lookback_s)
+        await follower.start()
+        self.followers.append(follower)
+        self._background.append(asyncio.ensure_future(follower.run(self._stop_background)))
+
+    async def _send_control(self, key: bytes, value: bytes) -> None:
+        if self.producer is None:
+            raise KafkaError("producer not started")
+        await self.producer.send_and_wait(self.cfg.topics.name("silences"), value, key=key)
+
+    def _on_ack(self, ack: Acknowledgement) -> None:
+        """An acknowledgement read from the silences topic (any worker's): console + stream."""
+        self.recorder.acknowledge(ack)
+        publish_ack(self.state, ack.incident, ack.to_wire())
+
+    def watch_lag(self, consumer: Any) -> None:
+        """Worker hook: export this consumer's lag per partition (sampled on a timer)."""
+        self.lag.watch(consumer)
 
     async def _start_delivery(self) -> None:
         from connectors.notify import open_links
@@ -107,10 +148,11 @@ class WorkerServices:
         self.dispatcher = ActionDispatcher(
             self.cfg,
             links,
-            silences=lambda: list(self.silences.silences.values()),
+            silences=self.silences.active,
             on_final=self.observe_outcome,
         )
         await self.dispatcher.start()
+        self.lag.watch(self.dispatcher.consumer)
         self._dispatch_task = asyncio.ensure_future(self.dispatcher.run(self._stop_dispatch))
 
     @property
@@ -179,6 +221,12 @@ class WorkerServices:
         return True
 
     async def stop(self) -> None:
+        self._stop_background.set()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for follower in self.followers:
+            await follower.stop()
         if self._dispatch_task is not None:
             self._stop_dispatch.set()
             with contextlib.suppress(asyncio.CancelledError):
