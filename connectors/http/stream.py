@@ -44,7 +44,7 @@ def encode_event(incident: Incident) -> bytes:
 def encode_ack_event(incident_id: str, ack: JsonDict) -> bytes:
     """One SSE message for an acknowledgement.
 
-    >>> encode_ack_event("inc-1", {"by": "ana", "at": 5.0, "comment": ""}).split(b"\n")[:2]
+    >>> encode_ack_event("inc-1", {"by": "ana", "at": 5.0, "comment": ""}).split(b"\\n")[:2]
     [b'event: ack', b'id: ack:inc-1@5.0']
     """
     data = orjson.dumps({"incident": incident_id, "ack": ack})
