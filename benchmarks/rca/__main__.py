@@ -116,10 +116,7 @@ def print_ranking(rows: list[dict]) -> None:
     worst = [r for r in rows if r["vigil"] != 1][:12]
     print(
         "misses (seed, kind, flags, positions by " + "/".join(METHODS) + "):",
-        [
-            (r["seed"], r["kind"], r["flags"], *(r[m] for m in METHODS))
-            for r in worst
-        ],
+        [(r["seed"], r["kind"], r["flags"], *(r[m] for m in METHODS)) for r in worst],
     )
 
 
