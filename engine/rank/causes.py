@@ -42,7 +42,7 @@ class CauseRanker:
     ...                         TopologyNode("db")), edges=(TopologyEdge("web", "db"),))
     >>> _, [out] = CauseRanker().process(CauseRanker().initial_state(), [snap], now=120.0)
     >>> [(c.node, round(c.score, 2)) for c in out.root_causes]
-    [('db', 0.78), ('web', 0.22)]
+    [('db', 0.79), ('web', 0.21)]
     >>> out.root_causes[0].evidence[:2]
     ('earliest onset among 2 anomalous nodes', '1 of 2 anomalous nodes depend on it (web)')
     """
