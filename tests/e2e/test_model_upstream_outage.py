@@ -170,6 +170,9 @@ def test_drift_from_upstream_outage_lands_in_the_outage_incident(base: Path) -> 
     assert incident["root_causes"][0]["node"] == "feature-store"
     ranks = [c["node"] for c in incident["root_causes"]]
     assert MODEL not in ranks or ranks.index(MODEL) > ranks.index("feature-store")
+    # the retrain request waited for the incident record (confirmation hold) and names it
+    requests = _read(out / "retrain.jsonl")
+    assert [(r["reason"], r["incident"]) for r in requests] == [("data_drift", incident["id"])]
 
 
 def test_drift_without_upstream_outage_forms_its_own_incident(base: Path) -> None:
@@ -179,3 +182,5 @@ def test_drift_without_upstream_outage_forms_its_own_incident(base: Path) -> Non
     assert len(holders) == 1
     assert holders[0]["nodes"] == [MODEL]
     assert set(holders[0]["alerts"]) == drift
+    requests = _read(out / "retrain.jsonl")
+    assert [r["incident"] for r in requests] == [holders[0]["id"]]
