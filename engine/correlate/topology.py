@@ -106,6 +106,12 @@ class Topology:
                 shared.update(self.graph.pred[dep])
         return down | up | shared | {node}
 
+    def dependencies(self, node: str, max_hops: int) -> set[str]:
+        """What ``node`` depends on (calls, depends_on, runs_on) within ``max_hops``."""
+        if node not in self.graph:
+            return set()
+        return _reach(self.graph.succ, node, max_hops) - {node}
+
     def neighbourhood(
         self, nodes: Iterable[str], hops: int = 2
     ) -> tuple[tuple[TopologyNode, ...], tuple[TopologyEdge, ...]]:
