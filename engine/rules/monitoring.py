@@ -38,6 +38,7 @@ checks are skipped.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -229,7 +230,7 @@ def check_monitoring(rules: RuleSet, at: Locator) -> list[RuleProblem]:
 
 
 def _check_receiver(
-    at: Locator, path: tuple[str | int, ...], kinds: dict[str, str], name: str, kind: str
+    at: Locator, path: tuple[str | int, ...], kinds: Mapping[str, str], name: str, kind: str
 ) -> list[RuleProblem]:
     found = kinds.get(name)
     if found is None:
