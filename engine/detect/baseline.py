@@ -41,6 +41,7 @@ DAY_S: Final = 86_400.0
 STATE_FIELDS: Final = (
     "n", "level", "last", "lo", "hi", "err_level", "err_last", "err_season",
     "quiet", "run_surprise", "season", "expected", "scale", "hist", "hist_w", "unlearnt",
+    "shift_hi", "shift_lo", "shift_hist",
 )
 BINS: Final = 64
 BINS_PER_OCTAVE: Final = 4
@@ -88,6 +89,14 @@ class SeriesConfig:
     range_decades: float = 5.0
     beyond_decades: float = 2.0
     """Decades of rarity added per octave above the recent 99th-percentile surprise."""
+    shift_k: float = 1.0
+    """CUSUM allowance, in error scales, of the level-shift statistic."""
+    shift_offset: float = 1.5
+    """Decades of the level-shift statistic's rarity that are not news (subtracted)."""
+    shift_weight: float = 1.0
+    """Weight of the level-shift decades (0 disables the path)."""
+    shift_warm_points: int = 120
+    """Points before the level-shift path scores (its own distribution is learnt first)."""
     context: ContextConfig = field(default_factory=ContextConfig)
 
     def __post_init__(self) -> None:
@@ -140,6 +149,8 @@ class SeriesModel:
         self.hist = [0.0] * BINS
         self.hist_w = 1.0
         self.unlearnt = 1.0  # (1 - error_alpha)^updates: de-biases the young error EWMAs
+        self.shift_hi = self.shift_lo = 0.0
+        self.shift_hist = [0.0] * BINS
 
     def step(self, ts: float, x: float) -> float | None:
         """Score ``x`` at ``ts`` against the state so far, then learn it; ``None`` in warm-up."""
@@ -156,6 +167,7 @@ class SeriesModel:
         z = abs(x - expected) / (scale + floor)
         self.expected, self.scale = expected, scale
         novelty = self.context.step(x, lo, hi)
+        shift = self._shift(x, seasonal) if self.n > cfg.min_samples // 2 else 0.0
         score = None
         if self.n > cfg.min_samples:
             raw = self._surprise_decades(z)
@@ -164,7 +176,7 @@ class SeriesModel:
             run.append(raw)
             del run[0]
             surprise = max(0.0, raw - cfg.error_offset, persistent)
-            decades = max(cfg.error_weight * surprise, novelty)
+            decades = max(cfg.error_weight * surprise, novelty, shift)
             reach = cfg.range_tolerance * (hi - lo)
             if hi > lo and (x > hi + reach or x < lo - reach):
                 decades = max(decades, min(cfg.range_decades, math.log10(self.n)))
@@ -180,8 +192,29 @@ class SeriesModel:
             best, scale = seasonal, self.err_season
         return best, 1.25 * scale / max(1.0 - self.unlearnt, self.cfg.error_alpha)
 
-    def _surprise_decades(self, z: float) -> float:
-        hist, w = self.hist, self.hist_w
+    def _shift(self, x: float, seasonal: float | None) -> float:
+        """Two-sided CUSUM of residuals from the slow reference (the seasonal profile once
+        trusted, else the level), in decades of its own recent distribution, less
+        ``shift_offset``; restarts after a report so one shift is reported once."""
+        cfg = self.cfg
+        if cfg.shift_weight <= 0.0:
+            return 0.0
+        trusted = seasonal is not None and self.n > 2 * cfg.season_slots
+        ref, err = (seasonal, self.err_season) if trusted else (self.level, self.err_level)
+        scale = 1.25 * err / max(1.0 - self.unlearnt, cfg.error_alpha)
+        floor = 1e-9 + 1e-6 * (self.hi - self.lo)
+        r = max(-cfg.clip_z, min(cfg.clip_z, (x - ref) / (scale + floor)))
+        self.shift_hi = max(0.0, self.shift_hi + r - cfg.shift_k)
+        self.shift_lo = max(0.0, self.shift_lo - r - cfg.shift_k)
+        c = max(self.shift_hi, self.shift_lo)
+        decades = self._surprise_decades(c, self.shift_hist)
+        self.shift_hist[_bin_of(c)] += self.hist_w
+        if self.n <= cfg.shift_warm_points:  # its distribution is still being learnt
+            return 0.0
+        return cfg.shift_weight * max(0.0, decades - cfg.shift_offset)
+
+    def _surprise_decades(self, z: float, hist: list[float] | None = None) -> float:
+        hist, w = self.hist if hist is None else hist, self.hist_w
         b = _bin_of(z)
         total = sum(hist)
         tail = sum(hist[b:])
@@ -203,6 +236,7 @@ class SeriesModel:
         self.quiet = max(0, self.quiet - 1)
         if score >= self.cfg.report_score:
             self.quiet = self.cfg.quiet_points
+            self.shift_hi = self.shift_lo = 0.0
         return out
 
     def _learn(self, x: float, slot: int, seasonal: float | None, z: float) -> None:
@@ -228,6 +262,7 @@ class SeriesModel:
         self.hist_w /= 1.0 - cfg.surprise_alpha
         if self.hist_w > 1e9:
             self.hist = [c / self.hist_w for c in self.hist]
+            self.shift_hist = [c / self.hist_w for c in self.shift_hist]
             self.hist_w = 1.0
 
     def to_dict(self) -> dict[str, Any]:

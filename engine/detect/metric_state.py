@@ -1,10 +1,10 @@
 """State of the metric operator: one slot per series, with a bounded series count.
 
-``STATE_VERSION`` numbers the snapshot format. Version 1 snapshots (written before the
-version was bumped, whose per-series model fields changed twice without a bump) load through
-``upgrade_v1``: a Vigil model's missing fields start fresh and fields that no longer exist are
-dropped, so the series keeps its baseline and re-learns only the new parts. Snapshots of an
-unknown version are refused with a clear ``ValueError``.
+``STATE_VERSION`` numbers the snapshot format. Older snapshots (version 1, whose per-series
+model fields changed twice without a bump, and version 2) load through ``upgrade``: a Vigil
+model's missing fields start fresh and fields that no longer exist are dropped, so the series
+keeps its baseline and re-learns only the new parts. Snapshots of an unknown version are
+refused with a clear ``ValueError``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from engine.detect.river_trees import HalfSpaceTreesModel
 if TYPE_CHECKING:
     from engine.detect.metric import ModelConfigs
 
-STATE_VERSION: Final = 2
-"""2: per-series model fields ``quiet``, ``run_surprise``, ``context`` (1 had older ones)."""
+STATE_VERSION: Final = 3
+"""3: adds the level-shift CUSUM fields; 2: ``quiet``, ``run_surprise``, ``context`` (1 had
+older ones). Older versions load through ``upgrade``."""
 
 
 @dataclass(slots=True)
@@ -58,8 +59,8 @@ class MetricState:
 
         configs = configs or ModelConfigs.of(DetectorRules())
         version = data.get("version")
-        if version == 1:
-            data = upgrade_v1(data, configs)
+        if version in (1, 2):
+            data = upgrade(data, configs)
         elif version != STATE_VERSION:
             raise ValueError(f"metric state version {version!r} is not supported: this build "
                              f"reads versions 1 to {STATE_VERSION}")
@@ -87,8 +88,9 @@ def _load_model(configs: ModelConfigs, rule: int,
     return SeriesModel.from_dict(configs.series[rule], raw)
 
 
-def upgrade_v1(data: dict[str, Any], configs: ModelConfigs) -> dict[str, Any]:
-    """A version-1 snapshot as version 2: Vigil models get fresh values for missing fields."""
+def upgrade(data: dict[str, Any], configs: ModelConfigs) -> dict[str, Any]:
+    """An older snapshot as the current version: Vigil models get fresh values for missing
+    fields and lose fields that no longer exist; HalfSpaceTrees models are unchanged."""
     series = {}
     for key, raw in data["series"].items():
         model = raw["model"]
