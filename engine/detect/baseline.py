@@ -199,8 +199,9 @@ class SeriesModel:
         cfg = self.cfg
         if cfg.shift_weight <= 0.0:
             return 0.0
-        trusted = seasonal is not None and self.n > 2 * cfg.season_slots
-        ref, err = (seasonal, self.err_season) if trusted else (self.level, self.err_level)
+        ref, err = self.level, self.err_level
+        if seasonal is not None and self.n > 2 * cfg.season_slots:
+            ref, err = seasonal, self.err_season
         scale = 1.25 * err / max(1.0 - self.unlearnt, cfg.error_alpha)
         floor = 1e-9 + 1e-6 * (self.hi - self.lo)
         r = max(-cfg.clip_z, min(cfg.clip_z, (x - ref) / (scale + floor)))
