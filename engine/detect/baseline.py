@@ -50,6 +50,7 @@ STATE_FIELDS: Final = (
 BINS: Final = 64
 BINS_PER_OCTAVE: Final = 4
 LOWEST_BIN: Final = -16
+_LOG10_2: Final = math.log10(2.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +174,9 @@ class SeriesModel:
         novelty = self.context.step(x, lo, hi)
         shift = self._shift(x, seasonal) if self.n > cfg.min_samples // 2 else 0.0
         score = None
+        bz = _bin_of(z)
         if self.n > cfg.min_samples:
-            raw = self._surprise_decades(z)
+            raw = self._surprise_decades(bz, self.hist)
             run = self.run_surprise
             persistent = len(run) * min(raw, *run) - cfg.run_offset
             run.append(raw)
@@ -185,7 +187,7 @@ class SeriesModel:
             if hi > lo and (x > hi + reach or x < lo - reach):
                 decades = max(decades, min(cfg.range_decades, math.log10(self.n)))
             score = self._quieted(decades / (decades + HALF_DECADES))
-        self._learn(x, slot, seasonal, z)
+        self._learn(x, slot, seasonal, bz)
         return score
 
     def _choose(self, seasonal: float | None) -> tuple[float, float]:
@@ -212,15 +214,19 @@ class SeriesModel:
         self.shift_hi = max(0.0, self.shift_hi + r - cfg.shift_k)
         self.shift_lo = max(0.0, self.shift_lo - r - cfg.shift_k)
         c = max(self.shift_hi, self.shift_lo)
-        decades = self._surprise_decades(c, self.shift_hist)
-        self.shift_hist[_bin_of(c)] += self.hist_w
+        if c <= 0.0 and cfg.shift_offset >= _LOG10_2:  # bin 0 is never beyond log10(2) decades
+            self.shift_hist[0] += self.hist_w
+            return 0.0
+        b = _bin_of(c)
+        decades = self._surprise_decades(b, self.shift_hist)
+        self.shift_hist[b] += self.hist_w
         if self.n <= cfg.shift_warm_points:  # its distribution is still being learnt
             return 0.0
         return cfg.shift_weight * max(0.0, decades - cfg.shift_offset)
 
-    def _surprise_decades(self, z: float, hist: list[float] | None = None) -> float:
-        hist, w = self.hist if hist is None else hist, self.hist_w
-        b = _bin_of(z)
+    def _surprise_decades(self, b: int, hist: list[float]) -> float:
+        """``-log10`` of the recent fraction of values in bin ``b`` or above in ``hist``."""
+        w = self.hist_w
         total = sum(hist)
         tail = sum(hist[b:])
         decades = -math.log10((tail + 0.5 * w) / (total + w))
@@ -244,7 +250,7 @@ class SeriesModel:
             self.shift_hi = self.shift_lo = 0.0
         return out
 
-    def _learn(self, x: float, slot: int, seasonal: float | None, z: float) -> None:
+    def _learn(self, x: float, slot: int, seasonal: float | None, bz: int) -> None:
         cfg = self.cfg
         a = cfg.error_alpha
         clip = cfg.clip_z / max(1.0 - self.unlearnt, a)  # clip against the de-biased scale
@@ -263,7 +269,7 @@ class SeriesModel:
         self.unlearnt *= 1.0 - a
         if self.n <= cfg.min_samples // 2:
             return
-        self.hist[_bin_of(z)] += self.hist_w
+        self.hist[bz] += self.hist_w
         self.hist_w /= 1.0 - cfg.surprise_alpha
         if self.hist_w > 1e9:
             self.hist = [c / self.hist_w for c in self.hist]
