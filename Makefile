@@ -25,6 +25,8 @@ browser-deps:
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy engine
+	$(VENV)/bin/mypy --strict connectors
 
 check-rules: $(STAMP)
 	$(VENV)/bin/vigil check rules/

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -39,6 +40,17 @@ def run_detector(detector: Detector,
         scores[data.name] = detector(data)
         elapsed += time.perf_counter() - start
     return scores, elapsed
+
+
+def timed_rates(files: list[DataFile], rounds: int) -> dict[str, list[float]]:
+    """Points/s of each detector on the same files, interleaved over ``rounds`` rounds (the
+    machine is shared, so single timings vary a lot; compare medians)."""
+    points = sum(f.labels.rows for f in files)
+    rates: dict[str, list[float]] = defaultdict(list)
+    for _ in range(rounds):
+        for name in ("vigil", "halfspacetrees"):
+            rates[name].append(points / run_detector(DETECTORS[name], files)[1])
+    return rates
 
 
 def report(name: str, files: list[DataFile], scores: dict[str, SeriesScores], root: Path,
@@ -77,21 +89,28 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(DETECTORS), action="append")
     parser.add_argument("--categories", action="store_true", help="per-category standard score")
     parser.add_argument("--series", type=int, default=10_000, help="series for the operator run")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")
     args = parser.parse_args()
     files = load_corpus(args.data, QUICK if args.quick else None)
     points = sum(f.labels.rows for f in files)
     print(f"{platform.machine()} py{platform.python_version()} files={len(files)} points={points}")
-    speeds: dict[str, float] = {}
     for name in args.only or ["vigil", "halfspacetrees"]:
-        scores, elapsed = run_detector(DETECTORS[name], files)
-        speeds[name] = points / elapsed
+        scores, _ = run_detector(DETECTORS[name], files)
         report(name, files, scores, args.data, args.categories)
         if args.results:
             write_results(args.results, name, files, scores)
-    for name, speed in speeds.items():
-        print(f"{name:>15} {speed:12,.0f} points/s")
-    if len(speeds) == 2:
-        print(f"{'ratio':>15} {speeds['vigil'] / speeds['halfspacetrees']:12.1f}x "
+    if args.rounds:
+        timing = load_corpus(args.data, QUICK)
+        rates = timed_rates(timing, args.rounds)
+        print(f"timing: {args.rounds} interleaved rounds over the {len(timing)} quick files "
+              f"({sum(f.labels.rows for f in timing)} points); median (min..max) points/s")
+        for name, values in rates.items():
+            print(f"{name:>15} {statistics.median(values):12,.0f} "
+                  f"({min(values):,.0f}..{max(values):,.0f})")
+        vigil, trees = rates["vigil"], rates["halfspacetrees"]
+        ratios = [v / h for v, h in zip(vigil, trees, strict=True)]
+        print(f"{'ratio':>15} {statistics.median(ratios):12.1f}x median of per-round ratios; "
+              f"{statistics.median(vigil) / statistics.median(trees):.1f}x ratio of medians "
               "(vigil / halfspacetrees)")
     if args.series:
         series, rate = args.series, operator_points_per_s(args.series, 20 if args.quick else 50)

@@ -48,8 +48,12 @@ def load_worker_rules(cfg: WorkerConfig) -> RuleSet:
     return load_rules([Path(cfg.rules_path)] if cfg.rules_path else None)
 
 
-def build_pipeline(cfg: WorkerConfig) -> Pipeline:
-    return Pipeline.from_rules(load_worker_rules(cfg))
+def build_pipeline(cfg: WorkerConfig, rules: RuleSet | None = None) -> Pipeline:
+    """The pipeline of the worker's rules, with its stored model reference profiles."""
+    from connectors.reference import load_reference_option
+
+    references = load_reference_option(Path(cfg.references_path) if cfg.references_path else None)
+    return Pipeline.from_rules(rules or load_worker_rules(cfg), references)
 
 
 async def open_store(cfg: WorkerConfig) -> CheckpointStore:
@@ -91,7 +95,7 @@ async def serve(
     rules = load_worker_rules(cfg) if services is None else services.rules
     services = services or WorkerServices(cfg, rules)
     await services.start()
-    worker = Worker(cfg, Pipeline.from_rules(rules), await open_store(cfg))
+    worker = Worker(cfg, build_pipeline(cfg, rules), await open_store(cfg))
     worker.on_restored.append(services.mark_ready)
     worker.on_incident_outputs.append(services.observe_incident_outputs)
     services.watch_lag(worker.consumer)  # consumer lag per partition, sampled by services

@@ -125,6 +125,8 @@ class WorkerConfig:
     topics: Topics = Topics()
     security: Security = Security()
     rules_path: str | None = None
+    references_path: str | None = None
+    """Folder of model reference profiles (``vigil reference build``); none: learn from traffic."""
     checkpoint_store: Literal["kafka", "file", "memory"] = "kafka"
     checkpoint_path: str = "vigil-state"
     checkpoint_interval_s: float = 1.0

@@ -16,7 +16,17 @@ Data and prediction drift run ``actions.on_drift_detected``; performance degrada
   ``alert`` the anomaly's incident is routed as usual and nothing extra is sent.
 
 Performance *estimates* (before labels) only alert; retraining and fallback need measured
-performance. Each output names the incident holding the anomaly when it is in the same batch.
+performance. Alerts, notebooks and fallbacks go out at once (they are urgent) and name the
+incident holding the anomaly when it is in the same batch.
+
+A retrain request is *held* until the incident record holding its anomaly arrives (the
+correlator emits it only once the incident is confirmed, or at its end as ``noise``), at most
+``actions.incident_wait`` of event time (default 30 min, 0 = never hold). Retraining is not
+urgent, but whoever handles the request needs the incident: a drift that an upstream data outage
+caused (its incident's root cause is the feature store, not the model) calls for fixing the data,
+not for training on broken features. A request whose wait runs out goes out with
+``incident: null`` and ``evidence.incident_note`` saying why. The cooldown counts from the
+anomaly that decided the request, held or not.
 """
 
 from __future__ import annotations
@@ -52,18 +62,33 @@ class RetrainState:
 
     last_retrain: dict[str, float] = field(default_factory=dict)
     last_fallback: dict[str, float] = field(default_factory=dict)
-    version: int = 1
+    held: list[dict[str, Any]] = field(default_factory=list)
+    """Retrain requests waiting for their incident: wire form plus ``anomaly`` and ``until``."""
+    version: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "last_retrain": dict(self.last_retrain),
             "last_fallback": dict(self.last_fallback),
+            "held": [dict(h) for h in self.held],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RetrainState:
-        return cls(dict(data["last_retrain"]), dict(data["last_fallback"]), int(data["version"]))
+        if int(data["version"]) == 1:
+            data = _upgrade_v1_to_v2(data)
+        return cls(
+            dict(data["last_retrain"]),
+            dict(data["last_fallback"]),
+            [dict(h) for h in data["held"]],
+            int(data["version"]),
+        )
+
+
+def _upgrade_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 sent every request at once: nothing was held."""
+    return {**data, "held": [], "version": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +106,14 @@ class RetrainPlanner:
     >>> drop = [Anomaly(f"an-{i}", 100.0 * i, AnomalyKind.PERFORMANCE, "fraud", {"model": "fraud"},
     ...         0.9, Severity.ERROR, {"metric": "f1_score", "value": 0.7, "bound": 0.9})
     ...         for i in (1, 2)]
-    >>> _, out = op.process(op.initial_state(), drop, now=0.0)
-    >>> [(type(o).__name__, getattr(o, "receiver", None) or o.reason) for o in out][:2]
-    [('Action', 'ml-alerts'), ('RetrainRequest', 'performance_degradation')]
-    >>> len(out)  # the second drop is within the 24h retrain cooldown: alert only
-    3
+    >>> state, out = op.process(op.initial_state(), drop, now=200.0)
+    >>> [getattr(o, "receiver", None) for o in out]  # alerts at once; the retrain request waits
+    ['ml-alerts', 'ml-alerts']
+    >>> _, out = op.process(state, [], now=2000.0)  # no incident held an-1 within 30 min
+    >>> [(o.reason, o.incident, o.evidence["incident_note"].split(" within")[0]) for o in out]
+    [('performance_degradation', None, 'no incident record held the anomaly')]
+    >>> len(out)  # the second drop was within the 24h retrain cooldown: no second request
+    1
     """
 
     config: MonitoringConfig | None = None
@@ -106,15 +134,20 @@ class RetrainPlanner:
         if self.config is None:
             return state, out
         incident_of = {a: i.id for i in batch if isinstance(i, Incident) for a in i.alerts}
-        for anomaly in batch:
-            if not isinstance(anomaly, Anomaly) or anomaly.kind not in _REASON:
+        for event in batch:
+            if isinstance(event, Incident):
+                out.extend(_attach(state, event))
                 continue
-            model = str(anomaly.subject.get("model", anomaly.node))
+            out.extend(_expire(state, event.ts))
+            if event.kind not in _REASON:
+                continue
+            model = str(event.subject.get("model", event.node))
             spec = self.config.spec_for(model)
             if spec is None:
                 continue
-            incident = incident_of.get(anomaly.id)
-            out.extend(self._decide(spec, state, model, anomaly, incident))
+            decided = self._decide(spec, state, model, event, incident_of.get(event.id))
+            out.extend(_hold(state, decided, event, spec.actions.incident_wait))
+        out.extend(_expire(state, now))
         return state, out
 
     def _decide(
@@ -149,6 +182,53 @@ class RetrainPlanner:
             elif _cool(state.last_fallback, model, anomaly.ts, spec.actions.fallback_cooldown):
                 out.append(_fallback(spec, model, anomaly, incident))
         return out
+
+
+def _hold(
+    state: RetrainState, decided: list[RetrainRequest | Action], anomaly: Anomaly, wait_s: float
+) -> list[RetrainRequest | Action]:
+    """Hold the retrain requests among ``decided`` that know no incident yet; pass the rest."""
+    out: list[RetrainRequest | Action] = []
+    for item in decided:
+        if isinstance(item, RetrainRequest) and item.incident is None and wait_s > 0:
+            state.held.append(
+                item.to_wire() | {"anomaly": anomaly.id, "until": anomaly.ts + wait_s}
+            )
+        else:
+            out.append(item)
+    return out
+
+
+def _attach(state: RetrainState, incident: Incident) -> list[RetrainRequest]:
+    """Release the held requests whose anomaly ``incident`` holds, naming it."""
+    members = set(incident.alerts)
+    released = [h for h in state.held if h["anomaly"] in members]
+    state.held = [h for h in state.held if h["anomaly"] not in members]
+    return [_request_of(h, incident.id, None) for h in released]
+
+
+def _expire(state: RetrainState, ts: EventTime) -> list[RetrainRequest]:
+    """Release the held requests whose wait is over at ``ts``, with ``incident: null``."""
+    expired = [h for h in state.held if ts >= h["until"]]
+    if not expired:
+        return []
+    state.held = [h for h in state.held if ts < h["until"]]
+    note = "no incident record held the anomaly within actions.incident_wait"
+    return [_request_of(h, None, note) for h in expired]
+
+
+def _request_of(held: dict[str, Any], incident: str | None, note: str | None) -> RetrainRequest:
+    evidence = dict(held["evidence"]) | ({"incident_note": note} if note else {})
+    return RetrainRequest(
+        id=held["id"],
+        model=held["model"],
+        reason=held["reason"],
+        evidence=evidence,
+        requested_at=held["requested_at"],
+        dedup_key=held["dedup_key"],
+        version=held["version"],
+        incident=incident,
+    )
 
 
 def _cool(last: dict[str, float], model: str, ts: float, cooldown_s: float) -> bool:

@@ -80,4 +80,4 @@ def _is_loud(
     if len(recent) >= policy.flap_transitions:
         return False
     since = max([track["first_ts"], *track["flips"]])
-    return now - since >= policy.confirm_s
+    return bool(now - since >= policy.confirm_s)

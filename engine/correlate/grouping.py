@@ -3,7 +3,10 @@
 A member (anomaly or newly firing alert) joins the open incident whose last activity is within
 ``window_s`` and which already holds its node, or holds a node related to it on the topology
 (a chain of dependencies within ``max_hops``, a shared host or a shared callee) that is still
-active (a member within ``link_s``); alerts naming no node join an incident holding the same
+active (a member within ``link_s``). A windowed anomaly (the ML monitor's drift checks: a
+statistic over an hour, reported at its end) also joins an incident in which a node it depends on
+was active during that window, so a model's drift lands in the upstream data outage's incident
+(see ``evidence_start``); alerts naming no node join an incident holding the same
 alert name and cluster. A member related to several incidents merges them into the oldest once
 both ends of the link persist: its node's members and a related node's in the other incident
 each span ``merge_after_s`` (a passing blip or a lone warning joins one and links nothing).
@@ -204,7 +207,8 @@ class Correlator:
             self._apply_change(state, event)
         elif isinstance(event, Anomaly):
             if event.id not in state.member_of:
-                record = self._place(state, event.node, event.ts, None, out)
+                since = evidence_start(event)
+                record = self._place(state, event.node, event.ts, None, out, since)
                 record.add_anomaly(event, self.max_anomalies_per_node)
                 member = Member(event.id, event.node, event.ts, event.severity.rank)
                 _join(state, record, member)
@@ -251,17 +255,28 @@ class Correlator:
         ts: EventTime,
         alert: Alert | None,
         out: list[IncidentSnapshot],
+        since: EventTime | None = None,
     ) -> IncidentRecord:
-        """The incident a new member at ``node`` joins: an open related one, merged, or new."""
+        """The incident a new member at ``node`` joins: an open related one, merged, or new.
+
+        ``since`` (windowed evidence, see ``evidence_start``) is when the member's evidence
+        began: it also links to an incident whose activity on one of ``node``'s dependencies
+        falls within that window."""
+        start = ts if since is None else min(since, ts)
         if node is not None:
             state.topology.ensure_node(node)
             related = state.topology.related_nodes(node, self.max_hops)
+            upstream = state.topology.dependencies(node, self.max_hops) if start < ts else set()
         candidates = [
             r
             for r in state.incidents.values()
             if r.is_open
-            and ts - r.last_ts <= self.window_s
-            and (self._links(r, node, related, ts) if node is not None else _same_alert(r, alert))
+            and start - r.last_ts <= self.window_s
+            and (
+                self._links(r, node, related, ts) or self._feeds(r, upstream, start)
+                if node is not None
+                else _same_alert(r, alert)
+            )
         ]
         if not candidates:
             member = alert.id if alert is not None else node
@@ -269,7 +284,7 @@ class Correlator:
             state.incidents[record.id] = record
             return record
         if node is not None and len(candidates) > 1:
-            candidates = _connected(candidates, node, related, ts, self.merge_after_s)
+            candidates = self._connected(state, candidates, node, ts)
         # an announced incident keeps its id (and its page); else the oldest candidate wins
         target = min(candidates, key=_seniority)
         for other in candidates:
@@ -288,6 +303,46 @@ class Correlator:
             return any(n in related for n in record.nodes)
         return any(
             n in related and ts - last <= self.link_s for n, (_, last, _) in record.spans.items()
+        )
+
+    def _connected(
+        self, state: CorrelateState, candidates: list[IncidentRecord], node: str, ts: EventTime
+    ) -> list[IncidentRecord]:
+        """The candidates a member at ``node`` proves connected, home first.
+
+        Home is the incident already holding ``node`` (else the senior candidate). Another
+        candidate is connected only when both ends of the link persist: ``node``'s members
+        span ``merge_after_s`` (this one included), and so do those of a related node in it.
+        A passing blip or a lone warning on either side joins one incident and links nothing.
+        Two incidents whose nodes only share a dependency (callee or host) stay apart unless
+        that dependency is itself a member of one of them: two callers of a healthy shared
+        callee going bad separately are two problems.
+        """
+        home = next((r for r in candidates if node in r.spans), min(candidates, key=_seniority))
+        first = home.spans[node][0] if node in home.spans else ts
+        if ts - first < self.merge_after_s:
+            return [home]
+        connected = [home]
+        for r in candidates:
+            if r is home:
+                continue
+            if not r.spans:  # records from version-1 state carry no spans
+                connected.append(r)
+                continue
+            via = home.spans.keys() | r.spans.keys()
+            related = state.topology.related_nodes(node, self.max_hops, via)
+            spans = r.spans.items()
+            if any(n in related and b - a >= self.merge_after_s for n, (a, b, _) in spans):
+                connected.append(r)
+        return connected
+
+    def _feeds(self, record: IncidentRecord, upstream: set[str], start: EventTime) -> bool:
+        """Whether a dependency of a windowed member's node was active in ``record`` during
+        the member's evidence window (from ``start``): a model's drift over the last hour can
+        come from a data outage anywhere in that hour on what feeds it."""
+        return any(
+            n in upstream and last >= start - self.link_s
+            for n, (_, last, _) in record.spans.items()
         )
 
     def _merge(
@@ -335,33 +390,23 @@ def _seniority(record: IncidentRecord) -> tuple[bool, EventTime, str]:
     return (not record.announced, record.opened_at, record.id)
 
 
-def _connected(
-    candidates: list[IncidentRecord],
-    node: str,
-    related: set[str],
-    ts: EventTime,
-    merge_after_s: float,
-) -> list[IncidentRecord]:
-    """The candidates a member at ``node`` proves connected, home first.
+def evidence_start(anomaly: Anomaly) -> EventTime | None:
+    """When a windowed anomaly's evidence began: ``detail["window"][0]`` for the ML
+    monitor's drift checks (a statistic over ``[start, end]``, reported at ``end``), else None.
 
-    Home is the incident already holding ``node`` (else the senior candidate). Another
-    candidate is connected only when both ends of the link persist: ``node``'s members span
-    ``merge_after_s`` (this one included), and so do those of a related node in it. A passing
-    blip or a lone warning on either side joins one incident and links nothing.
+    >>> from engine.events import AnomalyKind, Severity
+    >>> drift = Anomaly("an-1", 7200.0, AnomalyKind.DATA_DRIFT, "fraud", {}, 1.0,
+    ...                 Severity.WARNING, {"window": [3600.0, 7200.0]})
+    >>> evidence_start(drift)
+    3600.0
     """
-    home = next((r for r in candidates if node in r.spans), min(candidates, key=_seniority))
-    first = home.spans[node][0] if node in home.spans else ts
-    if ts - first < merge_after_s:
-        return [home]
-    return [home] + [
-        r
-        for r in candidates
-        if r is not home
-        and (
-            not r.spans  # records from version-1 state carry no spans
-            or any(n in related and b - a >= merge_after_s for n, (a, b, _) in r.spans.items())
-        )
-    ]
+    window = anomaly.detail.get("window")
+    if not isinstance(window, list) or len(window) != 2:
+        return None
+    start = window[0]
+    if isinstance(start, bool) or not isinstance(start, int | float):
+        return None
+    return float(start)
 
 
 def _alert_of(member: str) -> str:

@@ -76,8 +76,9 @@ def check_data_drift(
     level = spec.check_interval / spec.expected_run_time
     findings: list[FeatureFinding] = []
     for (feature, result), adj in zip(tested, adjusted, strict=True):
-        previous, active = alarms.get(feature.name, [None, False])
+        previous, was_active = alarms.get(feature.name, [None, False])
         prev = previous if isinstance(previous, float) else None
+        active = bool(was_active)
         evidence = evidence_of(prev, adj, feature.threshold)
         alarming = evidence is not None and evidence < level
         onset = alarming and not active

@@ -1,9 +1,16 @@
-"""State of the metric operator: one slot per series, with a bounded series count."""
+"""State of the metric operator: one slot per series, with a bounded series count.
+
+``STATE_VERSION`` numbers the snapshot format. Older snapshots (version 1, whose per-series
+model fields changed twice without a bump, and version 2) load through ``upgrade``: a Vigil
+model's missing fields start fresh and fields that no longer exist are dropped, so the series
+keeps its baseline and re-learns only the new parts. Snapshots of an unknown version are
+refused with a clear ``ValueError``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from engine.detect.baseline import SeriesModel
 from engine.detect.forecast import TrendModel
@@ -11,6 +18,10 @@ from engine.detect.river_trees import HalfSpaceTreesModel
 
 if TYPE_CHECKING:
     from engine.detect.metric import ModelConfigs
+
+STATE_VERSION: Final = 3
+"""3: adds the level-shift CUSUM fields; 2: ``quiet``, ``run_surprise``, ``context`` (1 had
+older ones). Older versions load through ``upgrade``."""
 
 
 @dataclass(slots=True)
@@ -35,7 +46,7 @@ class MetricState:
     configuration (``MetricDetector.restore_state``)."""
 
     series: dict[str, SeriesSlot] = field(default_factory=dict)
-    version: int = 1
+    version: int = STATE_VERSION
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version,
@@ -47,6 +58,12 @@ class MetricState:
         from engine.rules.detectors import DetectorRules
 
         configs = configs or ModelConfigs.of(DetectorRules())
+        version = data.get("version")
+        if version in (1, 2):
+            data = upgrade(data, configs)
+        elif version != STATE_VERSION:
+            raise ValueError(f"metric state version {version!r} is not supported: this build "
+                             f"reads versions 1 to {STATE_VERSION}")
         state = cls()
         for key, raw in data["series"].items():
             slot = SeriesSlot(raw["rule"], raw["forecast"], raw["last_ts"])
@@ -69,3 +86,16 @@ def _load_model(configs: ModelConfigs, rule: int,
     if configs.rules[rule].detector == "halfspacetrees":
         return HalfSpaceTreesModel.from_dict(raw)
     return SeriesModel.from_dict(configs.series[rule], raw)
+
+
+def upgrade(data: dict[str, Any], configs: ModelConfigs) -> dict[str, Any]:
+    """An older snapshot as the current version: Vigil models get fresh values for missing
+    fields and lose fields that no longer exist; HalfSpaceTrees models are unchanged."""
+    series = {}
+    for key, raw in data["series"].items():
+        model = raw["model"]
+        if model is not None and configs.rules[raw["rule"]].detector != "halfspacetrees":
+            fresh = SeriesModel(configs.series[raw["rule"]]).to_dict()
+            model = {**fresh, **{k: v for k, v in model.items() if k in fresh}}
+        series[key] = {**raw, "model": model}
+    return {**data, "version": STATE_VERSION, "series": series}

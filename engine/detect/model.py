@@ -175,7 +175,7 @@ class ModelMonitor:
         assert drift is not None  # noqa: S101  (checked by the caller)
         feats = [p.features for p in preds]
         numeric: dict[str, np.ndarray] = {}
-        categorical: dict[str, list[object]] = {}
+        categorical: dict[str, list[float | str | None]] = {}
         for feature in monitored_features(drift, reference):
             column = [f.get(feature.name) for f in feats]
             if feature.name in reference.numeric:

@@ -147,9 +147,9 @@ class JoinedColumns:
         fn = float(np.sum(truth & ~pred))
         out = confusion_scores(tp, fp, fn, n - tp - fp - fn)
         if auc and n and self.scores is not None:
-            auc = roc_auc(truth, self.scores[mask])
-            if auc is not None:
-                out["roc_auc"] = auc
+            area = roc_auc(truth, self.scores[mask])
+            if area is not None:
+                out["roc_auc"] = area
         if n and self.errors is not None:
             err = self.errors[mask]
             out["mae"] = float(np.mean(np.abs(err)))
@@ -170,7 +170,9 @@ def compute_metrics(rows: Sequence[Row], positive: int | str) -> dict[str, float
     return JoinedColumns.of(rows, positive).metrics_since(-math.inf)[1]
 
 
-def estimate_metrics(predicted: Sequence[bool], scores: Sequence[float]) -> dict[str, float]:
+def estimate_metrics(
+    predicted: Sequence[bool] | np.ndarray, scores: Sequence[float] | np.ndarray
+) -> dict[str, float]:
     """Expected precision/recall/f1/accuracy from calibrated scores (no labels needed).
 
     >>> estimate_metrics([True, True, False, False], [0.9, 0.7, 0.2, 0.1])["precision"]

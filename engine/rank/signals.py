@@ -69,7 +69,7 @@ def z_of(anomaly: Anomaly) -> float:
         and len(band) == 2
         and all(isinstance(b, int | float) for b in band)
     ):
-        width = (float(band[1]) - float(band[0])) / 6.0  # type: ignore[arg-type]
+        width = (float(band[1]) - float(band[0])) / 6.0
         if width > 0:
             return min(abs(float(value) - float(expected)) / width, _MAX_Z)
     return min(3.0 - math.log(max(1.0 - anomaly.score, 1e-12)), _MAX_Z)

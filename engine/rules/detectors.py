@@ -1,13 +1,13 @@
 """Rule section ``detectors``: which detector scores which metric series, and forecast limits.
 
 With no configuration every metric series is scored by Vigil's own detector (an online
-multi-predictor baseline with calibrated surprise, context novelty and range breaks) at threshold
-0.37: "rarer than about 1 in 900 recent points of the series". It was chosen on NAB's standard
-profile (best report score of the quiet period; ``python -m benchmarks.nab`` then finds its best
-threshold at 0.344, with a score within 1 point of 0.37's), and a point at or above it also
-starts the series' quiet period. A rule's
-``match`` is an exact label match (``__name__`` matches the metric name); the first matching
-rule wins. ``forecasts`` rules raise a ``forecast`` anomaly before a series crosses ``limit``.
+multi-predictor baseline with calibrated surprise, context novelty, range breaks and a level-shift
+CUSUM) at threshold 0.37: "rarer than about 1 in 900 recent points of the series". It was chosen
+on NAB's standard profile (best report score of the quiet period; ``python -m benchmarks.nab``
+then finds its best threshold at 0.344, with a score within 1 point of 0.37's), and a point at or
+above it also starts the series' quiet period. A rule's ``match`` is an exact label match
+(``__name__`` matches the metric name); the first matching rule wins. ``forecasts`` rules raise a
+``forecast`` anomaly before a series crosses ``limit``.
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ Optional keys beyond the user's format (all with defaults, so the user's file ke
   ``min_labels`` (default 50), ``positive_label`` (default 1), ``max_pending`` (default 100000
   predictions awaiting a label); a metric may give ``maximum`` instead of ``minimum`` (mae, rmse).
 * ``actions``: ``retrain_cooldown`` (default 24h), ``fallback_cooldown`` (default 24h),
+  ``incident_wait`` (default 30m: a retrain request is held until the incident record holding
+  its anomaly arrives, at most this long; see ``engine.act.retrain``),
   ``notebook_receiver`` (default ``investigation-notebook``, a webhook receiver), ``fallback``
   (``alias``/``version`` for the MLflow alias move).
 * ``reference``: ``first_predictions`` (default 1000): with no stored reference profile for a
@@ -36,6 +38,7 @@ checks are skipped.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -134,6 +137,8 @@ class MonitoringActions(StrictModel):
     on_performance_degradation: list[ActionName] = Field(default_factory=list)
     retrain_cooldown: DurationS = 86400.0
     fallback_cooldown: DurationS = 86400.0
+    incident_wait: DurationS = Field(1800.0, ge=0.0)
+    """How long (event time) a retrain request waits for the incident holding its anomaly."""
     notebook_receiver: str = "investigation-notebook"
     fallback: FallbackTarget | None = None
 
@@ -225,7 +230,7 @@ def check_monitoring(rules: RuleSet, at: Locator) -> list[RuleProblem]:
 
 
 def _check_receiver(
-    at: Locator, path: tuple[str | int, ...], kinds: dict[str, str], name: str, kind: str
+    at: Locator, path: tuple[str | int, ...], kinds: Mapping[str, str], name: str, kind: str
 ) -> list[RuleProblem]:
     found = kinds.get(name)
     if found is None:

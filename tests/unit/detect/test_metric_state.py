@@ -1,0 +1,70 @@
+"""Metric state snapshots: the version is written, old snapshots load, unknown ones are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.detect.metric import MetricDetector
+from engine.detect.metric_state import STATE_VERSION
+from engine.events import MetricPoint
+from engine.rules.detectors import DetectorRules
+
+T0 = 1_764_115_200.0
+
+
+def _points(n: int, start: int = 0) -> list[MetricPoint]:
+    return [MetricPoint(T0 + 60 * i, "latency", 10.0 + (i * 7) % 5, {"service": "api"})
+            for i in range(start, start + n)]
+
+
+def _snapshot() -> tuple[MetricDetector, dict[str, object]]:
+    op = MetricDetector.from_rules(DetectorRules())
+    state, _ = op.process(op.initial_state(), _points(200), now=T0)
+    return op, state.to_dict()
+
+
+def test_snapshot_carries_the_current_version() -> None:
+    _, snap = _snapshot()
+    assert snap["version"] == STATE_VERSION == 3
+
+
+def test_version_1_snapshot_with_old_model_fields_loads_and_keeps_its_baseline() -> None:
+    op, snap = _snapshot()
+    series = snap["series"]
+    assert isinstance(series, dict)
+    key = _points(1)[0].key
+    model = series[key]["model"]
+    old = {k: v for k, v in model.items() if k not in ("quiet", "run_surprise", "context")}
+    old.update(peak=0.0, peak_age=0)  # fields of the first format, gone since
+    v1 = {"version": 1, "series": {key: {**series[key], "model": old}}}
+    state = op.restore_state(v1)
+    restored = state.series[key].model
+    assert restored is not None
+    assert restored.to_dict()["level"] == model["level"]
+    assert restored.to_dict()["n"] == model["n"]
+    _, out = op.process(state, _points(50, 200), now=T0)
+    assert state.to_dict()["version"] == STATE_VERSION
+    assert all(a.score < 1.0 for a in out)
+
+
+def test_version_2_snapshot_loads_with_a_fresh_shift_statistic() -> None:
+    op, snap = _snapshot()
+    series = snap["series"]
+    assert isinstance(series, dict)
+    key = _points(1)[0].key
+    model = {k: v for k, v in series[key]["model"].items() if not k.startswith("shift_")}
+    state = op.restore_state({"version": 2, "series": {key: {**series[key], "model": model}}})
+    restored = state.series[key].model
+    assert restored is not None
+    assert restored.to_dict()["shift_hi"] == 0.0
+    assert restored.to_dict()["hist"] == model["hist"]
+
+
+@pytest.mark.parametrize("version", [None, 0, STATE_VERSION + 1, "2"])
+def test_unknown_version_is_refused_with_a_clear_error(version: object) -> None:
+    op, snap = _snapshot()
+    bad = {**snap, "version": version}
+    if version is None:
+        del bad["version"]
+    with pytest.raises(ValueError, match=r"metric state version .* is not supported"):
+        op.restore_state(bad)
