@@ -15,6 +15,7 @@ from pathlib import Path
 from connectors.checkpoint import CheckpointStore
 from connectors.kafka.config import WorkerConfig, load_config
 from engine.pipeline import Pipeline
+from engine.rules import RuleSet
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,11 +36,14 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_pipeline(cfg: WorkerConfig) -> Pipeline:
+def load_worker_rules(cfg: WorkerConfig) -> RuleSet:
     from connectors.rulefiles import load_rules
 
-    paths = [Path(cfg.rules_path)] if cfg.rules_path else None
-    return Pipeline.from_rules(load_rules(paths))
+    return load_rules([Path(cfg.rules_path)] if cfg.rules_path else None)
+
+
+def build_pipeline(cfg: WorkerConfig) -> Pipeline:
+    return Pipeline.from_rules(load_worker_rules(cfg))
 
 
 async def open_store(cfg: WorkerConfig) -> CheckpointStore:
@@ -74,6 +78,8 @@ async def serve(cfg: WorkerConfig, stop: asyncio.Event | None = None) -> None:
 
         start_http_server(cfg.metrics_port)
     await ensure_topics(cfg.topics, cfg.partitions, cfg.client_kwargs())
-    worker = Worker(cfg, build_pipeline(cfg), await open_store(cfg))
+    rules = load_worker_rules(cfg)
+    store = await open_store(cfg)
+    worker = Worker(cfg, Pipeline.from_rules(rules), store, runtime=rules.runtime)
     await worker.start()
     await worker.run(stop)

@@ -38,7 +38,14 @@ from connectors.kafka.broadcast import TopologyBroadcast
 from connectors.kafka.commit import write_checkpoint
 from connectors.kafka.config import WorkerConfig
 from connectors.kafka.sink import Outbox, OutputSink
-from connectors.kafka.tasks import ContextTask, DetectTask, IncidentTask, Task, position_from
+from connectors.kafka.tasks import (
+    ContextTask,
+    DetectTask,
+    IncidentTask,
+    Task,
+    position_from,
+    source_positions,
+)
 from connectors.kafka.telemetry import (
     ASSIGNED,
     CHECKPOINT_SECONDS,
@@ -46,7 +53,9 @@ from connectors.kafka.telemetry import (
     RECORDS_IN,
     REJECTED,
 )
+from connectors.kafka.watermarks import WatermarkPublisher
 from engine.pipeline import Pipeline
+from engine.rules.runtime import RuntimeRules
 
 log = logging.getLogger("vigil.worker")
 
@@ -64,8 +73,11 @@ class Worker:
         pipeline: Pipeline,
         store: CheckpointStore,
         outbox: Outbox | None = None,
+        *,
+        runtime: RuntimeRules | None = None,
     ) -> None:
         self.cfg = cfg
+        self.runtime = runtime or RuntimeRules()
         self.pipeline = pipeline
         self.store = store
         self.tasks: dict[TopicPartition, Task] = {}
@@ -94,6 +106,9 @@ class Worker:
         )
         self.sink = OutputSink(self.producer, cfg.topics, outbox)
         self.topology = TopologyBroadcast(cfg.topics.name("topology"), kwargs)
+        self.watermarks = WatermarkPublisher(
+            self.producer, cfg.topics.name("incident_in"), self.runtime.idle_source
+        )
 
     def subscribed_topics(self) -> list[str]:
         t = self.cfg.topics
@@ -135,6 +150,7 @@ class Worker:
                 self.dirty.add(tp)
                 count += len(records)
                 RECORDS_IN.labels(tp.topic).inc(len(records))
+            await self.watermarks.publish(source_positions(self.tasks.values()), time.monotonic())
         self.processed += count
         if time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s:
             async with self._lock:
@@ -220,7 +236,8 @@ class Worker:
             return ContextTask(topics.context_inputs()[tp.topic], tp.topic, tp.partition, position)
         incident = self.pipeline.incident
         restored = incident.restore_state(state) if state else incident.initial_state()
-        return IncidentTask(incident, tp.topic, tp.partition, restored, position)
+        lateness_s = self.runtime.allowed_lateness
+        return IncidentTask(incident, tp.topic, tp.partition, restored, position, lateness_s)
 
     async def close(self) -> None:
         """Final checkpoint, then leave the group (a clean stop re-processes nothing)."""
