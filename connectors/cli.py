@@ -11,17 +11,21 @@ import importlib
 import io
 import sys
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.errors import ConnectorError
 from connectors.metrics import VigilMetrics
 from connectors.progress import ProgressBar
+from connectors.reference import load_reference_option
 from connectors.replay import ReplayOptions, ReplayResult, replay
 from connectors.report import render_actions, render_incident
 from connectors.rulefiles import load_rules, rule_files
 from connectors.sender import OutboxDeliverer
 from connectors.silences import DEFAULT_PATH as SILENCES_PATH
 from connectors.silences import SilenceStore
+from engine.detect.profile import ReferenceProfile
 from engine.rules import RuleError, RuleSet
 
 # Modules that add subcommands: each has ``register(subparsers) -> None``.
@@ -59,11 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print the summary only")
     p.add_argument("--serve", action="store_true", help="serve the HTTP API and web console")
     p.add_argument("--port", type=int, default=8080, help="HTTP port (0: any free port)")
+    p.add_argument("--references", type=Path, help="folder of model reference profiles")
     p.set_defaults(handler=_cmd_replay)
     d = sub.add_parser("demo", help="generate a demo scenario, replay it, show the incidents")
     d.add_argument("--out", type=Path, help="keep the scenario and outputs in this folder")
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--rules", type=Path, action="append", help="rule file or folder")
+    d.add_argument("--references", type=Path, help="folder of model reference profiles")
     d.add_argument("--serve", action="store_true", help="serve the web console on the incidents")
     d.add_argument("--port", type=int, default=8080, help="HTTP port (0: any free port)")
     d.set_defaults(handler=_cmd_demo)
@@ -90,7 +96,12 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         raise ConnectorError(f"scenario folder not found: {args.scenario}")
     rules = load_rules(args.rules)
     args.out.mkdir(parents=True, exist_ok=True)
-    _replay_and_serve(args.scenario, args.out, rules, args.quiet, args.port if args.serve else None)
+    run = RunOptions(
+        args.quiet,
+        args.port if args.serve else None,
+        references=load_reference_option(args.references),
+    )
+    _replay_and_serve(args.scenario, args.out, rules, run)
     return 0
 
 
@@ -111,23 +122,39 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"noise on {scenario.truth.noise_service}"
         )
         out.mkdir(parents=True, exist_ok=True)
-        _replay_and_serve(
-            folder, out, rules, True, args.port if args.serve else None, shown=args.out is not None
+        run = RunOptions(
+            True,
+            args.port if args.serve else None,
+            shown=args.out is not None,
+            references=load_reference_option(args.references),
         )
+        _replay_and_serve(folder, out, rules, run)
     return 0
 
 
-def _replay_and_serve(
-    folder: Path, out: Path, rules: RuleSet, quiet: bool, port: int | None, shown: bool = True
-) -> ReplayResult:
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How a replay is shown: quiet console receiver, HTTP port (None: no server), whether the
+    output folder is worth printing, and stored model reference profiles."""
+
+    quiet: bool = False
+    port: int | None = None
+    shown: bool = True
+    references: Mapping[str, ReferenceProfile] = field(default_factory=dict)
+
+
+def _replay_and_serve(folder: Path, out: Path, rules: RuleSet, run: RunOptions) -> ReplayResult:
     """Replay ``folder``; with a ``port``, serve the HTTP API and console during and after it
     (``/readyz`` turns ready once the pipeline state is set up) until Ctrl-C."""
     from connectors.console.session import open_console
 
     silences = SilenceStore(SILENCES_PATH)  # the one store: HTTP, ``vigil silence``, delivery
-    console = open_console(port, silences=silences, ready=False) if port is not None else None
+    console = (
+        open_console(run.port, silences=silences, ready=False) if run.port is not None else None
+    )
     options = console.replay_options() if console else ReplayOptions()
-    deliver = _deliverer(rules, out, quiet, silences, options.metrics)
+    options.references = dict(run.references)
+    deliver = _deliverer(rules, out, run.quiet, silences, options.metrics)
     result = replay(
         folder,
         out,
@@ -136,7 +163,7 @@ def _replay_and_serve(
         options,
         progress=ProgressBar("replay"),
     )
-    print_summary(result, out if shown else None)
+    print_summary(result, out if run.shown else None)
     if console:
         print(f"\nconsole: {console.url}  (Ctrl-C to stop)", flush=True)
         console.serve_until_interrupted()

@@ -99,6 +99,11 @@ class Dispatcher:
         stop_at = None if max_s is None else self.clock.now() + max_s
         await asyncio.gather(*(self._work(name, stop_at) for name in self.links))
 
+    async def drain_receiver(self, name: str, max_s: float | None = None) -> None:
+        """Deliver receiver ``name``'s pending actions (``drain`` runs this for every one)."""
+        stop_at = None if max_s is None else self.clock.now() + max_s
+        await self._work(name, stop_at)
+
     def _enqueue(self, entries: Iterable[Entry]) -> None:
         for entry in entries:
             lanes = self.lanes.get(entry.action.receiver)

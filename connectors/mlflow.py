@@ -4,15 +4,22 @@
 ``POST {base_url}/api/2.0/mlflow/registered-models/alias`` with ``{"name", "alias",
 "version"}``. Every call has a timeout. Failures raise ``MlflowError`` with ``retryable`` set
 for timeouts, connection errors, HTTP 5xx and 429 (the runtime retries those) and unset for
-other 4xx. ``apply_fallback(action, base_url)`` applies a ``model_control`` action whose payload
-carries ``mlflow`` (see ``engine.act.retrain``).
+other 4xx. ``alias_request`` builds the same call for an async client (the embedded
+runtime's ``connectors.notify.model_control``). ``apply_fallback(action, base_url)`` applies
+a ``model_control`` action whose payload carries ``mlflow`` (see ``engine.act.retrain``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import httpx
+import orjson
 
 from engine.events import Action
+
+ALIAS_PATH = "/api/2.0/mlflow/registered-models/alias"
 
 
 class MlflowError(Exception):
@@ -32,7 +39,7 @@ def switch_alias(
 ) -> None:
     """Point ``alias`` of registered model ``name`` at ``version``."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    url = f"{base_url.rstrip('/')}/api/2.0/mlflow/registered-models/alias"
+    url = f"{base_url.rstrip('/')}{ALIAS_PATH}"
     try:
         response = httpx.post(
             url,
@@ -58,3 +65,24 @@ def apply_fallback(action: Action, base_url: str, *, timeout_s: float = 10.0) ->
         return False
     switch_alias(base_url, str(target["name"]), str(target["alias"]), version, timeout_s=timeout_s)
     return True
+
+
+def alias_request(
+    base_url: str, target: Mapping[str, Any], token: str | None = None
+) -> tuple[str, bytes, dict[str, str]] | None:
+    """``(url, JSON body, headers)`` of the alias move an action's ``mlflow`` target asks for;
+    None when it names no version.
+
+    >>> url, body, headers = alias_request(
+    ...     "http://mlflow:5000/", {"name": "m", "alias": "champion", "version": "3"})
+    >>> url
+    'http://mlflow:5000/api/2.0/mlflow/registered-models/alias'
+    >>> body, headers
+    (b'{"name":"m","alias":"champion","version":"3"}', {})
+    """
+    version = target.get("version")
+    if not isinstance(version, str):
+        return None
+    body = {"name": str(target["name"]), "alias": str(target["alias"]), "version": version}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return f"{base_url.rstrip('/')}{ALIAS_PATH}", orjson.dumps(body), headers

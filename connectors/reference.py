@@ -3,8 +3,11 @@
 ``build_reference(model, input_path, ...)`` reads training data (CSV, JSON Lines, or Parquet
 when pyarrow is installed), builds a profile with ``engine.detect.profile.build_profile`` and
 writes ``<out_dir>/<model>.json``. ``load_references(dir)`` reads every profile in a folder;
-the runtime hands them to the engine with ``ModelMonitor.with_references`` (the engine takes
-data, never paths). CSV cells that parse as numbers are numbers, others are strings.
+the runtime hands them to the engine through ``Pipeline.from_rules(rules, references)``, which
+builds the monitor with ``ModelMonitor.with_references`` (the engine takes data, never paths).
+``vigil replay`` and ``vigil demo`` take ``--references DIR`` (a folder ``vigil reference build``
+wrote into); a model with no profile there learns its reference from its first predictions.
+CSV cells that parse as numbers are numbers, others are strings.
 
 Registered in ``connectors/cli.py`` through ``SUBCOMMAND_MODULES`` (``register(subparsers)``).
 """
@@ -17,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from connectors.errors import ConnectorError
 from engine.detect.profile import ReferenceProfile, Value, build_profile
 
 
@@ -79,6 +83,15 @@ def load_references(folder: Path) -> dict[str, ReferenceProfile]:
         profile = ReferenceProfile.from_dict(data)
         out[profile.model] = profile
     return out
+
+
+def load_reference_option(folder: Path | None) -> dict[str, ReferenceProfile]:
+    """The profiles of ``--references DIR`` on ``vigil replay`` / ``vigil demo`` (none: {})."""
+    if folder is None:
+        return {}
+    if not folder.is_dir():
+        raise ConnectorError(f"references folder not found: {folder}")
+    return load_references(folder)
 
 
 def register(subparsers: Any) -> None:

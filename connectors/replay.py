@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from connectors.files import JsonlWriter, ReadProgress, read_sourced
 from connectors.intake import Intake
 from connectors.metrics import VigilMetrics
 from connectors.progress import ProgressBar
+from engine.detect.profile import ReferenceProfile
 from engine.events import (
     Action,
     Anomaly,
@@ -67,6 +68,8 @@ class ReplayOptions:
     drain_s: float = 30.0
     """At the end, how long (wall clock) the deliverer may keep delivering what is pending."""
     observe: Observe | None = None
+    references: Mapping[str, ReferenceProfile] = field(default_factory=dict)
+    """Stored model reference profiles (``connectors.reference.load_references``)."""
     metrics: VigilMetrics = field(default_factory=VigilMetrics)
     on_ready: Callable[[], None] | None = None
     """Called once the pipeline state is set up, before the first batch (``/readyz``)."""
@@ -126,11 +129,16 @@ def replay(
     """Run ``folder`` through the pipeline built from ``rules``; write outputs to ``out_dir``."""
     options = options or ReplayOptions()
     started = time.monotonic()
-    pipeline = Pipeline.from_rules(rules)
+    pipeline = Pipeline.from_rules(rules, options.references)
     writers = {name: JsonlWriter(out_dir / f"{name}.jsonl") for name in OUTPUT_FILES}
     run = _Run(
-        pipeline, pipeline.initial_state(), Intake.from_rules(rules.runtime, options.metrics),
-        writers, ReplayResult(), deliver, options,
+        pipeline,
+        pipeline.initial_state(),
+        Intake.from_rules(rules.runtime, options.metrics),
+        writers,
+        ReplayResult(),
+        deliver,
+        options,
     )
     if options.on_ready is not None:
         options.on_ready()
@@ -207,7 +215,9 @@ def _flush_rejected(read: ReadProgress, run: _Run) -> None:
 
 
 def _write_rejected(
-    rejected: Rejected, writers: dict[str, JsonlWriter], result: ReplayResult,
+    rejected: Rejected,
+    writers: dict[str, JsonlWriter],
+    result: ReplayResult,
     metrics: VigilMetrics,
 ) -> None:
     metrics.count_dead_letter(rejected.error)

@@ -3,6 +3,9 @@
 ``OutboxDeliverer`` fits the replay runtime's ``deliver(actions) -> final actions`` hook: each
 call queues the actions durably and delivers for at most ``budget_s``; whatever is still
 pending stays in the outbox and goes out on a later call, on ``close()``, or after a restart.
+Besides the routing receivers it has the built-in ``model-control`` receiver (fallback
+actions -> ``model_control.jsonl`` and the MLflow alias; ``connectors.notify.model_control``)
+unless routing defines a receiver of that name.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from connectors.delivery import Dispatcher
+from connectors.delivery import Dispatcher, Link
 from connectors.limits import Clock
 from connectors.metrics import VigilMetrics
 from connectors.notify import open_links
+from connectors.notify.model_control import RECEIVER as MODEL_CONTROL
+from connectors.notify.model_control import open_model_control
 from connectors.outbox import SqliteOutbox
 from connectors.retry import Backoff
 from engine.act.silence import Silence
@@ -43,7 +48,12 @@ class OutboxDeliverer:
         self.budget_s = budget_s
         self.metrics = metrics
         self.outbox = SqliteOutbox(out_dir / "outbox.sqlite")
-        links, self.clients = open_links(rules, os.environ if env is None else env, out_dir, stream)
+        env = os.environ if env is None else env
+        links, self.clients = open_links(rules, env, out_dir, stream)
+        if MODEL_CONTROL not in links:
+            notifier, client = open_model_control(env, out_dir)
+            links[MODEL_CONTROL] = Link(notifier)
+            self.clients += [client] if client is not None else []
         self.dispatcher = Dispatcher(
             self.outbox, links, self.finals.append, clock=clock, backoff=backoff, silences=silences
         )

@@ -14,7 +14,7 @@ events happens before, in ``engine.ingest.decode``; delivering actions happens a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from engine.correlate.grouping import Correlator
 from engine.detect.logs import LogDetector
 from engine.detect.metric import MetricDetector
 from engine.detect.model import ModelMonitor
+from engine.detect.profile import ReferenceProfile
 from engine.events import (
     Action,
     Alert,
@@ -178,12 +179,16 @@ class Pipeline:
     name: str = "pipeline"
 
     @classmethod
-    def from_rules(cls, rules: RuleSet) -> Pipeline:
+    def from_rules(
+        cls, rules: RuleSet, references: Mapping[str, ReferenceProfile] | None = None
+    ) -> Pipeline:
+        """The pipeline the rules describe; ``references`` are stored model reference profiles
+        (model name -> profile, loaded by ``connectors.reference``)."""
         return cls(
             DetectStage(
                 MetricDetector.from_rules(rules.detectors),
                 LogDetector.from_rules(rules.logs),
-                ModelMonitor.from_rules(rules.monitoring),
+                ModelMonitor.from_rules(rules.monitoring).with_references(references or {}),
             ),
             IncidentStage(
                 Correlator.from_rules(rules),

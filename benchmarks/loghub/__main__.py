@@ -6,13 +6,12 @@ import argparse
 import csv
 import os
 import platform
-import re
 import statistics
-import time
 
 from benchmarks.loghub.accuracy import grouping_accuracy, read_labels
-from benchmarks.loghub.parsers import ParseResult, preprocess, run_drain3, run_vigil
+from benchmarks.loghub.parsers import ParseResult
 from benchmarks.loghub.settings import SETTINGS, read_contents
+from benchmarks.loghub.speed import print_rounds, time_rounds
 
 _ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # ../shared/datasets beside the repository (a worktree sits one level deeper)
@@ -36,45 +35,40 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100k-line stream instead of 1M")
     parser.add_argument("--only", help="comma-separated systems")
     parser.add_argument("--no-stream", action="store_true", help="skip the HDFS stream")
+    parser.add_argument("--rounds", type=int, help="interleaved speed rounds (9; --quick: 3)")
     args = parser.parse_args()
     systems = args.only.split(",") if args.only else list(SETTINGS)
-    print(f"{platform.machine()} {platform.python_implementation()} py{platform.python_version()}")
-    run_accuracy(args.data, systems, args.out)
+    print(f"{platform.machine()} {platform.python_implementation()} py{platform.python_version()} "
+          f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}")
+    rounds = args.rounds or (3 if args.quick else 9)
+    run_accuracy(args.data, systems, args.out, rounds)
     if not args.no_stream:
         from benchmarks.loghub.stream import run_stream
 
         run_stream(args.data, 100_000 if args.quick else 1_000_000)
 
 
-def run_accuracy(data: str, systems: list[str], out: str | None) -> None:
+def run_accuracy(data: str, systems: list[str], out: str | None, rounds: int) -> None:
+    inputs, labels = [], {}
+    for system in systems:
+        setting = SETTINGS[system]
+        folder = os.path.join(data, system)
+        raw = read_contents(os.path.join(folder, f"{system}_2k.log"), setting.log_format)
+        inputs.append((system, setting, raw))
+        labels[system] = (
+            read_labels(os.path.join(folder, f"{system}_2k.log_structured_corrected.csv"),
+                        "EventTemplate"),
+            read_labels(os.path.join(folder, f"{system}_2k.log_structured.csv"), "EventId"),
+        )
+    timing, results = time_rounds(inputs, rounds)
     print(
         f"{'system':<12} {'drain3':>7} {'vigil':>7} {'drain3':>7} {'vigil':>7} "
         f"{'tpl':>5} {'tpl':>5}"
     )
     print(f"{'':<12} {'(corrected GA)':>15} {'(original GA)':>15} {'drain3/vigil':>11}")
-    rows, lines = [], 0
-    seconds = {"drain3": 0.0, "vigil": 0.0, "preprocess": 0.0}
+    rows = []
     for system in systems:
-        setting = SETTINGS[system]
-        folder = os.path.join(data, system)
-        contents = read_contents(os.path.join(folder, f"{system}_2k.log"), setting.log_format)
-        corrected = read_labels(
-            os.path.join(folder, f"{system}_2k.log_structured_corrected.csv"), "EventTemplate"
-        )
-        original = read_labels(os.path.join(folder, f"{system}_2k.log_structured.csv"), "EventId")
-        start = time.perf_counter()
-        contents = preprocess(contents, [re.compile(rx) for rx in setting.regexes])
-        seconds["preprocess"] += time.perf_counter() - start
-        # interleave baseline and candidate three times each and keep the fastest of each;
-        # every run starts from fresh state (Vigil's masking memos live in its fresh miner)
-        base_runs, cand_runs = [], []
-        for _ in range(3):
-            base_runs.append(run_drain3(contents, setting, preprocessed=True))
-            cand_runs.append(run_vigil(contents, setting, preprocessed=True))
-        base, cand = base_runs[-1], cand_runs[-1]
-        seconds["drain3"] += min(r.seconds for r in base_runs)
-        seconds["vigil"] += min(r.seconds for r in cand_runs)
-        lines += len(contents)
+        (base, cand), (corrected, original) = results[system], labels[system]
         row = (
             grouping_accuracy(base.group_of_line, corrected),
             grouping_accuracy(cand.group_of_line, corrected),
@@ -92,18 +86,7 @@ def run_accuracy(data: str, systems: list[str], out: str | None) -> None:
     print(f"{'mean':<12} {means[0]:7.3f} {means[1]:7.3f} {means[2]:7.3f} {means[3]:7.3f}")
     below = [s for s, r in zip(systems, rows, strict=True) if r[1] < r[0]]
     print(f"systems where vigil < drain3 (corrected): {', '.join(below) or 'none'}")
-    base_rate, cand_rate = lines / seconds["drain3"], lines / seconds["vigil"]
-    print(
-        f"lines/s parsing ({lines} lines; Vigil's masking included, the shared dataset "
-        f"regexes not): drain3 {base_rate:,.0f}  vigil {cand_rate:,.0f}  "
-        f"ratio {cand_rate / base_rate:.2f}x"
-    )
-    pre = seconds["preprocess"]
-    base_all, cand_all = lines / (seconds["drain3"] + pre), lines / (seconds["vigil"] + pre)
-    print(
-        f"lines/s end to end (plus {pre:.3f} s of shared dataset regexes): "
-        f"drain3 {base_all:,.0f}  vigil {cand_all:,.0f}  ratio {cand_all / base_all:.2f}x"
-    )
+    print_rounds(timing)
 
 
 def write_templates(out: str, system: str, result: ParseResult) -> None:

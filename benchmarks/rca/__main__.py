@@ -26,7 +26,7 @@ from benchmarks.rca.timing import time_ranking
 from engine.correlate.grouping import Correlator
 from engine.rank.causes import CauseRanker
 
-METHODS = ("vigil", "max_z", "first_to_alert")
+METHODS = ("vigil", "vigil_hand", "max_z", "first_to_alert")
 
 
 def main() -> None:
@@ -36,7 +36,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1000, help="first scenario seed")
     args = parser.parse_args()
     n = 60 if args.quick else args.scenarios
-    op, ranker = Correlator(), CauseRanker()
+    op = Correlator()
+    rankers = {"vigil": CauseRanker(), "vigil_hand": CauseRanker(weights="hand")}
     rows, vigil_g, am_g, vigil_alerts, vigil_legacy = [], [], [], [], []
     raw = notes_vigil = notes_am = episodes = 0
     started = time.perf_counter()
@@ -44,7 +45,7 @@ def main() -> None:
         scn = generate(seed)
         grouping, latest = run_vigil(scn, op)
         am = run_alertmanager(scn)
-        rows.extend(rank_positions(scn, grouping, latest, ranker))
+        rows.extend(rank_positions(scn, grouping, latest, rankers))
         vigil_g.append(pair_scores(scn.truth, grouping.predicted))
         vigil_legacy.append(pair_scores(per_member_noise(scn.truth), grouping.predicted))
         alert_ids = {m: p for m, p in grouping.predicted.items() if m.startswith("am-")}
@@ -114,11 +115,8 @@ def print_ranking(rows: list[dict]) -> None:
         print(f"{name:<22}{len(sub):>5}  {cells}")
     worst = [r for r in rows if r["vigil"] != 1][:12]
     print(
-        "misses (seed, kind, flags, vigil/max_z/first positions):",
-        [
-            (r["seed"], r["kind"], r["flags"], r["vigil"], r["max_z"], r["first_to_alert"])
-            for r in worst
-        ],
+        "misses (seed, kind, flags, positions by " + "/".join(METHODS) + "):",
+        [(r["seed"], r["kind"], r["flags"], *(r[m] for m in METHODS)) for r in worst],
     )
 
 

@@ -138,7 +138,7 @@ def baseline_rankings(snap: IncidentSnapshot) -> dict[str, list[str]]:
 
 
 def rank_positions(
-    scn: Scenario, grouping: Grouping, latest: dict, ranker: CauseRanker
+    scn: Scenario, grouping: Grouping, latest: dict, rankers: dict[str, CauseRanker]
 ) -> list[dict]:
     """For each injected fault: where each method ranks the true root (None = not in list)."""
     rows = []
@@ -148,11 +148,12 @@ def rank_positions(
         opened = grouping.opened_at.get(inc_id or "")
         row["page_delay_s"] = None if opened is None else opened - (T0 + 60 * fault.start_min)
         if inc_id is None:
-            row.update(vigil=None, first_to_alert=None, max_z=None)
+            row.update(dict.fromkeys([*rankers, "first_to_alert", "max_z"]))
         else:
             snap = latest[inc_id]
-            incident: Incident = ranker.rank(snap)
-            row["vigil"] = _position([c.node for c in incident.root_causes], fault.root)
+            for name, ranker in rankers.items():
+                incident: Incident = ranker.rank(snap)
+                row[name] = _position([c.node for c in incident.root_causes], fault.root)
             for name, order in baseline_rankings(snap).items():
                 row[name] = _position(order, fault.root)
         rows.append(row)

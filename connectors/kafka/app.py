@@ -1,7 +1,9 @@
 """``vigil worker --config FILE``: build the pipeline from rules and run a Kafka worker.
 
-The process creates missing topics, serves Prometheus metrics on ``metrics_port``, and on
-SIGTERM/SIGINT checkpoints (flush -> state -> offsets) and leaves the group cleanly.
+The process creates missing topics, starts its services (``connectors.kafka.services``: the HTTP
+API with ``/metrics``, health, ingest and the console on ``http_port`` — old name
+``metrics_port`` — and the action dispatcher), and on SIGTERM/SIGINT checkpoints (flush ->
+state -> offsets), leaves the group cleanly and stops the services.
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connectors.checkpoint import CheckpointStore
 from connectors.kafka.config import WorkerConfig, load_config
 from engine.pipeline import Pipeline
 from engine.rules import RuleSet
+
+if TYPE_CHECKING:
+    from connectors.kafka.services import WorkerServices
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,8 +48,12 @@ def load_worker_rules(cfg: WorkerConfig) -> RuleSet:
     return load_rules([Path(cfg.rules_path)] if cfg.rules_path else None)
 
 
-def build_pipeline(cfg: WorkerConfig) -> Pipeline:
-    return Pipeline.from_rules(load_worker_rules(cfg))
+def build_pipeline(cfg: WorkerConfig, rules: RuleSet | None = None) -> Pipeline:
+    """The pipeline of the worker's rules, with its stored model reference profiles."""
+    from connectors.reference import load_reference_option
+
+    references = load_reference_option(Path(cfg.references_path) if cfg.references_path else None)
+    return Pipeline.from_rules(rules or load_worker_rules(cfg), references)
 
 
 async def open_store(cfg: WorkerConfig) -> CheckpointStore:
@@ -63,9 +73,16 @@ async def open_store(cfg: WorkerConfig) -> CheckpointStore:
     return store
 
 
-async def serve(cfg: WorkerConfig, stop: asyncio.Event | None = None) -> None:
-    """Run one worker until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None)."""
+async def serve(
+    cfg: WorkerConfig, stop: asyncio.Event | None = None, services: WorkerServices | None = None
+) -> None:
+    """Run one worker until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None).
+
+    ``services`` (built from ``cfg`` and its rules when not given) is started before the worker
+    and stopped after it; pass one to read its bound ``port`` or its state while it runs.
+    """
     from connectors.kafka.admin import ensure_topics
+    from connectors.kafka.services import WorkerServices
     from connectors.kafka.worker import Worker
 
     if stop is None:
@@ -73,13 +90,17 @@ async def serve(cfg: WorkerConfig, stop: asyncio.Event | None = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-    if cfg.metrics_port:
-        from prometheus_client import start_http_server
-
-        start_http_server(cfg.metrics_port)
     await ensure_topics(cfg.topics, cfg.partitions, cfg.client_kwargs())
-    rules = load_worker_rules(cfg)
+    # services (connectors/kafka/services.py): HTTP API, console, delivery
+    rules = load_worker_rules(cfg) if services is None else services.rules
+    services = services or WorkerServices(cfg, rules)
+    await services.start()
     store = await open_store(cfg)
-    worker = Worker(cfg, Pipeline.from_rules(rules), store, runtime=rules.runtime)
-    await worker.start()
-    await worker.run(stop)
+    worker = Worker(cfg, build_pipeline(cfg, rules), store, runtime=rules.runtime)
+    worker.on_restored.append(services.mark_ready)
+    worker.on_incident_outputs.append(services.observe_incident_outputs)
+    try:
+        await worker.start()
+        await worker.run(stop)
+    finally:
+        await services.stop()

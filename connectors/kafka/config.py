@@ -17,7 +17,8 @@ from engine.events import InputKind
 
 DEFAULT_BOOTSTRAP: Final = "localhost:9092"
 DEFAULT_GROUP: Final = "vigil"
-DEFAULT_METRICS_PORT: Final = 9108
+DEFAULT_HTTP_PORT: Final = 9108
+DEFAULT_METRICS_PORT: Final = DEFAULT_HTTP_PORT  # the old name of the HTTP API's port
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 
@@ -41,6 +42,7 @@ class Topics:
     anomalies: str = "anomalies"
     incidents: str = "incidents"
     actions: str = "actions"
+    """Decided actions (with their ``payload``) and, after delivery, their final records."""
     retrain: str = "ml.retrain"
     model_control: str = "model-control"
     dlq: str = "dlq"
@@ -98,6 +100,14 @@ class WorkerConfig:
 
     ``checkpoint_interval_s``: how often state is snapshotted and offsets committed (the
     amount of input re-processed after a crash). ``max_records``: records per poll.
+
+    HTTP API (``connectors/kafka/services.py``): ``http_port`` (0 = any free port, ``None`` =
+    no server) on ``http_host``; ``metrics_port`` is its old name, used when ``http_port`` is
+    not set (both ``None``: no server). The bearer token of the write endpoints comes from the
+    environment variable ``api_token_env`` (unset: writes are refused). ``console`` serves the
+    incident console at ``/``. ``delivery`` runs the action dispatcher in this process
+    (consumer group ``delivery_group_id``, default ``<group_id>.delivery``); file receivers
+    write under ``delivery_path``.
     """
 
     bootstrap_servers: str = DEFAULT_BOOTSTRAP
@@ -106,6 +116,8 @@ class WorkerConfig:
     topics: Topics = Topics()
     security: Security = Security()
     rules_path: str | None = None
+    references_path: str | None = None
+    """Folder of model reference profiles (``vigil reference build``); none: learn from traffic."""
     checkpoint_store: Literal["kafka", "file", "memory"] = "kafka"
     checkpoint_path: str = "vigil-state"
     checkpoint_interval_s: float = 1.0
@@ -117,6 +129,13 @@ class WorkerConfig:
     rebalance_timeout_ms: int = 10_000
     metrics_port: int | None = DEFAULT_METRICS_PORT
     partitions: int = 4
+    http_port: int | None = None
+    http_host: str = "0.0.0.0"  # noqa: S104  (a worker serves Prometheus and probes)
+    api_token_env: str | None = "VIGIL_API_TOKEN"  # noqa: S105  (a variable name)
+    console: bool = True
+    delivery: bool = True
+    delivery_group_id: str | None = None
+    delivery_path: str = "vigil-delivery"
 
     def __post_init__(self) -> None:
         if self.checkpoint_interval_s <= 0:
@@ -132,6 +151,17 @@ class WorkerConfig:
             "client_id": self.client_id,
             **self.security.client_kwargs(),
         }
+
+    @property
+    def api_port(self) -> int | None:
+        """The HTTP API's port: ``http_port``, else the old ``metrics_port``."""
+        return self.http_port if self.http_port is not None else self.metrics_port
+
+    def api_token(self) -> str | None:
+        """The write endpoints' bearer token, read from ``api_token_env`` (never logged)."""
+        if not self.api_token_env:
+            return None
+        return os.environ.get(self.api_token_env) or None
 
     def with_overrides(self, **changes: Any) -> WorkerConfig:
         return replace(self, **changes)

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 
 from connectors.kafka import envelope
 from connectors.kafka.config import Topics
-from connectors.kafka.telemetry import OUTPUTS
+from connectors.kafka.telemetry import METRICS, OUTPUTS
 from engine.events import Action, Anomaly, Incident, Rejected, RetrainRequest
 
 MODEL_CONTROL_TYPE = "model_control"
@@ -78,7 +78,9 @@ class OutputSink:
                 await self._send("retrain", orjson.dumps(out.to_wire()), out.model.encode())
             else:
                 topic = "model_control" if out.type == MODEL_CONTROL_TYPE else "actions"
-                await self._send(topic, orjson.dumps(out.to_wire()), out.incident.encode())
+                # payload included: the dispatcher (connectors/kafka/dispatch.py) delivers from it
+                body = {**out.to_wire(), "payload": out.payload}
+                await self._send(topic, orjson.dumps(body), out.incident.encode())
                 actions.append(out)
         if actions and self.outbox is not None:
             self.outbox.submit(actions)
@@ -86,6 +88,7 @@ class OutputSink:
     async def rejected(self, rejected: Sequence[Rejected]) -> None:
         for r in rejected:
             await self._send("dlq", orjson.dumps(r.to_wire()), r.source.encode())
+            METRICS.count_dead_letter(r.error)  # services: dead letters by reason on /metrics
         if rejected:
             OUTPUTS.labels(self._names["dlq"]).inc(len(rejected))
 

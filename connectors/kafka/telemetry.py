@@ -1,4 +1,10 @@
-"""Prometheus metrics of the Kafka worker (scraped on ``metrics_port``; see deploy/prometheus.yml).
+"""Prometheus metrics of the Kafka worker: the shared ``VigilMetrics`` (``connectors.metrics``).
+
+The worker process records into one ``METRICS`` instance (its own registry, not the global
+one); ``connectors.kafka.services`` serves it at ``/metrics`` on the worker's HTTP API, so
+deploy/grafana/dashboards/vigil.json and deploy/prometheus/vigil-alerts.yml apply to workers as
+they do to the embedded runtime. The names below are the worker's handles on those metrics
+(plus three worker-only ones: checkpoints, their duration, owned partitions).
 
 Counters are incremented once per batch, never per record, to keep the hot path cheap.
 """
@@ -9,18 +15,27 @@ from typing import Final
 
 from prometheus_client import Counter, Gauge, Histogram
 
-RECORDS_IN: Final = Counter("vigil_records_consumed_total", "Kafka records consumed", ["topic"])
-EVENTS_IN: Final = Counter(
-    "vigil_events_decoded_total",
-    "Typed events decoded (batched records count each element)",
-    ["topic"],
-)
+from connectors.metrics import VigilMetrics
+
+METRICS: Final = VigilMetrics()
+"""Everything this worker process exports (``vigil_records_in_total``, ...)."""
+
+RECORDS_IN: Final = METRICS.records_in
+OUTPUTS: Final = METRICS.records_out
 REJECTED: Final = Counter(
-    "vigil_records_rejected_total", "Records sent to the dead-letter topic", ["topic"]
+    "vigil_records_rejected",
+    "Records sent to the dead-letter topic, per source topic",
+    ["topic"],
+    registry=METRICS.registry,
 )
-OUTPUTS: Final = Counter("vigil_outputs_total", "Records produced, by output topic", ["topic"])
-CHECKPOINTS: Final = Counter("vigil_checkpoints_total", "Completed checkpoints")
+CHECKPOINTS: Final = Counter(
+    "vigil_checkpoints", "Completed checkpoints", registry=METRICS.registry
+)
 CHECKPOINT_SECONDS: Final = Histogram(
-    "vigil_checkpoint_seconds", "Duration of flush + state write + offset commit"
+    "vigil_checkpoint_seconds",
+    "Duration of flush + state write + offset commit",
+    registry=METRICS.registry,
 )
-ASSIGNED: Final = Gauge("vigil_assigned_partitions", "Partitions owned by this worker")
+ASSIGNED: Final = Gauge(
+    "vigil_assigned_partitions", "Partitions owned by this worker", registry=METRICS.registry
+)

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -109,6 +110,9 @@ class Worker:
         self.watermarks = WatermarkPublisher(
             self.producer, cfg.topics.name("incident_in"), self.runtime.idle_source
         )
+        # services hooks (connectors/kafka/services.py): after a restore; per incident batch
+        self.on_restored: list[Callable[[], None]] = []
+        self.on_incident_outputs: list[Callable[[list[Any]], None]] = []
 
     def subscribed_topics(self) -> list[str]:
         t = self.cfg.topics
@@ -171,6 +175,8 @@ class Worker:
         else:
             outs, rejected = task.process(records, self.topology.updates)
             await self.sink.incident_outputs(outs)
+            for hook in self.on_incident_outputs:  # services: incident view, console, metrics
+                hook(outs)
         if rejected:
             REJECTED.labels(task.topic).inc(len(rejected))
             await self.sink.rejected(rejected)
@@ -214,6 +220,8 @@ class Worker:
         self._parked.clear()
         ASSIGNED.set(len(self.tasks))
         log.info("assigned count=%d restored=%d", len(assigned), len(snapshots))
+        for hook in self.on_restored:  # services: /readyz turns 200
+            hook()
 
     async def revoke(self, revoked: set[TopicPartition]) -> None:
         async with self._lock:

@@ -269,7 +269,7 @@ class Correlator:
             state.incidents[record.id] = record
             return record
         if node is not None and len(candidates) > 1:
-            candidates = _connected(candidates, node, related, ts, self.merge_after_s)
+            candidates = self._connected(state, candidates, node, ts)
         # an announced incident keeps its id (and its page); else the oldest candidate wins
         target = min(candidates, key=_seniority)
         for other in candidates:
@@ -289,6 +289,37 @@ class Correlator:
         return any(
             n in related and ts - last <= self.link_s for n, (_, last, _) in record.spans.items()
         )
+
+    def _connected(
+        self, state: CorrelateState, candidates: list[IncidentRecord], node: str, ts: EventTime
+    ) -> list[IncidentRecord]:
+        """The candidates a member at ``node`` proves connected, home first.
+
+        Home is the incident already holding ``node`` (else the senior candidate). Another
+        candidate is connected only when both ends of the link persist: ``node``'s members
+        span ``merge_after_s`` (this one included), and so do those of a related node in it.
+        A passing blip or a lone warning on either side joins one incident and links nothing.
+        Two incidents whose nodes only share a dependency (callee or host) stay apart unless
+        that dependency is itself a member of one of them: two callers of a healthy shared
+        callee going bad separately are two problems.
+        """
+        home = next((r for r in candidates if node in r.spans), min(candidates, key=_seniority))
+        first = home.spans[node][0] if node in home.spans else ts
+        if ts - first < self.merge_after_s:
+            return [home]
+        connected = [home]
+        for r in candidates:
+            if r is home:
+                continue
+            if not r.spans:  # records from version-1 state carry no spans
+                connected.append(r)
+                continue
+            via = home.spans.keys() | r.spans.keys()
+            related = state.topology.related_nodes(node, self.max_hops, via)
+            spans = r.spans.items()
+            if any(n in related and b - a >= self.merge_after_s for n, (a, b, _) in spans):
+                connected.append(r)
+        return connected
 
     def _merge(
         self,
@@ -333,35 +364,6 @@ def _join(state: CorrelateState, record: IncidentRecord, member: Member) -> None
 
 def _seniority(record: IncidentRecord) -> tuple[bool, EventTime, str]:
     return (not record.announced, record.opened_at, record.id)
-
-
-def _connected(
-    candidates: list[IncidentRecord],
-    node: str,
-    related: set[str],
-    ts: EventTime,
-    merge_after_s: float,
-) -> list[IncidentRecord]:
-    """The candidates a member at ``node`` proves connected, home first.
-
-    Home is the incident already holding ``node`` (else the senior candidate). Another
-    candidate is connected only when both ends of the link persist: ``node``'s members span
-    ``merge_after_s`` (this one included), and so do those of a related node in it. A passing
-    blip or a lone warning on either side joins one incident and links nothing.
-    """
-    home = next((r for r in candidates if node in r.spans), min(candidates, key=_seniority))
-    first = home.spans[node][0] if node in home.spans else ts
-    if ts - first < merge_after_s:
-        return [home]
-    return [home] + [
-        r
-        for r in candidates
-        if r is not home
-        and (
-            not r.spans  # records from version-1 state carry no spans
-            or any(n in related and b - a >= merge_after_s for n, (a, b, _) in r.spans.items())
-        )
-    ]
 
 
 def _alert_of(member: str) -> str:

@@ -7,7 +7,7 @@ anomalies are added with ``flagged=True`` and no edges.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any
 
 import networkx as nx
@@ -87,11 +87,14 @@ class Topology:
             return "service"
         return str(self.graph.nodes[node].get("kind", "service"))
 
-    def related_nodes(self, node: str, max_hops: int) -> set[str]:
+    def related_nodes(
+        self, node: str, max_hops: int, via: Container[str] | None = None
+    ) -> set[str]:
         """Nodes whose faults and symptoms can be linked to ``node``'s.
 
         Its dependencies and dependents within ``max_hops`` (a chain of callers or callees),
-        plus nodes sharing a direct dependency with it (a shared host or a shared callee).
+        plus nodes sharing a direct dependency with it (a shared host or a shared callee);
+        with ``via``, only a shared dependency in ``via`` (e.g. one that is itself anomalous).
         """
         if node not in self.graph:
             return {node}
@@ -99,7 +102,8 @@ class Topology:
         up = _reach(self.graph.pred, node, max_hops)
         shared: set[str] = set()
         for dep in self.graph.succ[node]:
-            shared.update(self.graph.pred[dep])
+            if via is None or dep in via:
+                shared.update(self.graph.pred[dep])
         return down | up | shared | {node}
 
     def neighbourhood(

@@ -15,6 +15,10 @@ record is mined when the next head line of that service arrives or when the wate
 has moved past its timestamp (continuation lines carry the head's timestamp or close to it).
 Only the head line is templated; the joined text is the sample.
 
+Late records: a record counts in the rate window its timestamp falls in while that window is
+open; when it has closed already, the record is still mined (and may be a new template) but
+counts in no window, only in the service's ``late`` total (``engine.detect.logwindow``).
+
 Bounds: templates per service are capped (least recently matched evicted, see
 ``engine.ingest.logtemplate``); at most ``max_services`` services are tracked (beyond it the
 service seen longest ago is dropped); rate baselines exist only for live templates. The state
@@ -30,12 +34,12 @@ from typing import Any, Final
 from engine.detect.logwindow import RateCheck, RateFinding, ServiceWindow
 from engine.events import Anomaly, AnomalyKind, Level, LogRecord, Severity, stable_id
 from engine.ingest.logtemplate import MinerState, TemplateMiner
-from engine.ingest.masking import DEFAULT_MASKS, Masker, MaskPattern
+from engine.ingest.masking import DEFAULT_MASKS, Masker, MaskMemo, MaskPattern
 from engine.ingest.multiline import head_line, is_continuation
 from engine.operator import OperatorExample, register_example
 from engine.rules.logs import LogRules
 
-STATE_VERSION: Final = 1
+STATE_VERSION: Final = 2
 MAX_GAP_WINDOWS: Final = 1000
 """A silence longer than this many windows skips ahead instead of closing each empty one."""
 
@@ -66,6 +70,9 @@ class ServiceLogs:
 class LogDetectorState:
     version: int = STATE_VERSION
     services: dict[str, ServiceLogs] = field(default_factory=dict)
+    memo: MaskMemo | None = field(default=None, repr=False, compare=False)
+    """One masking memo shared by every service's miner (a pure-function cache, bounded by
+    ``MaskMemo``; not serialised)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version,
@@ -73,8 +80,17 @@ class LogDetectorState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LogDetectorState:
-        return cls(int(data["version"]),
+        if int(data["version"]) == 1:
+            data = _upgrade_v1_to_v2(data)
+        return cls(STATE_VERSION,
                    {name: ServiceLogs.from_dict(s) for name, s in data["services"].items()})
+
+
+def _upgrade_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v2 counts late records per service window (none known before)."""
+    services = {name: {**s, "window": {**s["window"], "late": 0}}
+                for name, s in data["services"].items()}
+    return {**data, "version": 2, "services": services}
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +163,10 @@ class LogDetector:
                 oldest = min(state.services, key=lambda s: (state.services[s].last_ts, s))
                 del state.services[oldest]
             logs = state.services[service] = ServiceLogs()
+        if logs.miner.memo is None:
+            if state.memo is None or state.memo.masker is not self.miner.masker:
+                state.memo = MaskMemo(self.miner.masker)
+            logs.miner.memo = state.memo
         logs.last_ts = max(logs.last_ts, ts)
         return logs
 
@@ -180,9 +200,12 @@ class LogDetector:
         window = logs.window
         if window.start is None:
             window.start = pending["ts"] - pending["ts"] % self.check.window_s
-        window.counts[match.template_id] = window.counts.get(match.template_id, 0) + 1
-        window.total += 1
-        window.errors += pending["level"] >= Level.ERROR
+        if pending["ts"] < window.start:  # its window closed already: judged without it
+            window.late += 1
+        else:
+            window.counts[match.template_id] = window.counts.get(match.template_id, 0) + 1
+            window.total += 1
+            window.errors += pending["level"] >= Level.ERROR
         for gone in [t for t in window.counts if t not in logs.miner.templates]:
             live = logs.miner.resolve(gone)
             moved = window.counts.pop(gone)

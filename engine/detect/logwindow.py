@@ -1,7 +1,10 @@
 """Per-service event-time windows of template counts and their EWMA baselines (log rates).
 
 Pure helpers of ``engine.detect.logs``: a window closes when a record at or past its end
-arrives or when the watermark ``now`` passes it; late records count into the open window.
+arrives or when the watermark ``now`` passes it. A record whose window is still open counts
+there; a late record, whose window has closed (its timestamp is before the open window's
+start), is not counted in any window (that window was judged and learnt already) but in
+``ServiceWindow.late``, a running total per service.
 """
 
 from __future__ import annotations
@@ -23,16 +26,19 @@ class ServiceWindow:
     closed: int = 0
     rate_mean: dict[str, float] = field(default_factory=dict)
     error_mean: float = 0.0
+    late: int = 0
+    """Records that arrived after their window closed (counted in no window)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"start": self.start, "counts": dict(self.counts), "errors": self.errors,
                 "total": self.total, "closed": self.closed, "rate_mean": dict(self.rate_mean),
-                "error_mean": self.error_mean}
+                "error_mean": self.error_mean, "late": self.late}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ServiceWindow:
         return cls(data["start"], dict(data["counts"]), int(data["errors"]), int(data["total"]),
-                   int(data["closed"]), dict(data["rate_mean"]), float(data["error_mean"]))
+                   int(data["closed"]), dict(data["rate_mean"]), float(data["error_mean"]),
+                   int(data["late"]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,11 @@ of each ``data_drift.check_interval`` every monitored feature is tested against 
 reference profile (KS or chi-square, with the alarm control of ``engine.detect.alarm``); at the
 end of each ``prediction_drift.check_interval`` the model's outputs are compared by PSI. Labels
 are joined to predictions (``engine.detect.labels_join``) and the configured metrics are checked
-every ``model_performance.check_interval`` (``engine.detect.performance``), with a confidence-
-based estimate, marked as such, while too few labels have arrived. Windows close when an event
-of a later window arrives or when ``now`` passes their end; performance checks run when ``now``
-(the watermark) passes a check boundary, after the batch is consumed. Never by wall clock.
+every ``model_performance.check_interval`` (``engine.detect.model_performance``), with a
+confidence-based estimate, marked as such, while too few labels have arrived. Windows close
+when an event of a later window arrives or when ``now`` passes their end; performance checks
+run when ``now`` (the watermark) passes a check boundary, after the batch is consumed. Never by
+wall clock.
 Within a batch, each model's predictions are consumed before its labels.
 """
 
@@ -21,18 +22,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from engine.detect.data_drift import check_data_drift, monitored_features
-from engine.detect.labels_join import expire, join, remember
-from engine.detect.model_anomalies import (
-    data_drift_anomaly,
-    performance_anomaly,
-    prediction_drift_anomaly,
-)
+from engine.detect.labels_join import join
+from engine.detect.model_anomalies import data_drift_anomaly, prediction_drift_anomaly
+from engine.detect.model_performance import remember_predictions, roll_performance
 from engine.detect.model_state import PREDICTION, ModelMonitorState, ModelTrack
-from engine.detect.performance import CLASSIFICATION, compute_metrics, estimate_metrics, is_positive
 from engine.detect.prediction_drift import check_prediction_drift
 from engine.detect.profile import ReferenceProfile, build_profile
 from engine.detect.window import WindowState, add_categorical, add_numeric, numeric_column, segments
-from engine.events import Anomaly, EventTime, GroundTruth, JsonDict, Prediction
+from engine.events import Anomaly, EventTime, GroundTruth, Prediction
 from engine.operator import OperatorExample, register_example
 from engine.rules.monitoring import ModelMonitoringSpec, MonitoringConfig
 from engine.testing import T0
@@ -126,7 +123,7 @@ class ModelMonitor:
             return
         ts = np.fromiter((p.ts for p in preds), np.float64, len(preds))
         if spec.model_performance is not None:
-            self._remember(spec, track, preds)
+            remember_predictions(spec.model_performance, track, preds)
         if spec.data_drift is not None:
             self._add_features(spec, track, model, reference, preds, ts, seed, out)
         if spec.prediction_drift is not None and reference.prediction is not None:
@@ -272,61 +269,6 @@ class ModelMonitor:
                 )
         window.reset(index)
 
-    # -- labels and performance ----------------------------------------------------------------
-
-    def _remember(
-        self, spec: ModelMonitoringSpec, track: ModelTrack, preds: list[Prediction]
-    ) -> None:
-        perf = spec.model_performance
-        assert perf is not None  # noqa: S101  (checked by the caller)
-        rows = [(p.id, (p.ts, p.prediction, p.score)) for p in preds]
-        remember(track.labels, rows, perf.max_pending)
-
-    def _roll_performance(
-        self,
-        spec: ModelMonitoringSpec,
-        track: ModelTrack,
-        model: str,
-        index: int,
-        out: list[Anomaly],
-    ) -> None:
-        perf = spec.model_performance
-        assert perf is not None  # noqa: S101
-        if track.perf_index is not None and index <= track.perf_index:
-            return
-        if track.perf_index is not None:
-            check_ts = index * perf.check_interval
-            keep_s = max([m.window for m in perf.metrics], default=perf.label_horizon)
-            expire(track.labels, check_ts, perf.label_horizon, keep_s)
-            for metric in perf.metrics:
-                self._check_metric(spec, track, model, metric.name, check_ts, out)
-        track.perf_index = index
-
-    def _check_metric(
-        self,
-        spec: ModelMonitoringSpec,
-        track: ModelTrack,
-        model: str,
-        name: str,
-        ts: float,
-        out: list[Anomaly],
-    ) -> None:
-        perf = spec.model_performance
-        assert perf is not None  # noqa: S101
-        metric = next(m for m in perf.metrics if m.name == name)
-        measured = _measure(track, perf.positive_label, name, ts - metric.window, perf.min_labels)
-        if measured is None:
-            return
-        value, detail = measured
-        bound = metric.minimum if metric.minimum is not None else metric.maximum
-        assert bound is not None  # noqa: S101
-        breached = value < bound if metric.minimum is not None else value > bound
-        key = f"{name}:estimate" if detail["estimate"] else name
-        if breached and not track.perf_alarms.get(key, False):
-            detail["window_s"] = metric.window
-            out.append(performance_anomaly(model, name, value, bound, detail, ts))
-        track.perf_alarms[key] = breached
-
     # -- event time ----------------------------------------------------------------------------
 
     def _advance(
@@ -351,31 +293,7 @@ class ModelMonitor:
             index = _index(now, outputs.check_interval)  # type: ignore[union-attr]
             self._roll_outputs(spec, track, model, reference, index, out)
         if perf is not None:
-            self._roll_performance(spec, track, model, _index(now, perf.check_interval), out)
-
-
-def _measure(
-    track: ModelTrack, positive: int | str, name: str, since: float, min_labels: int
-) -> tuple[float, JsonDict] | None:
-    """The metric on joined labels since ``since``; else an estimate from pending scores."""
-    rows = [r for r in track.labels.joined if r[0] >= since]
-    if len(rows) >= min_labels:
-        value = compute_metrics(rows, positive).get(name)
-        if value is None:
-            return None
-        return value, {"estimate": False, "n_labels": len(rows)}
-    if name not in CLASSIFICATION:
-        return None
-    pending = [
-        (is_positive(p, positive), s)
-        for t, p, s in track.labels.pending.values()
-        if t >= since and s is not None
-    ]
-    if len(pending) < min_labels:
-        return None
-    predicted, scores = zip(*pending, strict=True)
-    value = estimate_metrics(predicted, scores)[name]
-    return value, {"estimate": True, "n_labels": len(rows), "n_estimated": len(pending)}
+            roll_performance(perf, track, model, _index(now, perf.check_interval), out)
 
 
 def _output_of(p: Prediction) -> float | int | str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
 from engine.ingest.logtokens import constants_of, skeleton_of
+from engine.ingest.masking import MaskMemo
 
 STATE_VERSION: Final = 2
 
@@ -51,6 +52,8 @@ class MinerState:
     aliases: dict[str, str] = field(default_factory=dict)
     skeletons: dict[str, str] = field(default_factory=dict)
     """Constant tokens (values dropped) -> the group-leading template that has them."""
+    memo: MaskMemo | None = field(default=None, repr=False, compare=False)
+    """The miner's masking memo (a pure-function cache; not serialised, rebuilt when needed)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version, "seq": self.seq,

@@ -43,8 +43,9 @@ from engine.ingest.logtokens import (
     same_key,
     similarity_of,
     skeleton_of,
+    would_generalise,
 )
-from engine.ingest.masking import WILDCARD, Masker
+from engine.ingest.masking import WILDCARD, Masker, MaskMemo
 
 __all__ = ["STATE_VERSION", "Match", "MinerState", "Template", "TemplateMiner", "parameters_of"]
 
@@ -94,7 +95,10 @@ class TemplateMiner:
 
     def add(self, state: MinerState, message: str) -> Match:
         """Match ``message`` to a template, learning from it (updates ``state`` in place)."""
-        key = self.masker.key(message)
+        memo = state.memo
+        if memo is None or memo.masker is not self.masker:
+            memo = state.memo = MaskMemo(self.masker)
+        key = memo.key(message)
         state.seq += 1
         tid = state.cache.get(key)
         if tid is not None:  # fast path: this masked text was seen (templates keep lengths)
@@ -150,7 +154,8 @@ class TemplateMiner:
 
     def match(self, state: MinerState, message: str) -> str | None:
         """The id of the template ``message`` would join, without learning (``None`` if new)."""
-        key = self.masker.key(message)
+        key = self.masker.key(message, state.memo if state.memo is not None
+                              and state.memo.masker is self.masker else None)
         tokens = key.split()
         tid = state.cache.get(key)
         if tid is not None and state.resolve(tid) in state.templates:
@@ -179,7 +184,9 @@ class TemplateMiner:
         template.count += 1
         template.last_seq = state.seq
         if key is not None:
-            merged, learned = generalise(template.tokens, template.learned, tokens)
+            merged, learned = template.tokens, template.learned
+            if would_generalise(template.tokens, tokens):
+                merged, learned = generalise(template.tokens, template.learned, tokens)
             if merged != template.tokens:
                 template.tokens, template.learned = merged, learned
                 template.text = " ".join(merged)
@@ -204,7 +211,10 @@ class TemplateMiner:
         state.templates[tid] = template
         state.by_length.setdefault(len(tokens), []).append(tid)
         state.aliases.pop(tid, None)
-        _index_skeleton(state, template)
+        if state.skeletons.get(skeleton) == tid:  # _index_skeleton, the skeleton known
+            del state.skeletons[skeleton]
+        if not template.owner and skeleton:
+            state.skeletons.setdefault(skeleton, tid)
         self._remember(state, key, tid)
         if len(state.templates) > self.max_templates:
             _evict_oldest(state)

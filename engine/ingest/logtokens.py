@@ -46,7 +46,7 @@ def similarity_of(template: list[str], learned: int, tokens: list[str],
 
 def constants_of(tokens: list[str]) -> int:
     """How many tokens hold no ``<*>``."""
-    return sum(WILDCARD not in token for token in tokens)
+    return [WILDCARD in token for token in tokens].count(False)
 
 
 def shapes_agree(have: str, got: str) -> bool:
@@ -69,19 +69,25 @@ def _letters(token: str) -> str:
 
 def differing_positions(template: list[str], learned: int, tokens: list[str]) -> list[int]:
     """Positions where the message and the template disagree on a constant."""
-    return [index for index, (have, got) in enumerate(zip(template, tokens, strict=True))
-            if have != got and not learned >> index & 1 and not shapes_agree(have, got)]
+    return [index for index in compress(range(len(tokens)), map(str.__ne__, template, tokens))
+            if not learned >> index & 1 and not shapes_agree(template[index], tokens[index])]
 
 
 def agrees_outside(template: list[str], learned: int, tokens: list[str],
                     positions: list[int]) -> bool:
     skip = set(positions)
-    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
-        if index in skip or have == got or learned >> index & 1:
+    for index in compress(range(len(tokens)), map(str.__ne__, template, tokens)):
+        if index in skip or learned >> index & 1:
             continue
-        if not shapes_agree(have, got):
+        if not shapes_agree(template[index], tokens[index]):
             return False
     return True
+
+
+def would_generalise(template: list[str], tokens: list[str]) -> bool:
+    """Whether ``generalise`` would change a token: a position differs and the template does
+    not hold a plain ``<*>`` there already (``generalise`` keeps those as they are)."""
+    return any(have != WILDCARD for have in compress(template, map(str.__ne__, template, tokens)))
 
 
 def generalise(template: list[str], learned: int, tokens: list[str]) -> tuple[list[str], int]:
@@ -100,4 +106,4 @@ def generalise(template: list[str], learned: int, tokens: list[str]) -> tuple[li
 def skeleton_of(tokens: list[str]) -> str:
     """The constant tokens of a masked message, values dropped (``12 bytes (<*> <*>) sent`` and
     ``<*> bytes sent`` share ``bytes sent``)."""
-    return " ".join(t for t in tokens if WILDCARD not in t or _letters(t))
+    return " ".join([t for t in tokens if WILDCARD not in t or _letters(t)])

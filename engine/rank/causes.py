@@ -17,8 +17,11 @@ from engine.operator import NullState, OperatorExample, register_example
 from engine.rank.evidence import describe, summarize
 from engine.rank.scoring import Candidate, score_candidates
 from engine.rank.signals import IncidentView, build_view
+from engine.rank.weights import HAND_WEIGHTS, LEARNED_WEIGHTS
 from engine.rules import RuleSet
 from engine.testing import T0
+
+WEIGHT_SETS = {"learned": LEARNED_WEIGHTS, "hand": HAND_WEIGHTS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +42,15 @@ class CauseRanker:
     ...                         TopologyNode("db")), edges=(TopologyEdge("web", "db"),))
     >>> _, [out] = CauseRanker().process(CauseRanker().initial_state(), [snap], now=120.0)
     >>> [(c.node, round(c.score, 2)) for c in out.root_causes]
-    [('db', 0.84), ('web', 0.16)]
+    [('db', 0.79), ('web', 0.21)]
     >>> out.root_causes[0].evidence[:2]
     ('earliest onset among 2 anomalous nodes', '1 of 2 anomalous nodes depend on it (web)')
     """
 
     max_causes: int = 5
     temperature: float = 0.1
+    weights: str = "learned"
+    """Which feature weights score candidates: ``"learned"`` or ``"hand"`` (see weights.py)."""
     name: str = "rank"
 
     def __post_init__(self) -> None:
@@ -53,6 +58,8 @@ class CauseRanker:
             raise ValueError(f"max_causes must be >= 1, got {self.max_causes}")
         if self.temperature <= 0:
             raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        if self.weights not in WEIGHT_SETS:
+            raise ValueError(f"weights must be one of {sorted(WEIGHT_SETS)}, got {self.weights!r}")
 
     @classmethod
     def from_rules(cls, rules: RuleSet) -> CauseRanker:
@@ -70,7 +77,7 @@ class CauseRanker:
     def rank(self, snapshot: IncidentSnapshot) -> Incident:
         """The snapshot's incident with ``root_causes`` (best first) and ``summary`` filled in."""
         view = build_view(snapshot)
-        ranked = score_candidates(view, snapshot.changes)
+        ranked = score_candidates(view, snapshot.changes, WEIGHT_SETS[self.weights])
         causes = self._causes(ranked, view)
         return dataclasses.replace(
             snapshot.incident, root_causes=causes, summary=summarize(ranked, view)

@@ -15,11 +15,13 @@ signals of its own can still be the cause), and the services of recent changes. 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine.events import Change, EventTime
+from engine.rank.features import RankContext, extra_features
 from engine.rank.signals import SOLID_WEIGHT, IncidentView, reach
+from engine.rank.weights import LEARNED_WEIGHTS
 
 ONSET_TOLERANCE_S = 60.0
 ONSET_SCALE_S = 180.0
@@ -27,16 +29,6 @@ CHANGE_SCALE_S = 900.0
 DOWN_HOPS = 3
 UP_HOPS = 6
 MAX_CANDIDATES = 40
-_WEIGHTS = {
-    "coverage": 0.30,
-    "frontier": 0.30,
-    "onset": 0.20,
-    "own": 0.15,
-    "consistency": 0.10,
-    "change": 0.20,
-    "blocked": -0.35,
-    "silent": -0.12,
-}
 
 
 @dataclass(slots=True)
@@ -51,8 +43,13 @@ class Candidate:
     score: float = 0.0
 
 
-def score_candidates(view: IncidentView, changes: Sequence[Change]) -> list[Candidate]:
-    """Every candidate with its features and raw score, best first (ties by node name)."""
+def score_candidates(
+    view: IncidentView,
+    changes: Sequence[Change],
+    weights: Mapping[str, float] = LEARNED_WEIGHTS,
+) -> list[Candidate]:
+    """Every candidate with its features and raw score (``weights`` dot features), best first
+    (ties by node name)."""
     if not view.signals:
         return []
     first = view.first_onset
@@ -67,9 +64,12 @@ def score_candidates(view: IncidentView, changes: Sequence[Change]) -> list[Cand
         and c.blocked_by is None
     }
     ranked = pre[:MAX_CANDIDATES]
+    ctx = RankContext.of(view)
     for cand in ranked:
         _coverage(view, cand, frontier)
-        cand.score = sum(_WEIGHTS[k] * v for k, v in cand.features.items())
+        changed = cand.change is not None
+        cand.features.update(extra_features(view, cand.node, cand.kind, cand.onset, changed, ctx))
+        cand.score = sum(weights.get(k, 0.0) * v for k, v in cand.features.items())
     ranked.sort(key=lambda c: (-c.score, c.node))
     return ranked
 

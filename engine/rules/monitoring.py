@@ -25,16 +25,26 @@ Optional keys beyond the user's format (all with defaults, so the user's file ke
   model, its first N predictions become the reference.
 
 ``alert: "slack://ml-alerts"`` names a Slack receiver called ``ml-alerts``; routing defines it.
+``check_monitoring`` (a cross-check run at load) verifies that every ``alert`` names a receiver
+of that type in ``routing``, and that ``notebook_receiver`` names a webhook receiver when
+``trigger_investigation_notebook`` is listed. A receiver may be disabled (``enabled: false``,
+its actions then fail at delivery with the reason); when no loaded file has a ``routing``
+section (checking the monitoring file on its own), the receivers cannot be known and these two
+checks are skipped.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
 from engine.rules.base import DurationS, StrictModel
+from engine.rules.errors import RuleProblem
+
+if TYPE_CHECKING:
+    from engine.rules.schema import Locator, RuleSet
 
 ActionName = Literal[
     "alert_team",
@@ -185,3 +195,42 @@ class MonitoringConfig(ModelMonitoringSpec):
             if target and target not in out:
                 out.append(target)
         return out
+
+
+def check_monitoring(rules: RuleSet, at: Locator) -> list[RuleProblem]:
+    """Receivers the monitoring section sends to must be defined in routing, with their type."""
+    if rules.monitoring is None or "routing" not in at.owners:
+        return []
+    kinds = {r.name: r.type for r in rules.routing.receivers}
+    problems: list[RuleProblem] = []
+    specs: list[tuple[tuple[str | int, ...], ModelMonitoringSpec]] = [
+        (("monitoring",), rules.monitoring)
+    ]
+    specs += [(("monitoring", "models", i), s) for i, s in enumerate(rules.monitoring.models)]
+    for path, spec in specs:
+        perf = spec.model_performance
+        target = perf.alert_receiver if perf is not None else None
+        if target is not None:
+            where = (*path, "model_performance", "alert")
+            problems.extend(_check_receiver(at, where, kinds, target[1], target[0]))
+        lists = ("on_drift_detected", "on_performance_degradation")
+        for key in lists:
+            names = getattr(spec.actions, key)
+            if "trigger_investigation_notebook" in names:
+                where = (*path, "actions", key, names.index("trigger_investigation_notebook"))
+                receiver = spec.actions.notebook_receiver
+                problems.extend(_check_receiver(at, where, kinds, receiver, "webhook"))
+                break
+    return problems
+
+
+def _check_receiver(
+    at: Locator, path: tuple[str | int, ...], kinds: dict[str, str], name: str, kind: str
+) -> list[RuleProblem]:
+    found = kinds.get(name)
+    if found is None:
+        defined = ", ".join(sorted(kinds)) or "none"
+        return [at.problem(path, f"no receiver named {name!r} in routing (defined: {defined})")]
+    if found != kind:
+        return [at.problem(path, f"receiver {name!r} is of type {found}, expected {kind}")]
+    return []

@@ -18,7 +18,7 @@ from engine.rules.correlation import CorrelationRules
 from engine.rules.detectors import DetectorRules
 from engine.rules.errors import RuleError, RuleProblem
 from engine.rules.logs import LogRules
-from engine.rules.monitoring import MonitoringConfig
+from engine.rules.monitoring import MonitoringConfig, check_monitoring
 from engine.rules.routing import RoutingRules, check_routing
 from engine.rules.runtime import RuntimeRules
 from engine.rules.topology import TopologyRules
@@ -51,7 +51,7 @@ class Locator:
 
 
 CrossCheck = Callable[[RuleSet, Locator], list[RuleProblem]]
-CROSS_CHECKS: list[CrossCheck] = [check_routing]
+CROSS_CHECKS: list[CrossCheck] = [check_routing, check_monitoring]
 
 
 def parse(text: str, source: str = "<rules>") -> RuleSet:

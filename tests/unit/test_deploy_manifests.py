@@ -51,7 +51,7 @@ def test_compose_runs_two_workers_with_metrics_scraped_by_prometheus() -> None:
 def test_worker_config_files_load_with_the_code_defaults() -> None:
     compose_cfg = config_from_dict(yaml.safe_load((DEPLOY / "worker.yaml").read_text()))
     assert compose_cfg.bootstrap_servers == "kafka:9092"
-    assert compose_cfg.metrics_port == DEFAULT_METRICS_PORT
+    assert compose_cfg.api_port == DEFAULT_METRICS_PORT
     assert compose_cfg.rules_path == "/app/rules"  # where the Dockerfile copies rules/
     assert "COPY rules /app/rules" in (DEPLOY / "Dockerfile").read_text()
 
@@ -70,13 +70,15 @@ def test_kubernetes_manifests_agree_on_labels_ports_and_secrets() -> None:
         assert selector.get("matchLabels", selector).items() <= labels.items()
     container = pod["spec"]["containers"][0]
     assert container["ports"][0]["containerPort"] == DEFAULT_METRICS_PORT
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
     secret_names = {d["metadata"]["name"] for d in docs if d["kind"] == "Secret"}
     refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"]}
     assert refs <= secret_names
     configmaps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap"}
     cfg = config_from_dict(yaml.safe_load(configmaps["vigil-worker"]["data"]["worker.yaml"]))
-    assert cfg.metrics_port == DEFAULT_METRICS_PORT
+    assert cfg.api_port == DEFAULT_METRICS_PORT
     assert "sasl_password:" not in configmaps["vigil-worker"]["data"]["worker.yaml"]  # env only
     mounted = {v["configMap"]["name"] for v in pod["spec"]["volumes"]}
     assert mounted <= set(configmaps)

@@ -38,3 +38,27 @@ def test_sasl_password_comes_from_env_and_never_shows_in_repr(monkeypatch) -> No
 def test_bad_tuning_is_refused() -> None:
     with pytest.raises(ValueError, match="heartbeat_interval_ms"):
         WorkerConfig(session_timeout_ms=1000, heartbeat_interval_ms=3000)
+
+
+def test_worker_pipeline_uses_the_stored_reference_profiles(tmp_path) -> None:
+    import orjson
+
+    from connectors.kafka.app import build_pipeline
+    from connectors.reference import build_reference
+
+    train = tmp_path / "train.jsonl"
+    rows = [{"amount": float(i % 50), "merchant": "grocery", "prediction": i % 2}
+            for i in range(200)]
+    train.write_bytes(b"\n".join(orjson.dumps(r) for r in rows))
+    build_reference("fraud-detector", train, tmp_path / "refs", "prediction", ())
+    cfg = WorkerConfig(references_path=str(tmp_path / "refs"))
+    assert set(build_pipeline(cfg).detect.models.references) == {"fraud-detector"}
+    assert build_pipeline(WorkerConfig()).detect.models.references == {}
+
+
+def test_missing_references_folder_is_an_error(tmp_path) -> None:
+    from connectors.errors import ConnectorError
+    from connectors.kafka.app import build_pipeline
+
+    with pytest.raises(ConnectorError, match="references folder not found"):
+        build_pipeline(WorkerConfig(references_path=str(tmp_path / "nope")))

@@ -203,3 +203,30 @@ def test_from_rules_reads_correlation_and_topology_sections() -> None:
     op = Correlator.from_rules(rules)
     assert (op.window_s, op.quiet_s, op.max_hops) == (300.0, 600.0, 1)
     assert op.initial_state().topology.graph.has_edge("web", "db")
+
+
+def _siblings_apart_then_both_persist(with_callee: bool) -> list[list[str]]:
+    """``a`` and ``b`` call ``x``: ``a`` goes bad, pauses, ``b`` opens its own incident, then
+    both persist together (optionally with ``x`` anomalous inside ``b``'s incident)."""
+    op = Correlator(
+        edges=(TopologyEdge("a", "x"), TopologyEdge("b", "x")),
+        max_hops=1,
+        confirm_s=0,
+        link_s=180,
+        merge_after_s=180,
+    )
+    events = [example_anomaly("a", T0 + dt, 0.99) for dt in range(0, 241, 60)]
+    events += [example_anomaly("b", T0 + dt, 0.99) for dt in range(480, 901, 60)]
+    events += [example_anomaly("a", T0 + dt, 0.99) for dt in range(600, 901, 60)]
+    if with_callee:
+        events += [example_anomaly("x", T0 + dt, 0.99) for dt in range(480, 901, 60)]
+    state, _ = op.process(op.initial_state(), sorted(events, key=lambda e: e.ts), now=T0 + 900)
+    return _groups(state)
+
+
+def test_callers_of_a_healthy_shared_callee_are_not_merged_by_persisting_together() -> None:
+    assert _siblings_apart_then_both_persist(with_callee=False) == [["a"], ["b"]]
+
+
+def test_callers_of_an_anomalous_shared_callee_merge_once_both_persist() -> None:
+    assert _siblings_apart_then_both_persist(with_callee=True) == [["a", "b", "x"]]

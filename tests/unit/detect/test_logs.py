@@ -85,3 +85,43 @@ def test_state_round_trip_mid_stream_gives_same_outputs() -> None:
     _, rest_copy = det.process(copy, batch[30:], now=T0 + 14 * 60)
     assert rest == rest_copy
     assert first + rest != []
+
+
+def test_late_record_counts_as_late_not_in_the_open_window() -> None:
+    det = LogDetector.from_rules(LogRules())
+    batch = [rec(10, "GET /a 200 in 3ms"), rec(130, "GET /b 200 in 4ms"),
+             rec(30, "GET /c 200 in 5ms"), rec(125, "GET /d 200 in 6ms")]
+    state, _ = det.process(det.initial_state(), batch, now=T0 + 126)
+    window = state.services["api"].window
+    assert window.start == T0 + 120
+    assert (window.total, sum(window.counts.values()), window.late) == (2, 2, 1)
+
+
+def test_record_in_the_open_window_counts_there_even_out_of_order() -> None:
+    det = LogDetector.from_rules(LogRules())
+    batch = [rec(10, "GET /a 200 in 3ms"), rec(50, "GET /b 200 in 4ms"),
+             rec(20, "GET /c 200 in 5ms")]
+    state, _ = det.process(det.initial_state(), batch, now=T0 + 51)
+    window = state.services["api"].window
+    assert (window.start, window.total, window.late) == (T0, 3, 0)
+
+
+def test_version_1_state_loads_with_no_late_records() -> None:
+    det = LogDetector.from_rules(LogRules())
+    state, _ = det.process(det.initial_state(), steady(2), now=T0 + 130)
+    data = json.loads(json.dumps(state.to_dict()))
+    data["version"] = 1
+    for service in data["services"].values():
+        del service["window"]["late"]
+    loaded = LogDetectorState.from_dict(data)
+    assert loaded.version == 2
+    assert loaded.to_dict() == state.to_dict()
+
+
+def test_services_share_one_masking_memo_that_is_not_serialised() -> None:
+    det = LogDetector.from_rules(LogRules())
+    batch = [rec(1, "GET /a 200 in 3ms"), rec(2, "disk 7 full", service="db")]
+    state, _ = det.process(det.initial_state(), batch, now=T0 + 3)
+    memos = {id(logs.miner.memo) for logs in state.services.values()}
+    assert memos == {id(state.memo)}
+    assert "memo" not in json.dumps(state.to_dict())

@@ -1,0 +1,191 @@
+"""What a Kafka worker serves beside its hot loop: the HTTP API, the console, delivery.
+
+``WorkerServices`` is started by ``connectors.kafka.app.serve`` around the ``Worker``:
+
+* **HTTP API** (``connectors.http``) on ``cfg.api_port``: ``/metrics`` renders the worker's
+  ``VigilMetrics`` (``connectors.kafka.telemetry.METRICS``), ``/healthz``, ``/readyz`` (200
+  once the first partition assignment is restored), incidents, silences, the event stream, and
+  ``POST /api/v1/alerts``: accepted alerts are produced to the ``alerts`` topic in the
+  single-alert form (keyed by fingerprint), so they reach the incident stage through the same
+  repartitioning as every other alert; rejects go to ``dlq``. The 202 is sent once the broker
+  has acknowledged them.
+* **Console** (``connectors.console``) at ``/``, fed with this worker's incident-stage outputs
+  (``observe_incident_outputs``, called by the worker after each incident batch) and with the
+  outcome of every action its dispatcher delivers.
+* **Delivery** (``connectors.kafka.dispatch.ActionDispatcher``): decided actions from the
+  ``actions`` topic to the receivers of the routing rules; silences created through the API
+  mute them.
+
+The console and incidents API show the incidents of the partitions this worker owns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp import web
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from connectors.console.recorder import ConsoleRecorder
+from connectors.console.routes import mount_console
+from connectors.http import AppState, start_http_server
+from connectors.http.ingest import Decoded
+from connectors.http.silences import InMemorySilenceStore
+from connectors.kafka.config import WorkerConfig
+from connectors.kafka.dispatch import ActionDispatcher
+from connectors.kafka.telemetry import METRICS
+from engine.events import Action, ActionStatus, Alert, Incident, Rejected, RetrainRequest
+from engine.rules import RuleSet
+
+log = logging.getLogger("vigil.services")
+
+
+def alert_to_wire(alert: Alert) -> dict[str, Any]:
+    """The single-alert form of ``alert`` (spec: alerts), decoding back to an equal ``Alert``."""
+    out: dict[str, Any] = {
+        "ts": alert.ts,
+        "name": alert.name,
+        "status": alert.status.value,
+        "severity": alert.severity.value,
+        "fingerprint": alert.fingerprint,
+        "labels": dict(alert.labels),
+        "annotations": dict(alert.annotations),
+    }
+    if alert.starts_at is not None:
+        out["startsAt"] = alert.starts_at
+    if alert.ends_at is not None:
+        out["endsAt"] = alert.ends_at
+    if alert.generator_url is not None:
+        out["generatorURL"] = alert.generator_url
+    return out
+
+
+class WorkerServices:
+    """HTTP API + console + dispatcher of one worker process (see the module docstring)."""
+
+    def __init__(self, cfg: WorkerConfig, rules: RuleSet) -> None:
+        self.cfg, self.rules = cfg, rules
+        self.silences = InMemorySilenceStore()
+        self.state = AppState(
+            metrics=METRICS,
+            silences=self.silences,
+            token=cfg.api_token(),
+            limits=rules.runtime.http,
+            ingest=self.ingest,
+        )
+        self.recorder = ConsoleRecorder()
+        if cfg.console:
+            mount_console(self.state, self.recorder)
+        self.producer: AIOKafkaProducer | None = None
+        self.runner: web.AppRunner | None = None
+        self.dispatcher: ActionDispatcher | None = None
+        self._dispatch_task: asyncio.Task[None] | None = None
+        self._stop_dispatch = asyncio.Event()
+        self._clients: list[Any] = []
+
+    async def start(self) -> None:
+        self.producer = AIOKafkaProducer(acks="all", linger_ms=5, **self.cfg.client_kwargs())
+        await self.producer.start()
+        if self.cfg.api_port is not None:
+            self.runner = await start_http_server(self.state, self.cfg.http_host, self.cfg.api_port)
+        if self.cfg.delivery:
+            await self._start_delivery()
+
+    async def _start_delivery(self) -> None:
+        from connectors.notify import open_links
+
+        out = Path(self.cfg.delivery_path)
+        links, self._clients = open_links(self.rules.routing, os.environ, out)
+        self.dispatcher = ActionDispatcher(
+            self.cfg,
+            links,
+            silences=lambda: list(self.silences.silences.values()),
+            on_final=self.observe_outcome,
+        )
+        await self.dispatcher.start()
+        self._dispatch_task = asyncio.ensure_future(self.dispatcher.run(self._stop_dispatch))
+
+    @property
+    def port(self) -> int | None:
+        """The bound HTTP port (``None`` without a server)."""
+        return None if self.runner is None else int(self.runner.addresses[0][1])
+
+    def mark_ready(self) -> None:
+        """Worker hook: partition state is restored (``/readyz`` turns 200)."""
+        if not self.state.ready:
+            self.state.mark_ready()
+
+    def observe_incident_outputs(self, outs: Sequence[Incident | Action | RetrainRequest]) -> None:
+        """Worker hook, after each incident-stage batch: incident view, console, metrics."""
+        if not outs:
+            return
+        self.state.incidents.apply(outs)
+        self.recorder.observe((), outs)
+        counts: dict[str, int] = {}
+        for out in outs:
+            attr = (
+                "incidents"
+                if isinstance(out, Incident)
+                else "retrain"
+                if isinstance(out, RetrainRequest)
+                else "model_control"
+                if out.type == "model_control"
+                else "actions"
+            )
+            counts[attr] = counts.get(attr, 0) + 1
+        for attr, n in counts.items():
+            METRICS.records_out.labels(topic=self.cfg.topics.name(attr)).inc(n)
+        METRICS.incidents_open.set(self.state.incidents.open_count)
+
+    def observe_outcome(self, final: Action) -> None:
+        """Dispatcher hook: one action's delivery outcome (console status, receiver metrics)."""
+        self.recorder.record_actions([final])
+        if final.status is ActionStatus.DELIVERED:
+            METRICS.deliveries.labels(receiver=final.receiver).inc()
+            if final.attempts > 1:
+                METRICS.delivery_retries.labels(receiver=final.receiver).inc(final.attempts - 1)
+        elif final.status is ActionStatus.FAILED:
+            METRICS.delivery_failures.labels(receiver=final.receiver, retryable="false").inc()
+        if self.dispatcher is not None:
+            METRICS.outbox_depth.set(self.dispatcher.backlog())
+
+    async def ingest(self, events: list[Decoded]) -> bool:
+        """``POST /api/v1/alerts``: alerts to the ``alerts`` topic, rejects to ``dlq``."""
+        if self.producer is None:
+            return False
+        topics, sends, alerts = self.cfg.topics, [], 0
+        for event in events:
+            if isinstance(event, Alert):
+                alerts += 1
+                body, key = orjson.dumps(alert_to_wire(event)), event.fingerprint.encode()
+                sends.append(await self.producer.send(topics.name("alerts"), body, key=key))
+            elif isinstance(event, Rejected):
+                body = orjson.dumps(event.to_wire())
+                sends.append(await self.producer.send(topics.name("dlq"), body, key=b"http"))
+        try:
+            await asyncio.gather(*sends)
+        except KafkaError as exc:  # the broker refused: Alertmanager retries on 503
+            log.warning("alert ingest failed reason=%s", exc)
+            return False
+        METRICS.records_out.labels(topic=topics.name("alerts")).inc(alerts)
+        return True
+
+    async def stop(self) -> None:
+        if self._dispatch_task is not None:
+            self._stop_dispatch.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dispatch_task
+        for client in self._clients:
+            await client.aclose()
+        if self.runner is not None:
+            await self.runner.cleanup()
+        if self.producer is not None:
+            await self.producer.stop()
