@@ -14,6 +14,7 @@ Tasks do no I/O: they turn a list of consumer records into outputs and keep the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,6 +34,8 @@ from engine.ingest.decode import Origin, decode_record
 from engine.pipeline import DetectStage, IncidentOutput, IncidentStage, StageState
 
 SNAPSHOT_VERSION = 1
+
+log = logging.getLogger("vigil.incident")
 
 
 class Record(Protocol):
@@ -123,7 +126,9 @@ class IncidentTask:
     partition: int
     state: StageState
     position: Position
-    allowed_lateness_s: float = 300.0
+    hold_s: float = 5.0
+    expected_sources: frozenset[str] = frozenset()
+    """Every upstream ``topic/partition``: the stage stays at ``NO_TIME`` until each reported."""
 
     def process(
         self, records: Sequence[Record], topology: Sequence[tuple[int, TopologyUpdate]]
@@ -150,10 +155,34 @@ class IncidentTask:
                 events.append(item)
         if records:
             self.position.advance(records, events)
-        now = stage_time(self.position.sources, self.allowed_lateness_s)
+        now = stage_time(self.position.sources, self.hold_s, self.expected_sources)
+        reorder = self.state.slots["reorder"]
+        before = (self._late_count(), reorder.released_to, set(reorder.released))
         self.state, outs = self.stage.process(self.state, events, now=now)
+        if self._late_count() > before[0]:
+            late = [
+                (getattr(e, "id", "?"), e.ts)
+                for e in events
+                if before[1] is not None
+                and e.ts <= before[1]
+                and getattr(e, "id", "") not in before[2]
+            ]
+            log.warning(
+                "late events partition=%d offsets=%s..%s released_to=%s now=%s late=%s sources=%s",
+                self.partition,
+                records[0].offset if records else None,
+                records[-1].offset if records else None,
+                before[1],
+                now,
+                late,
+                self.position.sources,
+            )
         rejected += [o for o in outs if isinstance(o, Rejected)]  # too late to de-duplicate
         return [o for o in outs if not isinstance(o, Rejected)], rejected
+
+    def _late_count(self) -> int:
+        counts = self.state.slots["reorder"].counts
+        return int(counts["late"] + counts["too_late"])
 
     def snapshot(self) -> Snapshot:
         return _snapshot(self.position, self.state.to_dict())

@@ -44,8 +44,11 @@ NO_TIME: Final = 0.0
 """The incident stage's ``now`` before any source has reported (releases nothing)."""
 
 
-def stage_time(sources: dict[str, list[float]], allowed_lateness_s: float) -> EventTime:
-    """The incident stage's event time from ``{source: [watermark, idle (0/1)]}``.
+def stage_time(
+    sources: dict[str, list[float]], hold_s: float, expected: Iterable[str] = ()
+) -> EventTime:
+    """The incident stage's event time from ``{source: [watermark, idle (0/1)]}``;
+    ``NO_TIME`` until every ``expected`` source has reported (registered, active or idle).
 
     >>> stage_time({"metrics/0": [1000.0, 0], "metrics/1": [900.0, 0]}, 60.0)
     839.999
@@ -53,12 +56,14 @@ def stage_time(sources: dict[str, list[float]], allowed_lateness_s: float) -> Ev
     939.999
     >>> stage_time({"metrics/0": [1000.0, 1], "metrics/1": [900.0, 1]}, 60.0)
     1000.0
+    >>> stage_time({"metrics/0": [1000.0, 0]}, 60.0, expected=["metrics/0", "metrics/1"])
+    0.0
     """
-    if not sources:
+    if not sources or any(src not in sources for src in expected):
         return NO_TIME
     active = [mark for mark, idle in sources.values() if not idle]
     if active:
-        return min(active) - allowed_lateness_s - WATERMARK_EPSILON_S
+        return min(active) - hold_s - WATERMARK_EPSILON_S
     return max(mark for mark, _ in sources.values())
 
 
@@ -91,6 +96,17 @@ class WatermarkPublisher:
     _partitions: list[int] = field(default_factory=list)
     _owned: set[str] = field(default_factory=set)
 
+    async def register(self, src: str, position: Position, waiting: bool, now_s: float) -> None:
+        """Announce a newly assigned source at once: with records ``waiting`` it is active and
+        holds the stage at its (restored) watermark, or before any time when it has none;
+        without, it is idle until its next record. Sent before the source's first batch, so
+        no incident task moves past a partition that has a backlog but has not reported yet."""
+        idle = not waiting
+        changed_at_s = now_s - self.idle_s if idle else now_s
+        self._sent[src] = _Sent(position.next_offset, changed_at_s, position.watermark, idle, now_s)
+        self._owned.add(src)
+        await self._send([envelope.Watermark(src, position.watermark, idle)])
+
     async def publish(self, sources: Iterable[tuple[str, Position]], now_s: float) -> int:
         """Send the marks that are due (``now_s``: monotonic seconds); returns how many.
 
@@ -101,23 +117,23 @@ class WatermarkPublisher:
             self._sent.pop(src, None)
         self._owned = set(owned)
         due = [m for src, pos in owned.items() if (m := self._due(src, pos, now_s)) is not None]
-        if not due:
-            return 0
+        if due:
+            await self._send(due)
+        return len(due)
+
+    async def _send(self, marks: list[envelope.Watermark]) -> None:
         if not self._partitions:
             self._partitions = sorted(await self.producer.partitions_for(self.topic))
-        for mark in due:
+        for mark in marks:
             value = envelope.encode_watermark(mark)
             for partition in self._partitions:
                 sent = await self.producer.send(self.topic, value, partition=partition)
                 sent.add_done_callback(_log_failure)
-        return len(due)
 
     def _due(self, src: str, position: Position, now_s: float) -> envelope.Watermark | None:
         sent = self._sent.setdefault(src, _Sent(position.next_offset, now_s))
         if position.next_offset != sent.offset:
             sent.offset, sent.changed_at_s = position.next_offset, now_s
-        if position.next_offset is None or position.watermark <= NO_TIME:
-            return None  # nothing seen yet: an unknown source does not hold the stage back
         idle = now_s - sent.changed_at_s >= self.idle_s
         if (position.watermark, idle) == (sent.ts, sent.idle):
             return None

@@ -218,8 +218,14 @@ class Worker:
             if snap is not None and snap["offset"] is not None:
                 self.consumer.seek(tp, snap["offset"])
         self._parked.clear()
+        await self._register_sources(assigned)
         ASSIGNED.set(len(self.tasks))
-        log.info("assigned count=%d restored=%d", len(assigned), len(snapshots))
+        log.info(
+            "assigned count=%d restored=%d keys=%s",
+            len(assigned),
+            len(snapshots),
+            sorted(snapshots),
+        )
         for hook in self.on_restored:  # services: /readyz turns 200
             hook()
 
@@ -244,8 +250,32 @@ class Worker:
             return ContextTask(topics.context_inputs()[tp.topic], tp.topic, tp.partition, position)
         incident = self.pipeline.incident
         restored = incident.restore_state(state) if state else incident.initial_state()
-        lateness_s = self.runtime.allowed_lateness
-        return IncidentTask(incident, tp.topic, tp.partition, restored, position, lateness_s)
+        hold_s, sources = self.runtime.incident_hold_s, self._source_names()
+        return IncidentTask(incident, tp.topic, tp.partition, restored, position, hold_s, sources)
+
+    def _source_names(self) -> frozenset[str]:
+        """``topic/partition`` of every detect/context partition (from the cluster metadata)."""
+        topics = [*self.cfg.topics.detect_inputs(), *self.cfg.topics.context_inputs()]
+        return frozenset(
+            f"{t}/{p}" for t in topics for p in self.consumer.partitions_for_topic(t) or ()
+        )
+
+    async def _register_sources(self, assigned: set[TopicPartition]) -> None:
+        """Announce each newly assigned detect/context partition to the incident stage: active
+        (holding it) when records wait past its restored offset, else idle."""
+        fresh = [tp for tp in assigned if isinstance(self.tasks.get(tp), DetectTask | ContextTask)]
+        if not fresh:
+            return
+        try:
+            ends = await self.consumer.end_offsets(fresh)
+        except Exception as exc:  # unknown: hold until the idle timer says so
+            log.warning("end offsets unavailable reason=%s", exc)
+            ends = {}
+        for tp in fresh:
+            position = self.tasks[tp].position
+            waiting = ends.get(tp, 1) > (position.next_offset or 0)
+            src = f"{tp.topic}/{tp.partition}"
+            await self.watermarks.register(src, position, waiting, time.monotonic())
 
     async def close(self) -> None:
         """Final checkpoint, then leave the group (a clean stop re-processes nothing)."""

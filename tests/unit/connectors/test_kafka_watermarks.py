@@ -8,7 +8,7 @@ import orjson
 
 from connectors.kafka import envelope
 from connectors.kafka.tasks import IncidentTask, Position, position_from
-from connectors.kafka.watermarks import observe_mark, stage_time
+from connectors.kafka.watermarks import WatermarkPublisher, observe_mark, stage_time
 from engine.correlate.example import example_anomaly
 from engine.events import Incident
 from engine.pipeline import Pipeline
@@ -25,9 +25,9 @@ class Rec:
     timestamp: int = int(T0 * 1000)
 
 
-def _task() -> IncidentTask:
+def _task(expected: frozenset[str] = frozenset()) -> IncidentTask:
     stage = Pipeline.from_rules(RULES).incident
-    return IncidentTask(stage, "incident-in", 0, stage.initial_state(), Position(), 60.0)
+    return IncidentTask(stage, "incident-in", 0, stage.initial_state(), Position(), 60.0, expected)
 
 
 def _wm(src: str, ts: float, idle: bool = False) -> bytes:
@@ -43,8 +43,10 @@ def _source(n: int) -> list[bytes]:
     return [*out, _wm(f"metrics/{n}", T0 + 600 + n)]
 
 
-def _incidents(values: list[bytes], chunk: int) -> dict[str, tuple[str, ...]]:
-    task, out = _task(), []
+def _incidents(
+    values: list[bytes], chunk: int, expected: frozenset[str] = frozenset()
+) -> dict[str, tuple[str, ...]]:
+    task, out = _task(expected), []
     recs = [Rec(i, v) for i, v in enumerate(values)]
     for start in range(0, len(recs), chunk):
         outs, rejected = task.process(recs[start : start + chunk], [])
@@ -95,3 +97,56 @@ def test_source_marks_survive_the_snapshot() -> None:
     task.process([Rec(0, _wm("metrics/3", T0 + 60)), Rec(1, _wm("logs/0", T0, idle=True))], [])
     snap = orjson.loads(orjson.dumps(task.snapshot()))
     assert position_from(snap).sources == {"metrics/3": [T0 + 60, 0.0], "logs/0": [T0, 1.0]}
+
+
+def test_a_source_that_has_not_reported_holds_the_stage_at_start_up() -> None:
+    # start-up with a backlog: partition 0 is processed to its end before partition 1 reports
+    expected = frozenset({"metrics/0", "metrics/1"})
+    a, b = _source(0), _source(1)
+    known = [_wm("metrics/0", T0 - 1), _wm("metrics/1", T0 - 1)]
+    reference = _incidents([*known, *a, *b], chunk=5)
+    assert _incidents([*a, *b], chunk=5, expected=expected) == reference
+    task = _task(expected)
+    task.process([Rec(i, v) for i, v in enumerate(a)], [])
+    assert task.state.slots["reorder"].counts["released"] == 0
+    task.process([Rec(20, _wm("metrics/1", 0.0))], [])  # registered with a backlog, no time yet
+    assert task.state.slots["reorder"].counts["released"] == 0
+
+
+class _Sent:
+    def add_done_callback(self, _: object) -> None:
+        pass
+
+
+@dataclass
+class _Producer:
+    """The two aiokafka producer calls the publisher makes (a third-party client)."""
+
+    sent: list[tuple[int, dict[str, object]]]
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1}
+
+    async def send(self, topic: str, value: bytes, partition: int) -> _Sent:
+        self.sent.append((partition, orjson.loads(value)))
+        return _Sent()
+
+
+async def test_assigned_sources_register_as_holding_or_idle_at_once() -> None:
+    producer = _Producer([])
+    publisher = WatermarkPublisher(producer, "incident-in", idle_s=30.0)  # type: ignore[arg-type]
+    backlog, empty = Position(next_offset=None), Position(next_offset=None)
+    await publisher.register("metrics/0", backlog, waiting=True, now_s=100.0)
+    await publisher.register("metrics/1", empty, waiting=False, now_s=100.0)
+    marks = {(p, m["src"]): (m["ts"], m["idle"]) for p, m in producer.sent}
+    assert marks == {
+        (0, "metrics/0"): (0.0, False),
+        (1, "metrics/0"): (0.0, False),
+        (0, "metrics/1"): (0.0, True),
+        (1, "metrics/1"): (0.0, True),
+    }
+    producer.sent.clear()
+    owned = [("metrics/0", backlog), ("metrics/1", empty)]
+    assert await publisher.publish(owned, now_s=101.0) == 0  # nothing new to say
+    assert await publisher.publish(owned, now_s=131.0) == 1  # backlog never came: idle
+    assert {m["src"]: m["idle"] for _, m in producer.sent} == {"metrics/0": True}
