@@ -5,7 +5,8 @@ incident with the same members.
 Incident grouping depends on the order anomalies reach the incident stage, and that order
 differs after a crash (the re-processed partition re-publishes its anomalies, interleaved
 differently with the others). It is the incident stage's reorder slot, released by the
-upstream partitions' watermarks (``connectors.kafka.watermarks``), that makes the ids agree.
+upstream partitions' watermarks (``connectors.kafka.watermarks``), that makes the ids agree;
+a partition registers on assignment, so one with a backlog holds the stage before it reports.
 ``runtime.idle_source`` is short so the tail of the input is released once it stops.
 """
 
