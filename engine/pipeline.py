@@ -15,7 +15,7 @@ events happens before, in ``engine.ingest.decode``; delivering actions happens a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.act.planner import ActionPlanner
@@ -41,6 +41,7 @@ from engine.events import (
     RetrainRequest,
     TopologyUpdate,
 )
+from engine.ingest.reorder import EventReorder
 from engine.operator import OperatorExample, register_example
 from engine.rank.causes import CauseRanker
 from engine.rules import RuleSet
@@ -108,10 +109,12 @@ class IncidentStage:
     ranker: CauseRanker
     planner: ActionPlanner
     retrain: RetrainPlanner
+    reorder: EventReorder = field(default_factory=EventReorder)
     name: str = "incident"
 
     def _slots(self) -> dict[str, Any]:
         return {
+            "reorder": self.reorder,
             "correlate": self.correlator,
             "rank": self.ranker,
             "act": self.planner,
@@ -126,10 +129,17 @@ class IncidentStage:
 
     def process(
         self, state: StageState, batch: Sequence[IncidentInput], *, now: EventTime
-    ) -> tuple[StageState, list[IncidentOutput]]:
-        """Correlate, rank, then decide actions: incidents first, then actions and requests."""
+    ) -> tuple[StageState, list[IncidentOutput | Rejected]]:
+        """Reorder, correlate, rank, then decide actions: incidents first, then actions and
+        requests, then dead letters (events too late to tell from a re-delivery).
+
+        ``now`` is a watermark: events wait in the ``reorder`` slot until it reaches their ts,
+        so the outputs depend on the set of events and the watermarks, not on arrival order.
+        """
         slots = state.slots
-        ordered = sorted(batch, key=lambda e: e.ts)
+        slots["reorder"], released = self.reorder.process(slots["reorder"], batch, now=now)
+        rejected = [e for e in released if isinstance(e, Rejected)]
+        ordered = [e for e in released if not isinstance(e, Rejected)]
         slots["correlate"], snapshots = self.correlator.process(
             slots["correlate"], ordered, now=now
         )
@@ -139,7 +149,7 @@ class IncidentStage:
         slots["retrain"], retrain_out = self.retrain.process(
             slots["retrain"], [*anomalies, *incidents], now=now
         )
-        return state, [*incidents, *actions, *retrain_out]
+        return state, [*incidents, *actions, *retrain_out, *rejected]
 
 
 PipelineOutput = Anomaly | Rejected | IncidentOutput
@@ -185,6 +195,7 @@ class Pipeline:
                 CauseRanker.from_rules(rules),
                 ActionPlanner.from_rules(rules.routing),
                 RetrainPlanner.from_rules(rules.monitoring),
+                EventReorder(rules.correlation.forget_after_s),
             ),
         )
 
@@ -221,8 +232,11 @@ def _restore_slots(operators: dict[str, Any], data: dict[str, Any]) -> StageStat
     slots = {}
     for name, op in operators.items():
         restore = getattr(op, "restore_state", None)
-        raw = data["slots"][name]
-        slots[name] = restore(raw) if restore else type(op.initial_state()).from_dict(raw)
+        raw = data["slots"].get(name)
+        if raw is None:  # a slot added since the snapshot was written starts afresh
+            slots[name] = op.initial_state()
+        else:
+            slots[name] = restore(raw) if restore else type(op.initial_state()).from_dict(raw)
     return StageState(slots)
 
 

@@ -82,9 +82,7 @@ def _barycenter(sub: nx.DiGraph, node: str, order: Mapping[str, float]) -> float
     return sum(placed) / len(placed) if placed else 0.5
 
 
-def _to_pixels(
-    raw: Mapping[str, Any], layer: Mapping[str, int]
-) -> dict[str, tuple[float, float]]:
+def _to_pixels(raw: Mapping[str, Any], layer: Mapping[str, int]) -> dict[str, tuple[float, float]]:
     xs = [float(p[0]) for p in raw.values()]
     low, high = min(xs), max(xs)
     span = (high - low) or 1.0

@@ -95,7 +95,8 @@ async def serve(
     rules = load_worker_rules(cfg) if services is None else services.rules
     services = services or WorkerServices(cfg, rules)
     await services.start()
-    worker = Worker(cfg, build_pipeline(cfg, rules), await open_store(cfg))
+    store = await open_store(cfg)
+    worker = Worker(cfg, build_pipeline(cfg, rules), store, runtime=rules.runtime)
     worker.on_restored.append(services.mark_ready)
     worker.on_incident_outputs.append(services.observe_incident_outputs)
     services.watch_lag(worker.consumer)  # consumer lag per partition, sampled by services

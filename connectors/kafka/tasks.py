@@ -7,17 +7,21 @@ Tasks do no I/O: they turn a list of consumer records into outputs and keep the 
 * ``ContextTask`` — alerts/changes partitions: decode and validate only (stateless); the worker
   forwards the events to the repartition topic.
 * ``IncidentTask`` — repartition-topic partitions (one scope each), an ``IncidentStage`` state;
-  topology updates are broadcast to every incident task before its next batch.
+  topology updates are broadcast to every incident task before its next batch. Its ``now`` is
+  the upstream partitions' combined watermark (``connectors.kafka.watermarks``), so the stage's
+  reorder slot releases events in event time whatever order they arrived in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.checkpoint import Snapshot
 from connectors.kafka import envelope
+from connectors.kafka.watermarks import observe_mark, stage_time
 from engine.events import (
     Anomaly,
     EventTime,
@@ -31,6 +35,8 @@ from engine.pipeline import DetectStage, IncidentOutput, IncidentStage, StageSta
 
 SNAPSHOT_VERSION = 1
 
+log = logging.getLogger("vigil.incident")
+
 
 class Record(Protocol):
     """The fields of an aiokafka ``ConsumerRecord`` a task reads."""
@@ -42,11 +48,13 @@ class Record(Protocol):
 
 @dataclass(slots=True)
 class Position:
-    """Where a task stands: next offset to read, event-time watermark, topology applied."""
+    """Where a task stands: next offset to read, event-time watermark, topology applied, and
+    (incident tasks) the newest watermark of each upstream source ``{src: [ts, idle]}``."""
 
     next_offset: int | None = None
     watermark: EventTime = 0.0
     topology_offset: int = 0
+    sources: dict[str, list[float]] = field(default_factory=dict)
 
     def advance(self, records: Sequence[Record], events: Sequence[Any]) -> None:
         self.next_offset = records[-1].offset + 1
@@ -118,11 +126,15 @@ class IncidentTask:
     partition: int
     state: StageState
     position: Position
+    hold_s: float = 5.0
+    expected_sources: frozenset[str] = frozenset()
+    """Every upstream ``topic/partition``: the stage stays at ``NO_TIME`` until each reported."""
 
     def process(
         self, records: Sequence[Record], topology: Sequence[tuple[int, TopologyUpdate]]
     ) -> tuple[list[IncidentOutput], list[Rejected]]:
-        """Apply topology updates not yet seen by this task, then the batch, in event order."""
+        """Apply topology updates not yet seen by this task and the batch's events; the stage
+        releases them in event time as the upstream watermarks advance."""
         fresh = [u for off, u in topology if off >= self.position.topology_offset]
         if topology:
             self.position.topology_offset = topology[-1][0] + 1
@@ -130,16 +142,47 @@ class IncidentTask:
         rejected: list[Rejected] = []
         for r in records:
             try:
-                events.append(envelope.decode(r.value or b""))
+                item = envelope.decode(r.value or b"")
             except (ValueError, KeyError, TypeError) as exc:
                 reason = f"envelope: {type(exc).__name__}: {exc}"
                 rejected.append(
                     Rejected(self.topic, reason, r.value or b"", self.partition, r.offset)
                 )
+                continue
+            if isinstance(item, envelope.Watermark):
+                observe_mark(self.position.sources, item)
+            else:
+                events.append(item)
         if records:
             self.position.advance(records, events)
-        self.state, outs = self.stage.process(self.state, events, now=self.position.watermark)
-        return outs, rejected
+        now = stage_time(self.position.sources, self.hold_s, self.expected_sources)
+        reorder = self.state.slots["reorder"]
+        before = (self._late_count(), reorder.released_to, set(reorder.released))
+        self.state, outs = self.stage.process(self.state, events, now=now)
+        if self._late_count() > before[0]:
+            late = [
+                (getattr(e, "id", "?"), e.ts)
+                for e in events
+                if before[1] is not None
+                and e.ts <= before[1]
+                and getattr(e, "id", "") not in before[2]
+            ]
+            log.warning(
+                "late events partition=%d offsets=%s..%s released_to=%s now=%s late=%s sources=%s",
+                self.partition,
+                records[0].offset if records else None,
+                records[-1].offset if records else None,
+                before[1],
+                now,
+                late,
+                self.position.sources,
+            )
+        rejected += [o for o in outs if isinstance(o, Rejected)]  # too late to de-duplicate
+        return [o for o in outs if not isinstance(o, Rejected)], rejected
+
+    def _late_count(self) -> int:
+        counts = self.state.slots["reorder"].counts
+        return int(counts["late"] + counts["too_late"])
 
     def snapshot(self) -> Snapshot:
         return _snapshot(self.position, self.state.to_dict())
@@ -154,6 +197,7 @@ def _snapshot(position: Position, state: dict[str, Any] | None) -> Snapshot:
         "offset": position.next_offset,
         "watermark": position.watermark,
         "topology_offset": position.topology_offset,
+        "sources": {src: list(mark) for src, mark in position.sources.items()},
         "state": state,
     }
 
@@ -161,4 +205,12 @@ def _snapshot(position: Position, state: dict[str, Any] | None) -> Snapshot:
 def position_from(snapshot: Snapshot | None) -> Position:
     if snapshot is None:
         return Position()
-    return Position(snapshot["offset"], snapshot["watermark"], snapshot["topology_offset"])
+    sources = {src: list(mark) for src, mark in snapshot.get("sources", {}).items()}
+    return Position(snapshot["offset"], snapshot["watermark"], snapshot["topology_offset"], sources)
+
+
+def source_positions(tasks: Iterable[Task]) -> Iterator[tuple[str, Position]]:
+    """``(topic/partition, position)`` of the tasks whose watermarks the incident stage needs."""
+    for task in tasks:
+        if isinstance(task, DetectTask | ContextTask):
+            yield f"{task.topic}/{task.partition}", task.position

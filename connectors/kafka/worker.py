@@ -39,7 +39,14 @@ from connectors.kafka.broadcast import TopologyBroadcast
 from connectors.kafka.commit import write_checkpoint
 from connectors.kafka.config import WorkerConfig
 from connectors.kafka.sink import Outbox, OutputSink
-from connectors.kafka.tasks import ContextTask, DetectTask, IncidentTask, Task, position_from
+from connectors.kafka.tasks import (
+    ContextTask,
+    DetectTask,
+    IncidentTask,
+    Task,
+    position_from,
+    source_positions,
+)
 from connectors.kafka.telemetry import (
     ASSIGNED,
     CHECKPOINT_SECONDS,
@@ -47,7 +54,9 @@ from connectors.kafka.telemetry import (
     RECORDS_IN,
     REJECTED,
 )
+from connectors.kafka.watermarks import WatermarkPublisher
 from engine.pipeline import Pipeline
+from engine.rules.runtime import RuntimeRules
 
 log = logging.getLogger("vigil.worker")
 
@@ -65,8 +74,11 @@ class Worker:
         pipeline: Pipeline,
         store: CheckpointStore,
         outbox: Outbox | None = None,
+        *,
+        runtime: RuntimeRules | None = None,
     ) -> None:
         self.cfg = cfg
+        self.runtime = runtime or RuntimeRules()
         self.pipeline = pipeline
         self.store = store
         self.tasks: dict[TopicPartition, Task] = {}
@@ -95,6 +107,9 @@ class Worker:
         )
         self.sink = OutputSink(self.producer, cfg.topics, outbox)
         self.topology = TopologyBroadcast(cfg.topics.name("topology"), kwargs)
+        self.watermarks = WatermarkPublisher(
+            self.producer, cfg.topics.name("incident_in"), self.runtime.idle_source
+        )
         # services hooks (connectors/kafka/services.py): after a restore; per incident batch
         self.on_restored: list[Callable[[], None]] = []
         self.on_incident_outputs: list[Callable[[list[Any]], None]] = []
@@ -139,6 +154,7 @@ class Worker:
                 self.dirty.add(tp)
                 count += len(records)
                 RECORDS_IN.labels(tp.topic).inc(len(records))
+            await self.watermarks.publish(source_positions(self.tasks.values()), time.monotonic())
         self.processed += count
         if time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s:
             async with self._lock:
@@ -202,8 +218,14 @@ class Worker:
             if snap is not None and snap["offset"] is not None:
                 self.consumer.seek(tp, snap["offset"])
         self._parked.clear()
+        await self._register_sources(assigned)
         ASSIGNED.set(len(self.tasks))
-        log.info("assigned count=%d restored=%d", len(assigned), len(snapshots))
+        log.info(
+            "assigned count=%d restored=%d keys=%s",
+            len(assigned),
+            len(snapshots),
+            sorted(snapshots),
+        )
         for hook in self.on_restored:  # services: /readyz turns 200
             hook()
 
@@ -228,7 +250,32 @@ class Worker:
             return ContextTask(topics.context_inputs()[tp.topic], tp.topic, tp.partition, position)
         incident = self.pipeline.incident
         restored = incident.restore_state(state) if state else incident.initial_state()
-        return IncidentTask(incident, tp.topic, tp.partition, restored, position)
+        hold_s, sources = self.runtime.incident_hold_s, self._source_names()
+        return IncidentTask(incident, tp.topic, tp.partition, restored, position, hold_s, sources)
+
+    def _source_names(self) -> frozenset[str]:
+        """``topic/partition`` of every detect/context partition (from the cluster metadata)."""
+        topics = [*self.cfg.topics.detect_inputs(), *self.cfg.topics.context_inputs()]
+        return frozenset(
+            f"{t}/{p}" for t in topics for p in self.consumer.partitions_for_topic(t) or ()
+        )
+
+    async def _register_sources(self, assigned: set[TopicPartition]) -> None:
+        """Announce each newly assigned detect/context partition to the incident stage: active
+        (holding it) when records wait past its restored offset, else idle."""
+        fresh = [tp for tp in assigned if isinstance(self.tasks.get(tp), DetectTask | ContextTask)]
+        if not fresh:
+            return
+        try:
+            ends = await self.consumer.end_offsets(fresh)
+        except Exception as exc:  # unknown: hold until the idle timer says so
+            log.warning("end offsets unavailable reason=%s", exc)
+            ends = {}
+        for tp in fresh:
+            position = self.tasks[tp].position
+            waiting = ends.get(tp, 1) > (position.next_offset or 0)
+            src = f"{tp.topic}/{tp.partition}"
+            await self.watermarks.register(src, position, waiting, time.monotonic())
 
     async def close(self) -> None:
         """Final checkpoint, then leave the group (a clean stop re-processes nothing)."""

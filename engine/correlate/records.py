@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.events import Alert, AlertStatus, Anomaly, AnomalyKind, Change, Severity
+from engine.events import (
+    Alert,
+    AlertStatus,
+    Anomaly,
+    AnomalyKind,
+    Change,
+    Severity,
+    TopologyEdge,
+    TopologyMode,
+    TopologyNode,
+    TopologyUpdate,
+)
 
 
 def anomaly_to_dict(a: Anomaly) -> dict[str, Any]:
@@ -84,4 +95,22 @@ def change_from_dict(d: dict[str, Any]) -> Change:
         version=d["version"],
         description=d["description"],
         labels=d["labels"],
+    )
+
+
+def topology_to_dict(u: TopologyUpdate) -> dict[str, Any]:
+    return {
+        "ts": u.ts,
+        "mode": u.mode.value,
+        "nodes": [[n.id, n.kind] for n in u.nodes],
+        "edges": [[e.source, e.target, e.kind] for e in u.edges],
+    }
+
+
+def topology_from_dict(d: dict[str, Any]) -> TopologyUpdate:
+    return TopologyUpdate(
+        ts=d["ts"],
+        mode=TopologyMode(d["mode"]),
+        nodes=tuple(TopologyNode(n[0], n[1]) for n in d["nodes"]),
+        edges=tuple(TopologyEdge(e[0], e[1], e[2]) for e in d["edges"]),
     )

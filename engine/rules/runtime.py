@@ -5,7 +5,9 @@ Example::
     runtime:
       allowed_lateness: 5m      # events older than (max event time - 5m) of their source are late
       late_events: dead_letter  # or "accept": keep them, counted as too late
-      idle_source: 10m          # a source silent this long stops holding the watermark back
+      idle_source: 30s          # a source silent this long stops holding the watermark back
+      incident_hold_s: 5s       # the incident stage waits this long (event time) behind the
+                                # slowest upstream partition before it groups events
       max_series: 100000        # live metric series / log templates per worker
       series_idle: 1h           # a series unseen for this long (event time) is evicted
       http:
@@ -42,7 +44,13 @@ class RuntimeRules(StrictModel):
 
     allowed_lateness: DurationS = 300.0
     late_events: LatePolicy = "dead_letter"
-    idle_source: DurationS = 600.0
+    idle_source: DurationS = 30.0
+    """Processing time after which a silent source stops holding event time back (input
+    watermark and incident stage); shorter pages sooner at the end of input, longer waits out
+    slower producers (see deploy/README.md)."""
+    incident_hold_s: DurationS = 5.0
+    """Event time the incident stage stays behind the slowest active upstream partition, for
+    anomalies a detector emits after its partition's watermark passed their ts."""
     max_series: Annotated[int, Field(ge=1)] = 100_000
     series_idle: DurationS = 3600.0
     http: HttpLimits = HttpLimits()

@@ -1,0 +1,151 @@
+"""Watermark propagation from the detect/context partitions to the incident stage.
+
+The incident stage reads ``vigil.incident-in``, where anomalies, alerts and changes from every
+upstream partition interleave arbitrarily (and differently after a crash). To process them in
+event time it needs to know how far every upstream partition has got:
+
+* after its batches, each detect/context task's watermark (the largest event time its partition
+  has sent) goes out as a small envelope record ``{"t": "wm", "src": "topic/partition", "ts":
+  ..., "idle": false}`` to **every** partition of ``incident-in``, at most every
+  ``WATERMARK_INTERVAL_S`` per source (this bounds the traffic; the tail is sent by ``step``'s
+  next call even when no records arrive);
+* a partition that has had no new record for ``runtime.idle_source`` (processing time) says so
+  (``"idle": true``) and stops holding the incident stage back; its next record makes it
+  active again. A *dead* worker's partitions send nothing, so they keep holding it back until
+  their new owner catches up: that is what keeps a SIGKILL from reordering anything;
+* a newly assigned partition is registered at once (``WatermarkPublisher.register``): active
+  at its restored watermark (or ``NO_TIME``) when records wait past its offset, else idle;
+* the incident task keeps the newest mark per source in its snapshot; its ``now`` is
+  ``stage_time``: ``NO_TIME`` until every upstream partition has reported, then the minimum
+  over active sources minus ``runtime.incident_hold_s`` (and 1 ms, as Flink's
+  bounded-out-of-orderness watermarks do: events *at* a partition's newest ts may still
+  follow), or the newest mark when every source is idle (the input is over).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+from aiokafka import AIOKafkaProducer
+
+from connectors.kafka import envelope
+from engine.events import EventTime
+
+if TYPE_CHECKING:
+    from connectors.kafka.tasks import Position
+
+log = logging.getLogger("vigil.watermarks")
+
+WATERMARK_INTERVAL_S: Final = 0.2
+"""At most one watermark record per source and incident-in partition per this many seconds."""
+WATERMARK_EPSILON_S: Final = 0.001
+NO_TIME: Final = 0.0
+"""The incident stage's ``now`` before any source has reported (releases nothing)."""
+
+
+def stage_time(
+    sources: dict[str, list[float]], hold_s: float, expected: Iterable[str] = ()
+) -> EventTime:
+    """The incident stage's event time from ``{source: [watermark, idle (0/1)]}``;
+    ``NO_TIME`` until every ``expected`` source has reported (registered, active or idle).
+
+    >>> stage_time({"metrics/0": [1000.0, 0], "metrics/1": [900.0, 0]}, 60.0)
+    839.999
+    >>> stage_time({"metrics/0": [1000.0, 0], "metrics/1": [900.0, 1]}, 60.0)
+    939.999
+    >>> stage_time({"metrics/0": [1000.0, 1], "metrics/1": [900.0, 1]}, 60.0)
+    1000.0
+    >>> stage_time({"metrics/0": [1000.0, 0]}, 60.0, expected=["metrics/0", "metrics/1"])
+    0.0
+    """
+    if not sources or any(src not in sources for src in expected):
+        return NO_TIME
+    active = [mark for mark, idle in sources.values() if not idle]
+    if active:
+        return min(active) - hold_s - WATERMARK_EPSILON_S
+    return max(mark for mark, _ in sources.values())
+
+
+def observe_mark(sources: dict[str, list[float]], mark: envelope.Watermark) -> None:
+    """Keep the newest watermark per source (a re-delivered older one never moves it back) and
+    the idle flag of its latest record."""
+    seen = sources.get(mark.src)
+    ts = mark.ts if seen is None else max(seen[0], mark.ts)
+    sources[mark.src] = [ts, 1.0 if mark.idle else 0.0]
+
+
+@dataclass(slots=True)
+class _Sent:
+    offset: int | None
+    changed_at_s: float
+    ts: float = NO_TIME
+    idle: bool = False
+    sent_at_s: float = float("-inf")
+
+
+@dataclass(slots=True)
+class WatermarkPublisher:
+    """Sends each source task's watermark to every partition of the incident-in topic."""
+
+    producer: AIOKafkaProducer
+    topic: str
+    idle_s: float
+    interval_s: float = WATERMARK_INTERVAL_S
+    _sent: dict[str, _Sent] = field(default_factory=dict)
+    _partitions: list[int] = field(default_factory=list)
+    _owned: set[str] = field(default_factory=set)
+
+    async def register(self, src: str, position: Position, waiting: bool, now_s: float) -> None:
+        """Announce a newly assigned source at once: with records ``waiting`` it is active and
+        holds the stage at its (restored) watermark, or before any time when it has none;
+        without, it is idle until its next record. Sent before the source's first batch, so
+        no incident task moves past a partition that has a backlog but has not reported yet."""
+        idle = not waiting
+        changed_at_s = now_s - self.idle_s if idle else now_s
+        self._sent[src] = _Sent(position.next_offset, changed_at_s, position.watermark, idle, now_s)
+        self._owned.add(src)
+        await self._send([envelope.Watermark(src, position.watermark, idle)])
+
+    async def publish(self, sources: Iterable[tuple[str, Position]], now_s: float) -> int:
+        """Send the marks that are due (``now_s``: monotonic seconds); returns how many.
+
+        ``sources``: ``(topic/partition, position)`` of every detect/context task owned.
+        """
+        owned = dict(sources)
+        for src in owned.keys() - self._owned:  # (re)assigned: idle time starts now
+            self._sent.pop(src, None)
+        self._owned = set(owned)
+        due = [m for src, pos in owned.items() if (m := self._due(src, pos, now_s)) is not None]
+        if due:
+            await self._send(due)
+        return len(due)
+
+    async def _send(self, marks: list[envelope.Watermark]) -> None:
+        if not self._partitions:
+            self._partitions = sorted(await self.producer.partitions_for(self.topic))
+        for mark in marks:
+            value = envelope.encode_watermark(mark)
+            for partition in self._partitions:
+                sent = await self.producer.send(self.topic, value, partition=partition)
+                sent.add_done_callback(_log_failure)
+
+    def _due(self, src: str, position: Position, now_s: float) -> envelope.Watermark | None:
+        sent = self._sent.setdefault(src, _Sent(position.next_offset, now_s))
+        if position.next_offset != sent.offset:
+            sent.offset, sent.changed_at_s = position.next_offset, now_s
+        idle = now_s - sent.changed_at_s >= self.idle_s
+        if (position.watermark, idle) == (sent.ts, sent.idle):
+            return None
+        if idle == sent.idle and now_s - sent.sent_at_s < self.interval_s:
+            return None
+        sent.ts, sent.idle, sent.sent_at_s = position.watermark, idle, now_s
+        return envelope.Watermark(src, position.watermark, idle)
+
+
+def _log_failure(sent: asyncio.Future[object]) -> None:
+    if not sent.cancelled() and (exc := sent.exception()) is not None:
+        log.warning("watermark send failed reason=%s", exc)

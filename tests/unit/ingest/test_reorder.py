@@ -1,0 +1,98 @@
+"""EventReorder: events wait for the watermark, come out in (ts, kind, key) order, once each."""
+
+from __future__ import annotations
+
+import orjson
+
+from engine.correlate.example import example_alert, example_anomaly
+from engine.events import (
+    Change,
+    Rejected,
+    TopologyEdge,
+    TopologyMode,
+    TopologyNode,
+    TopologyUpdate,
+)
+from engine.ingest.reorder import EventReorder, ReorderState
+from engine.testing import T0
+
+OP = EventReorder(dedupe_horizon_s=600.0)
+
+
+def test_events_wait_until_the_watermark_reaches_their_ts() -> None:
+    late, early = example_anomaly("db", T0 + 120, 0.99), example_anomaly("db", T0 + 60, 0.99)
+    state, out = OP.process(OP.initial_state(), [late, early], now=T0 + 59)
+    assert out == []
+    state, out = OP.process(state, [], now=T0 + 60)
+    assert out == [early]
+    state, out = OP.process(state, [], now=T0 + 500)
+    assert out == [late]
+    assert state.pending == []
+
+
+def test_events_with_the_same_ts_come_out_topology_change_alert_anomaly() -> None:
+    ts = T0 + 60
+    topo = TopologyUpdate(ts, TopologyMode.UPSERT, (TopologyNode("db"),), ())
+    change = Change(ts, "deploy", "db", "1.2")
+    alert = example_alert(ts, "firing", node="db")
+    anomalies = [example_anomaly(n, ts, 0.99) for n in ("web", "db", "api")]
+    batch = [*anomalies, alert, change, topo]
+    _, out = OP.process(OP.initial_state(), batch, now=ts)
+    assert out[:3] == [topo, change, alert]
+    assert [a.id for a in out[3:]] == sorted(a.id for a in anomalies)
+
+
+def test_a_redelivered_event_is_dropped_whether_pending_or_released() -> None:
+    a = example_anomaly("db", T0 + 60, 0.99)
+    b = example_anomaly("db", T0 + 120, 0.99)
+    state, out = OP.process(OP.initial_state(), [a, b, b], now=T0 + 60)
+    assert out == [a]
+    state, out = OP.process(state, [a, b], now=T0 + 120)
+    assert out == [b]
+    assert state.counts["duplicate"] == 3
+
+
+def test_alert_notifications_of_one_alert_are_distinct_events() -> None:
+    firing, resolved = example_alert(T0 + 60, "firing"), example_alert(T0 + 120, "resolved")
+    _, out = OP.process(OP.initial_state(), [firing, resolved, firing], now=T0 + 120)
+    assert out == [firing, resolved]
+
+
+def test_an_event_behind_the_watermark_is_released_at_once_and_counted_late() -> None:
+    state, _ = OP.process(OP.initial_state(), [], now=T0 + 300)
+    straggler = example_anomaly("db", T0 + 200, 0.99)
+    state, out = OP.process(state, [straggler], now=T0 + 300)
+    assert out == [straggler]
+    assert state.counts["late"] == 1
+
+
+def test_an_event_older_than_the_horizon_is_a_dead_letter() -> None:
+    state, _ = OP.process(OP.initial_state(), [], now=T0 + 3600)
+    _, out = OP.process(state, [example_anomaly("db", T0, 0.99)], now=T0 + 3600)
+    assert len(out) == 1
+    assert isinstance(out[0], Rejected)
+    assert out[0].error.startswith("late: ")
+
+
+def test_keys_older_than_the_horizon_are_forgotten() -> None:
+    a = example_anomaly("db", T0, 0.99)
+    state, _ = OP.process(OP.initial_state(), [a], now=T0)
+    assert list(state.released) == [a.id]
+    state, _ = OP.process(state, [], now=T0 + 601)
+    assert state.released == {}
+
+
+def test_state_with_every_kind_pending_survives_json() -> None:
+    ts = T0 + 60
+    batch = [
+        TopologyUpdate(ts, TopologyMode.REPLACE, (TopologyNode("db"),), (TopologyEdge("a", "db"),)),
+        Change(ts, "deploy", "db"),
+        example_alert(ts, "firing"),
+        example_anomaly("db", ts, 0.99),
+    ]
+    state, _ = OP.process(OP.initial_state(), batch, now=T0)
+    restored = ReorderState.from_dict(orjson.loads(orjson.dumps(state.to_dict())))
+    _, whole = OP.process(state, [], now=ts)
+    _, again = OP.process(restored, [], now=ts)
+    assert again == whole
+    assert len(whole) == 4
