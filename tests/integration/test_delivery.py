@@ -34,15 +34,19 @@ HMAC_KEY = "hmac-SECRET-key-42"
 SECRETS = (PD_KEY, SLACK_TOKEN, HMAC_KEY)
 
 
-def rules_for(url: str) -> str:
+def rules_for(url: str, timeout: str = "2s") -> str:
+    # Timeouts are real seconds (only backoff and rate limits are scaled): short enough for the
+    # scripted slow response to time out, long enough that a loaded CI machine never times out
+    # by accident (a client timeout after the receiver accepted is a legitimate duplicate for
+    # receivers without idempotency keys, which these tests would then count as a failure).
     return f"""
 routing:
   receivers:
     - {{name: console}}
     - {{name: file, type: file, path: notifications.jsonl}}
-    - {{name: slack, type: slack, webhook_url_env: T_SLACK_URL, timeout: 0.3s}}
-    - {{name: pd, type: pagerduty, routing_key_env: T_PD_KEY, url: "{url}/pd", timeout: 0.3s}}
-    - {{name: hook, type: webhook, url: "{url}/hook", secret_env: T_HMAC, timeout: 0.3s}}
+    - {{name: slack, type: slack, webhook_url_env: T_SLACK_URL, timeout: {timeout}}}
+    - {{name: pd, type: pagerduty, routing_key_env: T_PD_KEY, url: "{url}/pd", timeout: {timeout}}}
+    - {{name: hook, type: webhook, url: "{url}/hook", secret_env: T_HMAC, timeout: {timeout}}}
   route:
     receiver: console
     group_wait: 0s
@@ -77,9 +81,9 @@ def decide(url: str, n_incidents: int) -> list[Action]:
     return actions
 
 
-def deliverer(url: str, out: Path, **kw: object) -> OutboxDeliverer:
+def deliverer(url: str, out: Path, timeout: str = "2s", **kw: object) -> OutboxDeliverer:
     return OutboxDeliverer(
-        parse(rules_for(url)).routing,
+        parse(rules_for(url, timeout)).routing,
         out,
         env=env_for(url),
         stream=kw.pop("stream", io.StringIO()),  # type: ignore[arg-type]
@@ -159,8 +163,8 @@ def test_429_retry_after_slow_and_reset_are_retried_and_400_is_dead_lettered(
     actions = [a for a in decide(receiver.url, 1) if a.receiver in ("hook", "pd")]
     hook = [a for a in actions if a.receiver == "hook"]
     receiver.script = [503, ("429", 5), "slow", "reset"]
-    receiver.slow_s = 1.0
-    d = deliverer(receiver.url, tmp_path, budget_s=3600.0)
+    receiver.slow_s = 4.0
+    d = deliverer(receiver.url, tmp_path, "2s", budget_s=3600.0)
     finals = {a.id: a for a in d(hook)}
     d.close()
     first = finals[hook[0].id]
