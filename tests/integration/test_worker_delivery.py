@@ -34,7 +34,7 @@ def rules_for(url: str) -> str:
     return f"""
 routing:
   receivers:
-    - {{name: hook, type: webhook, url: "{url}/hook", secret_env: T_HMAC, timeout: 0.5s}}
+    - {{name: hook, type: webhook, url: "{url}/hook", secret_env: T_HMAC, timeout: 2s}}
   route: {{receiver: hook, group_wait: 0s, group_interval: 0s, repeat_interval: 0s}}
 """
 
