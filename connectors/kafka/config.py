@@ -98,6 +98,9 @@ class WorkerConfig:
 
     ``checkpoint_interval_s``: how often state is snapshotted and offsets committed (the
     amount of input re-processed after a crash). ``max_records``: records per poll.
+    ``fetch_max_wait_ms``: how long the broker may hold a fetch that found no data. Apache
+    Kafka answers as soon as data arrives, so this only bounds idle polling there; Tansu (the
+    test broker) always waits it out, so it adds up to that much produce -> anomaly latency.
     """
 
     bootstrap_servers: str = DEFAULT_BOOTSTRAP
@@ -111,6 +114,7 @@ class WorkerConfig:
     checkpoint_interval_s: float = 1.0
     max_records: int = 20_000
     poll_timeout_ms: int = 50
+    fetch_max_wait_ms: int = 10
     linger_ms: int = 5
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000

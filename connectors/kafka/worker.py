@@ -91,7 +91,7 @@ class Worker:
             rebalance_timeout_ms=cfg.rebalance_timeout_ms,
             fetch_max_bytes=FETCH_MAX_BYTES,
             max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
-            fetch_max_wait_ms=cfg.poll_timeout_ms,
+            fetch_max_wait_ms=cfg.fetch_max_wait_ms,
             **kwargs,
         )
         self.producer = AIOKafkaProducer(
