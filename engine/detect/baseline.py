@@ -187,6 +187,8 @@ class SeriesModel:
         tail = sum(hist[b:])
         decades = -math.log10((tail + 0.5 * w) / (total + w))
         # Beyond the recent 99th percentile, extrapolate: each octave adds beyond_decades.
+        if tail >= 0.0101 * total:  # >= 1% of the mass is at bins >= b: the scan below would
+            return decades  # stop at a bin >= b (the margin covers the sums' rounding orders)
         q99, acc = BINS - 1, 0.0
         while q99 > 0 and acc + hist[q99] < 0.01 * total:
             acc += hist[q99]
