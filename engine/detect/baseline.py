@@ -206,21 +206,31 @@ class SeriesModel:
         return out
 
     def _learn(self, x: float, slot: int, seasonal: float | None, z: float) -> None:
+        # Conditional expressions instead of min()/max() calls (the same results, NaN
+        # included: max(p, q) is ``q if q > p else p``): this runs for every point.
         cfg = self.cfg
         a = cfg.error_alpha
-        clip = cfg.clip_z / max(1.0 - self.unlearnt, a)  # clip against the de-biased scale
-        self.err_level += a * (_clipped(abs(x - self.level), clip, self.err_level) - self.err_level)
+        debiased = 1.0 - self.unlearnt
+        clip = cfg.clip_z / (a if a > debiased else debiased)  # against the de-biased scale
+        level, err_level = self.level, self.err_level
+        self.err_level = err_level = err_level + a * (
+            _clipped(abs(x - level), clip, err_level) - err_level)
         self.err_last += a * (_clipped(abs(x - self.last), clip, self.err_last) - self.err_last)
         if seasonal is not None:
             e = _clipped(abs(x - seasonal), clip, self.err_season)
             self.err_season += a * (e - self.err_season)
-        lim = clip * max(self.err_level, 1e-12)
-        self.level += cfg.level_alpha * max(-lim, min(lim, x - self.level))
+        lim = clip * (1e-12 if err_level < 1e-12 else err_level)
+        step = x - level
+        step = step if step < lim else lim
+        self.level = level + cfg.level_alpha * (step if step > -lim else -lim)
         if slot >= 0:
             self.season[slot] = x if seasonal is None else (
                 seasonal + cfg.season_alpha * (x - seasonal))
         self.last = x
-        self.lo, self.hi = min(self.lo, x), max(self.hi, x)
+        if x < self.lo:
+            self.lo = x
+        if x > self.hi:
+            self.hi = x
         self.unlearnt *= 1.0 - a
         if self.n <= cfg.min_samples // 2:
             return
@@ -252,4 +262,7 @@ def _bin_of(z: float) -> int:
 
 
 def _clipped(err: float, clip: float, scale: float) -> float:
-    return err if scale <= 0.0 else min(err, clip * scale)
+    if scale <= 0.0:
+        return err
+    limit = clip * scale
+    return limit if limit < err else err
