@@ -1,7 +1,8 @@
 """Baseline for kafka_throughput: a plain faust-streaming agent doing decode + EWMA per record.
 
 Run by the benchmark as a subprocess: ``python -m benchmarks.kafka_faust_agent BOOTSTRAP TOPIC N
-TAKE``. Prints one JSON line ``{"records": N, "seconds": s}`` (first record to N-th) and exits.
+TAKE``. Prints one JSON line ``{"records": N, "seconds": s, "cpu_seconds": c}`` (first record
+to N-th; c is the process CPU time, all threads) and exits.
 TAKE > 0 uses ``stream.take(TAKE, within=0.05)``; 0 iterates record by record.
 """
 
@@ -37,7 +38,7 @@ def main() -> None:
     )
     topic = app.topic(topic_name, value_serializer="raw", internal=False)
     ewma: dict[str, list[float]] = {}
-    progress = {"n": 0, "t0": 0.0}
+    progress = {"n": 0, "t0": 0.0, "c0": 0.0}
 
     def handle(raw: bytes) -> None:
         rec = orjson.loads(raw)
@@ -45,16 +46,22 @@ def main() -> None:
         mean = ewma.setdefault(key, [rec["value"]])
         mean[0] += 0.05 * (rec["value"] - mean[0])
 
+    def start(progress: dict[str, float]) -> None:
+        if not progress["t0"]:
+            progress["t0"], progress["c0"] = time.perf_counter(), time.process_time()
+
     def finish() -> None:
         seconds = time.perf_counter() - progress["t0"]
-        print(json.dumps({"records": progress["n"], "seconds": seconds}), flush=True)
+        cpu = time.process_time() - progress["c0"]
+        print(json.dumps({"records": progress["n"], "seconds": seconds, "cpu_seconds": cpu}))
+        sys.stdout.flush()
         os._exit(0)
 
     @app.agent(topic)
     async def consume(stream):  # type: ignore[no-untyped-def]
         if take:
             async for batch in stream.take(take, within=0.05):
-                progress["t0"] = progress["t0"] or time.perf_counter()
+                start(progress)
                 for raw in batch:
                     handle(raw)
                 progress["n"] += len(batch)
@@ -62,7 +69,7 @@ def main() -> None:
                     finish()
         else:
             async for raw in stream:
-                progress["t0"] = progress["t0"] or time.perf_counter()
+                start(progress)
                 handle(raw)
                 progress["n"] += 1
                 if progress["n"] >= total:

@@ -35,6 +35,7 @@ import uuid
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.partitioner import DefaultPartitioner
 
 from connectors.checkpoint.memory import MemoryCheckpointStore
 from connectors.kafka.admin import ensure_topics
@@ -86,7 +87,7 @@ async def produce(bootstrap: str, topic: str, items: list[tuple[bytes, bytes]]) 
     await producer.stop()
 
 
-async def time_worker(bootstrap: str, items: list[tuple[bytes, bytes]]) -> float:
+async def time_worker(bootstrap: str, items: list[tuple[bytes, bytes]]) -> tuple[float, float]:
     topics = Topics(prefix=f"b{uuid.uuid4().hex[:8]}.")
     cfg = WorkerConfig(
         bootstrap_servers=bootstrap,
@@ -99,30 +100,34 @@ async def time_worker(bootstrap: str, items: list[tuple[bytes, bytes]]) -> float
     await produce(bootstrap, topics.name("metrics"), items)
     worker = Worker(cfg, Pipeline.from_rules(RuleSet()), MemoryCheckpointStore())
     await worker.start()
-    started = None
+    while not worker.tasks:  # the group join (seconds on Tansu) is not throughput
+        await asyncio.sleep(0.01)
+    started, cpu_started = None, 0.0
     while worker.processed < len(items):
-        before = time.perf_counter()
+        before, cpu_before = time.perf_counter(), time.process_time()
         await worker.step()
         if started is None and worker.processed:
             started = before  # the step that brought the first records (includes its poll)
+            cpu_started = cpu_before
     elapsed = time.perf_counter() - (started or time.perf_counter())
+    cpu = time.process_time() - cpu_started
     await worker.close()
-    return elapsed
+    return elapsed, cpu
 
 
-def time_embedded(items: list[tuple[bytes, bytes]]) -> float:
+def time_embedded(items: list[tuple[bytes, bytes]]) -> tuple[float, float]:
     pipeline = Pipeline.from_rules(RuleSet())
     state = pipeline.initial_state()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for i in range(0, len(items), 20_000):
         events = []
         for off, (_, raw) in enumerate(items[i : i + 20_000], start=i):
             events.extend(decode_record(InputKind.METRICS, raw, Origin("metrics", 0, off, T0)))
         state, _ = pipeline.process(state, events, now=T0)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
-async def time_raw_consumer(bootstrap: str, topic: str, n: int) -> float:
+async def time_raw_consumer(bootstrap: str, topic: str, n: int) -> tuple[float, float]:
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -132,10 +137,12 @@ async def time_raw_consumer(bootstrap: str, topic: str, n: int) -> float:
     )
     await consumer.start()
     ewma: dict[str, list[float]] = {}
-    count, started = 0, None
+    count, started, cpu_started = 0, None, 0.0
     while count < n:
+        cpu_before = time.process_time()
         for records in (await consumer.getmany(timeout_ms=100, max_records=20_000)).values():
-            started = started or time.perf_counter()
+            if started is None:
+                started, cpu_started = time.perf_counter(), cpu_before
             for r in records:
                 rec = orjson.loads(r.value)
                 key = rec["name"] + repr(sorted(rec["labels"].items()))
@@ -143,22 +150,24 @@ async def time_raw_consumer(bootstrap: str, topic: str, n: int) -> float:
                 mean[0] += 0.05 * (rec["value"] - mean[0])
             count += len(records)
     elapsed = time.perf_counter() - (started or time.perf_counter())
+    cpu = time.process_time() - cpu_started
     await consumer.stop()
-    return elapsed
+    return elapsed, cpu
 
 
-def time_faust(bootstrap: str, topic: str, n: int, take: int) -> float:
-    """Seconds from the faust agent's first record to its n-th (it runs in a subprocess)."""
+def time_faust(bootstrap: str, topic: str, n: int, take: int) -> tuple[float, float]:
+    """Wall and CPU seconds from the faust agent's first record to its n-th (a subprocess)."""
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.kafka_faust_agent", bootstrap, topic, str(n), str(take)],
         capture_output=True,
         timeout=600,
         env={**os.environ, "PYTHONPATH": os.getcwd()},
     )
-    found = re.search(rb'\{"records": \d+, "seconds": [\d.e-]+\}', proc.stdout + proc.stderr)
+    found = re.search(rb'\{"records": \d+, "seconds": [^}]*\}', proc.stdout + proc.stderr)
     if found is None:
         raise RuntimeError(f"faust baseline failed:\n{(proc.stdout + proc.stderr)[-2000:]!r}")
-    return float(json.loads(found.group())["seconds"])
+    result = json.loads(found.group())
+    return float(result["seconds"]), float(result["cpu_seconds"])
 
 
 def _latency_producer(bootstrap: str, topic: str, rate: float, duration_s: float, out) -> None:
@@ -167,11 +176,20 @@ def _latency_producer(bootstrap: str, topic: str, rate: float, duration_s: float
     async def run() -> dict[str, float]:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1)
         await producer.start()
+        # aiokafka's murmur2 is pure Python (~20 us a call): hash each series key once, so the
+        # producer keeps up with the rate instead of adding its own queueing to the latency
+        partitions = sorted(await producer.partitions_for(topic))
+        keys = [
+            series_key("latency", {"service": "s", "host": f"h{i}", "cluster": "eu-1"}).encode()
+            for i in range(LAT_SERIES)
+        ]
+        parts = [DefaultPartitioner()(k, partitions, partitions) for k in keys]
         rng, sent, spikes, started = random.Random(5), 0, {}, time.monotonic()
+        every = int(rate / 50) | 1  # odd, so the spikes visit every one of the 2**k series
         while (elapsed := time.monotonic() - started) < duration_s:
             for _ in range(int(elapsed * rate) - sent):
                 i = sent % LAT_SERIES
-                spike = sent % max(1, int(rate / 50)) == 0
+                spike = sent % every == 0
                 ts = T0 + 1e5 + sent
                 point = {
                     "ts": ts,
@@ -179,8 +197,7 @@ def _latency_producer(bootstrap: str, topic: str, rate: float, duration_s: float
                     "value": 10 + rng.gauss(0, 1) + 100 * spike,
                     "labels": {"service": "s", "host": f"h{i}", "cluster": "eu-1"},
                 }
-                key = series_key("latency", point["labels"]).encode()
-                await producer.send(topic, orjson.dumps(point), key=key)
+                await producer.send(topic, orjson.dumps(point), key=keys[i], partition=parts[i])
                 if spike:
                     spikes[f"h{i}@{ts}"] = time.time()
                 sent += 1
@@ -192,10 +209,15 @@ def _latency_producer(bootstrap: str, topic: str, rate: float, duration_s: float
     out.send(asyncio.run(run()))
 
 
-LAT_SERIES = 200
+LAT_SERIES = 256
+READER_FETCH_WAIT_MS = 5
+"""Tansu answers a fetch only after ``fetch_max_wait_ms`` when it had no data at request time
+(it does not wake on produce: measured p50 215 ms with aiokafka's default 500 ms, 4 ms with 10)."""
 
 
-async def measure_latency(bootstrap: str, rate: float, duration_s: float) -> list[float]:
+async def measure_latency(
+    bootstrap: str, rate: float, duration_s: float, **tuning: int
+) -> list[float]:
     import multiprocessing
 
     topics = Topics(prefix=f"l{uuid.uuid4().hex[:8]}.")
@@ -206,6 +228,7 @@ async def measure_latency(bootstrap: str, rate: float, duration_s: float) -> lis
         checkpoint_store="memory",
         metrics_port=None,
         linger_ms=1,
+        **tuning,
     )
     await ensure_topics(topics, 4, cfg.client_kwargs())
     warm = [
@@ -217,8 +240,11 @@ async def measure_latency(bootstrap: str, rate: float, duration_s: float) -> lis
     await worker.start()
     while worker.processed < len(warm):
         await worker.step()
-    reader = AIOKafkaConsumer(
-        topics.name("anomalies"), bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+    reader = AIOKafkaConsumer(  # the measuring end must not add a long poll of its own
+        topics.name("anomalies"),
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=READER_FETCH_WAIT_MS,
     )
     await reader.start()
     seen: dict[str, float] = {}
@@ -263,53 +289,28 @@ async def _throughput(bootstrap: str, args: argparse.Namespace) -> None:
     n = args.records
     points = make_points(n, seed=7)
     single, batched = as_records(points, 1), as_records(points, 100)
-    worker_s, embedded_s, raw_s, wb_s, eb_s = [], [], [], [], []
+    runs: dict[str, list[tuple[float, float]]] = {k: [] for k in ("w", "e", "r", "wb", "eb")}
     for _ in range(args.rounds):
-        worker_s.append(await time_worker(bootstrap, single))
-        embedded_s.append(time_embedded(single))
+        runs["w"].append(await time_worker(bootstrap, single))
+        runs["e"].append(time_embedded(single))
         topic = f"raw-{uuid.uuid4().hex[:8]}"
         await _create(bootstrap, topic)
         await produce(bootstrap, topic, single)
-        raw_s.append(await time_raw_consumer(bootstrap, topic, n))
-        wb_s.append(await time_worker(bootstrap, batched))
-        eb_s.append(time_embedded(batched))
+        runs["r"].append(await time_raw_consumer(bootstrap, topic, n))
+        runs["wb"].append(await time_worker(bootstrap, batched))
+        runs["eb"].append(time_embedded(batched))
     faust_topic = f"faust-{uuid.uuid4().hex[:8]}"
     await _create(bootstrap, faust_topic)
     await produce(bootstrap, faust_topic, single[: args.faust_records])
-    faust_s = time_faust(bootstrap, faust_topic, args.faust_records, 0)
-    faust_take_s = (
-        None if args.quick else time_faust(bootstrap, faust_topic, args.faust_records, 10_000)
-    )
-    med = statistics.median
-    w, e, r = n / med(worker_s), n / med(embedded_s), n / med(raw_s)
-    f = args.faust_records / faust_s
+    runs["f"] = [time_faust(bootstrap, faust_topic, args.faust_records, 0)]
+    if not args.quick:
+        runs["ft"] = [time_faust(bootstrap, faust_topic, args.faust_records, 10_000)]
     print(
         f"{platform.machine()} py{platform.python_version()} cpus={os.cpu_count()} "
-        f"records={n:,} series={N_SERIES} partitions=4 rounds={args.rounds} broker=tansu"
+        f"records={n:,} series={N_SERIES} partitions=4 rounds={args.rounds} broker=tansu "
+        f"load1={os.getloadavg()[0]:.1f}"
     )
-    print("single-point records (records/s = points/s):")
-    rows = [
-        ("candidate vigil worker (full pipeline)", w, None),
-        ("(a) embedded runtime, same events", e, "worker/embedded"),
-        ("(b) plain faust agent, per record", f, "worker/faust"),
-    ]
-    if faust_take_s is not None:
-        rows.append(
-            (
-                "(b) plain faust agent, take(10000)",
-                args.faust_records / faust_take_s,
-                "worker/faust",
-            )
-        )
-    rows.append(("(c) raw aiokafka consumer + EWMA", r, "worker/raw"))
-    for label, value, ratio in rows:
-        tail = f"   {ratio} {w / value:.2f}x" if ratio else ""
-        print(f"  {label:<40} {value:>10,.0f} rec/s{tail}")
-    wb, eb = len(batched) / med(wb_s), len(batched) / med(eb_s)
-    print(f"batched records (100 points each, {len(batched):,} records):")
-    print(f"  candidate vigil worker  {wb:>9,.0f} rec/s {wb * 100:>11,.0f} points/s")
-    print(f"  (a) embedded runtime    {eb:>9,.0f} rec/s {eb * 100:>11,.0f} points/s", end="")
-    print(f"   worker/embedded {wb / eb:.2f}x")
+    w = _report(runs, n, len(batched), args.faust_records)
     rate = w / 2
     lat = await measure_latency(bootstrap, rate, args.latency_s)
     if lat:
@@ -319,6 +320,44 @@ async def _throughput(bootstrap: str, args: argparse.Namespace) -> None:
         )
     else:
         print("latency: no spike was detected")
+
+
+def _report(runs: dict[str, list[tuple[float, float]]], n: int, nb: int, nf: int) -> float:
+    """Print the throughput tables (wall-clock and per CPU-second); return the worker's rec/s.
+
+    Per CPU-second is the process's own CPU time (the broker runs in another process), which
+    stays comparable when other programs share the machine; wall-clock rates do not.
+    """
+
+    def rates(key: str, count: int) -> tuple[float, float]:
+        return (
+            count / statistics.median(s for s, _ in runs[key]),
+            count / statistics.median(c for _, c in runs[key]),
+        )
+
+    rows = [
+        ("candidate vigil worker (full pipeline)", "w", n, ""),
+        ("(a) embedded runtime, same events", "e", n, "worker/embedded"),
+        ("(b) plain faust agent, per record", "f", nf, "worker/faust"),
+        ("(b) plain faust agent, take(10000)", "ft", nf, "worker/faust"),
+        ("(c) raw aiokafka consumer + EWMA", "r", n, "worker/raw"),
+    ]
+    w, wc = rates("w", n)
+    print(f"single-point records (records/s = points/s){'':>23}per CPU-second")
+    for label, key, count, ratio in rows:
+        if key not in runs:
+            continue
+        v, c = rates(key, count)
+        tail = f"{ratio} {w / v:.2f}x" if ratio else ""
+        ctail = f"{wc / c:.2f}x" if ratio else ""
+        print(f"  {label:<39} {v:>8,.0f} rec/s {tail:<22} {c:>8,.0f} {ctail}")
+    (wb, wbc), (eb, ebc) = rates("wb", nb), rates("eb", nb)
+    print(f"batched records (JSON arrays of up to 100 points, {nb:,} records, {n:,} points):")
+    print(f"  candidate vigil worker  {wb:>7,.0f} rec/s {wb * n / nb:>9,.0f} points/s", end="")
+    print(f"   per CPU-s {wbc:>6,.0f} rec")
+    print(f"  (a) embedded runtime    {eb:>7,.0f} rec/s {eb * n / nb:>9,.0f} points/s", end="")
+    print(f"   per CPU-s {ebc:>6,.0f} rec   worker/embedded {wb / eb:.2f}x (CPU {wbc / ebc:.2f}x)")
+    return w
 
 
 async def _create(bootstrap: str, topic: str) -> None:

@@ -117,6 +117,9 @@ class WorkerConfig:
     ``incidents`` and ``actions`` (``connectors/kafka/view.py``), from the beginning, or only
     records from the last ``view_lookback_s`` seconds (broker timestamps). ``lag_interval_s``:
     how often consumer lag per partition is exported.
+    ``fetch_max_wait_ms``: how long the broker may hold a fetch that found no data. Apache
+    Kafka answers as soon as data arrives, so this only bounds idle polling there; Tansu (the
+    test broker) always waits it out, so it adds up to that much produce -> anomaly latency.
     """
 
     bootstrap_servers: str = DEFAULT_BOOTSTRAP
@@ -132,6 +135,7 @@ class WorkerConfig:
     checkpoint_interval_s: float = 1.0
     max_records: int = 20_000
     poll_timeout_ms: int = 50
+    fetch_max_wait_ms: int = 10
     linger_ms: int = 5
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000

@@ -7,8 +7,24 @@ from dataclasses import dataclass
 import orjson
 
 from connectors.kafka import envelope
-from connectors.kafka.tasks import DetectTask, IncidentTask, Position, position_from
-from engine.events import Alert, AlertStatus, Anomaly, AnomalyKind, Change, InputKind, Severity
+from connectors.kafka.tasks import (
+    DetectTask,
+    IncidentTask,
+    Position,
+    decode_batch,
+    position_from,
+)
+from engine.events import (
+    Alert,
+    AlertStatus,
+    Anomaly,
+    AnomalyKind,
+    Change,
+    InputKind,
+    Rejected,
+    Severity,
+)
+from engine.ingest.decode import Origin, decode_record
 from engine.pipeline import Pipeline
 from engine.rules import RuleSet
 
@@ -91,3 +107,31 @@ def test_incident_task_rejects_foreign_records_and_applies_topology_once() -> No
     assert [r.offset for r in rejected] == [0, 1]
     assert task.position.next_offset == 2
     assert task.position.topology_offset == 0
+
+
+MIXED_VALUES = [
+    _metric(0, 1.5),
+    b'{"name": "lat", "value": 2, "labels": {"host": "h"}}',  # no ts: the record time
+    b'{"name": "lat", "value": "high"}',
+    b'{"ts": 1, "message": "disk full", "level": "warning"}',
+    b'{"model": "m", "id": "p1", "prediction": 1, "ts": 1}',
+    b'[{"name": "lat", "value": 1}, {"name": "lat"}]',
+    b'"plain text"',
+    b"not json at all",
+    b"\xff\xfe",
+    b"{}",
+]
+
+
+def test_decode_batch_equals_decode_record_for_every_detect_kind() -> None:
+    kinds = (InputKind.METRICS, InputKind.LOGS, InputKind.PREDICTIONS, InputKind.LABELS)
+    for kind in kinds:
+        recs = [Rec(100 + i, v) for i, v in enumerate(MIXED_VALUES)]
+        events, rejected = decode_batch(kind, "t", 3, recs)
+        expected = [
+            e
+            for r in recs
+            for e in decode_record(kind, r.value or b"", Origin("t", 3, r.offset, T0))
+        ]
+        assert events == [e for e in expected if not isinstance(e, Rejected)], kind
+        assert rejected == [e for e in expected if isinstance(e, Rejected)], kind
