@@ -173,14 +173,14 @@ class SeriesModel:
         if slots:
             slot = int((ts % DAY_S) * slots / DAY_S)
             seasonal = self.season[slot]
-        trusted = seasonal is not None and n > 2 * slots
+        trusted = seasonal if n > 2 * slots else None  # the profile, once trusted
         lo, hi = self.lo, self.hi
         floor_ref = 1e-9 + 1e-6 * (hi - lo)
         best, scale = self.level, self.err_level
         if self.err_last < scale:
             best, scale = self.last, self.err_last
-        if trusted and self.err_season < scale:
-            best, scale = seasonal, self.err_season
+        if trusted is not None and self.err_season < scale:
+            best, scale = trusted, self.err_season
         debias = 1.0 - self.unlearnt
         debias = cfg.error_alpha if cfg.error_alpha > debias else debias
         scale = 1.25 * scale / debias
@@ -188,7 +188,7 @@ class SeriesModel:
         z = abs(x - best) / (scale + (floor_ref + 1e-9 * abs(x)))
         novelty = self.context.step(x, lo, hi)
         warm = n > cfg.min_samples // 2
-        shift = self._shift(x, seasonal if trusted else None, debias, floor_ref) if warm else 0.0
+        shift = self._shift(x, trusted, debias, floor_ref) if warm else 0.0
         bz = _bin_of(z)
         score = self._score(bz, novelty, shift, x) if n > cfg.min_samples else None
         self._learn(x, slot, seasonal, debias)
