@@ -18,7 +18,10 @@ from engine.detect.river_trees import HalfSpaceTreesModel
 
 if TYPE_CHECKING:
     from engine.detect.metric import ModelConfigs
+    from engine.events import MetricPoint
 
+MAX_KEYS: Final = 200_000
+"""Bound of the series-key memo (cleared when full)."""
 STATE_VERSION: Final = 3
 """3: adds the level-shift CUSUM fields; 2: ``quiet``, ``run_surprise``, ``context`` (1 had
 older ones). Older versions load through ``upgrade``."""
@@ -47,6 +50,18 @@ class MetricState:
 
     series: dict[str, SeriesSlot] = field(default_factory=dict)
     version: int = STATE_VERSION
+    keys: dict[tuple[object, ...], str] = field(default_factory=dict, compare=False, repr=False)
+    """Memo of ``series_key`` by (name, *label items): derived, never serialized."""
+
+    def key_of(self, point: MetricPoint) -> str:
+        """``point.key`` without re-sorting and formatting its labels on every point."""
+        memo = (point.name, *point.labels.items())
+        key = self.keys.get(memo)
+        if key is None:
+            if len(self.keys) >= MAX_KEYS:
+                self.keys.clear()
+            key = self.keys[memo] = point.key
+        return key
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version,

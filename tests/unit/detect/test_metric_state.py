@@ -68,3 +68,15 @@ def test_unknown_version_is_refused_with_a_clear_error(version: object) -> None:
         del bad["version"]
     with pytest.raises(ValueError, match=r"metric state version .* is not supported"):
         op.restore_state(bad)
+
+
+def test_key_memo_gives_the_series_key_whatever_the_label_order() -> None:
+    from engine.detect.metric_state import MetricState
+
+    state = MetricState()
+    a = MetricPoint(T0, "cpu", 1.0, {"service": "api", "host": "h1"})
+    b = MetricPoint(T0, "cpu", 2.0, {"host": "h1", "service": "api"})
+    c = MetricPoint(T0, "cpu", 2.0, {"host": "h2", "service": "api"})
+    assert state.key_of(a) == state.key_of(b) == a.key == b.key
+    assert state.key_of(c) == c.key != a.key
+    assert "keys" not in state.to_dict()
