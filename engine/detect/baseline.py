@@ -189,7 +189,10 @@ class SeriesModel:
         novelty = self.context.step(x, lo, hi)
         warm = n > cfg.min_samples // 2
         shift = self._shift(x, trusted, debias, floor_ref) if warm else 0.0
-        bz = _bin_of(z)
+        bz = 0
+        if z > 0.0:  # the log-binned histogram's bin, inline (one per point)
+            bz = math.floor(math.log2(z) * BINS_PER_OCTAVE) - LOWEST_BIN
+            bz = 0 if bz < 0 else (bz if bz < BINS else BINS - 1)
         score = self._score(bz, novelty, shift, x) if n > cfg.min_samples else None
         self._learn(x, slot, seasonal, debias)
         if warm:
@@ -222,10 +225,11 @@ class SeriesModel:
             self.shift_hist[0] += self.hist_w
             return 0.0
         b = _bin_of(c)
+        if self.n <= cfg.shift_warm_points:  # its distribution is still being learnt
+            self.shift_hist[b] += self.hist_w
+            return 0.0
         decades = self._surprise_decades(b, self.shift_hist)
         self.shift_hist[b] += self.hist_w
-        if self.n <= cfg.shift_warm_points:  # its distribution is still being learnt
-            return 0.0
         decades -= cfg.shift_offset
         return cfg.shift_weight * (decades if decades > 0.0 else 0.0)
 
