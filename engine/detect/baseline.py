@@ -27,6 +27,10 @@ Four pieces of evidence are combined, each in decades of rarity, by taking the l
    rarity against its own recent distribution, less ``shift_offset``; it restarts after each
    report, so one shift is reported once.
 
+A series that keeps reporting is held to a higher bar: beyond ``repeat_free`` reports over
+about the last ``repeat_memory`` points (a decaying count), ``repeat_decades * log10(1 + extra
+reports)`` decades are subtracted, so rarity is judged against the series' own report history.
+
 No smoothing over many points is applied. A quiet period
 keeps the alert count honest: after a point scores ``report_score`` or more, the next
 ``quiet_points`` points of the series score 0 (one incident, one report).
@@ -45,7 +49,7 @@ DAY_S: Final = 86_400.0
 STATE_FIELDS: Final = (
     "n", "level", "last", "lo", "hi", "err_level", "err_last", "err_season",
     "quiet", "run_surprise", "season", "expected", "scale", "hist", "hist_w", "unlearnt",
-    "shift_hi", "shift_lo", "shift_hist",
+    "shift_hi", "shift_lo", "shift_hist", "reports",
 )
 BINS: Final = 64
 BINS_PER_OCTAVE: Final = 4
@@ -102,6 +106,12 @@ class SeriesConfig:
     """Weight of the level-shift decades (0 disables the path)."""
     shift_warm_points: int = 120
     """Points before the level-shift path scores (its own distribution is learnt first)."""
+    repeat_memory: int = 1000
+    """Points over which earlier reports make a new one less news (0 disables)."""
+    repeat_decades: float = 1.0
+    """Decades subtracted per decade of ``1 + recent reports`` (the series' own report rate)."""
+    repeat_free: float = 1.0
+    """Recent reports that cost nothing (beyond them each report makes the next less news)."""
     context: ContextConfig = field(default_factory=ContextConfig)
 
     def __post_init__(self) -> None:
@@ -121,6 +131,8 @@ class SeriesConfig:
             raise ValueError("run_points must be in [1, 16] and error_offset >= 0")
         if self.range_tolerance < 0.0 or self.range_decades < 0.0:
             raise ValueError("range_tolerance and range_decades must be >= 0")
+        if min(self.repeat_memory, self.repeat_decades, self.repeat_free) < 0:
+            raise ValueError("repeat_memory, repeat_decades and repeat_free must be >= 0")
 
 
 class SeriesModel:
@@ -156,6 +168,7 @@ class SeriesModel:
         self.unlearnt = 1.0  # (1 - error_alpha)^updates: de-biases the young error EWMAs
         self.shift_hi = self.shift_lo = 0.0
         self.shift_hist = [0.0] * BINS
+        self.reports = 0.0  # reports over the last ~repeat_memory points (decaying count)
 
     def step(self, ts: float, x: float) -> float | None:
         """Score ``x`` at ``ts`` against the state so far, then learn it; ``None`` in warm-up.
@@ -256,10 +269,17 @@ class SeriesModel:
             record = math.log10(self.n)
             record = record if record < cfg.range_decades else cfg.range_decades
             decades = record if record > decades else decades
+        if cfg.repeat_memory:
+            extra = self.reports - cfg.repeat_free
+            if extra > 0.0:
+                decades -= cfg.repeat_decades * math.log10(1.0 + extra)
+            decades = decades if decades > 0.0 else 0.0
+            self.reports *= 1.0 - 1.0 / cfg.repeat_memory
         score = decades / (decades + HALF_DECADES)
         out = score if self.quiet == 0 else 0.0
         self.quiet = self.quiet - 1 if self.quiet > 0 else 0
         if score >= cfg.report_score:
+            self.reports += 1.0
             self.quiet = cfg.quiet_points
             self.shift_hi = self.shift_lo = 0.0
         return out

@@ -1,7 +1,7 @@
 """State of the metric operator: one slot per series, with a bounded series count.
 
 ``STATE_VERSION`` numbers the snapshot format. Older snapshots (version 1, whose per-series
-model fields changed twice without a bump, and version 2) load through ``upgrade``: a Vigil
+model fields changed twice without a bump, and versions 2 and 3) load through ``upgrade``: a Vigil
 model's missing fields start fresh and fields that no longer exist are dropped, so the series
 keeps its baseline and re-learns only the new parts. Snapshots of an unknown version are
 refused with a clear ``ValueError``.
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 MAX_KEYS: Final = 200_000
 """Bound of the series-key memo (cleared when full)."""
-STATE_VERSION: Final = 3
-"""3: adds the level-shift CUSUM fields; 2: ``quiet``, ``run_surprise``, ``context`` (1 had
+STATE_VERSION: Final = 4
+"""4: adds the decaying report count ``reports``; 3: adds the level-shift CUSUM fields;
+2: ``quiet``, ``run_surprise``, ``context`` (1 had
 older ones). Older versions load through ``upgrade``."""
 
 
@@ -74,7 +75,7 @@ class MetricState:
 
         configs = configs or ModelConfigs.of(DetectorRules())
         version = data.get("version")
-        if version in (1, 2):
+        if version in (1, 2, 3):
             data = upgrade(data, configs)
         elif version != STATE_VERSION:
             raise ValueError(f"metric state version {version!r} is not supported: this build "
