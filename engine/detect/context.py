@@ -74,40 +74,40 @@ class ContextModel:
     def step(self, x: float, lo: float, hi: float) -> float:
         """Learn ``x`` (range so far ``lo``..``hi``); ``-log10`` rarity of its novelty count."""
         cfg = self.cfg
+        levels = cfg.levels
         span = hi - lo
-        position = (x - lo) / span * cfg.levels if span > 0.0 else 0.0
-        # a subnormal span can make the position infinite: simply above (or below) the range
-        if not math.isfinite(position):
-            position = cfg.levels + 1.0 if position > 0 else -1.0
-        b = math.floor(position)
+        position = (x - lo) / span * levels if span > 0.0 else 0.0
+        if not position >= 0.0:  # below the range (also -inf or NaN from a subnormal span)
+            b = -1
+        elif position < levels + 1:
+            b = int(position)  # floor, as position >= 0
+        else:  # above the range, or a subnormal span's +inf
+            b = levels + 1
         recent = self.recent
-        recent.append(-1 if b < 0 else min(b, cfg.levels + 1))
+        recent.append(b)
         if len(recent) > cfg.length:
             del recent[0]
-        novel = self._learn_contexts(recent)
+        bits, mask = self.bits, cfg.table_bits - 1
+        novel, h = 0, 0
+        for k in reversed(recent):
+            h = (h * 1_000_003 + k + 2) & _MASK48
+            j = ((h * _GOLDEN) >> 20) & mask
+            bit = 1 << (j & 7)
+            j >>= 3
+            if not bits[j] & bit:
+                novel += 1
+                bits[j] |= bit
         counts, w = self.counts, self.weight
         decades = 0.0
         if novel:
             tail = sum(counts[novel:])
             decades = -math.log10((tail + 0.5 * w) / (sum(counts) + w))
         counts[novel] += w
-        self.weight = w / (1.0 - cfg.alpha)
-        if self.weight > 1e9:
-            self.counts = [c / self.weight for c in counts]
+        self.weight = w = w / (1.0 - cfg.alpha)
+        if w > 1e9:
+            self.counts = [c / w for c in counts]
             self.weight = 1.0
         return decades
-
-    def _learn_contexts(self, recent: list[int]) -> int:
-        bits, mask = self.bits, self.cfg.table_bits - 1
-        novel, h = 0, 0
-        for k in range(len(recent) - 1, -1, -1):
-            h = (h * 1_000_003 + recent[k] + 2) & _MASK48
-            j = ((h * _GOLDEN) >> 20) & mask
-            bit = 1 << (j & 7)
-            if not bits[j >> 3] & bit:
-                novel += 1
-                bits[j >> 3] |= bit
-        return novel
 
     def to_dict(self) -> dict[str, Any]:
         return {"recent": list(self.recent), "bits": self.bits.hex(),

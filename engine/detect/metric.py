@@ -80,6 +80,10 @@ class MetricDetector:
 
     rules: DetectorRules = field(default_factory=DetectorRules)
     name: str = "metric"
+    configs: ModelConfigs = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "configs", ModelConfigs.of(self.rules))  # built once
 
     @classmethod
     def from_rules(cls, rules: DetectorRules) -> MetricDetector:
@@ -90,48 +94,49 @@ class MetricDetector:
 
     def restore_state(self, data: dict[str, object]) -> MetricState:
         """Rebuild a state from ``MetricState.to_dict`` output (models need this config)."""
-        return MetricState.from_dict(data, self._configs())
+        return MetricState.from_dict(data, self.configs)
 
     def process(
         self, state: MetricState, batch: Sequence[MetricPoint], *, now: EventTime
     ) -> tuple[MetricState, list[Anomaly | Rejected]]:
         """Score each point before learning it, in batch order."""
         out: list[Anomaly | Rejected] = []
+        series, isfinite = state.series, math.isfinite
+        thresholds = [rule.threshold for rule in self.rules.metrics]
         for point in batch:
-            if not math.isfinite(point.value):
+            value = point.value
+            if not isfinite(value):
                 out.append(Rejected("metrics", f"{point.key}: value is not finite",
-                                    repr(point.value).encode()))
+                                    repr(value).encode()))
                 continue
-            slot = state.series.get(point.key)
+            key = state.key_of(point)
+            slot = series.get(key)
             if slot is None:
-                slot = self._new_slot(state, point)
-            if slot.model is not None:
-                score = slot.model.step(point.ts, point.value)
-                rule = self.rules.metrics[slot.rule]
-                if score is not None and score >= rule.threshold:
-                    out.append(_metric_anomaly(point, score, slot.model))
+                slot = self._new_slot(state, point, key)
+            model = slot.model
+            if model is not None:
+                score = model.step(point.ts, value)
+                if score is not None and score >= thresholds[slot.rule]:
+                    out.append(_metric_anomaly(point, key, score, model))
             if slot.trend is not None:
-                breach = slot.trend.step(point.ts, point.value)
+                breach = slot.trend.step(point.ts, value)
                 if breach is not None:
-                    out.append(_forecast_anomaly(point, breach))
+                    out.append(_forecast_anomaly(point, key, breach))
             slot.last_ts = point.ts
         return state, out
 
-    def _new_slot(self, state: MetricState, point: MetricPoint) -> SeriesSlot:
+    def _new_slot(self, state: MetricState, point: MetricPoint, key: str) -> SeriesSlot:
         if len(state.series) >= self.rules.max_series:
             state.evict_oldest()
         labels = {**point.labels, "__name__": point.name}
         rule = _first_match([r.match for r in self.rules.metrics], labels)
         limit = _first_match([f.match for f in self.rules.forecasts], labels)
-        configs = self._configs()
+        configs = self.configs
         slot = SeriesSlot(rule=rule, forecast=limit, last_ts=point.ts)
         slot.model = None if rule < 0 else configs.model(rule)
         slot.trend = None if limit < 0 else TrendModel(configs.forecasts[limit])
-        state.series[point.key] = slot
+        state.series[key] = slot
         return slot
-
-    def _configs(self) -> ModelConfigs:
-        return ModelConfigs.of(self.rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +171,8 @@ def _first_match(matches: Sequence[Mapping[str, str]], labels: Mapping[str, str]
     return -1
 
 
-def _metric_anomaly(point: MetricPoint, score: float,
+def _metric_anomaly(point: MetricPoint, key: str, score: float,
                     model: SeriesModel | HalfSpaceTreesModel) -> Anomaly:
-    key = point.key
     expected, scale = model.expected, model.scale
     return Anomaly(
         id=stable_id("an", "metric", key, point.ts), ts=point.ts, kind=AnomalyKind.METRIC,
@@ -180,8 +184,7 @@ def _metric_anomaly(point: MetricPoint, score: float,
         labels=point.labels)
 
 
-def _forecast_anomaly(point: MetricPoint, breach: Breach) -> Anomaly:
-    key = point.key
+def _forecast_anomaly(point: MetricPoint, key: str, breach: Breach) -> Anomaly:
     soon = breach.eta_lo_s
     return Anomaly(
         id=stable_id("an", "forecast", key, point.ts), ts=point.ts, kind=AnomalyKind.FORECAST,

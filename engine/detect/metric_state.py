@@ -1,7 +1,7 @@
 """State of the metric operator: one slot per series, with a bounded series count.
 
 ``STATE_VERSION`` numbers the snapshot format. Older snapshots (version 1, whose per-series
-model fields changed twice without a bump, and version 2) load through ``upgrade``: a Vigil
+model fields changed twice without a bump, and versions 2 and 3) load through ``upgrade``: a Vigil
 model's missing fields start fresh and fields that no longer exist are dropped, so the series
 keeps its baseline and re-learns only the new parts. Snapshots of an unknown version are
 refused with a clear ``ValueError``.
@@ -18,9 +18,13 @@ from engine.detect.river_trees import HalfSpaceTreesModel
 
 if TYPE_CHECKING:
     from engine.detect.metric import ModelConfigs
+    from engine.events import MetricPoint
 
-STATE_VERSION: Final = 3
-"""3: adds the level-shift CUSUM fields; 2: ``quiet``, ``run_surprise``, ``context`` (1 had
+MAX_KEYS: Final = 200_000
+"""Bound of the series-key memo (cleared when full)."""
+STATE_VERSION: Final = 4
+"""4: adds the decaying report count ``reports``; 3: adds the level-shift CUSUM fields;
+2: ``quiet``, ``run_surprise``, ``context`` (1 had
 older ones). Older versions load through ``upgrade``."""
 
 
@@ -47,6 +51,18 @@ class MetricState:
 
     series: dict[str, SeriesSlot] = field(default_factory=dict)
     version: int = STATE_VERSION
+    keys: dict[tuple[object, ...], str] = field(default_factory=dict, compare=False, repr=False)
+    """Memo of ``series_key`` by (name, *label items): derived, never serialized."""
+
+    def key_of(self, point: MetricPoint) -> str:
+        """``point.key`` without re-sorting and formatting its labels on every point."""
+        memo = (point.name, *point.labels.items())
+        key = self.keys.get(memo)
+        if key is None:
+            if len(self.keys) >= MAX_KEYS:
+                self.keys.clear()
+            key = self.keys[memo] = point.key
+        return key
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version,
@@ -59,7 +75,7 @@ class MetricState:
 
         configs = configs or ModelConfigs.of(DetectorRules())
         version = data.get("version")
-        if version in (1, 2):
+        if version in (1, 2, 3):
             data = upgrade(data, configs)
         elif version != STATE_VERSION:
             raise ValueError(f"metric state version {version!r} is not supported: this build "

@@ -92,3 +92,18 @@ def test_model_state_round_trips_as_plain_data() -> None:
         model.step(T0 + 60 * i, v)
     copy = SeriesModel.from_dict(cfg, model.to_dict())
     assert [copy.step(T0 + 6000.0, 130.0)] == [model.step(T0 + 6000.0, 130.0)]
+
+
+def test_repeat_penalty_lowers_the_scores_of_a_series_that_keeps_reporting() -> None:
+    def spike_scores(cfg: SeriesConfig) -> list[float]:
+        model, out = SeriesModel(cfg), []
+        for i in range(1200):
+            score = model.step(60.0 * i, 80.0 if i % 100 == 50 and i > 200 else 10.0 + i % 3)
+            if i % 100 == 50 and i > 200 and score is not None:
+                out.append(score)
+        return out
+
+    plain = spike_scores(SeriesConfig(season_slots=0))
+    held = spike_scores(SeriesConfig(season_slots=0, repeat_memory=1000))
+    assert held[0] == plain[0]  # the first reports are free
+    assert held[-1] < plain[-1]

@@ -25,7 +25,7 @@ def _snapshot() -> tuple[MetricDetector, dict[str, object]]:
 
 def test_snapshot_carries_the_current_version() -> None:
     _, snap = _snapshot()
-    assert snap["version"] == STATE_VERSION == 3
+    assert snap["version"] == STATE_VERSION == 4
 
 
 def test_version_1_snapshot_with_old_model_fields_loads_and_keeps_its_baseline() -> None:
@@ -60,6 +60,19 @@ def test_version_2_snapshot_loads_with_a_fresh_shift_statistic() -> None:
     assert restored.to_dict()["hist"] == model["hist"]
 
 
+def test_version_3_snapshot_loads_with_no_report_history() -> None:
+    op, snap = _snapshot()
+    series = snap["series"]
+    assert isinstance(series, dict)
+    key = _points(1)[0].key
+    model = {k: v for k, v in series[key]["model"].items() if k != "reports"}
+    state = op.restore_state({"version": 3, "series": {key: {**series[key], "model": model}}})
+    restored = state.series[key].model
+    assert restored is not None
+    assert restored.to_dict()["reports"] == 0.0
+    assert restored.to_dict()["level"] == model["level"]
+
+
 @pytest.mark.parametrize("version", [None, 0, STATE_VERSION + 1, "2"])
 def test_unknown_version_is_refused_with_a_clear_error(version: object) -> None:
     op, snap = _snapshot()
@@ -68,3 +81,15 @@ def test_unknown_version_is_refused_with_a_clear_error(version: object) -> None:
         del bad["version"]
     with pytest.raises(ValueError, match=r"metric state version .* is not supported"):
         op.restore_state(bad)
+
+
+def test_key_memo_gives_the_series_key_whatever_the_label_order() -> None:
+    from engine.detect.metric_state import MetricState
+
+    state = MetricState()
+    a = MetricPoint(T0, "cpu", 1.0, {"service": "api", "host": "h1"})
+    b = MetricPoint(T0, "cpu", 2.0, {"host": "h1", "service": "api"})
+    c = MetricPoint(T0, "cpu", 2.0, {"host": "h2", "service": "api"})
+    assert state.key_of(a) == state.key_of(b) == a.key == b.key
+    assert state.key_of(c) == c.key != a.key
+    assert "keys" not in state.to_dict()
