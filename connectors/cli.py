@@ -20,7 +20,7 @@ from connectors.metrics import VigilMetrics
 from connectors.progress import ProgressBar
 from connectors.reference import load_reference_option
 from connectors.replay import ReplayOptions, ReplayResult, replay
-from connectors.report import render_actions, render_incident
+from connectors.report import is_noise, render_actions, render_incident, render_noise
 from connectors.rulefiles import load_rules, rule_files
 from connectors.sender import OutboxDeliverer
 from connectors.silences import DEFAULT_PATH as SILENCES_PATH
@@ -193,9 +193,15 @@ def print_summary(result: ReplayResult, out: Path | None) -> None:
     )
     for reason, n in result.dead_letter_reasons.most_common(5):
         print(f"  dead letters: {n} x {reason}")
-    for incident in sorted(result.incidents.values(), key=lambda i: (i.opened_at, i.id)):
+    ordered = sorted(result.incidents.values(), key=lambda i: (i.opened_at, i.id))
+    for incident in (i for i in ordered if not is_noise(i)):
         print()
         print(render_incident(incident))
         print(render_actions(result.actions, incident.id))
+    noise = [i for i in ordered if is_noise(i)]
+    if noise:
+        print(f"\nunconfirmed (not paged): {len(noise)} short-lived candidate(s)")
+        for incident in noise:
+            print(render_noise(incident))
     if out is not None:
         print(f"\noutputs in {out}/")

@@ -13,12 +13,26 @@ def clock(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%H:%M")
 
 
+def plural(n: int, word: str) -> str:
+    """``1 node``, ``2 nodes``.
+
+    >>> plural(1, "node"), plural(3, "node")
+    ('1 node', '3 nodes')
+    """
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def is_noise(incident: Incident) -> bool:
+    """An unconfirmed candidate, emitted once as resolved so its members are accounted for."""
+    return incident.labels.get("noise") == "true"
+
+
 def render_incident(incident: Incident, max_causes: int = 3) -> str:
     """A few lines: id, status, severity, span, summary, ranked causes with evidence."""
     lines = [
         f"{incident.id}  [{incident.status.value}] {incident.severity.value.upper()}  "
         f"{clock(incident.opened_at)}–{clock(incident.updated_at)} UTC  "
-        f"{len(incident.alerts)} alerts/anomalies on {len(incident.nodes)} nodes",
+        f"{plural(len(incident.alerts), 'anomaly/alert')} on {plural(len(incident.nodes), 'node')}",
         f"  {incident.summary}" if incident.summary else "  (no summary)",
         "  probable root causes:",
     ]
@@ -28,9 +42,20 @@ def render_incident(incident: Incident, max_causes: int = 3) -> str:
     return "\n".join(lines)
 
 
+def render_noise(incident: Incident) -> str:
+    """One line for a candidate that never met the confirmation rule (nobody was paged)."""
+    nodes = ", ".join(incident.nodes) or "no node"
+    return (
+        f"  {clock(incident.opened_at)} UTC  {nodes}: "
+        f"{plural(len(incident.alerts), 'anomaly/alert')}  ({incident.id})"
+    )
+
+
 def render_actions(actions: Iterable[Action], incident_id: str) -> str:
+    """The actions told about one incident: what was said, to whom, and the outcome."""
     rows = [
-        f"    -> {a.receiver} ({a.type}): {a.status.value}, {a.attempts} attempt(s)"
+        f"    -> {a.payload.get('event', 'notify')} to {a.receiver} ({a.type}): "
+        f"{a.status.value}, {plural(a.attempts, 'attempt')}"
         for a in actions
         if a.incident == incident_id
     ]
