@@ -50,7 +50,7 @@ DAY_S: Final = 86_400.0
 STATE_FIELDS: Final = (
     "n", "level", "last", "lo", "hi", "err_level", "err_last", "err_season",
     "quiet", "run_surprise", "season", "expected", "scale", "hist", "hist_w", "unlearnt",
-    "shift_hi", "shift_lo", "shift_hist", "reports",
+    "shift_hi", "shift_lo", "shift_hist", "reports", "hist_total", "shift_total",
 )
 BINS: Final = 64
 BINS_PER_OCTAVE: Final = 4
@@ -170,6 +170,7 @@ class SeriesModel:
         self.unlearnt = 1.0  # (1 - error_alpha)^updates: de-biases the young error EWMAs
         self.shift_hi = self.shift_lo = 0.0
         self.shift_hist = [0.0] * BINS
+        self.hist_total = self.shift_total = 0.0  # running sums of the two histograms
         self.reports = 0.0  # reports over the last ~repeat_memory points (decaying count)
 
     def step(self, ts: float, x: float) -> float | None:
@@ -212,6 +213,7 @@ class SeriesModel:
         self._learn(x, slot, seasonal, debias)
         if warm:
             self.hist[bz] += self.hist_w
+            self.hist_total += self.hist_w
             self.hist_w /= 1.0 - cfg.surprise_alpha
             if self.hist_w > 1e9:
                 self._renormalise()
@@ -238,20 +240,23 @@ class SeriesModel:
         c = down if down > up else up
         if c <= 0.0 and cfg.shift_offset >= _LOG10_2:  # bin 0 is never beyond log10(2) decades
             self.shift_hist[0] += self.hist_w
+            self.shift_total += self.hist_w
             return 0.0
         b = _bin_of(c)
         if self.n <= cfg.shift_warm_points:  # its distribution is still being learnt
             self.shift_hist[b] += self.hist_w
+            self.shift_total += self.hist_w
             return 0.0
-        decades = self._surprise_decades(b, self.shift_hist)
+        decades = self._surprise_decades(b, self.shift_hist, self.shift_total)
         self.shift_hist[b] += self.hist_w
+        self.shift_total += self.hist_w
         decades -= cfg.shift_offset
         return cfg.shift_weight * (decades if decades > 0.0 else 0.0)
 
     def _score(self, bz: int, novelty: float, shift: float, x: float) -> float:
         """Combine the evidence (in decades) into the calibrated, quieted score."""
         cfg = self.cfg
-        raw = self._surprise_decades(bz, self.hist)
+        raw = self._surprise_decades(bz, self.hist, self.hist_total)
         run = self.run_surprise
         low = raw
         for earlier in run:
@@ -286,10 +291,10 @@ class SeriesModel:
             self.shift_hi = self.shift_lo = 0.0
         return out
 
-    def _surprise_decades(self, b: int, hist: list[float]) -> float:
-        """``-log10`` of the recent fraction of values in bin ``b`` or above in ``hist``."""
+    def _surprise_decades(self, b: int, hist: list[float], total: float) -> float:
+        """``-log10`` of the recent fraction of values in bin ``b`` or above in ``hist``
+        (whose running sum is ``total``)."""
         w = self.hist_w
-        total = sum(hist)
         tail = sum(hist[b:])
         decades = -math.log10((tail + 0.5 * w) / (total + w))
         # Beyond the recent 99th percentile, extrapolate: each octave adds beyond_decades.
@@ -341,6 +346,8 @@ class SeriesModel:
         w = self.hist_w
         self.hist = [c / w for c in self.hist]
         self.shift_hist = [c / w for c in self.shift_hist]
+        self.hist_total /= w
+        self.shift_total /= w
         self.hist_w = 1.0
 
     def to_dict(self) -> dict[str, Any]:

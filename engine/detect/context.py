@@ -62,7 +62,7 @@ class ContextModel:
     (0.0, 2.02)
     """
 
-    __slots__ = ("bits", "cfg", "counts", "recent", "weight")
+    __slots__ = ("bits", "cfg", "counts", "recent", "total", "weight")
 
     def __init__(self, cfg: ContextConfig) -> None:
         self.cfg = cfg
@@ -70,6 +70,7 @@ class ContextModel:
         self.bits = bytearray(cfg.table_bits // 8)
         self.counts = [0.0] * (cfg.length + 1)
         self.weight = 1.0
+        self.total = 0.0  # running sum of ``counts``
 
     def step(self, x: float, lo: float, hi: float) -> float:
         """Learn ``x`` (range so far ``lo``..``hi``); ``-log10`` rarity of its novelty count."""
@@ -101,17 +102,19 @@ class ContextModel:
         decades = 0.0
         if novel:
             tail = sum(counts[novel:])
-            decades = -math.log10((tail + 0.5 * w) / (sum(counts) + w))
+            decades = -math.log10((tail + 0.5 * w) / (self.total + w))
         counts[novel] += w
+        self.total += w
         self.weight = w = w / (1.0 - cfg.alpha)
         if w > 1e9:
             self.counts = [c / w for c in counts]
+            self.total /= w
             self.weight = 1.0
         return decades
 
     def to_dict(self) -> dict[str, Any]:
         return {"recent": list(self.recent), "bits": self.bits.hex(),
-                "counts": list(self.counts), "weight": self.weight}
+                "counts": list(self.counts), "weight": self.weight, "total": self.total}
 
     @classmethod
     def from_dict(cls, cfg: ContextConfig, data: dict[str, Any]) -> ContextModel:
@@ -120,4 +123,5 @@ class ContextModel:
         model.bits = bytearray.fromhex(data["bits"])
         model.counts = [float(c) for c in data["counts"]]
         model.weight = float(data["weight"])
+        model.total = float(data["total"]) if "total" in data else sum(model.counts)
         return model

@@ -1,9 +1,10 @@
 """State of the metric operator: one slot per series, with a bounded series count.
 
 ``STATE_VERSION`` numbers the snapshot format. Older snapshots (version 1, whose per-series
-model fields changed twice without a bump, and versions 2 and 3) load through ``upgrade``: a Vigil
-model's missing fields start fresh and fields that no longer exist are dropped, so the series
-keeps its baseline and re-learns only the new parts. Snapshots of an unknown version are
+model fields changed twice without a bump, and versions 2 to 4) load through ``upgrade``: a Vigil
+model's missing fields start fresh (the running histogram sums added in version 5 are summed
+from the histograms) and fields that no longer exist are dropped, so the series keeps its
+baseline and re-learns only the new parts. Snapshots of an unknown version are
 refused with a clear ``ValueError``.
 """
 
@@ -22,8 +23,9 @@ if TYPE_CHECKING:
 
 MAX_KEYS: Final = 200_000
 """Bound of the series-key memo (cleared when full)."""
-STATE_VERSION: Final = 4
-"""4: adds the decaying report count ``reports``; 3: adds the level-shift CUSUM fields;
+STATE_VERSION: Final = 5
+"""5: adds the running histogram sums ``hist_total``, ``shift_total`` and the context's ``total``;
+4: adds the decaying report count ``reports``; 3: adds the level-shift CUSUM fields;
 2: ``quiet``, ``run_surprise``, ``context`` (1 had
 older ones). Older versions load through ``upgrade``."""
 
@@ -75,7 +77,7 @@ class MetricState:
 
         configs = configs or ModelConfigs.of(DetectorRules())
         version = data.get("version")
-        if version in (1, 2, 3):
+        if version in (1, 2, 3, 4):
             data = upgrade(data, configs)
         elif version != STATE_VERSION:
             raise ValueError(f"metric state version {version!r} is not supported: this build "
@@ -112,6 +114,18 @@ def upgrade(data: dict[str, Any], configs: ModelConfigs) -> dict[str, Any]:
         model = raw["model"]
         if model is not None and configs.rules[raw["rule"]].detector != "halfspacetrees":
             fresh = SeriesModel(configs.series[raw["rule"]]).to_dict()
-            model = {**fresh, **{k: v for k, v in model.items() if k in fresh}}
+            model = _with_totals({**fresh, **{k: v for k, v in model.items() if k in fresh}},
+                                 model)
         series[key] = {**raw, "model": model}
     return {**data, "version": STATE_VERSION, "series": series}
+
+
+def _with_totals(model: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """``model`` with the running histogram sums (state version 5) the ``old`` one lacks."""
+    model = {**model, "context": {**model["context"]}}
+    for total, hist in (("hist_total", "hist"), ("shift_total", "shift_hist")):
+        if total not in old:
+            model[total] = float(sum(model[hist]))
+    if "total" not in old.get("context", {}):
+        model["context"]["total"] = float(sum(model["context"]["counts"]))
+    return model

@@ -25,7 +25,7 @@ def _snapshot() -> tuple[MetricDetector, dict[str, object]]:
 
 def test_snapshot_carries_the_current_version() -> None:
     _, snap = _snapshot()
-    assert snap["version"] == STATE_VERSION == 4
+    assert snap["version"] == STATE_VERSION == 5
 
 
 def test_version_1_snapshot_with_old_model_fields_loads_and_keeps_its_baseline() -> None:
@@ -71,6 +71,31 @@ def test_version_3_snapshot_loads_with_no_report_history() -> None:
     assert restored is not None
     assert restored.to_dict()["reports"] == 0.0
     assert restored.to_dict()["level"] == model["level"]
+
+
+def test_version_4_snapshot_loads_with_its_histogram_sums_recomputed() -> None:
+    op, snap = _snapshot()
+    series = snap["series"]
+    assert isinstance(series, dict)
+    key = _points(1)[0].key
+    model = {k: v for k, v in series[key]["model"].items()
+             if k not in ("hist_total", "shift_total")}
+    model["context"] = {k: v for k, v in model["context"].items() if k != "total"}
+    old = op.restore_state({"version": 4, "series": {key: {**series[key], "model": model}}})
+    new = op.restore_state(snap)
+    restored, current = old.series[key].model, new.series[key].model
+    assert restored is not None
+    assert current is not None
+    got, want = restored.to_dict(), current.to_dict()
+    for total in ("hist_total", "shift_total"):
+        assert want[total] > 0.0
+        assert got[total] == pytest.approx(want[total], rel=1e-12)
+    assert got["context"]["total"] == pytest.approx(want["context"]["total"], rel=1e-12)
+    spike = [MetricPoint(T0 + 60 * 231, "latency", 90.0, {"service": "api"})]
+    _, out_old = op.process(old, _points(30, 201) + spike, now=T0)
+    _, out_new = op.process(new, _points(30, 201) + spike, now=T0)
+    assert out_new
+    assert [a.score for a in out_old] == pytest.approx([a.score for a in out_new], rel=1e-9)
 
 
 @pytest.mark.parametrize("version", [None, 0, STATE_VERSION + 1, "2"])
