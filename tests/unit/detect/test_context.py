@@ -30,6 +30,25 @@ def test_state_round_trip_gives_the_same_scores() -> None:
     assert head + _feed(resumed, values[150:]) == expected
 
 
+def test_recent_bins_are_the_last_length_bins_with_the_two_outside_ones() -> None:
+    model = ContextModel(ContextConfig(levels=8, length=5))
+    _feed(model, [0.0, 5.0, 10.0, -1.0, 12.0, 3.0])
+    assert model.recent == [4, 8, -1, 9, 2]
+    assert ContextModel.from_dict(model.cfg, model.to_dict()).recent == model.recent
+
+
+def test_clearing_the_slot_memo_changes_nothing() -> None:
+    from engine.detect import context
+
+    cfg = ContextConfig(levels=5, length=3, table_bits=128)
+    values = [float((i * 7) % 13) for i in range(400)]
+    expected = _feed(ContextModel(cfg), values)
+    model = ContextModel(cfg)
+    head = _feed(model, values[:200])
+    context._MEMOS[(5, 3, 128)].clear()
+    assert head + _feed(model, values[200:]) == expected
+
+
 @pytest.mark.parametrize("kwargs", [{"levels": 1}, {"length": 0}, {"table_bits": 1000},
                                     {"alpha": 0.0}])
 def test_bad_config_is_refused(kwargs: dict[str, float]) -> None:
