@@ -82,8 +82,7 @@ class ContextModel:
 
     def step(self, x: float, lo: float, hi: float) -> float:
         """Learn ``x`` (range so far ``lo``..``hi``); ``-log10`` rarity of its novelty count."""
-        cfg = self.cfg
-        levels = cfg.levels
+        levels = self.cfg.levels
         span = hi - lo
         position = (x - lo) / span * levels if span > 0.0 else 0.0
         if not position >= 0.0:  # below the range (also -inf or NaN from a subnormal span)
@@ -109,7 +108,7 @@ class ContextModel:
             decades = -math.log10((tail + 0.5 * w) / (self.total + w))
         counts[novel] += w
         self.total += w
-        self.weight = w = w / (1.0 - cfg.alpha)
+        self.weight = w = w / (1.0 - self.cfg.alpha)
         if w > 1e9:
             self.counts = [c / w for c in counts]
             self.total /= w
