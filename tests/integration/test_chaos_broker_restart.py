@@ -45,6 +45,7 @@ from tests.integration.kafka_io import (
 pytestmark = pytest.mark.integration
 OUTAGE_S = 8.0
 RATE_PER_S = 300.0
+RUN_S = 90.0  # one run takes ~20 s; a lost broker state would hang it
 
 
 @pytest.fixture(scope="module")
@@ -127,9 +128,9 @@ async def test_a_broker_restart_mid_stream_gives_the_same_outputs(
         await asyncio.sleep(OUTAGE_S)
         await asyncio.to_thread(durable_broker.start)
 
-    calm = await _worker_run(durable_broker, rules, records, nothing)
+    calm = await asyncio.wait_for(_worker_run(durable_broker, rules, records, nothing), RUN_S)
     starts = durable_broker.starts
-    stormy = await _worker_run(durable_broker, rules, records, restart)
+    stormy = await asyncio.wait_for(_worker_run(durable_broker, rules, records, restart), RUN_S)
 
     assert durable_broker.starts == starts + 1, "the broker must have been restarted"
     assert set(calm["anomalies"]) == expected_anomaly_ids(records)
