@@ -94,6 +94,9 @@ class Worker:
         self._lock = asyncio.Lock()
         self._last_checkpoint = time.monotonic()
         self._last_topology = 0.0
+        self.upstream: frozenset[str] = frozenset()
+        """``topic/partition`` of every detect/context partition, fetched in ``start``."""
+        self._checkpointed_since_assign = False
         kwargs = cfg.client_kwargs()
         self.consumer = AIOKafkaConsumer(
             group_id=cfg.group_id,
@@ -129,6 +132,8 @@ class Worker:
         await self.producer.start()
         await self.topology.start()
         await self.consumer.start()
+        self.upstream = await self._fetch_upstream()
+        log.info("upstream sources count=%d sources=%s", len(self.upstream), sorted(self.upstream))
         self.consumer.subscribe(self.subscribed_topics(), listener=_Rebalance(self))
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -200,6 +205,9 @@ class Worker:
             tp: off for tp in dirty if (off := self.tasks[tp].position.next_offset) is not None
         }
         await write_checkpoint(self.sink, self.store, _Committer(self.consumer), snapshots, offsets)
+        if snapshots and not self._checkpointed_since_assign:
+            self._checkpointed_since_assign = True
+            log.info("first checkpoint since assignment snapshots=%d", len(snapshots))
         self.dirty.clear()
         self._last_checkpoint = time.monotonic()
         CHECKPOINTS.inc()
@@ -225,6 +233,7 @@ class Worker:
             if snap is not None and snap["offset"] is not None:
                 self.consumer.seek(tp, snap["offset"])
         self._parked.clear()
+        self._checkpointed_since_assign = False
         await self._register_sources(assigned)
         ASSIGNED.set(len(self.tasks))
         log.info(
@@ -257,15 +266,25 @@ class Worker:
             return ContextTask(topics.context_inputs()[tp.topic], tp.topic, tp.partition, position)
         incident = self.pipeline.incident
         restored = incident.restore_state(state) if state else incident.initial_state()
-        hold_s, sources = self.runtime.incident_hold_s, self._source_names()
-        return IncidentTask(incident, tp.topic, tp.partition, restored, position, hold_s, sources)
-
-    def _source_names(self) -> frozenset[str]:
-        """``topic/partition`` of every detect/context partition (from the cluster metadata)."""
-        topics = [*self.cfg.topics.detect_inputs(), *self.cfg.topics.context_inputs()]
-        return frozenset(
-            f"{t}/{p}" for t in topics for p in self.consumer.partitions_for_topic(t) or ()
+        hold_s = self.runtime.incident_hold_s
+        return IncidentTask(
+            incident, tp.topic, tp.partition, restored, position, hold_s, self.upstream
         )
+
+    async def _fetch_upstream(self) -> frozenset[str]:
+        """``topic/partition`` of every detect/context partition, asked of the broker (the
+        producer waits until each topic's metadata lists it; a topic the broker does not know
+        raises). Not read from the consumer's cached metadata at task creation: a topic that
+        answered with an error there was silently left out, and an incident task then moved
+        on without waiting for its partitions."""
+        topics = [*self.cfg.topics.detect_inputs(), *self.cfg.topics.context_inputs()]
+        names: set[str] = set()
+        for topic in topics:
+            partitions = await self.producer.partitions_for(topic)
+            if not partitions:
+                raise RuntimeError(f"topic {topic} has no partitions in the cluster metadata")
+            names.update(f"{topic}/{p}" for p in partitions)
+        return frozenset(names)
 
     async def _register_sources(self, assigned: set[TopicPartition]) -> None:
         """Announce each newly assigned detect/context partition to the incident stage: active
