@@ -16,10 +16,11 @@ event time it needs to know how far every upstream partition has got:
 * a newly assigned partition is registered at once (``WatermarkPublisher.register``): active
   at its restored watermark (or ``NO_TIME``) when records wait past its offset, else idle;
 * the incident task keeps the newest mark per source in its snapshot; its ``now`` is
-  ``stage_time``: ``NO_TIME`` until every upstream partition has reported, then the minimum
-  over active sources minus ``runtime.incident_hold_s`` (and 1 ms, as Flink's
-  bounded-out-of-orderness watermarks do: events *at* a partition's newest ts may still
-  follow), or the newest mark when every source is idle (the input is over).
+  ``stage_time``: ``NO_TIME`` until every upstream partition (``Worker.upstream``, asked of
+  the broker at start) has reported, then the minimum over active sources minus
+  ``runtime.incident_hold_s`` (and 1 ms, as Flink's bounded-out-of-orderness watermarks do:
+  events *at* a partition's newest ts may still follow), or the newest mark when every source
+  is idle (the input is over).
 """
 
 from __future__ import annotations

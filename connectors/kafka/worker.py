@@ -94,6 +94,9 @@ class Worker:
         self._lock = asyncio.Lock()
         self._last_checkpoint = time.monotonic()
         self._last_topology = 0.0
+        self.upstream: frozenset[str] = frozenset()
+        """``topic/partition`` of every detect/context partition, fetched in ``start``."""
+        self._checkpointed_since_assign = False
         kwargs = cfg.client_kwargs()
         self.consumer = AIOKafkaConsumer(
             group_id=cfg.group_id,
@@ -129,6 +132,8 @@ class Worker:
         await self.producer.start()
         await self.topology.start()
         await self.consumer.start()
+        self.upstream = await self._fetch_upstream()
+        log.info("upstream sources count=%d sources=%s", len(self.upstream), sorted(self.upstream))
         self.consumer.subscribe(self.subscribed_topics(), listener=_Rebalance(self))
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -200,6 +205,10 @@ class Worker:
             tp: off for tp in dirty if (off := self.tasks[tp].position.next_offset) is not None
         }
         await write_checkpoint(self.sink, self.store, _Committer(self.consumer), snapshots, offsets)
+        if snapshots and not self._checkpointed_since_assign:
+            self._checkpointed_since_assign = True
+            names = sorted(f"{tp.topic}/{tp.partition}" for tp in dirty)
+            log.info("first checkpoint since assignment snapshots=%d of=%s", len(names), names)
         self.dirty.clear()
         self._last_checkpoint = time.monotonic()
         CHECKPOINTS.inc()
@@ -209,8 +218,17 @@ class Worker:
         return f"{self.cfg.group_id}/{tp.topic}/{tp.partition}"
 
     async def assign(self, assigned: set[TopicPartition]) -> None:
-        """Restore each new partition's task from its snapshot and seek to its offset."""
+        """Restore each new partition's task from its snapshot, seek to its offset, register
+        the detect/context ones with the incident stage, and only then let ``step`` run them.
+
+        The tasks join ``self.tasks`` after registration: ``step`` keeps polling while this
+        callback awaits, and a task it processed before its registration mark went out would
+        be registered at a moved position (idle, its backlog already read), overriding the
+        active marks it had just sent; until its next record, the incident stage would not
+        wait for it (a SIGKILL then reordered incidents). Records fetched meanwhile are
+        rewound (``step``) and read again once the task is in place."""
         snapshots = await self.store.load(self.key(tp) for tp in assigned)
+        fresh: dict[TopicPartition, Task] = {}
         for tp in assigned:
             snap = snapshots.get(self.key(tp))
             parked = self._parked.pop(tp, None)
@@ -219,13 +237,15 @@ class Worker:
                 and snap is not None
                 and (snap["offset"] == parked.position.next_offset)
             ):
-                self.tasks[tp] = parked  # still ours: the snapshot was written on revocation
+                fresh[tp] = parked  # still ours: the snapshot was written on revocation
             else:
-                self.tasks[tp] = self._new_task(tp, snap)
+                fresh[tp] = self._new_task(tp, snap)
             if snap is not None and snap["offset"] is not None:
                 self.consumer.seek(tp, snap["offset"])
         self._parked.clear()
-        await self._register_sources(assigned)
+        await self._register_sources(fresh)
+        self.tasks.update(fresh)
+        self._checkpointed_since_assign = False
         ASSIGNED.set(len(self.tasks))
         log.info(
             "assigned count=%d restored=%d keys=%s",
@@ -257,20 +277,31 @@ class Worker:
             return ContextTask(topics.context_inputs()[tp.topic], tp.topic, tp.partition, position)
         incident = self.pipeline.incident
         restored = incident.restore_state(state) if state else incident.initial_state()
-        hold_s, sources = self.runtime.incident_hold_s, self._source_names()
-        return IncidentTask(incident, tp.topic, tp.partition, restored, position, hold_s, sources)
-
-    def _source_names(self) -> frozenset[str]:
-        """``topic/partition`` of every detect/context partition (from the cluster metadata)."""
-        topics = [*self.cfg.topics.detect_inputs(), *self.cfg.topics.context_inputs()]
-        return frozenset(
-            f"{t}/{p}" for t in topics for p in self.consumer.partitions_for_topic(t) or ()
+        hold_s = self.runtime.incident_hold_s
+        return IncidentTask(
+            incident, tp.topic, tp.partition, restored, position, hold_s, self.upstream
         )
 
-    async def _register_sources(self, assigned: set[TopicPartition]) -> None:
+    async def _fetch_upstream(self) -> frozenset[str]:
+        """``topic/partition`` of every detect/context partition, asked of the broker (the
+        producer waits until each topic's metadata lists it; a topic the broker does not know
+        raises). Not read from the consumer's cached metadata at task creation: a topic that
+        answered with an error there was silently left out, and an incident task then moved
+        on without waiting for its partitions."""
+        topics = [*self.cfg.topics.detect_inputs(), *self.cfg.topics.context_inputs()]
+        names: set[str] = set()
+        for topic in topics:
+            partitions = await self.producer.partitions_for(topic)
+            if not partitions:
+                raise RuntimeError(f"topic {topic} has no partitions in the cluster metadata")
+            names.update(f"{topic}/{p}" for p in partitions)
+        return frozenset(names)
+
+    async def _register_sources(self, assigned: dict[TopicPartition, Task]) -> None:
         """Announce each newly assigned detect/context partition to the incident stage: active
-        (holding it) when records wait past its restored offset, else idle."""
-        fresh = [tp for tp in assigned if isinstance(self.tasks.get(tp), DetectTask | ContextTask)]
+        (holding it) when records wait past its restored offset or the end is unknown, else
+        idle."""
+        fresh = [tp for tp, task in assigned.items() if isinstance(task, DetectTask | ContextTask)]
         if not fresh:
             return
         try:
@@ -278,11 +309,14 @@ class Worker:
         except Exception as exc:  # unknown: hold until the idle timer says so
             log.warning("end offsets unavailable reason=%s", exc)
             ends = {}
+        registered = []
         for tp in fresh:
-            position = self.tasks[tp].position
-            waiting = ends.get(tp, 1) > (position.next_offset or 0)
+            position = assigned[tp].position
+            waiting = tp not in ends or ends[tp] > (position.next_offset or 0)
             src = f"{tp.topic}/{tp.partition}"
             await self.watermarks.register(src, position, waiting, time.monotonic())
+            registered.append(f"{src}:{'active' if waiting else 'idle'}@{position.watermark}")
+        log.info("registered sources=%s", sorted(registered))
 
     async def close(self) -> None:
         """Final checkpoint, then leave the group (a clean stop re-processes nothing)."""
