@@ -1,13 +1,12 @@
 """Chaos: after each disturbance the outputs equal an undisturbed run's (same anomaly and
 incident ids, every action delivered exactly once).
 
-* receiver outage during an embedded run (the Kafka worker does not deliver actions; the
-  embedded runtime's SQLite outbox does);
+* receiver outage during an embedded run (the embedded runtime's SQLite outbox; the worker's
+  dispatcher is covered by ``test_worker_delivery.py``);
 * a burst at 10x the normal input rate into a Kafka worker;
-* SIGKILL of a worker mid-batch: ``test_kafka_group.py`` (anomalies equal an uninterrupted run).
-  Incident ids are not compared there: with two workers, after a SIGKILL the re-processed
-  anomalies can reach the incident stage in a different order and one of them then joins an
-  existing incident instead of opening its own (seen in 1 of 4 runs);
+* SIGKILL of one of two worker processes mid-stream: ``test_chaos_sigkill.py`` (anomaly ids,
+  incident ids and every incident's members equal an undisturbed run's; the incident stage runs
+  in event time behind the upstream partitions' watermarks, see deploy/README.md);
 * a broker restart: ``test_chaos_broker_restart.py``, on a broker with durable storage (Tansu
   on S3 served by moto; the session broker here keeps everything in memory, so a restart of it
   loses every topic, committed offset and checkpoint).
