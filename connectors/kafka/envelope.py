@@ -10,19 +10,12 @@ each upstream partition has got in event time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import orjson
 
-from engine.events import (
-    Alert,
-    AlertStatus,
-    Anomaly,
-    AnomalyKind,
-    Change,
-    Labels,
-    Severity,
-)
+from engine.correlate import records
+from engine.events import Alert, Anomaly, Change, Labels
 
 ScopeEvent = Anomaly | Alert | Change
 SCOPE_LABEL: Final = "cluster"
@@ -48,13 +41,13 @@ def scope_of(labels: Labels) -> bytes:
 
 
 def encode(event: ScopeEvent) -> bytes:
+    """An anomaly, alert or change as an incident-in record (the same plain-data form the
+    correlator keeps in its state: ``engine.correlate.records``)."""
     if isinstance(event, Anomaly):
-        body = event.to_wire()
-        body["labels"] = dict(event.labels)
-        return orjson.dumps({"t": "anomaly", "v": body})
+        return orjson.dumps({"t": "anomaly", "v": records.anomaly_to_dict(event)})
     if isinstance(event, Alert):
-        return orjson.dumps({"t": "alert", "v": _alert_body(event)})
-    return orjson.dumps({"t": "change", "v": _change_body(event)})
+        return orjson.dumps({"t": "alert", "v": records.alert_to_dict(event)})
+    return orjson.dumps({"t": "change", "v": records.change_to_dict(event)})
 
 
 def decode(raw: bytes) -> ScopeEvent | Watermark:
@@ -65,56 +58,9 @@ def decode(raw: bytes) -> ScopeEvent | Watermark:
         return Watermark(str(envelope["src"]), float(envelope["ts"]), bool(envelope["idle"]))
     kind, v = envelope["t"], envelope["v"]
     if kind == "anomaly":
-        return Anomaly(
-            id=v["id"],
-            ts=v["ts"],
-            kind=AnomalyKind(v["kind"]),
-            node=v["node"],
-            subject=v["subject"],
-            score=v["score"],
-            severity=Severity(v["severity"]),
-            detail=v["detail"],
-            labels=v["labels"],
-        )
+        return records.anomaly_from_dict(v)
     if kind == "alert":
-        return Alert(
-            ts=v["ts"],
-            name=v["name"],
-            status=AlertStatus(v["status"]),
-            severity=Severity(v["severity"]),
-            fingerprint=v["fingerprint"],
-            labels=v["labels"],
-            annotations=v["annotations"],
-            starts_at=v["starts_at"],
-            ends_at=v["ends_at"],
-            generator_url=v["generator_url"],
-        )
+        return records.alert_from_dict(v)
     if kind == "change":
-        return Change(**v)
+        return records.change_from_dict(v)
     raise ValueError(f"unknown envelope type {kind!r}")
-
-
-def _alert_body(a: Alert) -> dict[str, Any]:
-    return {
-        "ts": a.ts,
-        "name": a.name,
-        "status": a.status.value,
-        "severity": a.severity.value,
-        "fingerprint": a.fingerprint,
-        "labels": dict(a.labels),
-        "annotations": dict(a.annotations),
-        "starts_at": a.starts_at,
-        "ends_at": a.ends_at,
-        "generator_url": a.generator_url,
-    }
-
-
-def _change_body(c: Change) -> dict[str, Any]:
-    return {
-        "ts": c.ts,
-        "kind": c.kind,
-        "service": c.service,
-        "version": c.version,
-        "description": c.description,
-        "labels": dict(c.labels),
-    }
