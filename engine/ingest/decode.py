@@ -202,11 +202,26 @@ def _decode_text(kind: InputKind, raw: bytes, origin: Origin) -> Decoded:
 def _decode_unparsed(
     kind: InputKind, raw: bytes, origin: Origin, error: orjson.JSONDecodeError
 ) -> Decoded:
-    """A value orjson refused: invalid UTF-8, a plain log line, NaN/Infinity, or broken JSON."""
+    """A value orjson refused: invalid UTF-8, a plain log line, NaN/Infinity, or broken JSON.
+
+    A log record that is a JSON object but for NaN/Infinity is a structured record with a bad
+    value, not a plain-text line: it is rejected naming the field, like every other kind."""
+    if kind is InputKind.LOGS and raw.lstrip().startswith(b"{") and _non_finite_json(raw):
+        return [_reject(origin, _explain_invalid_json(kind, raw, origin, error), raw)]
     as_text = _decode_text(kind, raw, origin)
     if as_text:  # invalid UTF-8 for every kind, and any text for logs
         return as_text
     return [_reject(origin, _explain_invalid_json(kind, raw, origin, error), raw)]
+
+
+def _non_finite_json(raw: bytes) -> bool:
+    """Whether ``raw`` is JSON but for NaN/Infinity literals (the standard library accepts them)."""
+    if b"NaN" not in raw and b"Infinity" not in raw:
+        return False
+    try:
+        return isinstance(json.loads(raw), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _explain_invalid_json(

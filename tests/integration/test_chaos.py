@@ -135,7 +135,7 @@ async def test_a_burst_at_ten_times_the_rate_gives_the_same_outputs(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     rules = tmp_path / "rules.yaml"
-    rules.write_text("correlation:\n  confirm_s: 0\n")
+    rules.write_text("correlation:\n  confirm_s: 0\nruntime:\n  idle_source: 2s\n")
     records = metric_records(12, 150, seed=31, spikes=8, spikes_from=40)
     normal = 300.0
     calm = await _worker_run(kafka_bootstrap, _names(), rules, records, [normal] * 3)

@@ -115,7 +115,7 @@ async def test_a_broker_restart_mid_stream_gives_the_same_outputs(
     durable_broker: DurableBroker, tmp_path: Path
 ) -> None:
     rules = tmp_path / "rules.yaml"
-    rules.write_text("correlation:\n  confirm_s: 0\n")
+    rules.write_text("correlation:\n  confirm_s: 0\nruntime:\n  idle_source: 2s\n")
     records = metric_records(12, 150, seed=37, spikes=20, spikes_from=40)
 
     async def nothing(_: Topics) -> None:

@@ -35,7 +35,7 @@ async def test_worker_emits_the_embedded_anomalies_incidents_and_dead_letters(
     # open incidents at once (no confirmation hold): a short input never goes quiet long enough
     # for held candidates to be emitted, and this test is about the worker's wiring
     rules = tmp_path / "rules.yaml"
-    rules.write_text("correlation:\n  confirm_s: 0\n")
+    rules.write_text("correlation:\n  confirm_s: 0\nruntime:\n  idle_source: 2s\n")
     cfg = worker_config(kafka_bootstrap, topics, group, rules_path=str(rules))
     await create_topics(cfg)
     records = metric_records(12, 120, seed=5)

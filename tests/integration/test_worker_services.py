@@ -62,7 +62,7 @@ async def test_worker_serves_health_metrics_ingest_and_console(
 ) -> None:
     topics, group = kafka_names
     rules = tmp_path / "rules.yaml"
-    rules.write_text("correlation:\n  confirm_s: 0\n")
+    rules.write_text("correlation:\n  confirm_s: 0\nruntime:\n  idle_source: 2s\n")
     monkeypatch.setenv("T_VIGIL_TOKEN", TOKEN)
     cfg = worker_config(
         kafka_bootstrap,

@@ -38,6 +38,8 @@ pytestmark = pytest.mark.integration
 TOKEN = "shared-api-token-123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 RULES = """
+runtime:
+  idle_source: 2s  # a short input: release its tail once it stops
 correlation:
   confirm_s: 0
 routing:

@@ -114,3 +114,15 @@ def test_change_from_the_spec_example_and_unknown_kind_kept() -> None:
 def test_invalid_change_names_the_key(change: dict[str, object], reason: str) -> None:
     obj = {"kind": "deploy", "service": "s"} | change
     assert reasons(InputKind.CHANGES, obj) == [reason]
+
+
+def test_json_log_record_with_infinity_is_rejected_naming_the_field() -> None:
+    from engine.events import InputKind, Rejected
+    from engine.ingest.decode import Origin, decode_record
+
+    raw = b'{"ts": 1, "message": "m", "level": Infinity, "labels": {}}'
+    [out] = decode_record(InputKind.LOGS, raw, Origin("logs"))
+    assert isinstance(out, Rejected)
+    assert out.error.startswith("level:")
+    [plain] = decode_record(InputKind.LOGS, b"plain text with NaN", Origin("logs", timestamp=5.0))
+    assert plain.message == "plain text with NaN"  # type: ignore[union-attr]
