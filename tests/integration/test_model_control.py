@@ -3,12 +3,8 @@ standing in for MLflow: ``model_control.jsonl`` gets the action, the registry ge
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import orjson
 import pytest
@@ -18,6 +14,7 @@ from connectors.sender import OutboxDeliverer
 from engine.act.retrain import RetrainPlanner
 from engine.events import Action, ActionStatus, Anomaly, AnomalyKind, Severity
 from engine.rules import parse
+from tests.integration.mlflow_stub import Registry, running_registry
 
 pytestmark = pytest.mark.integration
 
@@ -31,30 +28,10 @@ monitoring:
 """
 
 
-class Registry(BaseHTTPRequestHandler):
-    requests: ClassVar[list[tuple[str, dict, str | None]]] = []
-    script: ClassVar[list[int]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        Registry.requests.append((self.path, body, self.headers.get("Authorization")))
-        status = Registry.script.pop(0) if Registry.script else 200
-        self.send_response(status)
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def mlflow() -> Iterator[str]:
-    Registry.requests, Registry.script = [], []
-    server = HTTPServer(("127.0.0.1", 0), Registry)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with running_registry() as url:
+        yield url
 
 
 def fallback_actions() -> list[Action]:
