@@ -107,3 +107,33 @@ def test_repeat_penalty_lowers_the_scores_of_a_series_that_keeps_reporting() -> 
     held = spike_scores(SeriesConfig(season_slots=0, repeat_memory=1000))
     assert held[0] == plain[0]  # the first reports are free
     assert held[-1] < plain[-1]
+
+
+def _daily_job_series(extra: dict[int, float]) -> tuple[list[float], list[float]]:
+    """Five-minute noise with a job's spike near 03:00 every day (its start jitters by up
+    to 25 minutes) plus ``extra`` values at given rows."""
+    rng = random.Random(11)
+    ts = [T0 + 300.0 * i for i in range(7 * 288)]
+    values = [10.0 + rng.gauss(0.0, 0.5) for _ in ts]
+    for day in range(7):
+        values[day * 288 + 36 + rng.randrange(-5, 6)] = 40.0
+    for row, value in extra.items():
+        values[row] = value
+    return ts, values
+
+
+def _reported(cfg: SeriesConfig, ts: list[float], values: list[float]) -> list[int]:
+    model = SeriesModel(cfg)
+    scores = [model.step(t, v) for t, v in zip(ts, values, strict=True)]
+    return [i for i, s in enumerate(scores) if s is not None and s >= cfg.report_score]
+
+
+def test_a_daily_job_spike_is_news_once_but_other_spikes_still_are() -> None:
+    other, bigger = 5 * 288 + 264, 6 * 288 + 36  # 22:00 on day 5; a 03:00 spike 6x as high
+    ts, values = _daily_job_series({other: 40.0, bigger: 240.0})
+    jobs = [i for i, v in enumerate(values) if v >= 40.0 and i != other]
+    remembered = set(_reported(SeriesConfig(), ts, values)) & set(jobs)
+    plain = set(_reported(SeriesConfig(recur_slots=0), ts, values)) & set(jobs)
+    assert len(plain) >= 5  # without the memory the job is reported day after day
+    assert remembered == {jobs[0], bigger}  # with it: the first time, and the larger spike
+    assert other in _reported(SeriesConfig(), ts, values)

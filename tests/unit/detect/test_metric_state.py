@@ -25,7 +25,7 @@ def _snapshot() -> tuple[MetricDetector, dict[str, object]]:
 
 def test_snapshot_carries_the_current_version() -> None:
     _, snap = _snapshot()
-    assert snap["version"] == STATE_VERSION == 5
+    assert snap["version"] == STATE_VERSION == 6
 
 
 def test_version_1_snapshot_with_old_model_fields_loads_and_keeps_its_baseline() -> None:
@@ -96,6 +96,21 @@ def test_version_4_snapshot_loads_with_its_histogram_sums_recomputed() -> None:
     _, out_new = op.process(new, _points(30, 201) + spike, now=T0)
     assert out_new
     assert [a.score for a in out_old] == pytest.approx([a.score for a in out_new], rel=1e-9)
+
+
+def test_version_5_snapshot_loads_with_an_empty_recurrence_memory() -> None:
+    op, snap = _snapshot()
+    series = snap["series"]
+    assert isinstance(series, dict)
+    key = _points(1)[0].key
+    model = {k: v for k, v in series[key]["model"].items() if k != "recur"}
+    state = op.restore_state({"version": 5, "series": {key: {**series[key], "model": model}}})
+    restored = state.series[key].model
+    assert restored is not None
+    got = restored.to_dict()
+    assert len(got["recur"]) == len(series[key]["model"]["recur"])
+    assert max(got["recur"]) < -1e299  # nothing remembered yet
+    assert got["hist"] == model["hist"]
 
 
 @pytest.mark.parametrize("version", [None, 0, STATE_VERSION + 1, "2"])
