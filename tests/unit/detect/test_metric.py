@@ -137,3 +137,20 @@ def test_a_daily_job_spike_is_news_once_but_other_spikes_still_are() -> None:
     assert len(plain) >= 5  # without the memory the job is reported day after day
     assert remembered == {jobs[0], bigger}  # with it: the first time, and the larger spike
     assert other in _reported(SeriesConfig(), ts, values)
+
+
+def test_a_fitted_tail_scores_heavy_tailed_noise_lower_but_still_reports_a_huge_spike() -> None:
+    rng = random.Random(12)
+    ts = [T0 + 60.0 * i for i in range(3000)]
+    values = [100.0 + rng.choice((-1.0, 1.0)) * rng.paretovariate(1.5) for _ in ts]
+    values[2500] = 10_000.0
+
+    def scores(cfg: SeriesConfig) -> list[float]:
+        model = SeriesModel(cfg)
+        return [s or 0.0 for s in (model.step(t, v) for t, v in zip(ts, values, strict=True))]
+
+    fixed = scores(SeriesConfig(season_slots=0))
+    fitted = scores(SeriesConfig(season_slots=0, tail_quantile=0.05))
+    assert fitted[2500] >= SeriesConfig().report_score
+    tail = [i for i in range(300, 3000) if i != 2500 and fixed[i] >= 0.2]
+    assert sum(fitted[i] for i in tail) < 0.9 * sum(fixed[i] for i in tail)
