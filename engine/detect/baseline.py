@@ -11,7 +11,10 @@ So 0.5 means "rarer than 1 in 10^5 recent points" on every series, which lets on
 serve all of them. Each point is scored *before* it is learned, and errors are clipped when
 learned so an anomaly is not taken as normal. Scores are ``None`` during warm-up.
 
-Four pieces of evidence are combined, each in decades of rarity, by taking the largest:
+Four pieces of evidence are combined, each in decades of rarity, by taking the largest or, when
+larger, their Fisher combination (``-log10`` of the chi-square tail of ``-2 ln`` of the product
+of the four rarities, 8 degrees of freedom: pieces that agree add up, while one strong piece
+with weak others is not raised above itself):
 
 1. the prediction surprise above, less ``error_offset`` decades (the few-percent tail of any
    series is not news; a point well beyond it is, so a single-point spike is reported on the
@@ -67,6 +70,7 @@ RECUR_MIN_BIN: Final = 18
 NEVER: Final = -1e300
 """A recurrence slot that has remembered nothing yet."""
 _LOG10_2: Final = math.log10(2.0)
+_LN10: Final = math.log(10.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,14 @@ class SeriesConfig:
     run_offset: float = 3.0
     range_tolerance: float = 0.05
     range_decades: float = 5.0
+    fisher: bool = True
+    """Also combine the four pieces of evidence by Fisher's method (always as four tests, so
+    one strong and three weak ones never beat the strong one alone); the larger of that and
+    the largest single piece counts."""
+    corroboration: float = 0.0
+    """Fraction of each further piece of evidence's decades added to the largest one (off by
+    default: 0.5 raised NAB to 67.6 / 54.1 / 74.1 but doubled the generated clean series'
+    false reports at the default threshold, 3.7 -> 7.2 per 10k points)."""
     beyond_decades: float = 2.0
     """Decades of rarity added per octave above the recent 99th-percentile surprise."""
     tail_quantile: float = 0.0
@@ -162,6 +174,8 @@ class SeriesConfig:
             raise ValueError("run_points must be in [1, 16] and error_offset >= 0")
         if self.range_tolerance < 0.0 or self.range_decades < 0.0:
             raise ValueError("range_tolerance and range_decades must be >= 0")
+        if not 0.0 <= self.corroboration <= 1.0:
+            raise ValueError(f"corroboration must be in [0, 1], got {self.corroboration}")
         if min(self.repeat_memory, self.repeat_decades, self.repeat_free) < 0:
             raise ValueError("repeat_memory, repeat_decades and repeat_free must be >= 0")
         if not (self.tail_quantile == 0.0 or 0.01 < self.tail_quantile < 1.0):
@@ -335,6 +349,7 @@ class SeriesModel:
         surprise = surprise if surprise > 0.0 else 0.0
         surprise = persistent if persistent > surprise else surprise
         decades = cfg.error_weight * surprise
+        total = decades + novelty + shift
         decades = novelty if novelty > decades else decades
         decades = shift if shift > decades else decades
         lo, hi = self.lo, self.hi
@@ -342,7 +357,15 @@ class SeriesModel:
         if hi > lo and (x > hi + reach or x < lo - reach):
             record = math.log10(self.n)
             record = record if record < cfg.range_decades else cfg.range_decades
+            total += record
             decades = record if record > decades else decades
+        if total > decades:  # more than one piece of evidence
+            most = decades
+            if cfg.fisher:
+                y = total * _LN10  # Fisher: chi-square tail of -2 ln(product) with 8 d.o.f.
+                fisher = total - math.log10(1.0 + y * (1.0 + y * (0.5 + y / 6.0)))
+                decades = fisher if fisher > most else most
+            decades += cfg.corroboration * (total - most)
         if cfg.repeat_memory:
             extra = self.reports - cfg.repeat_free
             if extra > 0.0:

@@ -154,3 +154,23 @@ def test_a_fitted_tail_scores_heavy_tailed_noise_lower_but_still_reports_a_huge_
     assert fitted[2500] >= SeriesConfig().report_score
     tail = [i for i in range(300, 3000) if i != 2500 and fixed[i] >= 0.2]
     assert sum(fitted[i] for i in tail) < 0.9 * sum(fixed[i] for i in tail)
+
+
+def test_agreeing_evidence_scores_at_least_the_strongest_piece_alone() -> None:
+    rng = random.Random(13)
+    ts = [T0 + 60.0 * i for i in range(600)]
+    values = [100.0 + rng.gauss(0.0, 2.0) for _ in ts]
+    values[500] = 140.0  # surprising and a new maximum: two pieces of evidence agree
+
+    def scores(cfg: SeriesConfig) -> list[float]:
+        model = SeriesModel(cfg)
+        return [s or 0.0 for s in (model.step(t, v) for t, v in zip(ts, values, strict=True))]
+
+    alone = scores(SeriesConfig(season_slots=0, fisher=False))
+    fisher = scores(SeriesConfig(season_slots=0))
+    summed = scores(SeriesConfig(season_slots=0, fisher=False, corroboration=0.5))
+    assert fisher[500] > alone[500] >= SeriesConfig().report_score
+    assert summed[500] > alone[500]
+    quiet = [i for i in range(31, 500) if alone[i] < 0.3 and fisher[i] < 0.3]
+    assert all(fisher[i] >= alone[i] for i in quiet)
+    assert all(summed[i] >= alone[i] for i in quiet)
