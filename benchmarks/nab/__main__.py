@@ -1,4 +1,4 @@
-"""NAB benchmark: ``python -m benchmarks.nab [--data DIR] [--quick] [--results DIR]``.
+"""NAB benchmark: ``python -m benchmarks.nab [--data DIR] [--quick] [--results DIR] [--explain]``.
 
 Runs Vigil's metric detector and river's HalfSpaceTrees strictly online over the NAB corpus,
 prints the three profile scores of each, both detectors' points/s on the same points and the
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from benchmarks.nab.corpus import DataFile, load_corpus, load_profiles
 from benchmarks.nab.detectors import DETECTORS, Detector, SeriesScores
+from benchmarks.nab.explain import print_report
 from benchmarks.nab.results import write_results
 from benchmarks.nab.scorer import optimise
 from benchmarks.nab.throughput import operator_points_per_s
@@ -90,6 +91,8 @@ def main() -> None:
     parser.add_argument("--categories", action="store_true", help="per-category standard score")
     parser.add_argument("--series", type=int, default=10_000, help="series for the operator run")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")
+    parser.add_argument("--explain", action="store_true",
+                        help="per window: first detection or miss; where false positives fall")
     args = parser.parse_args()
     files = load_corpus(args.data, QUICK if args.quick else None)
     points = sum(f.labels.rows for f in files)
@@ -97,6 +100,8 @@ def main() -> None:
     for name in args.only or ["vigil", "halfspacetrees"]:
         scores, _ = run_detector(DETECTORS[name], files)
         report(name, files, scores, args.data, args.categories)
+        if args.explain:
+            print_report(files, scores, args.data, verbose=True)
         if args.results:
             write_results(args.results, name, files, scores)
     if args.rounds:
