@@ -46,8 +46,8 @@ def test_accept_policy_keeps_too_late_events_but_counts_them() -> None:
 def test_event_exactly_at_watermark_is_late_not_too_late() -> None:
     op = WatermarkTracker(allowed_lateness_s=30.0)
     state, _ = op.process(op.initial_state(), [src(100)], now=T0)
-    assert op.classify(state, "metrics", T0 + 70) is Lateness.LATE
-    assert op.classify(state, "metrics", T0 + 69.9) is Lateness.TOO_LATE
+    assert op.classify(state, "metrics", "node=a", T0 + 70) is Lateness.LATE
+    assert op.classify(state, "metrics", "node=a", T0 + 69.9) is Lateness.TOO_LATE
 
 
 def test_skewed_producer_does_not_make_other_sources_late() -> None:
