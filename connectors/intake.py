@@ -2,16 +2,22 @@
 
 Per batch of decoded events (each ``Sourced``: its file or topic, offset and raw bytes):
 
-1. ``WatermarkTracker`` classifies each event on time / late / too late against its source's
-   watermark; too-late events become ``Rejected`` (``late: ...``) unless the rules accept them;
+1. ``WatermarkTracker`` classifies each event on time / late / too late against its *producer's*
+   progress within its source (the ``host`` label, else the service; a file or partition
+   carries many hosts, and one host's clock running ahead must not make the others' events
+   late); too-late events become ``Rejected`` (``late: ...``) unless the rules accept them;
 2. ``SeriesGuard`` admits metric points up to ``runtime.max_series`` live series; a new series
    past the cap is dropped (counted), a series idle for ``runtime.series_idle`` is evicted and
    forgotten by the metric detector;
-3. the pipeline's ``now`` is ``combined_watermark``: the minimum over active sources.
+3. the pipeline's ``now`` is ``combined_watermark``: the minimum over active sources of each
+   source's event time, itself the minimum over its active producers not more than
+   ``runtime.max_clock_skew`` behind the median one (a host ahead cannot drag time forward).
 
 ``clock`` is processing time. A replay has none of its own, so it passes the newest event time
-seen (idle sources are then those silent for ``runtime.idle_source`` of event time). Counts go
-to ``VigilMetrics`` (records in, late events, live series, dropped and evicted).
+seen (idle sources and producers are then those silent for ``runtime.idle_source`` of that
+clock: a host whose clock runs ahead moves it, but every host still sending is seen at every
+batch, so none goes idle because of it). Counts go to ``VigilMetrics`` (records in, late
+events, skewed and evicted producers, live series, dropped and evicted series).
 """
 
 from __future__ import annotations

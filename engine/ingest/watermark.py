@@ -51,6 +51,9 @@ class Lateness(enum.Enum):
     TOO_LATE = "too_late"
 
 
+_ON_TIME, _LATE, _TOO_LATE = (k.value for k in Lateness)
+
+
 @dataclass(frozen=True, slots=True)
 class Sourced:
     """A decoded event and where it came from (``source`` and ``partition`` key the watermark)."""
@@ -189,38 +192,53 @@ class WatermarkTracker:
         self, state: WatermarkState, batch: Sequence[Sourced], *, now: EventTime
     ) -> tuple[WatermarkState, list[InputEvent | Rejected]]:
         out: list[InputEvent | Rejected] = []
-        touched: set[str] = set()
-        for item in batch:
-            key, ts, producer = item.key, item.event.ts, producer_of(item.event)
-            lateness = self.classify(state, key, producer, ts)
-            state.counts[lateness.value] = state.counts.get(lateness.value, 0) + 1
-            newest = self._observe(state, key, producer, ts, now)
-            touched.add(key)
-            if lateness is Lateness.TOO_LATE and self.policy == "dead_letter":
-                out.append(self._reject(item, producer, newest - self.allowed_lateness_s))
+        counts, lateness_s = state.counts, self.allowed_lateness_s
+        touched: dict[str, dict[str, list[float]]] = {}
+        for item in batch:  # the hot loop: ``classify`` and ``_touch`` inlined where cheap
+            event, key = item.event, item.key
+            ts, producer = event.ts, producer_of(event)
+            by = touched.get(key)
+            if by is None:
+                by = touched[key] = state.producers.setdefault(key, {})
+            seen = by.get(producer)
+            if seen is None or seen[1] < now:
+                seen = self._touch(state, by, producer, seen, ts, now)
+            if ts >= seen[0]:
+                seen[0] = ts
+                counts[_ON_TIME] = counts.get(_ON_TIME, 0) + 1
+                out.append(event)
+            elif ts >= seen[0] - lateness_s:
+                counts[_LATE] = counts.get(_LATE, 0) + 1
+                out.append(event)
             else:
-                out.append(item.event)
+                counts[_TOO_LATE] = counts.get(_TOO_LATE, 0) + 1
+                keep = self.policy == "accept"
+                out.append(event if keep else self._reject(item, producer, seen[0] - lateness_s))
         for key in touched:
             self._update_source(state, key, now)
         return state, out
 
-    def _observe(
-        self, state: WatermarkState, key: str, producer: str, ts: EventTime, now: EventTime
-    ) -> EventTime:
-        """Move ``producer`` on to ``ts`` and to the most recently seen end; evict past the cap.
-        Returns the producer's newest event time."""
-        by = state.producers.setdefault(key, {})
-        seen = by.get(producer)
+    def _touch(
+        self,
+        state: WatermarkState,
+        by: dict[str, list[float]],
+        producer: str,
+        seen: list[float] | None,
+        ts: EventTime,
+        now: EventTime,
+    ) -> list[float]:
+        """``producer``'s ``[newest event time, last seen]``, moved to the most recently seen
+        end of ``by`` (a new one starts at ``ts``; past the cap the least recent is evicted)."""
         if seen is None:
             seen = by[producer] = [ts, now]
             if len(by) > self.max_producers:
                 del by[next(iter(by))]
                 state.evicted += 1
-        elif seen[1] < now:  # first time at this ``now``: move to the most recently seen end
-            del by[producer]
-            by[producer] = seen
-        seen[0], seen[1] = max(seen[0], ts), max(seen[1], now)
-        return seen[0]
+            return seen
+        del by[producer]
+        by[producer] = seen
+        seen[1] = now
+        return seen
 
     def _update_source(self, state: WatermarkState, key: str, now: EventTime) -> None:
         by = state.producers[key]
