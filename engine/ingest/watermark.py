@@ -12,9 +12,13 @@ event is
   dead letter with reason ``late: ...`` or, with ``policy="accept"``, kept anyway. Either way
   it is counted, never silently dropped.
 
+The first event of a producer not seen before (or evicted) is ``late`` when it is behind its
+source's event time (as of the previous batch), else ``on_time``; never ``too_late``: one
+event cannot tell a skewed clock from a late event.
+
 A producer whose clock runs ahead or behind thus only judges its own events. At most
 ``max_producers`` producers are kept per source; past that the least recently seen is evicted
-(counted) and its next event counts as on time.
+(counted) and its next event is judged as a new producer's.
 
 Each source reports one event time (``sources[key][0]``), recomputed after every batch that
 touched it by ``engine.ingest.producers.robust_mark``: the minimum newest event time over its
@@ -76,7 +80,7 @@ class WatermarkState:
     seen first); counts per lateness; producers evicted at the cap.
 
     ``from_dict`` also reads version 1 (one mark per source, no producers): the producers are
-    then learnt afresh, so events right after such a restore count as on time.
+    then learnt afresh, each one's first event judged against its source's mark only.
     """
 
     sources: dict[str, list[float]] = field(default_factory=dict)
@@ -182,7 +186,10 @@ class WatermarkTracker:
         """Lateness of an event at ``ts`` from ``producer`` in source ``key``, without
         changing ``state``."""
         seen = state.producers.get(key, {}).get(producer)
-        if seen is None or ts >= seen[0]:
+        if seen is None:
+            source = state.sources.get(key)
+            return Lateness.LATE if source is not None and ts < source[0] else Lateness.ON_TIME
+        if ts >= seen[0]:
             return Lateness.ON_TIME
         if ts >= seen[0] - self.allowed_lateness_s:
             return Lateness.LATE
@@ -201,7 +208,14 @@ class WatermarkTracker:
             if by is None:
                 by = touched[key] = state.producers.setdefault(key, {})
             seen = by.get(producer)
-            if seen is None or seen[1] < now:
+            if seen is None:  # a new producer: late when behind its source, never too late
+                source = state.sources.get(key)
+                seen = self._touch(state, by, producer, seen, ts, now)
+                if source is not None and ts < source[0]:
+                    counts[_LATE] = counts.get(_LATE, 0) + 1
+                    out.append(event)
+                    continue
+            elif seen[1] < now:
                 seen = self._touch(state, by, producer, seen, ts, now)
             if ts >= seen[0]:
                 seen[0] = ts

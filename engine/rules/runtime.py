@@ -58,7 +58,7 @@ class RuntimeRules(StrictModel):
     this far ahead, counted as skewed (``vigil_skewed_producers``)."""
     max_producers: Annotated[int, Field(ge=1)] = 10_000
     """Producers tracked per source; past it the least recently seen one is forgotten (counted,
-    ``vigil_producers_evicted_total``) and its next event counts as on time."""
+    ``vigil_producers_evicted_total``) and its next event is late at most, never too late."""
     incident_hold_s: DurationS = 5.0
     """Event time the incident stage stays behind the slowest active upstream partition, for
     anomalies a detector emits after its partition's watermark passed their ts."""

@@ -208,10 +208,23 @@ def test_version_1_state_is_read_and_producers_are_learnt_afresh() -> None:
     assert state.version == 2
     op = WatermarkTracker(allowed_lateness_s=30.0)
     assert combined_watermark(state, op, now=T0) == T0 + 70
-    state, out = op.process(state, [host(0, "a")], now=T0)  # no producer known: on time
+    state, out = op.process(state, [host(0, "a")], now=T0)  # new producer behind the source
     assert isinstance(out[0], MetricPoint)
-    assert state.counts["on_time"] == 6
+    assert state.counts == {"on_time": 5, "late": 2, "too_late": 0}
     assert state.sources["metrics[0]"][0] == T0
+    assert state.producers["metrics[0]"] == {"host=a": [T0, T0]}
+
+
+def test_a_new_producer_behind_its_source_is_late_never_too_late() -> None:
+    op = WatermarkTracker(allowed_lateness_s=30.0)
+    state, _ = op.process(op.initial_state(), [host(100, "a")], now=T0)
+    batch = [host(50, "b"), host(-1000, "c"), host(100, "d"), host(40, "b"), host(0, "b")]
+    state, out = op.process(state, batch, now=T0)
+    assert [type(e) for e in out] == [MetricPoint] * 4 + [Rejected]  # b's own 0 is too late
+    assert state.counts == {"on_time": 2, "late": 3, "too_late": 1}
+    assert state.sources["metrics[0]"][0] == T0 + 50  # b; c is too far behind to count
+    assert op.classify(state, "metrics[0]", "host=e", T0 + 49) is Lateness.LATE
+    assert op.classify(state, "metrics[0]", "host=e", T0 - 9999) is Lateness.LATE
 
 
 @pytest.mark.parametrize(
