@@ -104,9 +104,7 @@ def roll_outputs(check: ModelCheck, index: int) -> None:
             window.samples.get(PREDICTION),
             window.counts.get(PREDICTION),
             check.reference.prediction,
-            drift.threshold,
-            drift.bins,
-            drift.min_samples,
+            drift,
             track.output_alarm,
         )
         if finding is not None and finding.onset:
