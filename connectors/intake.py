@@ -14,10 +14,11 @@ Per batch of decoded events (each ``Sourced``: its file or topic, offset and raw
    ``runtime.max_clock_skew`` behind the median one (a host ahead cannot drag time forward).
 
 ``clock`` is processing time. A replay has none of its own, so it passes the newest event time
-seen (idle sources and producers are then those silent for ``runtime.idle_source`` of that
-clock: a host whose clock runs ahead moves it, but every host still sending is seen at every
-batch, so none goes idle because of it). Counts go to ``VigilMetrics`` (records in, late
-events, skewed and evicted producers, live series, dropped and evicted series).
+seen (idle sources are then those silent for ``runtime.idle_source`` of that clock; producers'
+idleness uses a clock that follows it by at most ``idle_source / 2`` a batch, so a host whose
+clock jumps ahead cannot make the others idle at once). Counts go to ``VigilMetrics``
+(records in, late events, skewed and evicted producers, live series, dropped and evicted
+series).
 """
 
 from __future__ import annotations

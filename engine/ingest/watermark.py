@@ -22,7 +22,9 @@ A producer whose clock runs ahead or behind thus only judges its own events. At 
 
 Each source reports one event time (``sources[key][0]``), recomputed after every batch that
 touched it by ``engine.ingest.producers.robust_mark``: the minimum newest event time over its
-producers heard from within ``idle_source_s`` of processing time, leaving out those more than
+producers heard from within ``idle_source_s`` of processing time (measured on an idle clock
+that advances at most ``idle_source_s / 2`` per call, see ``WatermarkTracker._tick``, so one
+jump of a replay's clock cannot idle every other producer at once), leaving out those more than
 ``max_clock_skew_s`` behind the median producer (they would stall the pipeline). A producer
 ahead of the others is never that minimum unless it is alone, so it cannot drag time forward;
 producers further than ``max_clock_skew_s`` from the median either way are counted as skewed
@@ -76,7 +78,7 @@ class Sourced:
 @dataclass(slots=True)
 class WatermarkState:
     """Per source key: ``[robust event time, processing time last seen, skewed producers]``;
-    per source and producer: ``[newest event time, processing time last seen]`` (least recently
+    per source and producer: ``[newest event time, idle clock last seen]`` (least recently
     seen first); counts per lateness; producers evicted at the cap.
 
     ``from_dict`` also reads version 1 (one mark per source, no producers): the producers are
@@ -85,6 +87,8 @@ class WatermarkState:
 
     sources: dict[str, list[float]] = field(default_factory=dict)
     producers: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    clock: list[float] = field(default_factory=list)
+    """``[runner's newest now, producers' idle clock]`` (see ``WatermarkTracker._tick``)."""
     counts: dict[str, int] = field(default_factory=lambda: {k.value: 0 for k in Lateness})
     evicted: int = 0
     version: int = 2
@@ -96,6 +100,7 @@ class WatermarkState:
             "producers": {
                 k: {p: list(v) for p, v in by.items()} for k, by in self.producers.items()
             },
+            "clock": list(self.clock),
             "counts": dict(self.counts),
             "evicted": self.evicted,
         }
@@ -111,6 +116,7 @@ class WatermarkState:
                 k: {p: [float(v[0]), float(v[1])] for p, v in by.items()}
                 for k, by in data.get("producers", {}).items()
             },
+            clock=[float(x) for x in data.get("clock", [])],
             counts={k: int(v) for k, v in data["counts"].items()},
             evicted=int(data.get("evicted", 0)),
         )
@@ -201,6 +207,7 @@ class WatermarkTracker:
         out: list[InputEvent | Rejected] = []
         counts, lateness_s = state.counts, self.allowed_lateness_s
         touched: dict[str, dict[str, list[float]]] = {}
+        seen_at = self._tick(state, now) if batch else 0.0  # producers' idle clock
         for item in batch:  # the hot loop: ``classify`` and ``_touch`` inlined where cheap
             event, key = item.event, item.key
             ts, producer = event.ts, producer_of(event)
@@ -210,13 +217,13 @@ class WatermarkTracker:
             seen = by.get(producer)
             if seen is None:  # a new producer: late when behind its source, never too late
                 source = state.sources.get(key)
-                seen = self._touch(state, by, producer, seen, ts, now)
+                seen = self._touch(state, by, producer, seen, ts, seen_at)
                 if source is not None and ts < source[0]:
                     counts[_LATE] = counts.get(_LATE, 0) + 1
                     out.append(event)
                     continue
-            elif seen[1] < now:
-                seen = self._touch(state, by, producer, seen, ts, now)
+            elif seen[1] < seen_at:
+                seen = self._touch(state, by, producer, seen, ts, seen_at)
             if ts >= seen[0]:
                 seen[0] = ts
                 counts[_ON_TIME] = counts.get(_ON_TIME, 0) + 1
@@ -229,8 +236,26 @@ class WatermarkTracker:
                 keep = self.policy == "accept"
                 out.append(event if keep else self._reject(item, producer, seen[0] - lateness_s))
         for key in touched:
-            self._update_source(state, key, now)
+            self._update_source(state, key, now, seen_at)
         return state, out
+
+    def _tick(self, state: WatermarkState, now: EventTime) -> EventTime:
+        """Advance the producers' idle clock with the runner's ``now``, by at most
+        ``idle_source_s / 2`` per call, and return it.
+
+        In a replay the runner's clock is the newest event time seen: a host jumping 15 min
+        ahead moves it 15 min at once, and every other producer, still sending, would count as
+        idle until it is seen again. A stalled worker's wall clock jumps alike. A producer is
+        idle only once this clock moved ``idle_source_s`` past its last sighting: one call can
+        never do that, so producers still sending stay active.
+        """
+        if not state.clock:
+            state.clock = [now, now]
+        else:
+            last_now, idle_clock = state.clock
+            step = min(max(now - last_now, 0.0), self.idle_source_s / 2)
+            state.clock = [max(last_now, now), idle_clock + step]
+        return state.clock[1]
 
     def _touch(
         self,
@@ -239,25 +264,27 @@ class WatermarkTracker:
         producer: str,
         seen: list[float] | None,
         ts: EventTime,
-        now: EventTime,
+        seen_at: EventTime,
     ) -> list[float]:
         """``producer``'s ``[newest event time, last seen]``, moved to the most recently seen
         end of ``by`` (a new one starts at ``ts``; past the cap the least recent is evicted)."""
         if seen is None:
-            seen = by[producer] = [ts, now]
+            seen = by[producer] = [ts, seen_at]
             if len(by) > self.max_producers:
                 del by[next(iter(by))]
                 state.evicted += 1
             return seen
         del by[producer]
         by[producer] = seen
-        seen[1] = now
+        seen[1] = seen_at
         return seen
 
-    def _update_source(self, state: WatermarkState, key: str, now: EventTime) -> None:
+    def _update_source(
+        self, state: WatermarkState, key: str, now: EventTime, idle_clock: EventTime
+    ) -> None:
         by = state.producers[key]
         found = robust_mark(
-            by, now=now, idle_s=self.idle_source_s, max_skew_s=self.max_clock_skew_s
+            by, now=idle_clock, idle_s=self.idle_source_s, max_skew_s=self.max_clock_skew_s
         )
         mark, skewed = found if found is not None else (max(v[0] for v in by.values()), 0)
         last = state.sources.get(key)

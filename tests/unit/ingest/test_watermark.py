@@ -166,10 +166,22 @@ def test_genuinely_late_event_of_one_producer_is_still_dead_lettered() -> None:
 def test_idle_producer_stops_holding_its_source_back() -> None:
     op = WatermarkTracker(allowed_lateness_s=0.0, idle_source_s=60.0)
     state, _ = op.process(op.initial_state(), [host(0, "a"), host(0, "b")], now=T0)
-    state, _ = op.process(state, [host(50, "a")], now=T0 + 50)
-    assert state.sources["metrics[0]"][0] == T0  # b heard from 50 s ago: still active
-    state, _ = op.process(state, [host(100, "a")], now=T0 + 100)
-    assert state.sources["metrics[0]"][0] == T0 + 100  # b silent for 100 s > 60 s
+    for now_s in (20, 40, 60):
+        state, _ = op.process(state, [host(now_s, "a")], now=T0 + now_s)
+    assert state.sources["metrics[0]"][0] == T0  # b heard from 60 s ago: still active
+    state, _ = op.process(state, [host(80, "a")], now=T0 + 80)
+    assert state.sources["metrics[0]"][0] == T0 + 80  # b silent for 80 s > 60 s
+
+
+def test_one_jump_of_the_runners_clock_does_not_idle_every_producer_at_once() -> None:
+    op = WatermarkTracker(allowed_lateness_s=0.0, idle_source_s=60.0)
+    state, _ = op.process(op.initial_state(), [host(0, "a"), host(0, "b")], now=T0)
+    state, _ = op.process(state, [host(3600, "a")], now=T0 + 3600)  # stalled an hour
+    assert state.sources["metrics[0]"][0] == T0  # b counts as heard from 30 s ago
+    assert state.clock == [T0 + 3600, T0 + 30]  # the idle clock moved idle_source_s / 2
+    state, _ = op.process(state, [host(3610, "a")], now=T0 + 3610)
+    state, _ = op.process(state, [host(3640, "a")], now=T0 + 3640)
+    assert state.sources["metrics[0]"][0] == T0 + 3640  # then b goes idle as usual
 
 
 def test_producers_per_source_are_capped_least_recently_seen_evicted() -> None:
@@ -261,3 +273,19 @@ def test_new_runtime_options_are_parsed_and_checked_with_file_and_line() -> None
     lines = str(err.value).splitlines()
     assert lines[0].startswith("r.yaml:2: runtime.max_clock_skew: ")
     assert lines[1].startswith("r.yaml:3: runtime.max_producers: ")
+
+
+def test_a_producer_jumping_ahead_in_a_replay_does_not_idle_the_others() -> None:
+    """In a replay the runner's clock is the newest event time seen, so a producer jumping 15
+    min ahead moves the clock by 15 min at once; the others, still sending, must not count as
+    idle for that (the source would then follow the jumper alone), even with tiny batches."""
+    op = WatermarkTracker(allowed_lateness_s=0.0, idle_source_s=30.0)
+    state, clock, marks = op.initial_state(), T0, []
+    for i in range(30):
+        for name in ("c", "a", "b"):  # c's clock jumps 15 min ahead from step 10 on
+            item = host(i * 10.0 + (900.0 if name == "c" and i >= 10 else 0.0), name)
+            clock = max(clock, item.event.ts)
+            state, _ = op.process(state, [item], now=clock)  # one event per batch
+            marks.append(state.sources["metrics[0]"][0] - T0)
+    assert max(marks) <= 290.0  # never past the in-step hosts' newest event
+    assert marks[-1] == 290.0
