@@ -9,7 +9,8 @@ Producer identity (``producer_of``), first that applies:
 1. the ``host`` label, then the ``instance`` label (the machine whose clock stamped the event);
 2. the topology node the labels name (``engine.events.node_of``: ``service``, ``model``);
 3. the event's own name: a metric's or alert's ``name``, a prediction's or ground truth's
-   ``model``, a change's ``service``; the topology has one producer, ``topology``.
+   ``model``, a change's ``service``; the topology has one producer, ``topology``;
+4. otherwise (a log line without labels) the empty string: the whole source is one producer.
 
 A source's robust event time (``robust_mark``): among producers heard from within
 ``idle_s`` of processing time, the *minimum* newest event time over those not more than
