@@ -48,9 +48,9 @@ class RuntimeRules(StrictModel):
     allowed_lateness: DurationS = 300.0
     late_events: LatePolicy = "dead_letter"
     idle_source: DurationS = 30.0
-    """Processing time after which a silent source stops holding event time back (input
-    watermark and incident stage); shorter pages sooner at the end of input, longer waits out
-    slower producers (see deploy/README.md)."""
+    """Processing time after which a silent source (or a silent producer within a source)
+    stops holding event time back (input watermark and incident stage); shorter pages sooner
+    at the end of input, longer waits out slower producers (see deploy/README.md)."""
     max_clock_skew: DurationS = 600.0
     """Lateness is judged per producer (host) within a source, and a source's event time is the
     minimum over its active producers; a producer more than this behind the source's median
