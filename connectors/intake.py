@@ -66,7 +66,9 @@ class Intake:
         rejected = [e for e in timed if isinstance(e, Rejected)]
         events = [e for e in timed if not isinstance(e, Rejected)]
         points = [e for e in events if isinstance(e, MetricPoint)]
-        self.series, guarded = self.guard.process(self.series, points, now=clock)
+        event_time = self.now(clock)  # robust to a producer ahead: its hosts' series stay
+        self.series, guarded = self.guard.process(
+            self.series, points, now=clock if event_time is None else event_time)
         _forget(pipeline_state, [e.key for e in guarded if isinstance(e, Eviction)])
         kept = {id(e) for e in guarded if isinstance(e, MetricPoint)}
         events = [e for e in events if not isinstance(e, MetricPoint) or id(e) in kept]

@@ -18,9 +18,8 @@ In no case may a dead letter appear: the skewed host's events are in order on it
 so none of them deserves one either (before per-producer lateness, +15 min on node-1 turned
 7,680 events of the other hosts into ``late:`` dead letters and shrank the incident to 4).
 
-A host further ahead than ``runtime.series_idle`` (1 h) still breaks detection elsewhere: the
-series guard (``engine/detect/cardinality.py``) evicts series by the newest point ts it has
-seen, so every other host's series goes "idle" (``xfail`` below, strict: it flips once fixed).
+A host further ahead than ``runtime.series_idle`` (1 h) must not make every other host's series
+look idle: the series guard's idle clock never passes the pipeline's (robust) event time.
 """
 
 from __future__ import annotations
@@ -129,16 +128,7 @@ def test_one_skewed_host_loses_nothing_and_pages_the_same_incident(
 @pytest.mark.parametrize(
     "rules",
     [
-        pytest.param(
-            None,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="engine/detect/cardinality.py: the series guard's clock is the newest point"
-                " ts, so a host 1.5 h ahead makes every other series idle past series_idle (1 h)"
-                " and they are evicted (metric detector state forgotten: 5 anomalies, not 18)",
-            ),
-            id="default-series-idle",
-        ),
+        pytest.param(None, id="default-series-idle"),
         pytest.param("runtime:\n  series_idle: 10h\n", id="series-idle-10h"),
     ],
 )
