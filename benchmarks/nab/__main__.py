@@ -55,7 +55,7 @@ def timed_rates(files: list[DataFile], rounds: int) -> dict[str, list[float]]:
 
 
 def report(name: str, files: list[DataFile], scores: dict[str, SeriesScores], root: Path,
-           by_category: bool) -> None:
+           by_category: bool, held_out: set[str] = HELD_OUT) -> None:
     line = [f"{name:>15}"]
     for profile in load_profiles(root):
         result = optimise([f.labels for f in files], scores, profile)
@@ -68,8 +68,8 @@ def report(name: str, files: list[DataFile], scores: dict[str, SeriesScores], ro
     for data in files:
         groups[data.category].append(data)
     standard = load_profiles(root)[0]
-    held = [f for f in files if f.category in HELD_OUT]
-    tuned = [f for f in files if f.category not in HELD_OUT]
+    held = [f for f in files if f.category in held_out]
+    tuned = [f for f in files if f.category not in held_out]
     for label, group in (("tuned-on", tuned), ("held-out", held)):
         if any(g.labels.windows for g in group):
             result = optimise([g.labels for g in group], scores, standard)
@@ -91,6 +91,9 @@ def main() -> None:
     parser.add_argument("--categories", action="store_true", help="per-category standard score")
     parser.add_argument("--series", type=int, default=10_000, help="series for the operator run")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")
+    parser.add_argument("--held-out", action="append", metavar="CATEGORY",
+                        help="category reported apart from the others (repeatable; default "
+                             + " and ".join(sorted(HELD_OUT)) + ")")
     parser.add_argument("--explain", action="store_true",
                         help="per window: first detection or miss; where false positives fall")
     args = parser.parse_args()
@@ -99,7 +102,8 @@ def main() -> None:
     print(f"{platform.machine()} py{platform.python_version()} files={len(files)} points={points}")
     for name in args.only or ["vigil", "halfspacetrees"]:
         scores, _ = run_detector(DETECTORS[name], files)
-        report(name, files, scores, args.data, args.categories)
+        report(name, files, scores, args.data, args.categories,
+               set(args.held_out) if args.held_out else HELD_OUT)
         if args.explain:
             print_report(files, scores, args.data, verbose=True)
         if args.results:
