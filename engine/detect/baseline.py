@@ -11,10 +11,12 @@ So 0.5 means "rarer than 1 in 10^5 recent points" on every series, which lets on
 serve all of them. Each point is scored *before* it is learned, and errors are clipped when
 learned so an anomaly is not taken as normal. Scores are ``None`` during warm-up.
 
-Four pieces of evidence are combined, each in decades of rarity, by taking the largest or, when
-larger, their Fisher combination (``-log10`` of the chi-square tail of ``-2 ln`` of the product
-of the four rarities, 8 degrees of freedom: pieces that agree add up, while one strong piece
-with weak others is not raised above itself):
+Four pieces of evidence are weighed, each in decades of rarity. The last three are views of the
+series' state (its shape, its range, its level): the strongest of them plus ``corroboration``
+(one half) of the others' decades, as agreeing views add up. The point surprise (1) stands alone,
+as one residual drives it. The larger of the two counts or, when larger, the Fisher combination
+of all four (``-log10`` of the chi-square tail of ``-2 ln`` of the product of the four rarities,
+8 degrees of freedom: one strong piece with weak others is never raised above itself):
 
 1. the prediction surprise above, less ``error_offset`` decades (the few-percent tail of any
    series is not news; a point well beyond it is, so a single-point spike is reported on the
@@ -119,10 +121,11 @@ class SeriesConfig:
     """Also combine the four pieces of evidence by Fisher's method (always as four tests, so
     one strong and three weak ones never beat the strong one alone); the larger of that and
     the largest single piece counts."""
-    corroboration: float = 0.0
-    """Fraction of each further piece of evidence's decades added to the largest one (off by
-    default: 0.5 raised NAB to 67.6 / 54.1 / 74.1 but doubled the generated clean series'
-    false reports at the default threshold, 3.7 -> 7.2 per 10k points)."""
+    corroboration: float = 0.5
+    """Fraction of each further view of the series' state (context novelty, level shift, range
+    break) added to the strongest one (0: the strongest alone). The point surprise is not
+    summed with them: a single residual drives it, and adding it to the others doubled the
+    generated clean series' false reports (3.7 -> 7.2 per 10k points)."""
     beyond_decades: float = 2.0
     """Decades of rarity added per octave above the recent 99th-percentile surprise."""
     tail_quantile: float = 0.0
@@ -353,24 +356,23 @@ class SeriesModel:
         surprise = raw - cfg.error_offset
         surprise = surprise if surprise > 0.0 else 0.0
         surprise = persistent if persistent > surprise else surprise
-        decades = cfg.error_weight * surprise
-        total = decades + novelty + shift
-        decades = novelty if novelty > decades else decades
-        decades = shift if shift > decades else decades
+        point = cfg.error_weight * surprise
         lo, hi = self.lo, self.hi
         reach = cfg.range_tolerance * (hi - lo)
+        record = 0.0
         if hi > lo and (x > hi + reach or x < lo - reach):
             record = math.log10(self.n)
             record = record if record < cfg.range_decades else cfg.range_decades
-            total += record
-            decades = record if record > decades else decades
-        if total > decades:  # more than one piece of evidence
-            most = decades
-            if cfg.fisher:
-                y = total * _LN10  # Fisher: chi-square tail of -2 ln(product) with 8 d.o.f.
-                fisher = total - math.log10(1.0 + y * (1.0 + y * (0.5 + y / 6.0)))
-                decades = fisher if fisher > most else most
-            decades += cfg.corroboration * (total - most)
+        views = novelty + shift + record  # the series' state: shape, level, range
+        state = novelty if novelty > shift else shift
+        state = record if record > state else state
+        state += cfg.corroboration * (views - state)
+        decades = point if point > state else state
+        total = point + views
+        if cfg.fisher and total > decades:
+            y = total * _LN10  # Fisher: chi-square tail of -2 ln(product) with 8 d.o.f.
+            fisher = total - math.log10(1.0 + y * (1.0 + y * (0.5 + y / 6.0)))
+            decades = fisher if fisher > decades else decades
         if cfg.repeat_memory:
             extra = self.reports - cfg.repeat_free
             if extra > 0.0:
