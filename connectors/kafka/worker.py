@@ -12,6 +12,9 @@ partition is a task with its own operator state (``connectors.kafka.tasks``):
 
 Checkpoint order (every ``checkpoint_interval_s``, on revocation and on stop):
 **flush outputs -> write operator state -> commit offsets** (``connectors.kafka.commit``).
+The periodic checkpoint takes its snapshots (state encoded to bytes) between two batches and
+runs the three steps in the background while processing goes on; revocation and stop wait for
+it and write a final one.
 Processing is at-least-once: after a SIGKILL, a new owner restores each partition's snapshot and
 seeks to its offset, so the few seconds since the last checkpoint are re-processed and yield
 the same output ids. Kafka transactions (exactly-once) are not used: Tansu, the test broker,
@@ -35,9 +38,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
-from connectors.checkpoint import CheckpointStore, Snapshot
+from connectors.checkpoint import CheckpointStore, Snapshot, encode_snapshot
 from connectors.kafka.broadcast import TopologyBroadcast
-from connectors.kafka.commit import write_checkpoint
+from connectors.kafka.commit import BackgroundCheckpoint
 from connectors.kafka.config import WorkerConfig
 from connectors.kafka.sink import Outbox, OutputSink
 from connectors.kafka.tasks import (
@@ -97,6 +100,9 @@ class Worker:
         self.upstream: frozenset[str] = frozenset()
         """``topic/partition`` of every detect/context partition, fetched in ``start``."""
         self._checkpointed_since_assign = False
+        self._assignments = 0
+        self._covers: tuple[int, list[str], float] = (0, [], 0.0)
+        """The checkpoint in flight: assignment count, partitions, start (monotonic s)."""
         kwargs = cfg.client_kwargs()
         self.consumer = AIOKafkaConsumer(
             group_id=cfg.group_id,
@@ -114,6 +120,7 @@ class Worker:
             linger_ms=cfg.linger_ms, max_batch_size=1 << 20, acks="all", **kwargs
         )
         self.sink = OutputSink(self.producer, cfg.topics, outbox)
+        self.checkpoints = BackgroundCheckpoint(store, _Committer(self.consumer), self._written)
         self.topology = TopologyBroadcast(cfg.topics.name("topology"), kwargs)
         self.watermarks = WatermarkPublisher(
             self.producer, cfg.topics.name("incident_in"), self.runtime.idle_source
@@ -146,6 +153,7 @@ class Worker:
         """One poll: process every returned partition batch; checkpoint when due."""
         if self.fatal is not None:
             raise RuntimeError("partition assignment failed") from self.fatal
+        self.checkpoints.check()
         batches = await self.consumer.getmany(
             timeout_ms=self.cfg.poll_timeout_ms, max_records=self.cfg.max_records
         )
@@ -168,9 +176,10 @@ class Worker:
                 RECORDS_IN.labels(tp.topic).inc(len(records))
             await self.watermarks.publish(source_positions(self.tasks.values()), time.monotonic())
         self.processed += count
-        if time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s:
+        due = time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s
+        if due and not self.checkpoints.busy:
             async with self._lock:
-                await self.checkpoint()
+                self._start_checkpoint()
         return count
 
     def _rewind(self, tp: TopicPartition, offset: int) -> None:
@@ -194,25 +203,39 @@ class Worker:
             await self.sink.rejected(rejected)
 
     async def checkpoint(self) -> None:
-        """Flush outputs, write the state of changed partitions, commit their offsets.
+        """Flush outputs, write the state of changed partitions, commit their offsets, and
+        wait until that is done (after the background checkpoint in flight, if any).
 
         Callers hold ``self._lock`` so no batch is half-processed while a snapshot is taken.
         """
+        await self.checkpoints.settle()
+        self._start_checkpoint()
+        await self.checkpoints.settle()
+
+    def _start_checkpoint(self) -> None:
+        """Take the snapshots of changed partitions now (encoded: the live state moves on)
+        and write them in the background (``BackgroundCheckpoint``); none may be in flight."""
         started = time.monotonic()
         dirty = [tp for tp in self.dirty if tp in self.tasks]
-        snapshots = {self.key(tp): self.tasks[tp].snapshot() for tp in dirty}
+        snapshots = {self.key(tp): encode_snapshot(self.tasks[tp].snapshot()) for tp in dirty}
         offsets = {
             tp: off for tp in dirty if (off := self.tasks[tp].position.next_offset) is not None
         }
-        await write_checkpoint(self.sink, self.store, _Committer(self.consumer), snapshots, offsets)
-        if snapshots and not self._checkpointed_since_assign:
-            self._checkpointed_since_assign = True
-            names = sorted(f"{tp.topic}/{tp.partition}" for tp in dirty)
-            log.info("first checkpoint since assignment snapshots=%d of=%s", len(names), names)
+        names = sorted(f"{tp.topic}/{tp.partition}" for tp in dirty)
+        if not self.checkpoints.start(self.sink.detach(), snapshots, offsets):
+            raise RuntimeError("a checkpoint is already in flight")
+        self._covers = (self._assignments, names, started)
         self.dirty.clear()
-        self._last_checkpoint = time.monotonic()
+        self._last_checkpoint = started
+
+    def _written(self, keys: list[str]) -> None:
+        """After a checkpoint's offsets were committed."""
+        assignments, names, started = self._covers
+        if keys and assignments == self._assignments and not self._checkpointed_since_assign:
+            self._checkpointed_since_assign = True
+            log.info("first checkpoint since assignment snapshots=%d of=%s", len(names), names)
         CHECKPOINTS.inc()
-        CHECKPOINT_SECONDS.observe(self._last_checkpoint - started)
+        CHECKPOINT_SECONDS.observe(time.monotonic() - started)
 
     def key(self, tp: TopicPartition) -> str:
         return f"{self.cfg.group_id}/{tp.topic}/{tp.partition}"
@@ -246,6 +269,7 @@ class Worker:
         await self._register_sources(fresh)
         self.tasks.update(fresh)
         self._checkpointed_since_assign = False
+        self._assignments += 1
         ASSIGNED.set(len(self.tasks))
         log.info(
             "assigned count=%d restored=%d keys=%s",
