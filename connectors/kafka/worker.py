@@ -67,6 +67,12 @@ log = logging.getLogger("vigil.worker")
 FETCH_MAX_BYTES = 50 * 1024 * 1024
 PARTITION_FETCH_BYTES = 8 * 1024 * 1024
 TOPOLOGY_POLL_S = 0.2
+FETCHER_YIELDS = 2
+"""Event-loop turns given to aiokafka's fetcher after a poll. It sends the next fetch request
+to a broker only once every partition fetched from it was drained, and only when it runs: on
+the next await, which was the next poll, so the worker used to wait a whole fetch round trip
+per poll. Two turns let it send the request, so the broker prepares the next records while
+this batch is processed (measured: 1-2 turns needed)."""
 GC_THRESHOLD0 = 50_000
 """Allocations between young-generation collections (CPython's default is 700). A worker
 allocates a few objects per record that die young; collecting every 700 allocations scanned
@@ -157,6 +163,9 @@ class Worker:
         batches = await self.consumer.getmany(
             timeout_ms=self.cfg.poll_timeout_ms, max_records=self.cfg.max_records
         )
+        if batches:
+            for _ in range(FETCHER_YIELDS):  # the next fetch goes out before we process
+                await asyncio.sleep(0)
         count = 0
         if time.monotonic() - self._last_topology >= TOPOLOGY_POLL_S:
             self._last_topology = time.monotonic()
