@@ -42,6 +42,8 @@ from connectors.checkpoint import CheckpointStore, Snapshot, encode_snapshot
 from connectors.kafka.broadcast import TopologyBroadcast
 from connectors.kafka.commit import BackgroundCheckpoint
 from connectors.kafka.config import WorkerConfig
+from connectors.kafka.fetched import install as install_raw_records
+from connectors.kafka.fetched import raw_value
 from connectors.kafka.sink import Outbox, OutputSink
 from connectors.kafka.tasks import (
     ContextTask,
@@ -63,6 +65,7 @@ from engine.pipeline import Pipeline
 from engine.rules.runtime import RuntimeRules
 
 log = logging.getLogger("vigil.worker")
+install_raw_records()  # the worker's consumer reads aiokafka's batch records as they are
 
 FETCH_MAX_BYTES = 50 * 1024 * 1024
 PARTITION_FETCH_BYTES = 8 * 1024 * 1024
@@ -120,6 +123,7 @@ class Worker:
             fetch_max_bytes=FETCH_MAX_BYTES,
             max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
             fetch_max_wait_ms=cfg.fetch_max_wait_ms,
+            value_deserializer=raw_value,
             **kwargs,
         )
         self.producer = AIOKafkaProducer(
