@@ -241,6 +241,8 @@ class Worker:
     def _start_checkpoint(self) -> None:
         """Take the snapshots of changed partitions now (encoded: the live state moves on)
         and write them in the background (``BackgroundCheckpoint``); none may be in flight."""
+        if self.checkpoints.busy:  # callers wait for it: its outputs must not be detached
+            raise RuntimeError("a checkpoint is already in flight")
         started = time.monotonic()
         dirty = [tp for tp in self.dirty if tp in self.tasks]
         snapshots = {self.key(tp): encode_snapshot(self.tasks[tp].snapshot()) for tp in dirty}
@@ -248,8 +250,7 @@ class Worker:
             tp: off for tp in dirty if (off := self.tasks[tp].position.next_offset) is not None
         }
         names = sorted(f"{tp.topic}/{tp.partition}" for tp in dirty)
-        if not self.checkpoints.start(self.sink.detach(), snapshots, offsets):
-            raise RuntimeError("a checkpoint is already in flight")
+        self.checkpoints.start(self.sink.detach(), snapshots, offsets)
         self._covers = (self._assignments, names, started)
         self.dirty.clear()
         self._last_checkpoint = started

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import orjson
 import pytest
 from aiokafka import TopicPartition
 
@@ -12,7 +13,13 @@ from connectors.checkpoint import encode_snapshot
 from connectors.checkpoint.file import FileCheckpointStore
 from connectors.checkpoint.memory import MemoryCheckpointStore
 from connectors.kafka.commit import BackgroundCheckpoint, write_checkpoint
+from connectors.kafka.config import Topics, WorkerConfig
 from connectors.kafka.sink import SentOutputs
+from connectors.kafka.tasks import DetectTask, Position
+from connectors.kafka.worker import Worker
+from engine.events import InputKind
+from engine.pipeline import Pipeline
+from engine.rules import RuleSet
 
 TP = TopicPartition("metrics", 0)
 
@@ -97,6 +104,40 @@ async def test_background_checkpoint_keeps_the_order_while_the_caller_goes_on() 
     }
     assert committer.committed == {TP: 3}
     assert not background.busy
+
+
+class Rec:
+    def __init__(self, offset: int, value: float) -> None:
+        self.offset, self.timestamp = offset, 1_764_115_200_000
+        point = {"ts": 1_764_115_200.0 + 60 * offset, "name": "lat", "value": value}
+        self.value = orjson.dumps({**point, "labels": {"host": "a"}})
+
+
+async def test_worker_snapshot_is_the_state_when_taken_not_when_written() -> None:
+    """The worker encodes each snapshot between two batches; batches processed while the
+    write waits for the outputs' acknowledgements do not leak into it."""
+    journal: list[str] = []
+    gate = asyncio.Event()
+    pipeline, store = Pipeline.from_rules(RuleSet()), JournalStore(journal)
+    cfg = WorkerConfig(bootstrap_servers="127.0.0.1:9", topics=Topics(), metrics_port=None)
+    worker = Worker(cfg, pipeline, store)  # never started: no broker is contacted
+    worker.checkpoints = BackgroundCheckpoint(store, JournalCommitter(journal))
+    stage = pipeline.detect
+    task = DetectTask(stage, InputKind.METRICS, "metrics", 0, stage.initial_state(), Position())
+    task.process([Rec(i, 10.0 + i % 3) for i in range(50)])
+    worker.tasks[TP], worker.dirty = task, {TP}
+    expected = orjson.loads(encode_snapshot(task.snapshot()))
+    worker.sink._pending.append(asyncio.ensure_future(gate.wait()))  # an unacknowledged send
+    worker._start_checkpoint()
+    task.process([Rec(i, 10.0 + i % 5) for i in range(50, 80)])  # processing goes on
+    assert journal == []
+    gate.set()
+    await worker.checkpoints.settle()
+    assert journal == ["state", "offsets"]
+    saved = (await store.load([worker.key(TP)]))[worker.key(TP)]
+    assert saved == expected
+    assert saved["offset"] == 50
+    assert saved != orjson.loads(encode_snapshot(task.snapshot()))
 
 
 async def test_background_checkpoint_failure_is_raised_to_the_caller_and_writes_nothing() -> None:
