@@ -87,10 +87,11 @@ async def test_background_checkpoint_keeps_the_order_while_the_caller_goes_on() 
     gate = asyncio.Event()
     store, committer = JournalStore(journal), JournalCommitter(journal)
     background = BackgroundCheckpoint(store, committer, lambda keys: journal.append("done"))
-    live = {"offset": 3, "state": {"series": {"a": [1, 2.0, 0.5]}}}
+    series: dict[str, list[float]] = {"a": [1, 2.0, 0.5]}
+    live = {"offset": 3, "state": {"series": series}}
     encoded = {"g/metrics/0": encode_snapshot(live)}  # taken now: the state moves on
     assert background.start(JournalSink(journal, gate=gate), encoded, {TP: 3})
-    live["state"]["series"]["a"][0] = 99  # the caller keeps processing meanwhile
+    series["a"][0] = 99  # the caller keeps processing meanwhile
     live["offset"] = 9
     await asyncio.sleep(0.01)
     assert background.busy
@@ -110,7 +111,7 @@ class Rec:
     def __init__(self, offset: int, value: float) -> None:
         self.offset, self.timestamp = offset, 1_764_115_200_000
         point = {"ts": 1_764_115_200.0 + 60 * offset, "name": "lat", "value": value}
-        self.value = orjson.dumps({**point, "labels": {"host": "a"}})
+        self.value: bytes | None = orjson.dumps({**point, "labels": {"host": "a"}})
 
 
 async def test_worker_snapshot_is_the_state_when_taken_not_when_written() -> None:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import orjson
 
 from connectors.kafka import envelope
+from connectors.kafka.decoder import decode_batch
 from connectors.kafka.tasks import (
     DetectTask,
     IncidentTask,
     Position,
-    decode_batch,
     position_from,
 )
 from engine.events import (
