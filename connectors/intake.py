@@ -2,16 +2,23 @@
 
 Per batch of decoded events (each ``Sourced``: its file or topic, offset and raw bytes):
 
-1. ``WatermarkTracker`` classifies each event on time / late / too late against its source's
-   watermark; too-late events become ``Rejected`` (``late: ...``) unless the rules accept them;
+1. ``WatermarkTracker`` classifies each event on time / late / too late against its *producer's*
+   progress within its source (the ``host`` label, else the service; a file or partition
+   carries many hosts, and one host's clock running ahead must not make the others' events
+   late); too-late events become ``Rejected`` (``late: ...``) unless the rules accept them;
 2. ``SeriesGuard`` admits metric points up to ``runtime.max_series`` live series; a new series
    past the cap is dropped (counted), a series idle for ``runtime.series_idle`` is evicted and
    forgotten by the metric detector;
-3. the pipeline's ``now`` is ``combined_watermark``: the minimum over active sources.
+3. the pipeline's ``now`` is ``combined_watermark``: the minimum over active sources of each
+   source's event time, itself the minimum over its active producers not more than
+   ``runtime.max_clock_skew`` behind the median one (a host ahead cannot drag time forward).
 
 ``clock`` is processing time. A replay has none of its own, so it passes the newest event time
-seen (idle sources are then those silent for ``runtime.idle_source`` of event time). Counts go
-to ``VigilMetrics`` (records in, late events, live series, dropped and evicted).
+seen (idle sources are then those silent for ``runtime.idle_source`` of that clock; producers'
+idleness uses a clock that follows it by at most ``idle_source / 2`` a batch, so a host whose
+clock jumps ahead cannot make the others idle at once). Counts go to ``VigilMetrics``
+(records in, late events, skewed and evicted producers, live series, dropped and evicted
+series).
 """
 
 from __future__ import annotations
@@ -59,7 +66,9 @@ class Intake:
         rejected = [e for e in timed if isinstance(e, Rejected)]
         events = [e for e in timed if not isinstance(e, Rejected)]
         points = [e for e in events if isinstance(e, MetricPoint)]
-        self.series, guarded = self.guard.process(self.series, points, now=clock)
+        event_time = self.now(clock)  # robust to a producer ahead: its hosts' series stay
+        self.series, guarded = self.guard.process(
+            self.series, points, now=clock if event_time is None else event_time)
         _forget(pipeline_state, [e.key for e in guarded if isinstance(e, Eviction)])
         kept = {id(e) for e in guarded if isinstance(e, MetricPoint)}
         events = [e for e in events if not isinstance(e, MetricPoint) or id(e) in kept]

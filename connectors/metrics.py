@@ -79,6 +79,17 @@ class VigilMetrics:
             ["lateness"],
             registry=r,
         )
+        self.skewed_producers = Gauge(
+            "vigil_skewed_producers",
+            "Producers (hosts) whose event time is further than runtime.max_clock_skew from"
+            " their source's median producer",
+            registry=r,
+        )
+        self.producers_evicted = Counter(
+            "vigil_producers_evicted",
+            "Producers forgotten at the runtime.max_producers cap per source",
+            registry=r,
+        )
         self.live_series = Gauge(
             "vigil_live_series",
             "Live series keys under the cardinality cap, per kind",
@@ -153,6 +164,8 @@ class VigilMetrics:
                 f"late:{lateness}",
                 state.counts.get(lateness, 0),
             )
+        self.skewed_producers.set(state.skewed())
+        self._advance(self.producers_evicted, "producers:evicted", state.evicted)
 
     def observe_guard(self, kind: str, state: GuardState, cap: int | None = None) -> None:
         """Export a cardinality guard's live series, its cap and its dropped/evicted totals."""

@@ -99,6 +99,19 @@ class _Run:
         if now is not None:
             self.run_pipeline(events, now)
 
+    def consume(self, folder: Path, progress: ProgressBar | None) -> None:
+        """Run every batch read from ``folder``; at its end, event time moves to its newest."""
+        read = ReadProgress()
+        for batch in _batches(read_sourced(folder, read), self.options):
+            self.step(batch)
+            _flush_rejected(read, self)
+            if progress is not None:
+                events = f"{self.result.events_in:,} events"
+                progress.update(read.read_bytes, read.total_bytes, events)
+        _flush_rejected(read, self)
+        if self.result.events_in:  # the input is over: event time moves to its newest event
+            self.run_pipeline([], self.clock)
+
     def run_pipeline(self, events: list[InputEvent], now: float) -> None:
         metrics = self.options.metrics
         with metrics.stage_latency.labels(stage="pipeline").time():
@@ -142,17 +155,8 @@ def replay(
     )
     if options.on_ready is not None:
         options.on_ready()
-    read = ReadProgress()
     try:
-        for batch in _batches(read_sourced(folder, read), options):
-            run.step(batch)
-            _flush_rejected(read, run)
-            if progress is not None:
-                events = f"{run.result.events_in:,} events"
-                progress.update(read.read_bytes, read.total_bytes, events)
-        _flush_rejected(read, run)
-        if run.result.events_in:  # the input is over: event time moves to its newest event
-            run.run_pipeline([], run.clock)
+        run.consume(folder, progress)
         close = getattr(deliver, "close", None)
         for action in close(drain_s=options.drain_s) if close is not None else []:
             _write_action(action, writers, run.result)

@@ -97,14 +97,7 @@ class SilenceStore:
         return [silence_wire(s, now) for s in sorted(self.load(), key=lambda s: s.id)]
 
     def add_silence(self, request: SilenceRequest) -> JsonDict:
-        silence = Silence.create(
-            request.matchers,
-            starts_at=request.starts_at,
-            ends_at=request.ends_at,
-            created_by=request.created_by,
-            comment=request.comment,
-        )
-        return silence_wire(self.add(silence), request.starts_at)
+        return silence_wire(self.add(request.silence()), request.starts_at)
 
     def expire_silence(self, silence_id: str, now: float) -> bool:
         try:

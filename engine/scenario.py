@@ -103,8 +103,7 @@ def generate_scenario(
         noise_at=start + 0.75 * (end - start) + 600.0,
         innocent_deploy="catalog" if "catalog" in shop else shop[0],
     )
-    callers = _callers(topology)
-    delay = _propagation_delay_s(root, callers)
+    story = _Story(truth, _propagation_delay_s(root, _callers(topology)), placement, rng)
     records: dict[InputKind, list[dict[str, Any]]] = {
         InputKind.METRICS: [],
         InputKind.LOGS: [],
@@ -112,17 +111,7 @@ def generate_scenario(
     }
     profile = {svc: (rng.uniform(0.04, 0.3), rng.uniform(0.001, 0.004)) for svc in services}
     for minute in range(int((end - start) // 60)):
-        ts = start + 60.0 * minute
-        for svc in services:
-            latency, errors = _sample(svc, ts, profile[svc], truth, delay, rng)
-            labels = {"service": svc, "host": placement[svc], "cluster": "eu-1"}
-            records[InputKind.METRICS].append(
-                {"ts": ts, "name": METRIC_LATENCY, "value": round(latency, 6), "labels": labels}
-            )
-            records[InputKind.METRICS].append(
-                {"ts": ts, "name": METRIC_ERRORS, "value": round(errors, 6), "labels": labels}
-            )
-            records[InputKind.LOGS].extend(_logs(svc, ts, latency, errors, truth, delay, rng))
+        story.add_minute(records, start + 60.0 * minute, profile)
     records[InputKind.CHANGES] = _changes(truth, placement)
     return Scenario(records, topology, truth, start, end, services)
 
@@ -175,68 +164,81 @@ def _propagation_delay_s(root: str, callers: dict[str, list[str]]) -> dict[str, 
     return delay
 
 
-def _sample(
-    svc: str,
-    ts: float,
-    profile: tuple[float, float],
-    truth: Truth,
-    delay: dict[str, float],
-    rng: random.Random,
-) -> tuple[float, float]:
-    base_latency, base_errors = profile
-    season = 1.0 + 0.25 * math.sin(2 * math.pi * (ts % 86400.0) / 86400.0)
-    latency = base_latency * season * math.exp(rng.gauss(0.0, 0.05))
-    errors = max(0.0, base_errors * season * (1.0 + rng.gauss(0.0, 0.15)))
-    since = ts - truth.fault_at - delay.get(svc, math.inf)
-    if 0.0 <= since < 1800.0:
-        hops = delay[svc] / 120.0
-        latency *= 1.0 + 5.0 / (1.0 + hops)
-        errors += 0.08 / (1.0 + 2.0 * hops)
-    if svc == truth.noise_service and 0.0 <= ts - truth.noise_at < 180.0:
-        latency *= 6.0
-    return latency, errors
+@dataclass(frozen=True, slots=True)
+class _Story:
+    """The injected fault, how far it has spread, where services run, and the random source."""
 
+    truth: Truth
+    delay: dict[str, float]
+    """Seconds after the fault at which each service degrades (absent: never)."""
+    placement: dict[str, str]
+    rng: random.Random
 
-def _logs(
-    svc: str,
-    ts: float,
-    latency: float,
-    errors: float,
-    truth: Truth,
-    delay: dict[str, float],
-    rng: random.Random,
-) -> list[dict[str, Any]]:
-    labels = {"service": svc, "cluster": "eu-1"}
-    out = [
-        {
-            "ts": ts + 1.5,
-            "level": "INFO",
-            "labels": labels,
-            "message": f"GET /api/{svc}/items/{rng.randint(1, 9999)} 200 in "
-            f"{int(latency * 1000)}ms",
-        }
-    ]
-    since = ts - truth.fault_at - delay.get(svc, math.inf)
-    if svc == truth.root_cause and 0.0 <= since < 1800.0:
-        out.append(
+    def add_minute(
+        self,
+        records: dict[InputKind, list[dict[str, Any]]],
+        ts: float,
+        profile: dict[str, tuple[float, float]],
+    ) -> None:
+        """Append each service's metrics and logs at ``ts`` (``profile``: base latency, errors)."""
+        for svc, base in profile.items():
+            latency, errors = self._sample(svc, ts, base)
+            labels = {"service": svc, "host": self.placement[svc], "cluster": "eu-1"}
+            records[InputKind.METRICS].append(
+                {"ts": ts, "name": METRIC_LATENCY, "value": round(latency, 6), "labels": labels}
+            )
+            records[InputKind.METRICS].append(
+                {"ts": ts, "name": METRIC_ERRORS, "value": round(errors, 6), "labels": labels}
+            )
+            records[InputKind.LOGS].extend(self._logs(svc, ts, latency, errors))
+
+    def _sample(self, svc: str, ts: float, profile: tuple[float, float]) -> tuple[float, float]:
+        truth, rng = self.truth, self.rng
+        base_latency, base_errors = profile
+        season = 1.0 + 0.25 * math.sin(2 * math.pi * (ts % 86400.0) / 86400.0)
+        latency = base_latency * season * math.exp(rng.gauss(0.0, 0.05))
+        errors = max(0.0, base_errors * season * (1.0 + rng.gauss(0.0, 0.15)))
+        since = ts - truth.fault_at - self.delay.get(svc, math.inf)
+        if 0.0 <= since < 1800.0:
+            hops = self.delay[svc] / 120.0
+            latency *= 1.0 + 5.0 / (1.0 + hops)
+            errors += 0.08 / (1.0 + 2.0 * hops)
+        if svc == truth.noise_service and 0.0 <= ts - truth.noise_at < 180.0:
+            latency *= 6.0
+        return latency, errors
+
+    def _logs(self, svc: str, ts: float, latency: float, errors: float) -> list[dict[str, Any]]:
+        truth, rng, ms = self.truth, self.rng, int(latency * 1000)
+        labels = {"service": svc, "cluster": "eu-1"}
+        out = [
             {
-                "ts": ts + 7.25,
-                "level": "ERROR",
+                "ts": ts + 1.5,
+                "level": "INFO",
                 "labels": labels,
-                "message": f"Connection refused to db-main:5432 after "
-                f"{rng.randint(2900, 3100)} ms (attempt {rng.randint(1, 3)})",
+                "message": f"GET /api/{svc}/items/{rng.randint(1, 9999)} 200 in {ms}ms",
             }
-        )
-    elif errors > 0.02 and rng.random() < 0.5:
-        out.append(
-            {
-                "ts": ts + 9.0,
-                "level": "WARN",
-                "labels": labels,
-                "message": f"upstream call failed with status 503 after {int(latency * 1000)} ms",
-            }
-        )
-    return out
+        ]
+        since = ts - truth.fault_at - self.delay.get(svc, math.inf)
+        if svc == truth.root_cause and 0.0 <= since < 1800.0:
+            out.append(
+                {
+                    "ts": ts + 7.25,
+                    "level": "ERROR",
+                    "labels": labels,
+                    "message": f"Connection refused to db-main:5432 after "
+                    f"{rng.randint(2900, 3100)} ms (attempt {rng.randint(1, 3)})",
+                }
+            )
+        elif errors > 0.02 and rng.random() < 0.5:
+            out.append(
+                {
+                    "ts": ts + 9.0,
+                    "level": "WARN",
+                    "labels": labels,
+                    "message": f"upstream call failed with status 503 after {ms} ms",
+                }
+            )
+        return out
 
 
 def _changes(truth: Truth, placement: dict[str, str]) -> list[dict[str, Any]]:

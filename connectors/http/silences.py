@@ -39,6 +39,16 @@ class SilenceRequest:
     created_by: str = ""
     comment: str = ""
 
+    def silence(self) -> Silence:
+        """The silence this request asks for; ``ValueError`` with a reason if it is invalid."""
+        return Silence.create(
+            self.matchers,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            created_by=self.created_by,
+            comment=self.comment,
+        )
+
 
 class SilenceStore(Protocol):
     """What the silences endpoints need from a store."""
@@ -112,13 +122,7 @@ class InMemorySilenceStore:
         return [silence_wire(s, now) for _, s in known]
 
     def add_silence(self, request: SilenceRequest) -> JsonDict:
-        silence = Silence.create(
-            request.matchers,
-            starts_at=request.starts_at,
-            ends_at=request.ends_at,
-            created_by=request.created_by,
-            comment=request.comment,
-        )
+        silence = request.silence()
         with self._lock:
             self.silences[silence.id] = silence
         return silence_wire(silence, request.starts_at)

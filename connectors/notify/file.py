@@ -15,12 +15,18 @@ class FileNotifier:
         self.name, self.path = name, path
 
     async def send(self, action: Action) -> None:
-        record = {**action.to_wire(), "payload": action.payload}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("ab") as handle:
-                handle.write(orjson.dumps(record) + b"\n")
-        except OSError as exc:
-            raise DeliveryError(
-                self.name, f"cannot write {self.path}: {exc.strerror}", retryable=True
-            ) from None
+        append_action(self.name, self.path, action)
+
+
+def append_action(sink: str, path: Path, action: Action) -> None:
+    """Append ``action``, with its payload, as one JSON line to ``path``.
+
+    Raises a retryable ``DeliveryError`` naming ``sink`` when the file cannot be written.
+    """
+    record = {**action.to_wire(), "payload": action.payload}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab") as handle:
+            handle.write(orjson.dumps(record) + b"\n")
+    except OSError as exc:
+        raise DeliveryError(sink, f"cannot write {path}: {exc.strerror}", retryable=True) from None

@@ -19,10 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
-import orjson
 
-from connectors.errors import DeliveryError
 from connectors.mlflow import alias_request
+from connectors.notify.file import append_action
 from connectors.notify.http import post_json
 from engine.events import Action
 
@@ -48,7 +47,7 @@ class ModelControlNotifier:
 
     async def send(self, action: Action) -> None:
         if action.id not in self._written:
-            self._write(action)
+            append_action(self.name, self.path, action)
             self._written.add(action.id)
         target = action.payload.get("mlflow")
         if self.client is None or not self.mlflow_url or not isinstance(target, dict):
@@ -59,17 +58,6 @@ class ModelControlNotifier:
         url, body, headers = request
         secrets = (self._token,) if self._token else ()
         await post_json(self.client, self.name, url, body, headers, secrets)
-
-    def _write(self, action: Action) -> None:
-        record = {**action.to_wire(), "payload": action.payload}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("ab") as handle:
-                handle.write(orjson.dumps(record) + b"\n")
-        except OSError as exc:
-            raise DeliveryError(
-                self.name, f"cannot write {self.path}: {exc.strerror}", retryable=True
-            ) from None
 
 
 def open_model_control(

@@ -52,18 +52,7 @@ def build_message(action: Action) -> dict[str, Any]:
             ],
         },
     ]
-    causes = list(incident.get("root_causes") or [])[:3]
-    if causes:
-        lines = [_cause_line(i, c) for i, c in enumerate(causes, 1)]
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": _cut("*Probable root causes*\n" + "\n".join(lines), MAX_SECTION),
-                },
-            }
-        )
+    blocks += _causes_block(incident)
     blocks.append(
         {
             "type": "context",
@@ -71,6 +60,16 @@ def build_message(action: Action) -> dict[str, Any]:
         }
     )
     return {"text": _cut(title, MAX_SECTION), "blocks": blocks}
+
+
+def _causes_block(incident: dict[str, Any]) -> list[dict[str, Any]]:
+    """The top 3 root causes as one section (no block when the incident names none)."""
+    causes = list(incident.get("root_causes") or [])[:3]
+    if not causes:
+        return []
+    lines = [_cause_line(i, c) for i, c in enumerate(causes, 1)]
+    text = _cut("*Probable root causes*\n" + "\n".join(lines), MAX_SECTION)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
 
 
 def _cause_line(rank: int, cause: dict[str, Any]) -> str:

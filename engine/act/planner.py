@@ -17,7 +17,15 @@ from typing import Any
 
 from engine.act.inhibit import inhibitor_of
 from engine.act.maintenance import active_window
-from engine.act.notice import Notice, Said, notice_key
+from engine.act.notice import (
+    Notice,
+    Said,
+    after_sent,
+    notice_key,
+    on_firing,
+    on_resolved,
+    repeat_due,
+)
 from engine.act.routing import incident_labels, match_routes
 from engine.events import (
     Action,
@@ -125,7 +133,7 @@ class ActionPlanner:
         }
         if not firing:
             for notice in self._notices_of(state, incident.id):
-                _on_resolved(state, notice, clock)
+                on_resolved(notice, clock)
             return
         digest = state.incidents[incident.id]["digest"]
         matched: set[str] = set()
@@ -145,11 +153,11 @@ class ActionPlanner:
                     occurrence=0,
                 ),
             )
-            _on_firing(notice, clock, max(route.group_wait_s, route.flap_hold_s), digest)
+            on_firing(notice, clock, max(route.group_wait_s, route.flap_hold_s), digest)
         for notice in self._notices_of(state, incident.id):
             # a receiver paged earlier hears the rest of the story even if no longer routed
             if notice.receiver not in matched and notice.sent == "trigger":
-                _on_firing(notice, clock, 0.0, digest)
+                on_firing(notice, clock, 0.0, digest)
 
     @staticmethod
     def _notices_of(state: PlannerState, incident_id: str) -> list[Notice]:
@@ -181,12 +189,12 @@ class ActionPlanner:
                     notice.due = clock + notice.repeat_interval_s
                 return
         if said == "update" and record["digest"] == notice.sent_digest:
-            notice.pending, notice.due = None, _repeat_due(notice)  # changed back: nothing new
+            notice.pending, notice.due = None, repeat_due(notice)  # changed back: nothing new
             return
         if said == "repeat":
             notice.repeats += 1
         out.append(self._action(notice, record, clock, said))
-        _after_sent(notice, said, clock, record["digest"])
+        after_sent(notice, said, clock, record["digest"])
 
     def _mute_reason(self, state: PlannerState, incident_id: str, clock: float) -> str | None:
         labels = state.incidents[incident_id]["labels"]
@@ -242,42 +250,6 @@ class ActionPlanner:
         for incident_id in [k for k, v in state.incidents.items() if not v["firing"]]:
             if incident_id not in live:
                 del state.incidents[incident_id]
-
-
-def _on_firing(notice: Notice, clock: float, hold_s: float, digest: str) -> None:
-    """A firing record: open (or reopen) the page, cancel a held resolve, or queue an update."""
-    if notice.sent != "trigger" and notice.pending != "trigger":
-        notice.occurrence += 1
-        notice.pending, notice.due = "trigger", clock + hold_s
-        notice.closed_at, notice.muted = None, None
-    elif notice.pending == "resolve":  # flapped back before the resolve went out: not re-paged
-        notice.flaps += 1
-        notice.pending, notice.due = None, _repeat_due(notice)
-    if notice.sent == "trigger" and notice.pending is None and digest != notice.sent_digest:
-        sent_at = clock if notice.sent_at is None else notice.sent_at
-        notice.pending, notice.due = "update", max(clock, sent_at + notice.group_interval_s)
-
-
-def _on_resolved(state: PlannerState, notice: Notice, clock: float) -> None:
-    """A resolved record: drop a page never sent (flap hold), else schedule the resolve."""
-    if notice.sent == "trigger":
-        notice.pending, notice.due = "resolve", clock + notice.flap_hold_s
-    elif notice.closed_at is None:
-        notice.pending, notice.due, notice.closed_at = None, None, clock
-
-
-def _after_sent(notice: Notice, said: Said, clock: float, digest: str) -> None:
-    if said == "resolve":
-        notice.sent, notice.pending, notice.due, notice.closed_at = "resolve", None, None, clock
-        return
-    notice.sent, notice.sent_at, notice.sent_digest, notice.muted = "trigger", clock, digest, None
-    notice.pending, notice.due = None, _repeat_due(notice)
-
-
-def _repeat_due(notice: Notice) -> float | None:
-    if notice.repeat_interval_s <= 0 or notice.sent_at is None:
-        return None
-    return notice.sent_at + notice.repeat_interval_s
 
 
 def _digest(incident: Incident) -> str:

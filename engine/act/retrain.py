@@ -35,25 +35,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.events import (
-    Action,
-    Anomaly,
-    AnomalyKind,
-    EventTime,
-    Incident,
-    JsonDict,
-    RetrainRequest,
-    stable_id,
+from engine.act.model_actions import (
+    REASONS,
+    action_payload,
+    alert_actions,
+    decided_action,
+    fallback_action,
+    retrain_request,
 )
+from engine.events import Action, Anomaly, AnomalyKind, EventTime, Incident, RetrainRequest
 from engine.operator import OperatorExample, register_example
 from engine.rules.monitoring import ModelMonitoringSpec, MonitoringConfig
-
-_REASON = {
-    AnomalyKind.DATA_DRIFT: "data_drift",
-    AnomalyKind.PREDICTION_DRIFT: "prediction_drift",
-    AnomalyKind.PERFORMANCE: "performance_degradation",
-}
-_EVIDENCE_KEYS = ("feature", "test", "statistic", "p_value", "psi", "metric", "value", "bound")
 
 
 @dataclass(slots=True)
@@ -139,7 +131,7 @@ class RetrainPlanner:
                 out.extend(_attach(state, event))
                 continue
             out.extend(_expire(state, event.ts))
-            if event.kind not in _REASON:
+            if event.kind not in REASONS:
                 continue
             model = str(event.subject.get("model", event.node))
             spec = self.config.spec_for(model)
@@ -168,19 +160,17 @@ class RetrainPlanner:
         out: list[RetrainRequest | Action] = []
         for name in names:
             if name == "alert_team":
-                out.extend(_alert(spec, anomaly, incident))
+                out.extend(alert_actions(spec, anomaly, incident))
             elif name == "trigger_investigation_notebook":
-                receiver = spec.actions.notebook_receiver
-                out.append(
-                    _action(anomaly, incident, receiver, "webhook", _payload(model, anomaly))
-                )
+                receiver, payload = spec.actions.notebook_receiver, action_payload(model, anomaly)
+                out.append(decided_action(anomaly, incident, receiver, "webhook", payload))
             elif estimate:
                 continue
             elif name == "trigger_retraining_pipeline":
                 if _cool(state.last_retrain, model, anomaly.ts, spec.actions.retrain_cooldown):
-                    out.append(_retrain_request(model, anomaly, incident))
+                    out.append(retrain_request(model, anomaly, incident))
             elif _cool(state.last_fallback, model, anomaly.ts, spec.actions.fallback_cooldown):
-                out.append(_fallback(spec, model, anomaly, incident))
+                out.append(fallback_action(spec, model, anomaly, incident))
         return out
 
 
@@ -238,61 +228,6 @@ def _cool(last: dict[str, float], model: str, ts: float, cooldown_s: float) -> b
         return False
     last[model] = ts
     return True
-
-
-def _payload(model: str, anomaly: Anomaly) -> JsonDict:
-    return {"model": model, "reason": _REASON[anomaly.kind], "anomaly": anomaly.to_wire()}
-
-
-def _action(
-    anomaly: Anomaly, incident: str | None, receiver: str, kind: str, payload: JsonDict
-) -> Action:
-    return Action(
-        id=stable_id("act", anomaly.id, receiver, kind),
-        ts=anomaly.ts,
-        incident=incident or anomaly.id,
-        receiver=receiver,
-        type=kind,
-        dedup_key=f"{anomaly.id}:{kind}",
-        payload=payload,
-    )
-
-
-def _alert(spec: ModelMonitoringSpec, anomaly: Anomaly, incident: str | None) -> list[Action]:
-    target = spec.model_performance.alert_receiver if spec.model_performance else None
-    if target is None:
-        return []
-    model = str(anomaly.subject.get("model", anomaly.node))
-    return [_action(anomaly, incident, target[1], target[0], _payload(model, anomaly))]
-
-
-def _retrain_request(model: str, anomaly: Anomaly, incident: str | None) -> RetrainRequest:
-    reason = _REASON[anomaly.kind]
-    evidence: JsonDict = {k: anomaly.detail[k] for k in _EVIDENCE_KEYS if k in anomaly.detail}
-    version = anomaly.detail.get("version")
-    return RetrainRequest(
-        id=stable_id("rt", model, reason, anomaly.id),
-        model=model,
-        reason=reason,
-        evidence=evidence,
-        requested_at=anomaly.ts,
-        dedup_key=f"{model}:{reason}:{anomaly.id}",
-        version=version if isinstance(version, str) else None,
-        incident=incident,
-    )
-
-
-def _fallback(
-    spec: ModelMonitoringSpec, model: str, anomaly: Anomaly, incident: str | None
-) -> Action:
-    payload = _payload(model, anomaly) | {"command": "switch_to_fallback"}
-    if spec.actions.fallback is not None:
-        payload["mlflow"] = {
-            "name": model,
-            "alias": spec.actions.fallback.alias,
-            "version": spec.actions.fallback.version,
-        }
-    return _action(anomaly, incident, "model-control", "model_control", payload)
 
 
 def _example_planner() -> RetrainPlanner:

@@ -10,7 +10,8 @@ was active during that window, so a model's drift lands in the upstream data out
 alert name and cluster. A member related to several incidents merges them into the oldest once
 both ends of the link persist: its node's members and a related node's in the other incident
 each span ``merge_after_s`` (a passing blip or a lone warning joins one and links nothing).
-Incidents resolve after ``quiet_s`` without activity.
+Incidents resolve after ``quiet_s`` without activity. Placing one member (join, merge or open)
+is ``engine.correlate.placement``; this module applies events and emits snapshots.
 
 Snapshots are emitted per event time: all events with the same ``ts`` are applied, then every
 incident that opened or changed (new node, new alert, higher severity, merge, new change)
@@ -28,6 +29,7 @@ from engine.correlate.alerts import AlertPolicy, Verdict, forget_alerts, observe
 from engine.correlate.confirmation import ConfirmPolicy, is_confirmed
 from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_stream
 from engine.correlate.incidents import IncidentRecord
+from engine.correlate.placement import Member, Placement, alert_of, evidence_start, join
 from engine.correlate.records import alert_to_dict, change_to_dict
 from engine.correlate.state import CorrelateState
 from engine.correlate.topology import Topology
@@ -42,13 +44,14 @@ from engine.events import (
     TopologyNode,
     TopologyUpdate,
     node_of,
-    stable_id,
 )
 from engine.operator import OperatorExample, register_example
 from engine.rules import RuleSet
 from engine.testing import T0
 
 CorrelateInput = Anomaly | Alert | Change | TopologyUpdate
+
+__all__ = ["CorrelateInput", "CorrelateState", "Correlator", "evidence_start"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,16 @@ class Correlator:
             self.confirm_s, self.confirm_nodes, self.flap_window_s, self.flap_transitions
         )
 
+    @property
+    def placement(self) -> Placement:
+        return Placement(
+            self.window_s,
+            self.max_hops,
+            self.link_s,
+            self.merge_after_s,
+            self.max_anomalies_per_node,
+        )
+
     def initial_state(self) -> CorrelateState:
         return CorrelateState(topology=Topology.build(self.nodes, self.edges))
 
@@ -173,7 +186,7 @@ class Correlator:
                 out.append(self._emit(state, record, IncidentStatus.RESOLVED))
         for key in [k for k, r in state.incidents.items() if _forgettable(r, ts, self)]:
             for member in state.incidents.pop(key).members:
-                for name in {member, _alert_of(member)}:
+                for name in {member, alert_of(member)}:
                     if state.member_of.get(name) == key:
                         del state.member_of[name]
         forget_alerts(state.alerts, ts, self.alert_policy)
@@ -208,10 +221,10 @@ class Correlator:
         elif isinstance(event, Anomaly):
             if event.id not in state.member_of:
                 since = evidence_start(event)
-                record = self._place(state, event.node, event.ts, None, out, since)
+                record, merged = self.placement.place(state, event.node, event.ts, since=since)
+                self._announce_merged(state, merged, out)
                 record.add_anomaly(event, self.max_anomalies_per_node)
-                member = Member(event.id, event.node, event.ts, event.severity.rank)
-                _join(state, record, member)
+                join(state, record, Member(event.id, event.node, event.ts, event.severity.rank))
         else:
             self._apply_alert(state, event, out)
 
@@ -238,190 +251,20 @@ class Correlator:
         if node is not None:
             kind = "host" if node == alert.labels.get("host") else "service"
             state.topology.ensure_node(node, kind)
-        record = self._place(state, node, alert.ts, alert, out)
+        record, merged = self.placement.place(state, node, alert.ts, alert=alert)
+        self._announce_merged(state, merged, out)
         record.add_alert(alert)
         # a later firing episode of the same fingerprint is a new member with its own id
         first = state.alerts[alert.fingerprint]["first_ts"] == alert.ts
         member_id = alert.id if first else f"{alert.id}@{alert.ts:.0f}"
-        _join(state, record, Member(member_id, node, alert.ts, alert.severity.rank))
+        join(state, record, Member(member_id, node, alert.ts, alert.severity.rank))
         state.member_of[alert.id] = record.id  # later events of the alert find its episode
 
-    # -- grouping ----------------------------------------------------------------------------
-
-    def _place(
-        self,
-        state: CorrelateState,
-        node: str | None,
-        ts: EventTime,
-        alert: Alert | None,
-        out: list[IncidentSnapshot],
-        since: EventTime | None = None,
-    ) -> IncidentRecord:
-        """The incident a new member at ``node`` joins: an open related one, merged, or new.
-
-        ``since`` (windowed evidence, see ``evidence_start``) is when the member's evidence
-        began: it also links to an incident whose activity on one of ``node``'s dependencies
-        falls within that window."""
-        start = ts if since is None else min(since, ts)
-        if node is not None:
-            state.topology.ensure_node(node)
-            related = state.topology.related_nodes(node, self.max_hops)
-            upstream = state.topology.dependencies(node, self.max_hops) if start < ts else set()
-        candidates = [
-            r
-            for r in state.incidents.values()
-            if r.is_open
-            and start - r.last_ts <= self.window_s
-            and (
-                self._links(r, node, related, ts) or self._feeds(r, upstream, start)
-                if node is not None
-                else _same_alert(r, alert)
-            )
-        ]
-        if not candidates:
-            member = alert.id if alert is not None else node
-            record = IncidentRecord(stable_id("inc", member, ts), opened_at=ts, last_ts=ts)
-            state.incidents[record.id] = record
-            return record
-        if node is not None and len(candidates) > 1:
-            candidates = self._connected(state, candidates, node, ts)
-        # an announced incident keeps its id (and its page); else the oldest candidate wins
-        target = min(candidates, key=_seniority)
-        for other in candidates:
-            if other is not target:
-                self._merge(state, target, other, ts, out)
-        return target
-
-    def _links(self, record: IncidentRecord, node: str, related: set[str], ts: EventTime) -> bool:
-        """Whether a member at ``node`` belongs with ``record``: its node is already in it, or
-        a related node of it is still active (a member within ``link_s``). A symptom shows
-        while its cause is still misbehaving; a node going bad next to neighbours that went
-        quiet (a finished blip, a fault that is over) is a separate problem."""
-        if node in record.spans:
-            return True
-        if not record.spans:  # records from version-1 state carry no spans
-            return any(n in related for n in record.nodes)
-        return any(
-            n in related and ts - last <= self.link_s for n, (_, last, _) in record.spans.items()
-        )
-
-    def _connected(
-        self, state: CorrelateState, candidates: list[IncidentRecord], node: str, ts: EventTime
-    ) -> list[IncidentRecord]:
-        """The candidates a member at ``node`` proves connected, home first.
-
-        Home is the incident already holding ``node`` (else the senior candidate). Another
-        candidate is connected only when both ends of the link persist: ``node``'s members
-        span ``merge_after_s`` (this one included), and so do those of a related node in it.
-        A passing blip or a lone warning on either side joins one incident and links nothing.
-        Two incidents whose nodes only share a dependency (callee or host) stay apart unless
-        that dependency is itself a member of one of them: two callers of a healthy shared
-        callee going bad separately are two problems.
-        """
-        home = next((r for r in candidates if node in r.spans), min(candidates, key=_seniority))
-        first = home.spans[node][0] if node in home.spans else ts
-        if ts - first < self.merge_after_s:
-            return [home]
-        connected = [home]
-        for r in candidates:
-            if r is home:
-                continue
-            if not r.spans:  # records from version-1 state carry no spans
-                connected.append(r)
-                continue
-            via = home.spans.keys() | r.spans.keys()
-            related = state.topology.related_nodes(node, self.max_hops, via)
-            spans = r.spans.items()
-            if any(n in related and b - a >= self.merge_after_s for n, (a, b, _) in spans):
-                connected.append(r)
-        return connected
-
-    def _feeds(self, record: IncidentRecord, upstream: set[str], start: EventTime) -> bool:
-        """Whether a dependency of a windowed member's node was active in ``record`` during
-        the member's evidence window (from ``start``): a model's drift over the last hour can
-        come from a data outage anywhere in that hour on what feeds it."""
-        return any(
-            n in upstream and last >= start - self.link_s
-            for n, (_, last, _) in record.spans.items()
-        )
-
-    def _merge(
-        self,
-        state: CorrelateState,
-        target: IncidentRecord,
-        other: IncidentRecord,
-        ts: EventTime,
-        out: list[IncidentSnapshot],
+    def _announce_merged(
+        self, state: CorrelateState, merged: list[IncidentRecord], out: list[IncidentSnapshot]
     ) -> None:
-        for member in other.members:
-            for name in {member, _alert_of(member)}:
-                if state.member_of.get(name) == other.id:
-                    state.member_of[name] = target.id
-        target.absorb(other, self.max_anomalies_per_node)
-        target.dirty = True
-        other.merged_into, other.resolved_at = target.id, ts
-        if other.announced:
+        for other in merged:
             out.append(self._emit(state, other, IncidentStatus.RESOLVED))
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    """A new incident member: an anomaly id (``an-…``) or an alert id (``am-<fingerprint>``)."""
-
-    id: str
-    node: str | None
-    ts: EventTime
-    severity_rank: int
-
-
-def _join(state: CorrelateState, record: IncidentRecord, member: Member) -> None:
-    record.members.append(member.id)
-    state.member_of[member.id] = record.id
-    record.note_member(member.node, member.ts)
-    new_node = member.node is not None and record.add_node(member.node)
-    is_alert = member.id.startswith("am-")
-    if new_node or is_alert or member.severity_rank > record.severity or not record.announced:
-        record.dirty = True
-    record.severity = max(record.severity, member.severity_rank)
-    record.last_ts = max(record.last_ts, member.ts)
-
-
-def _seniority(record: IncidentRecord) -> tuple[bool, EventTime, str]:
-    return (not record.announced, record.opened_at, record.id)
-
-
-def evidence_start(anomaly: Anomaly) -> EventTime | None:
-    """When a windowed anomaly's evidence began: ``detail["window"][0]`` for the ML
-    monitor's drift checks (a statistic over ``[start, end]``, reported at ``end``), else None.
-
-    >>> from engine.events import AnomalyKind, Severity
-    >>> drift = Anomaly("an-1", 7200.0, AnomalyKind.DATA_DRIFT, "fraud", {}, 1.0,
-    ...                 Severity.WARNING, {"window": [3600.0, 7200.0]})
-    >>> evidence_start(drift)
-    3600.0
-    """
-    window = anomaly.detail.get("window")
-    if not isinstance(window, list) or len(window) != 2:
-        return None
-    start = window[0]
-    if isinstance(start, bool) or not isinstance(start, int | float):
-        return None
-    return float(start)
-
-
-def _alert_of(member: str) -> str:
-    """The alert id behind a member id (``am-<fp>@<ts>`` for a later firing episode)."""
-    return member.split("@", 1)[0]
-
-
-def _same_alert(record: IncidentRecord, alert: Alert | None) -> bool:
-    if alert is None:
-        return False
-    cluster = alert.labels.get("cluster")
-    return any(
-        a["name"] == alert.name and a["labels"].get("cluster") == cluster
-        for a in record.alerts.values()
-    )
 
 
 def _forgettable(record: IncidentRecord, ts: EventTime, op: Correlator) -> bool:

@@ -4,6 +4,9 @@ A *key* is a metric series (``MetricPoint.key``) or a log template id. ``SeriesG
 keys until ``max_series`` are live; a new key beyond the cap is dropped (counted), so a flood of
 new label values cannot push out the series already being watched. A key not seen for
 ``idle_s`` of event time is evicted, which frees a slot and tells the owner to forget its state.
+Idleness is judged on a clock that never runs ahead of the runner's ``now`` (the pipeline's
+event time, robust to a producer whose clock runs ahead): otherwise one host an hour fast would
+make every other series look idle and have it evicted.
 
 How it is applied:
 
@@ -70,20 +73,26 @@ class GuardState:
 
 
 def admit(
-    state: GuardState, key: str, ts: EventTime, *, max_series: int, idle_s: float
+    state: GuardState, key: str, ts: EventTime, *, max_series: int, idle_s: float,
+    now: EventTime | None = None,
 ) -> tuple[bool, list[Eviction]]:
     """Record a sighting of ``key`` at ``ts``: is it admitted, and which keys went idle.
 
-    Eviction looks at the least recently seen keys first and stops at the first one still
-    active, so it costs O(1) amortised per call. Updates ``state`` in place.
+    The idle clock moves to ``ts``, but never past ``now`` when given (the pipeline's event
+    time), so a point from a clock running ahead cannot idle the other keys. Eviction looks at
+    the least recently seen keys first and stops at the first one still active, so it costs
+    O(1) amortised per call. Updates ``state`` in place.
 
     >>> s = GuardState()
     >>> admit(s, "a", 0.0, max_series=1, idle_s=10.0), admit(s, "b", 5.0, max_series=1, idle_s=10.0)
     ((True, []), (False, []))
+    >>> admit(s, "b", 3600.0, max_series=1, idle_s=10.0, now=8.0)  # b's clock runs ahead
+    (False, [])
     >>> admit(s, "b", 20.0, max_series=1, idle_s=10.0)
     (True, [Eviction(key='a', last_seen=0.0)])
     """
-    clock = ts if state.clock is None else max(state.clock, ts)
+    seen = ts if now is None else min(ts, now)
+    clock = seen if state.clock is None else max(state.clock, seen)
     state.clock = clock
     evictions: list[Eviction] = []
     live = state.live
@@ -97,7 +106,7 @@ def admit(
     if last is None and len(live) >= max_series:
         state.dropped += 1
         return False, evictions
-    live[key] = ts if last is None else max(last, ts)
+    live[key] = seen if last is None else max(last, seen)
     return True, evictions
 
 
@@ -105,7 +114,8 @@ def admit(
 class SeriesGuard:
     """Cap live metric series at ``max_series``; evict series idle for ``idle_s`` (event time).
 
-    Outputs the admitted points and an ``Eviction`` for every series that went idle, in order.
+    ``now`` is the pipeline's event time: the idle clock follows the points but never passes
+    it. Outputs the admitted points and an ``Eviction`` for every series that went idle, in order.
     Updates ``state`` in place and returns it.
 
     Examples
@@ -114,7 +124,7 @@ class SeriesGuard:
     >>> op = SeriesGuard(max_series=2, idle_s=60.0)
     >>> batch = [pt("a", 1.0), pt("b", 1.0), pt("c", 1.0), pt("b", 2.0, ts=T0 + 50),
     ...          pt("c", 3.0, ts=T0 + 100)]
-    >>> state, out = op.process(op.initial_state(), batch, now=T0)
+    >>> state, out = op.process(op.initial_state(), batch, now=T0 + 100)
     >>> [f"evict {e.key}" if isinstance(e, Eviction) else e.key for e in out]
     ['a{service="a"}', 'b{service="b"}', 'b{service="b"}', 'evict a{service="a"}', 'c{service="c"}']
     >>> state.dropped, state.evicted, list(state.live)
@@ -145,7 +155,8 @@ class SeriesGuard:
         out: list[MetricPoint | Eviction] = []
         for point in batch:
             admitted, evictions = admit(
-                state, point.key, point.ts, max_series=self.max_series, idle_s=self.idle_s
+                state, point.key, point.ts, max_series=self.max_series, idle_s=self.idle_s,
+                now=now,
             )
             out.extend(evictions)
             if admitted:

@@ -21,14 +21,19 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from engine.detect.data_drift import check_data_drift, monitored_features
 from engine.detect.labels_join import join
-from engine.detect.model_anomalies import data_drift_anomaly, prediction_drift_anomaly
 from engine.detect.model_performance import remember_predictions, roll_performance
 from engine.detect.model_state import PREDICTION, ModelMonitorState, ModelTrack
-from engine.detect.prediction_drift import check_prediction_drift
+from engine.detect.model_windows import (
+    ModelCheck,
+    add_features,
+    add_outputs,
+    output_of,
+    roll_features,
+    roll_outputs,
+)
 from engine.detect.profile import ReferenceProfile, build_profile
-from engine.detect.window import WindowState, add_categorical, add_numeric, numeric_column, segments
+from engine.detect.window import WindowState
 from engine.events import Anomaly, EventTime, GroundTruth, Prediction
 from engine.operator import OperatorExample, register_example
 from engine.rules.monitoring import ModelMonitoringSpec, MonitoringConfig
@@ -95,7 +100,7 @@ class ModelMonitor:
                 continue
             track = state.models.setdefault(model, ModelTrack())
             if model in predictions:
-                self._predictions(spec, track, model, predictions[model], state.seed, out)
+                self._predictions(state, spec, model, predictions[model], out)
             if model in labels and spec.model_performance is not None:
                 join(track.labels, labels[model], spec.model_performance.max_pending)
         for model, track in state.models.items():
@@ -109,25 +114,25 @@ class ModelMonitor:
 
     def _predictions(
         self,
+        state: ModelMonitorState,
         spec: ModelMonitoringSpec,
-        track: ModelTrack,
         model: str,
         preds: list[Prediction],
-        seed: int,
         out: list[Anomaly],
     ) -> None:
+        track = state.models[model]
         track.version = preds[-1].version or track.version
         preds = self._bootstrap(spec, track, model, preds)
-        reference = self._reference(model, track)
-        if not preds or reference is None:
+        check = self._check(spec, track, model, out)
+        if not preds or check is None:
             return
         ts = np.fromiter((p.ts for p in preds), np.float64, len(preds))
         if spec.model_performance is not None:
             remember_predictions(spec.model_performance, track, preds)
         if spec.data_drift is not None:
-            self._add_features(spec, track, model, reference, preds, ts, seed, out)
-        if spec.prediction_drift is not None and reference.prediction is not None:
-            self._add_outputs(spec, track, model, reference, preds, ts, seed, out)
+            add_features(check, preds, ts, state.seed)
+        if spec.prediction_drift is not None and check.reference.prediction is not None:
+            add_outputs(check, preds, ts, state.seed)
 
     def _bootstrap(
         self, spec: ModelMonitoringSpec, track: ModelTrack, model: str, preds: list[Prediction]
@@ -143,7 +148,7 @@ class ModelMonitor:
         for p in preds[:take]:
             for name, value in p.features.items():
                 track.boot.setdefault(name, [None] * track.boot_rows).append(value)
-            track.boot.setdefault(PREDICTION, [None] * track.boot_rows).append(_output_of(p))
+            track.boot.setdefault(PREDICTION, [None] * track.boot_rows).append(output_of(p))
             track.boot_rows += 1
             for column in track.boot.values():
                 if len(column) < track.boot_rows:
@@ -154,120 +159,18 @@ class ModelMonitor:
             track.boot, track.boot_rows = {}, 0
         return preds[take:]
 
+    def _check(
+        self, spec: ModelMonitoringSpec, track: ModelTrack, model: str, out: list[Anomaly]
+    ) -> ModelCheck | None:
+        """The model's windows to fill and close, or None while it has no reference profile."""
+        reference = self._reference(model, track)
+        return None if reference is None else ModelCheck(model, spec, track, reference, out)
+
     def _reference(self, model: str, track: ModelTrack) -> ReferenceProfile | None:
         stored, learned = self.references.get(model), track.reference
         if stored is None or learned is None:
             return stored or learned
         return replace(stored, prediction=stored.prediction or learned.prediction)
-
-    def _add_features(
-        self,
-        spec: ModelMonitoringSpec,
-        track: ModelTrack,
-        model: str,
-        reference: ReferenceProfile,
-        preds: list[Prediction],
-        ts: np.ndarray,
-        seed: int,
-        out: list[Anomaly],
-    ) -> None:
-        drift = spec.data_drift
-        assert drift is not None  # noqa: S101  (checked by the caller)
-        feats = [p.features for p in preds]
-        numeric: dict[str, np.ndarray] = {}
-        categorical: dict[str, list[float | str | None]] = {}
-        for feature in monitored_features(drift, reference):
-            column = [f.get(feature.name) for f in feats]
-            if feature.name in reference.numeric:
-                numeric[feature.name] = numeric_column(column)
-            else:
-                categorical[feature.name] = column
-        window = track.features
-        for index, start, stop in segments(ts, drift.check_interval, window.index):
-            self._roll_features(spec, track, model, reference, index, out)
-            for name, values in numeric.items():
-                add_numeric(window, name, values[start:stop], drift.window_max_samples, seed)
-            for name, column in categorical.items():
-                add_categorical(window, name, column[start:stop])
-            window.seen += stop - start
-
-    def _roll_features(
-        self,
-        spec: ModelMonitoringSpec,
-        track: ModelTrack,
-        model: str,
-        reference: ReferenceProfile,
-        index: int,
-        out: list[Anomaly],
-    ) -> None:
-        """Close the open window if ``index`` is later: run the check, then start ``index``."""
-        window, drift = track.features, spec.data_drift
-        assert drift is not None  # noqa: S101
-        if window.index is not None and index <= window.index:
-            return
-        if window.index is not None:
-            start = window.index * drift.check_interval
-            end = start + drift.check_interval
-            for finding in check_data_drift(window, reference, drift, track.alarms):
-                if finding.onset:
-                    out.append(data_drift_anomaly(model, track.version, finding, start, end))
-        window.reset(index)
-
-    def _add_outputs(
-        self,
-        spec: ModelMonitoringSpec,
-        track: ModelTrack,
-        model: str,
-        reference: ReferenceProfile,
-        preds: list[Prediction],
-        ts: np.ndarray,
-        seed: int,
-        out: list[Anomaly],
-    ) -> None:
-        drift = spec.prediction_drift
-        assert drift is not None  # noqa: S101
-        column = [_output_of(p) for p in preds]
-        values = numeric_column(column) if isinstance(reference.prediction, np.ndarray) else None
-        for index, start, stop in segments(ts, drift.check_interval, track.outputs.index):
-            self._roll_outputs(spec, track, model, reference, index, out)
-            if values is not None:
-                cap = drift.window_max_samples
-                add_numeric(track.outputs, PREDICTION, values[start:stop], cap, seed)
-            else:
-                add_categorical(track.outputs, PREDICTION, column[start:stop])
-            track.outputs.seen += stop - start
-
-    def _roll_outputs(
-        self,
-        spec: ModelMonitoringSpec,
-        track: ModelTrack,
-        model: str,
-        reference: ReferenceProfile,
-        index: int,
-        out: list[Anomaly],
-    ) -> None:
-        window, drift = track.outputs, spec.prediction_drift
-        assert drift is not None  # noqa: S101  (checked by the caller)
-        assert reference.prediction is not None  # noqa: S101
-        if window.index is not None and index <= window.index:
-            return
-        if window.index is not None:
-            finding, track.output_alarm = check_prediction_drift(
-                window.samples.get(PREDICTION),
-                window.counts.get(PREDICTION),
-                reference.prediction,
-                drift.threshold,
-                drift.bins,
-                drift.min_samples,
-                track.output_alarm,
-            )
-            if finding is not None and finding.onset:
-                start = window.index * drift.check_interval
-                span = [start, start + drift.check_interval]
-                out.append(
-                    prediction_drift_anomaly(model, track.version, finding, drift.threshold, span)
-                )
-        window.reset(index)
 
     # -- event time ----------------------------------------------------------------------------
 
@@ -280,24 +183,17 @@ class ModelMonitor:
         out: list[Anomaly],
     ) -> None:
         """Close every window and check whose end ``now`` has passed."""
-        reference = self._reference(model, track)
-        if reference is None:
+        check = self._check(spec, track, model, out)
+        if check is None:
             return
         drift, outputs, perf = spec.data_drift, spec.prediction_drift, spec.model_performance
         if drift is not None and _passed(track.features, now, drift.check_interval):
-            self._roll_features(
-                spec, track, model, reference, _index(now, drift.check_interval), out
-            )
-        has_outputs = outputs is not None and reference.prediction is not None
+            roll_features(check, _index(now, drift.check_interval))
+        has_outputs = outputs is not None and check.reference.prediction is not None
         if has_outputs and _passed(track.outputs, now, outputs.check_interval):  # type: ignore[union-attr]
-            index = _index(now, outputs.check_interval)  # type: ignore[union-attr]
-            self._roll_outputs(spec, track, model, reference, index, out)
+            roll_outputs(check, _index(now, outputs.check_interval))  # type: ignore[union-attr]
         if perf is not None:
             roll_performance(perf, track, model, _index(now, perf.check_interval), out)
-
-
-def _output_of(p: Prediction) -> float | int | str:
-    return p.score if p.score is not None else p.prediction
 
 
 def _index(ts: float, interval_s: float) -> int:

@@ -53,7 +53,9 @@ def roll_performance(
             since = check_ts - metric.window
             if since not in windows:
                 windows[since] = window_metrics(track, columns, perf, since)
-            _check_metric(track, model, metric, windows[since], check_ts, out)
+            anomaly = _check_metric(track, model, metric, windows[since], check_ts)
+            if anomaly is not None:
+                out.append(anomaly)
     track.perf_index = index
 
 
@@ -67,21 +69,23 @@ def _check_metric(
     metric: PerformanceMetric,
     window: WindowMetrics,
     ts: float,
-    out: list[Anomaly],
-) -> None:
+) -> Anomaly | None:
+    """The anomaly when ``metric`` newly crosses its bound (alarms re-arm on recovery)."""
     values, shared = window
     value = values.get(metric.name)
     if value is None:
-        return
+        return None
     detail = dict(shared)
     bound = metric.minimum if metric.minimum is not None else metric.maximum
     assert bound is not None  # noqa: S101  (checked by the rules)
     breached = value < bound if metric.minimum is not None else value > bound
     key = f"{metric.name}:estimate" if detail["estimate"] else metric.name
+    anomaly = None
     if breached and not track.perf_alarms.get(key, False):
         detail["window_s"] = metric.window
-        out.append(performance_anomaly(model, metric.name, value, bound, detail, ts))
+        anomaly = performance_anomaly(model, metric.name, value, bound, detail, ts)
     track.perf_alarms[key] = breached
+    return anomaly
 
 
 def window_metrics(

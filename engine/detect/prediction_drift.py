@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.detect.psi import psi_categorical, psi_numeric
+from engine.rules.monitoring import PredictionDrift
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +29,20 @@ def check_prediction_drift(
     sample: np.ndarray | None,
     counts: Mapping[str, int] | None,
     reference: np.ndarray | Mapping[str, int],
-    threshold: float,
-    bins: int,
-    min_samples: int,
+    spec: PredictionDrift,
     active: bool,
 ) -> tuple[PredictionFinding | None, bool]:
     """PSI of the window (numeric ``sample`` or class ``counts``); returns (finding, active).
 
+    ``spec`` gives the threshold, the bins and the fewest values worth a check.
+
+    >>> spec = PredictionDrift(threshold=0.2, bins=10, min_samples=200)
     >>> ref = np.linspace(0.0, 1.0, 1000)
-    >>> f, active = check_prediction_drift(ref * 0.5, None, ref, 0.2, 10, 200, False)
+    >>> f, active = check_prediction_drift(ref * 0.5, None, ref, spec, False)
     >>> round(f.psi, 3), f.onset, active
     (3.562, True, True)
     """
+    threshold, bins, min_samples = spec.threshold, spec.bins, spec.min_samples
     if isinstance(reference, np.ndarray):
         if sample is None or len(sample) < min_samples:
             return None, active

@@ -50,9 +50,45 @@ def generate_predictions(
     )
     logit = np.log(0.1 / 0.9) + 2.0 * amount - 2.0
     score = 1.0 / (1.0 + np.exp(-logit))
+    columns = _numeric_columns(rng, amount, n_numeric)
+    columns |= _categorical_columns(rng, after, drift, n_categorical)
+    names = list(columns)
+    rows = list(zip(*columns.values(), strict=True))
+    events: list[Prediction | GroundTruth] = []
+    for i, (t, s, row) in enumerate(zip(ts.tolist(), score.tolist(), rows, strict=True)):
+        features = dict(zip(names, row, strict=True))
+        events.append(Prediction(t, model, f"p{first_id + i}", features, int(s >= 0.5), s))
+    if label_delay_s is not None:
+        events += _labels(model, first_id, ts, y, label_delay_s)
+        events.sort(key=lambda e: e.ts)
+    return events
+
+
+def _labels(
+    model: str, first_id: int, ts: np.ndarray, y: np.ndarray, label_delay_s: float
+) -> list[GroundTruth]:
+    """The ground truth of each prediction, ``label_delay_s`` after it."""
+    return [
+        GroundTruth(float(t + label_delay_s), model, f"p{first_id + i}", int(v))
+        for i, (t, v) in enumerate(zip(ts, y, strict=True))
+    ]
+
+
+def _numeric_columns(
+    rng: np.random.Generator, amount: np.ndarray, n_numeric: int
+) -> dict[str, list[object]]:
+    """``amount`` and the noise features ``num1..`` as plain lists."""
     numeric = {"amount": amount}
     for i in range(1, n_numeric):
-        numeric[f"num{i}"] = rng.standard_normal(n)
+        numeric[f"num{i}"] = rng.standard_normal(len(amount))
+    return {k: v.tolist() for k, v in numeric.items()}
+
+
+def _categorical_columns(
+    rng: np.random.Generator, after: np.ndarray, drift: Drift, n_categorical: int
+) -> dict[str, list[object]]:
+    """``merchant`` and ``cat1..`` as plain lists (``new`` values once a new category drifts in)."""
+    n = len(after)
     categorical = {}
     for i in range(n_categorical):
         name = "merchant" if i == 0 else f"cat{i}"
@@ -60,22 +96,4 @@ def generate_predictions(
         if i == 0 and drift == "new_category":
             values[after & (rng.random(n) < 0.1)] = "new"
         categorical[name] = values
-    columns = {k: v.tolist() for k, v in numeric.items()} | {
-        k: v.tolist() for k, v in categorical.items()
-    }
-    names = list(columns)
-    rows = list(zip(*columns.values(), strict=True))
-    events: list[Prediction | GroundTruth] = []
-    for i, (t, s, row) in enumerate(zip(ts.tolist(), score.tolist(), rows, strict=True)):
-        events.append(
-            Prediction(
-                t, model, f"p{first_id + i}", dict(zip(names, row, strict=True)), int(s >= 0.5), s
-            )
-        )
-    if label_delay_s is not None:
-        events += [
-            GroundTruth(float(t + label_delay_s), model, f"p{first_id + i}", int(v))
-            for i, (t, v) in enumerate(zip(ts, y, strict=True))
-        ]
-        events.sort(key=lambda e: e.ts)
-    return events
+    return {k: v.tolist() for k, v in categorical.items()}

@@ -1,17 +1,36 @@
-"""Event time: per-source watermarks, allowed lateness, and what happens to late events.
+"""Event time: per-producer lateness, per-source watermarks, and what happens to late events.
 
-Each source (a Kafka ``topic[partition]``, a replay file, the HTTP API) has its own watermark:
-the largest event time it has sent minus ``allowed_lateness_s``. An event is
+A source (a Kafka ``topic[partition]``, a replay file, the HTTP API) multiplexes many producers
+(every host writes into the same partitions), and clocks differ per producer. So lateness is
+judged per *producer* within its source (identity: ``engine.ingest.producers.producer_of``,
+the ``host``/``instance`` label, else the service/model, else the series or alert name). An
+event is
 
-* ``on_time`` when it is at or after its source's newest event (it moves the watermark),
-* ``late`` when it is older than that but not older than the watermark (out of order, kept),
-* ``too_late`` when it is older than the watermark: dead letter with reason ``late: ...`` or,
-  with ``policy="accept"``, kept anyway. Either way it is counted, never silently dropped.
+* ``on_time`` when it is at or after its producer's newest event (it moves that producer on),
+* ``late`` when it is older than that but within ``allowed_lateness_s`` (out of order, kept),
+* ``too_late`` when it is older than its producer's newest event minus ``allowed_lateness_s``:
+  dead letter with reason ``late: ...`` or, with ``policy="accept"``, kept anyway. Either way
+  it is counted, never silently dropped.
 
-Because watermarks are per source, a producer whose clock runs ahead or behind only shifts its
-own watermark; the pipeline's event time (``combined_watermark``) is the *minimum* over sources
-that sent something within ``idle_source_s`` of processing time ``now``, so a skewed producer
-can neither make others' events late nor drag time forward and close windows early.
+The first event of a producer not seen before (or evicted) is ``late`` when it is behind its
+source's event time (as of the previous batch), else ``on_time``; never ``too_late``: one
+event cannot tell a skewed clock from a late event.
+
+A producer whose clock runs ahead or behind thus only judges its own events. At most
+``max_producers`` producers are kept per source; past that the least recently seen is evicted
+(counted) and its next event is judged as a new producer's.
+
+Each source reports one event time (``sources[key][0]``), recomputed after every batch that
+touched it by ``engine.ingest.producers.robust_mark``: the minimum newest event time over its
+producers heard from within ``idle_source_s`` of processing time (measured on an idle clock
+that advances at most ``idle_source_s / 2`` per call, see ``WatermarkTracker._tick``, so one
+jump of a replay's clock cannot idle every other producer at once), leaving out those more than
+``max_clock_skew_s`` behind the median producer (they would stall the pipeline). A producer
+ahead of the others is never that minimum unless it is alone, so it cannot drag time forward;
+producers further than ``max_clock_skew_s`` from the median either way are counted as skewed
+(``sources[key][2]``). The pipeline's event time (``combined_watermark``) is the minimum of
+the sources' marks (minus ``allowed_lateness_s``) over sources heard from within
+``idle_source_s``.
 
 How the runtime uses it: decode -> wrap each event as ``Sourced`` -> ``WatermarkTracker.process``
 -> pipeline with ``now=combined_watermark(state, ...)``; ``Rejected`` outputs go to the DLQ.
@@ -25,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from engine.events import EventTime, InputEvent, MetricPoint, Rejected
+from engine.ingest.producers import producer_of, robust_mark
 from engine.operator import OperatorExample, register_example
 from engine.rules.runtime import RuntimeRules
 
@@ -35,6 +55,9 @@ class Lateness(enum.Enum):
     ON_TIME = "on_time"
     LATE = "late"
     TOO_LATE = "too_late"
+
+
+_ON_TIME, _LATE, _TOO_LATE = (k.value for k in Lateness)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,33 +77,63 @@ class Sourced:
 
 @dataclass(slots=True)
 class WatermarkState:
-    """Per source key: ``[max event time, processing time last seen]``; counts per lateness."""
+    """Per source key: ``[robust event time, processing time last seen, skewed producers]``;
+    per source and producer: ``[newest event time, idle clock last seen]`` (least recently
+    seen first); counts per lateness; producers evicted at the cap.
+
+    ``from_dict`` also reads version 1 (one mark per source, no producers): the producers are
+    then learnt afresh, each one's first event judged against its source's mark only.
+    """
 
     sources: dict[str, list[float]] = field(default_factory=dict)
+    producers: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    clock: list[float] = field(default_factory=list)
+    """``[runner's newest now, producers' idle clock]`` (see ``WatermarkTracker._tick``)."""
     counts: dict[str, int] = field(default_factory=lambda: {k.value: 0 for k in Lateness})
-    version: int = 1
+    evicted: int = 0
+    version: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "sources": {k: list(v) for k, v in self.sources.items()},
+            "producers": {
+                k: {p: list(v) for p, v in by.items()} for k, by in self.producers.items()
+            },
+            "clock": list(self.clock),
             "counts": dict(self.counts),
+            "evicted": self.evicted,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WatermarkState:
+        sources = {k: [float(x) for x in v] for k, v in data["sources"].items()}
+        for mark in sources.values():  # version 1: [max event time, last seen]
+            mark.extend([0.0] * (3 - len(mark)))
         return cls(
-            sources={k: [float(v[0]), float(v[1])] for k, v in data["sources"].items()},
+            sources=sources,
+            producers={
+                k: {p: [float(v[0]), float(v[1])] for p, v in by.items()}
+                for k, by in data.get("producers", {}).items()
+            },
+            clock=[float(x) for x in data.get("clock", [])],
             counts={k: int(v) for k, v in data["counts"].items()},
+            evicted=int(data.get("evicted", 0)),
         )
+
+    def skewed(self) -> int:
+        """Producers currently further than the tracker's ``max_clock_skew_s`` from their
+        source's median producer."""
+        return int(sum(v[2] for v in self.sources.values()))
 
 
 @dataclass(frozen=True, slots=True)
 class WatermarkTracker:
-    """Classify events against per-source watermarks; too-late ones become dead letters.
+    """Classify events against their producer's progress; too-late ones become dead letters.
 
-    ``now`` is processing time as given by the runner (only used to tell idle sources).
-    Updates ``state`` in place and returns it.
+    ``now`` is processing time as given by the runner (only used to tell idle sources and
+    producers, and to evict the least recently seen producer). Updates ``state`` in place and
+    returns it.
 
     Examples
     --------
@@ -92,11 +145,21 @@ class WatermarkTracker:
     (['MetricPoint', 'MetricPoint', 'Rejected'], {'on_time': 1, 'late': 1, 'too_late': 1})
     >>> out[2].error[:61]
     'late: ts 1764115230.0 is 10.0s before watermark 1764115240.0 '
+
+    Another host's clock 15 minutes ahead in the same source neither makes host ``a``'s
+    events late nor moves the source's event time:
+
+    >>> fast = Sourced("metrics", pt("b", 1.0, ts=T0 + 900, host="b"))
+    >>> state, out = op.process(state, [fast, *batch[:2]], now=T0)
+    >>> state.counts["too_late"], state.sources["metrics"][0] == T0 + 100
+    (1, True)
     """
 
     allowed_lateness_s: float = 300.0
     policy: Literal["dead_letter", "accept"] = "dead_letter"
     idle_source_s: float = 600.0
+    max_clock_skew_s: float = 600.0
+    max_producers: int = 10_000
     name: str = "watermark"
 
     def __post_init__(self) -> None:
@@ -104,21 +167,35 @@ class WatermarkTracker:
             raise ValueError(f"allowed_lateness_s must be >= 0, got {self.allowed_lateness_s}")
         if self.idle_source_s <= 0:
             raise ValueError(f"idle_source_s must be > 0, got {self.idle_source_s}")
+        if self.max_clock_skew_s < 0:
+            raise ValueError(f"max_clock_skew_s must be >= 0, got {self.max_clock_skew_s}")
+        if self.max_producers < 1:
+            raise ValueError(f"max_producers must be >= 1, got {self.max_producers}")
         if self.policy not in ("dead_letter", "accept"):
             raise ValueError(f"policy must be dead_letter or accept, got {self.policy!r}")
 
     @classmethod
     def from_rules(cls, rules: RuntimeRules) -> WatermarkTracker:
         """Built from the ``runtime`` rule section."""
-        return cls(rules.allowed_lateness, rules.late_events, rules.idle_source)
+        return cls(
+            rules.allowed_lateness,
+            rules.late_events,
+            rules.idle_source,
+            rules.max_clock_skew,
+            rules.max_producers,
+        )
 
     def initial_state(self) -> WatermarkState:
         return WatermarkState()
 
-    def classify(self, state: WatermarkState, key: str, ts: EventTime) -> Lateness:
-        """Lateness of an event at ``ts`` from source ``key``, without changing ``state``."""
-        seen = state.sources.get(key)
-        if seen is None or ts >= seen[0]:
+    def classify(self, state: WatermarkState, key: str, producer: str, ts: EventTime) -> Lateness:
+        """Lateness of an event at ``ts`` from ``producer`` in source ``key``, without
+        changing ``state``."""
+        seen = state.producers.get(key, {}).get(producer)
+        if seen is None:
+            source = state.sources.get(key)
+            return Lateness.LATE if source is not None and ts < source[0] else Lateness.ON_TIME
+        if ts >= seen[0]:
             return Lateness.ON_TIME
         if ts >= seen[0] - self.allowed_lateness_s:
             return Lateness.LATE
@@ -128,23 +205,96 @@ class WatermarkTracker:
         self, state: WatermarkState, batch: Sequence[Sourced], *, now: EventTime
     ) -> tuple[WatermarkState, list[InputEvent | Rejected]]:
         out: list[InputEvent | Rejected] = []
-        for item in batch:
-            key, ts = item.key, item.event.ts
-            lateness = self.classify(state, key, ts)
-            state.counts[lateness.value] = state.counts.get(lateness.value, 0) + 1
-            seen = state.sources.setdefault(key, [ts, now])
-            seen[0], seen[1] = max(seen[0], ts), max(seen[1], now)
-            if lateness is Lateness.TOO_LATE and self.policy == "dead_letter":
-                out.append(self._reject(item, seen[0] - self.allowed_lateness_s))
+        counts, lateness_s = state.counts, self.allowed_lateness_s
+        touched: dict[str, dict[str, list[float]]] = {}
+        seen_at = self._tick(state, now) if batch else 0.0  # producers' idle clock
+        for item in batch:  # the hot loop: ``classify`` and ``_touch`` inlined where cheap
+            event, key = item.event, item.key
+            ts, producer = event.ts, producer_of(event)
+            by = touched.get(key)
+            if by is None:
+                by = touched[key] = state.producers.setdefault(key, {})
+            seen = by.get(producer)
+            if seen is None:  # a new producer: late when behind its source, never too late
+                source = state.sources.get(key)
+                seen = self._touch(state, by, producer, seen, ts, seen_at)
+                if source is not None and ts < source[0]:
+                    counts[_LATE] = counts.get(_LATE, 0) + 1
+                    out.append(event)
+                    continue
+            elif seen[1] < seen_at:
+                seen = self._touch(state, by, producer, seen, ts, seen_at)
+            if ts >= seen[0]:
+                seen[0] = ts
+                counts[_ON_TIME] = counts.get(_ON_TIME, 0) + 1
+                out.append(event)
+            elif ts >= seen[0] - lateness_s:
+                counts[_LATE] = counts.get(_LATE, 0) + 1
+                out.append(event)
             else:
-                out.append(item.event)
+                counts[_TOO_LATE] = counts.get(_TOO_LATE, 0) + 1
+                keep = self.policy == "accept"
+                out.append(event if keep else self._reject(item, producer, seen[0] - lateness_s))
+        for key in touched:
+            self._update_source(state, key, now, seen_at)
         return state, out
 
-    def _reject(self, item: Sourced, watermark: EventTime) -> Rejected:
+    def _tick(self, state: WatermarkState, now: EventTime) -> EventTime:
+        """Advance the producers' idle clock with the runner's ``now``, by at most
+        ``idle_source_s / 2`` per call, and return it.
+
+        In a replay the runner's clock is the newest event time seen: a host jumping 15 min
+        ahead moves it 15 min at once, and every other producer, still sending, would count as
+        idle until it is seen again. A stalled worker's wall clock jumps alike. A producer is
+        idle only once this clock moved ``idle_source_s`` past its last sighting: one call can
+        never do that, so producers still sending stay active.
+        """
+        if not state.clock:
+            state.clock = [now, now]
+        else:
+            last_now, idle_clock = state.clock
+            step = min(max(now - last_now, 0.0), self.idle_source_s / 2)
+            state.clock = [max(last_now, now), idle_clock + step]
+        return state.clock[1]
+
+    def _touch(
+        self,
+        state: WatermarkState,
+        by: dict[str, list[float]],
+        producer: str,
+        seen: list[float] | None,
+        ts: EventTime,
+        seen_at: EventTime,
+    ) -> list[float]:
+        """``producer``'s ``[newest event time, last seen]``, moved to the most recently seen
+        end of ``by`` (a new one starts at ``ts``; past the cap the least recent is evicted)."""
+        if seen is None:
+            seen = by[producer] = [ts, seen_at]
+            if len(by) > self.max_producers:
+                del by[next(iter(by))]
+                state.evicted += 1
+            return seen
+        del by[producer]
+        by[producer] = seen
+        seen[1] = seen_at
+        return seen
+
+    def _update_source(
+        self, state: WatermarkState, key: str, now: EventTime, idle_clock: EventTime
+    ) -> None:
+        by = state.producers[key]
+        found = robust_mark(
+            by, now=idle_clock, idle_s=self.idle_source_s, max_skew_s=self.max_clock_skew_s
+        )
+        mark, skewed = found if found is not None else (max(v[0] for v in by.values()), 0)
+        last = state.sources.get(key)
+        state.sources[key] = [mark, now if last is None else max(last[1], now), float(skewed)]
+
+    def _reject(self, item: Sourced, producer: str, watermark: EventTime) -> Rejected:
         ts = item.event.ts
         error = (
             f"late: ts {ts} is {watermark - ts}s before watermark {watermark} of {item.key}"
-            f" (allowed lateness {self.allowed_lateness_s}s)"
+            f" producer {producer or '-'} (allowed lateness {self.allowed_lateness_s}s)"
         )
         value = item.raw or repr(item.event).encode()
         return Rejected(item.source, error, value, item.partition, item.offset)
@@ -178,10 +328,11 @@ def _example_batch() -> list[Sourced]:
 
     batch: list[Sourced] = []
     for i in range(60):
-        partition = i % 3
-        skew = (0.0, 400.0, -200.0)[partition]
+        partition, host = i % 2, i % 3
+        skew = (0.0, 400.0, -200.0)[host]  # per host clock
         jitter = ((i * 37) % 11 - 5) * 20.0  # out of order, sometimes beyond the lateness
-        point = MetricPoint(T0 + i * 10.0 + skew + jitter, "cpu", float(i), {"service": "a"})
+        labels = {"service": "a", "host": f"h{host}"}
+        point = MetricPoint(T0 + i * 10.0 + skew + jitter, "cpu", float(i), labels)
         batch.append(Sourced("metrics", point, partition=partition, offset=i))
     return batch
 
@@ -189,7 +340,7 @@ def _example_batch() -> list[Sourced]:
 register_example(
     OperatorExample(
         "watermark",
-        lambda: WatermarkTracker(allowed_lateness_s=60.0),
+        lambda: WatermarkTracker(allowed_lateness_s=60.0, max_clock_skew_s=300.0, max_producers=2),
         _example_batch,
         WatermarkState,
     )

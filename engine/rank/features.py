@@ -39,8 +39,9 @@ EXTRA_FEATURES = (
 
 @dataclass(frozen=True, slots=True)
 class RankContext:
-    """Incident-wide values every candidate's features are measured against."""
+    """The incident, and incident-wide values every candidate's features are measured against."""
 
+    view: IncidentView
     first: float
     max_z: float
     solid_onsets: list[float]
@@ -50,13 +51,14 @@ class RankContext:
     def of(cls, view: IncidentView) -> RankContext:
         solid = sorted(s.onset for s in view.signals.values() if s.weight >= SOLID_WEIGHT)
         max_z = max((s.z for s in view.signals.values()), default=1.0) or 1.0
-        return cls(view.first_onset, max_z, solid, len(view.signals))
+        return cls(view, view.first_onset, max_z, solid, len(view.signals))
 
 
 def extra_features(
-    view: IncidentView, node: str, kind: str, onset: float, has_change: bool, ctx: RankContext
+    ctx: RankContext, node: str, kind: str, onset: float, has_change: bool
 ) -> dict[str, float]:
     """The features listed in the module docstring for one candidate."""
+    view = ctx.view
     signal = view.signals.get(node)
     out = dict.fromkeys(EXTRA_FEATURES, 0.0)
     if signal is not None:

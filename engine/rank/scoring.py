@@ -68,7 +68,7 @@ def score_candidates(
     for cand in ranked:
         _coverage(view, cand, frontier)
         changed = cand.change is not None
-        cand.features.update(extra_features(view, cand.node, cand.kind, cand.onset, changed, ctx))
+        cand.features.update(extra_features(ctx, cand.node, cand.kind, cand.onset, changed))
         cand.score = sum(weights.get(k, 0.0) * v for k, v in cand.features.items())
     ranked.sort(key=lambda c: (-c.score, c.node))
     return ranked

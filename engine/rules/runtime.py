@@ -6,6 +6,9 @@ Example::
       allowed_lateness: 5m      # events older than (max event time - 5m) of their source are late
       late_events: dead_letter  # or "accept": keep them, counted as too late
       idle_source: 30s          # a source silent this long stops holding the watermark back
+      max_clock_skew: 10m       # a producer this far behind its source's median producer stops
+                                # holding the source's event time back (counted as skewed)
+      max_producers: 10000      # producers (hosts) tracked per source; least recently seen evicted
       incident_hold_s: 5s       # the incident stage waits this long (event time) behind the
                                 # slowest upstream partition before it groups events
       max_series: 100000        # live metric series / log templates per worker
@@ -45,9 +48,17 @@ class RuntimeRules(StrictModel):
     allowed_lateness: DurationS = 300.0
     late_events: LatePolicy = "dead_letter"
     idle_source: DurationS = 30.0
-    """Processing time after which a silent source stops holding event time back (input
-    watermark and incident stage); shorter pages sooner at the end of input, longer waits out
-    slower producers (see deploy/README.md)."""
+    """Processing time after which a silent source (or a silent producer within a source)
+    stops holding event time back (input watermark and incident stage); shorter pages sooner
+    at the end of input, longer waits out slower producers (see deploy/README.md)."""
+    max_clock_skew: DurationS = 600.0
+    """Lateness is judged per producer (host) within a source, and a source's event time is the
+    minimum over its active producers; a producer more than this behind the source's median
+    producer is left out of that minimum (so one slow clock cannot stall paging) and, like one
+    this far ahead, counted as skewed (``vigil_skewed_producers``)."""
+    max_producers: Annotated[int, Field(ge=1)] = 10_000
+    """Producers tracked per source; past it the least recently seen one is forgotten (counted,
+    ``vigil_producers_evicted_total``) and its next event is late at most, never too late."""
     incident_hold_s: DurationS = 5.0
     """Event time the incident stage stays behind the slowest active upstream partition, for
     anomalies a detector emits after its partition's watermark passed their ts."""

@@ -46,7 +46,8 @@ def folders(tmp_path_factory: pytest.TempPathFactory, scenario: Scenario) -> dic
     path = base / "late" / "metrics.jsonl"
     rows = [orjson.loads(line) for line in path.read_bytes().splitlines()]
     too_late = {**rows[TOO_LATE_AT], "ts": rows[TOO_LATE_AT]["ts"] - 3600}  # lateness is 300 s
-    late = {**rows[LATE_AT], "ts": rows[LATE_AT]["ts"] - 150, "labels": {"service": "probe"}}
+    labels = {**rows[LATE_AT]["labels"], "service": "probe"}  # a new series, same host
+    late = {**rows[LATE_AT], "ts": rows[LATE_AT]["ts"] - 150, "labels": labels}
     late2 = {**late, "ts": late["ts"] + 1}
     rows[LATE_AT:LATE_AT] = [late, late2]
     rows[TOO_LATE_AT:TOO_LATE_AT] = [too_late]

@@ -27,10 +27,22 @@ def test_known_series_keep_flowing_at_the_cap() -> None:
     assert state.dropped == 1
 
 
+def test_a_series_whose_clock_runs_ahead_does_not_idle_the_others() -> None:
+    op = SeriesGuard(max_series=3, idle_s=60.0)
+    batch = [point("a", 0), point("b", 10), point("fast", 5400), point("a", 20)]
+    state, out = op.process(op.initial_state(), batch, now=T0 + 20)
+    assert not [e for e in out if isinstance(e, Eviction)]
+    assert state.live['cpu{host="fast"}'] == T0 + 20  # seen "now", not 90 min from now
+    state, out = op.process(state, [point("a", 70), point("b", 70)], now=T0 + 70)
+    assert not [e for e in out if isinstance(e, Eviction)]
+    state, out = op.process(state, [point("a", 100)], now=T0 + 100)  # fast went silent
+    assert [e.key for e in out if isinstance(e, Eviction)] == ['cpu{host="fast"}']
+
+
 def test_idle_series_are_evicted_by_event_time_and_free_their_slot() -> None:
     op = SeriesGuard(max_series=2, idle_s=60.0)
     batch = [point("a", 0), point("b", 30), point("c", 61), point("c", 62)]
-    state, out = op.process(op.initial_state(), batch, now=T0)
+    state, out = op.process(op.initial_state(), batch, now=T0 + 62)
     assert out[2] == Eviction('cpu{host="a"}', T0)
     assert [type(e).__name__ for e in out] == [
         "MetricPoint",

@@ -1,0 +1,207 @@
+"""Where a new incident member goes: an open related incident, several merged, or a new one.
+
+The rules are those of ``engine.correlate.grouping`` (see its module doc): a member joins an
+open incident active within ``window_s`` that holds its node or a related node still active
+(within ``link_s``), or, for windowed evidence, a dependency active during its window; a member
+related to several incidents merges them once both ends of the link persist (``merge_after_s``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.correlate.incidents import IncidentRecord
+from engine.correlate.state import CorrelateState
+from engine.events import Alert, Anomaly, EventTime, stable_id
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A new incident member: an anomaly id (``an-…``) or an alert id (``am-<fingerprint>``)."""
+
+    id: str
+    node: str | None
+    ts: EventTime
+    severity_rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """The correlator's grouping settings, applied to one new member at a time."""
+
+    window_s: float
+    max_hops: int
+    link_s: float
+    merge_after_s: float
+    max_anomalies_per_node: int
+
+    def place(
+        self,
+        state: CorrelateState,
+        node: str | None,
+        ts: EventTime,
+        *,
+        alert: Alert | None = None,
+        since: EventTime | None = None,
+    ) -> tuple[IncidentRecord, list[IncidentRecord]]:
+        """The incident a new member at ``node`` joins: an open related one, merged, or new.
+
+        ``since`` (windowed evidence, see ``evidence_start``) is when the member's evidence
+        began: it also links to an incident whose activity on one of ``node``'s dependencies
+        falls within that window. Also returns the announced incidents merged into it, in
+        merge order: the caller announces each of them resolved."""
+        start = ts if since is None else min(since, ts)
+        candidates = self._candidates(state, node, ts, start, alert)
+        if not candidates:
+            member = alert.id if alert is not None else node
+            record = IncidentRecord(stable_id("inc", member, ts), opened_at=ts, last_ts=ts)
+            state.incidents[record.id] = record
+            return record, []
+        if node is not None and len(candidates) > 1:
+            candidates = self._connected(state, candidates, node, ts)
+        # an announced incident keeps its id (and its page); else the oldest candidate wins
+        target = min(candidates, key=_seniority)
+        merged = [other for other in candidates if other is not target]
+        for other in merged:
+            self._merge(state, target, other, ts)
+        return target, [other for other in merged if other.announced]
+
+    def _candidates(
+        self,
+        state: CorrelateState,
+        node: str | None,
+        ts: EventTime,
+        start: EventTime,
+        alert: Alert | None,
+    ) -> list[IncidentRecord]:
+        """The open incidents a member at ``node`` (evidence from ``start``) relates to."""
+        if node is not None:
+            state.topology.ensure_node(node)
+            related = state.topology.related_nodes(node, self.max_hops)
+            upstream = state.topology.dependencies(node, self.max_hops) if start < ts else set()
+        return [
+            r
+            for r in state.incidents.values()
+            if r.is_open
+            and start - r.last_ts <= self.window_s
+            and (
+                self._links(r, node, related, ts) or self._feeds(r, upstream, start)
+                if node is not None
+                else _same_alert(r, alert)
+            )
+        ]
+
+    def _links(self, record: IncidentRecord, node: str, related: set[str], ts: EventTime) -> bool:
+        """Whether a member at ``node`` belongs with ``record``: its node is already in it, or
+        a related node of it is still active (a member within ``link_s``). A symptom shows
+        while its cause is still misbehaving; a node going bad next to neighbours that went
+        quiet (a finished blip, a fault that is over) is a separate problem."""
+        if node in record.spans:
+            return True
+        if not record.spans:  # records from version-1 state carry no spans
+            return any(n in related for n in record.nodes)
+        return any(
+            n in related and ts - last <= self.link_s for n, (_, last, _) in record.spans.items()
+        )
+
+    def _connected(
+        self, state: CorrelateState, candidates: list[IncidentRecord], node: str, ts: EventTime
+    ) -> list[IncidentRecord]:
+        """The candidates a member at ``node`` proves connected, home first.
+
+        Home is the incident already holding ``node`` (else the senior candidate). Another
+        candidate is connected only when both ends of the link persist: ``node``'s members
+        span ``merge_after_s`` (this one included), and so do those of a related node in it.
+        A passing blip or a lone warning on either side joins one incident and links nothing.
+        Two incidents whose nodes only share a dependency (callee or host) stay apart unless
+        that dependency is itself a member of one of them: two callers of a healthy shared
+        callee going bad separately are two problems.
+        """
+        home = next((r for r in candidates if node in r.spans), min(candidates, key=_seniority))
+        first = home.spans[node][0] if node in home.spans else ts
+        if ts - first < self.merge_after_s:
+            return [home]
+        connected = [home]
+        for r in candidates:
+            if r is home:
+                continue
+            if not r.spans:  # records from version-1 state carry no spans
+                connected.append(r)
+                continue
+            via = home.spans.keys() | r.spans.keys()
+            related = state.topology.related_nodes(node, self.max_hops, via)
+            spans = r.spans.items()
+            if any(n in related and b - a >= self.merge_after_s for n, (a, b, _) in spans):
+                connected.append(r)
+        return connected
+
+    def _feeds(self, record: IncidentRecord, upstream: set[str], start: EventTime) -> bool:
+        """Whether a dependency of a windowed member's node was active in ``record`` during
+        the member's evidence window (from ``start``): a model's drift over the last hour can
+        come from a data outage anywhere in that hour on what feeds it."""
+        return any(
+            n in upstream and last >= start - self.link_s
+            for n, (_, last, _) in record.spans.items()
+        )
+
+    def _merge(
+        self, state: CorrelateState, target: IncidentRecord, other: IncidentRecord, ts: EventTime
+    ) -> None:
+        for member in other.members:
+            for name in {member, alert_of(member)}:
+                if state.member_of.get(name) == other.id:
+                    state.member_of[name] = target.id
+        target.absorb(other, self.max_anomalies_per_node)
+        target.dirty = True
+        other.merged_into, other.resolved_at = target.id, ts
+
+
+def join(state: CorrelateState, record: IncidentRecord, member: Member) -> None:
+    """Add ``member`` to ``record``; the record turns dirty when the member changes it."""
+    record.members.append(member.id)
+    state.member_of[member.id] = record.id
+    record.note_member(member.node, member.ts)
+    new_node = member.node is not None and record.add_node(member.node)
+    is_alert = member.id.startswith("am-")
+    if new_node or is_alert or member.severity_rank > record.severity or not record.announced:
+        record.dirty = True
+    record.severity = max(record.severity, member.severity_rank)
+    record.last_ts = max(record.last_ts, member.ts)
+
+
+def evidence_start(anomaly: Anomaly) -> EventTime | None:
+    """When a windowed anomaly's evidence began: ``detail["window"][0]`` for the ML
+    monitor's drift checks (a statistic over ``[start, end]``, reported at ``end``), else None.
+
+    >>> from engine.events import AnomalyKind, Severity
+    >>> drift = Anomaly("an-1", 7200.0, AnomalyKind.DATA_DRIFT, "fraud", {}, 1.0,
+    ...                 Severity.WARNING, {"window": [3600.0, 7200.0]})
+    >>> evidence_start(drift)
+    3600.0
+    """
+    window = anomaly.detail.get("window")
+    if not isinstance(window, list) or len(window) != 2:
+        return None
+    start = window[0]
+    if isinstance(start, bool) or not isinstance(start, int | float):
+        return None
+    return float(start)
+
+
+def alert_of(member: str) -> str:
+    """The alert id behind a member id (``am-<fp>@<ts>`` for a later firing episode)."""
+    return member.split("@", 1)[0]
+
+
+def _seniority(record: IncidentRecord) -> tuple[bool, EventTime, str]:
+    return (not record.announced, record.opened_at, record.id)
+
+
+def _same_alert(record: IncidentRecord, alert: Alert | None) -> bool:
+    if alert is None:
+        return False
+    cluster = alert.labels.get("cluster")
+    return any(
+        a["name"] == alert.name and a["labels"].get("cluster") == cluster
+        for a in record.alerts.values()
+    )
