@@ -129,6 +129,10 @@ MIXED_VALUES = [
     b'{"ts": 1764115200.5, "name": "lat", "value": 1.5, "labels": ["a"]}',
     b'{"ts": 1764115200.5, "name": "lat", "value": 1.5}',
     b'{"ts": null, "name": "lat", "value": 1.5, "labels": {"a": "b"}}',
+    b'[{"ts": 1764115200.5, "name": "lat", "value": 1.5, "labels": {"a": "b"}}, [1], "x", 3,'
+    b' {"ts": 1764115200, "name": "lat", "value": 2, "labels": {}}, {"name": ""}, [], null]',
+    b"[]",
+    b"[[]]",
     b'{"ts": 1, "message": "disk full", "level": "warning"}',
     b'{"model": "m", "id": "p1", "prediction": 1, "ts": 1}',
     b'[{"name": "lat", "value": 1}, {"name": "lat"}]',
