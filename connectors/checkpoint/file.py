@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -32,12 +33,16 @@ class FileCheckpointStore:
                 out[key] = orjson.loads(path.read_bytes())
         return out
 
-    async def save(self, snapshots: Mapping[str, Snapshot]) -> None:
-        for key, snap in snapshots.items():
+    async def save(self, snapshots: Mapping[str, bytes]) -> None:
+        """Write in a thread: fsync takes milliseconds the event loop keeps processing in."""
+        await asyncio.to_thread(self._write, dict(snapshots))
+
+    def _write(self, snapshots: dict[str, bytes]) -> None:
+        for key, value in snapshots.items():
             path = self._path(key)
             tmp = path.with_suffix(".tmp")
             with open(tmp, "wb") as fh:
-                fh.write(orjson.dumps(snap))
+                fh.write(value)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)

@@ -64,12 +64,11 @@ class KafkaCheckpointStore:
         await self._catch_up()
         return {k: orjson.loads(self._latest[k]) for k in keys if k in self._latest}
 
-    async def save(self, snapshots: Mapping[str, Snapshot]) -> None:
+    async def save(self, snapshots: Mapping[str, bytes]) -> None:
         if self._producer is None:
             raise RuntimeError("KafkaCheckpointStore.start() was not called")
         futures = []
-        for key, snap in snapshots.items():
-            value = orjson.dumps(snap)
+        for key, value in snapshots.items():
             futures.append(await self._producer.send(self.topic, value, key=key.encode()))
             self._latest[key] = value
         for future in futures:

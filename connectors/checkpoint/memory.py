@@ -10,7 +10,7 @@ from connectors.checkpoint import Snapshot
 
 
 class MemoryCheckpointStore:
-    """Keeps serialized snapshots in a dict, so a saved snapshot cannot be mutated afterwards.
+    """Keeps the encoded snapshots in a dict.
 
     ``journal`` records the keys of every ``save`` call in order (for ordering checks).
     """
@@ -22,9 +22,8 @@ class MemoryCheckpointStore:
     async def load(self, keys: Iterable[str]) -> dict[str, Snapshot]:
         return {k: orjson.loads(self._data[k]) for k in keys if k in self._data}
 
-    async def save(self, snapshots: Mapping[str, Snapshot]) -> None:
-        for key, snap in snapshots.items():
-            self._data[key] = orjson.dumps(snap)  # serialized: later mutation can't reach it
+    async def save(self, snapshots: Mapping[str, bytes]) -> None:
+        self._data.update(snapshots)
         self.journal.append(tuple(snapshots))
 
     async def close(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from connectors.kafka.tasks import decode_batch
+from connectors.kafka.decoder import decode_batch
 from engine.events import InputKind, Rejected, TopologyUpdate
 
 

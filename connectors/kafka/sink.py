@@ -94,6 +94,22 @@ class OutputSink:
 
     async def flush(self) -> None:
         """Wait for every output sent so far; raises the first delivery error."""
+        await self.detach().flush()
+
+    def detach(self) -> SentOutputs:
+        """The outputs sent so far, to wait for later (a background checkpoint's step 1);
+        outputs sent from now on are not part of it."""
         pending, self._pending = self._pending, []
-        if pending:
-            await asyncio.gather(*pending)
+        return SentOutputs(pending)
+
+
+class SentOutputs:
+    """A fixed set of sends; ``flush`` waits until each is acknowledged."""
+
+    def __init__(self, pending: list[asyncio.Future[object]]) -> None:
+        self.pending = pending
+
+    async def flush(self) -> None:
+        """Raises the first delivery error."""
+        if self.pending:
+            await asyncio.gather(*self.pending)

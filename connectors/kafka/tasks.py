@@ -17,12 +17,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-import orjson
+from typing import Any
 
 from connectors.checkpoint import Snapshot
 from connectors.kafka import envelope
+from connectors.kafka.decoder import Record, decode_batch
 from connectors.kafka.watermarks import observe_mark, stage_time
 from engine.events import (
     Anomaly,
@@ -32,24 +31,10 @@ from engine.events import (
     Rejected,
     TopologyUpdate,
 )
-from engine.ingest.decode import DECODERS, Origin, decode_record
-from engine.ingest.errors import FieldError
 from engine.pipeline import DetectStage, IncidentOutput, IncidentStage, StageState
 
 SNAPSHOT_VERSION = 1
-FAST_KINDS = frozenset({InputKind.METRICS, InputKind.LOGS, InputKind.PREDICTIONS, InputKind.LABELS})
-"""Kinds whose one-object records ``decode_batch`` hands straight to the kind's decoder
-(exactly what ``decode_record`` does for them); anything else takes the general path."""
-
 log = logging.getLogger("vigil.incident")
-
-
-class Record(Protocol):
-    """The fields of an aiokafka ``ConsumerRecord`` a task reads."""
-
-    offset: int
-    timestamp: int
-    value: bytes | None
 
 
 @dataclass(slots=True)
@@ -67,35 +52,6 @@ class Position:
         for e in events:
             if e.ts > self.watermark:
                 self.watermark = e.ts
-
-
-def decode_batch(
-    kind: InputKind, topic: str, partition: int, records: Sequence[Record]
-) -> tuple[list[InputEvent], list[Rejected]]:
-    """Decode records into events and dead letters (each carrying topic, partition, offset)."""
-    events: list[InputEvent] = []
-    rejected: list[Rejected] = []
-    fast = DECODERS[kind] if kind in FAST_KINDS else None
-    for r in records:
-        raw = r.value
-        if raw is None:
-            rejected.append(Rejected(topic, "value: empty record", b"", partition, r.offset))
-            continue
-        if fast is not None:  # the hot path: one JSON object per record, no Origin built
-            try:
-                obj = orjson.loads(raw)
-                if type(obj) is dict:
-                    events.append(fast(obj, r.timestamp / 1000.0))
-                    continue
-            except (orjson.JSONDecodeError, FieldError):
-                pass  # decode_record below re-decodes and says why
-        origin = Origin(topic, partition, r.offset, r.timestamp / 1000.0)
-        for e in decode_record(kind, raw, origin):
-            if type(e) is Rejected:
-                rejected.append(e)
-            else:
-                events.append(e)  # type: ignore[arg-type]  # not Rejected, so an InputEvent
-    return events, rejected
 
 
 @dataclass(slots=True)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import orjson
 
 from connectors.kafka import envelope
+from connectors.kafka.decoder import decode_batch
 from connectors.kafka.tasks import (
     DetectTask,
     IncidentTask,
     Position,
-    decode_batch,
     position_from,
 )
 from engine.events import (
@@ -113,6 +113,26 @@ MIXED_VALUES = [
     _metric(0, 1.5),
     b'{"name": "lat", "value": 2, "labels": {"host": "h"}}',  # no ts: the record time
     b'{"name": "lat", "value": "high"}',
+    # metric shapes next to the decoder's shortcut: each must decode as decode_record does
+    b'{"ts": 1764115200.5, "name": "lat", "value": 1.5, "labels": {"a": "b"}, "extra": 1}',
+    b'{"ts": 1764115200, "name": "lat", "value": 1.5, "labels": {"a": "b"}}',
+    b'{"ts": 1764115200000.0, "name": "lat", "value": 1.5, "labels": {}}',
+    b'{"ts": -1.0, "name": "lat", "value": 1.5, "labels": {}}',
+    b'{"ts": "2025-11-26T00:00:00Z", "name": "lat", "value": 1.5, "labels": {}}',
+    b'{"ts": 1764115200.5, "name": "", "value": 1.5, "labels": {}}',
+    b'{"ts": 1764115200.5, "name": 7, "value": 1.5, "labels": {}}',
+    b'{"ts": 1764115200.5, "name": "lat", "value": 3, "labels": {}}',
+    b'{"ts": 1764115200.5, "name": "lat", "value": true, "labels": {}}',
+    b'{"ts": 1764115200.5, "name": "lat", "value": 1e400, "labels": {}}',
+    b'{"ts": 1764115200.5, "name": "lat", "value": 1.5, "labels": {"a": 1}}',
+    b'{"ts": 1764115200.5, "name": "lat", "value": 1.5, "labels": null}',
+    b'{"ts": 1764115200.5, "name": "lat", "value": 1.5, "labels": ["a"]}',
+    b'{"ts": 1764115200.5, "name": "lat", "value": 1.5}',
+    b'{"ts": null, "name": "lat", "value": 1.5, "labels": {"a": "b"}}',
+    b'[{"ts": 1764115200.5, "name": "lat", "value": 1.5, "labels": {"a": "b"}}, [1], "x", 3,'
+    b' {"ts": 1764115200, "name": "lat", "value": 2, "labels": {}}, {"name": ""}, [], null]',
+    b"[]",
+    b"[[]]",
     b'{"ts": 1, "message": "disk full", "level": "warning"}',
     b'{"model": "m", "id": "p1", "prediction": 1, "ts": 1}',
     b'[{"name": "lat", "value": 1}, {"name": "lat"}]',
