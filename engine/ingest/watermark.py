@@ -39,7 +39,7 @@ How the runtime uses it: decode -> wrap each event as ``Sourced`` -> ``Watermark
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -205,39 +205,96 @@ class WatermarkTracker:
         self, state: WatermarkState, batch: Sequence[Sourced], *, now: EventTime
     ) -> tuple[WatermarkState, list[InputEvent | Rejected]]:
         out: list[InputEvent | Rejected] = []
-        counts, lateness_s = state.counts, self.allowed_lateness_s
-        touched: dict[str, dict[str, list[float]]] = {}
         seen_at = self._tick(state, now) if batch else 0.0  # producers' idle clock
-        for item in batch:  # the hot loop: ``classify`` and ``_touch`` inlined where cheap
-            event, key = item.event, item.key
+        touched: dict[str, None] = {}
+        start, size = 0, len(batch)
+        while start < size:  # runs of one source (a file's batch is one run)
+            key = batch[start].key
+            end = start + 1
+            while end < size and batch[end].key == key:
+                end += 1
+            run = batch[start:end]
+
+            def reject(i: int, error: str, run: Sequence[Sourced] = run) -> Rejected:
+                return _rejected(run[i], error)
+
+            self._judge(state, key, [item.event for item in run], seen_at, out, reject)
+            touched[key] = None
+            start = end
+        for key in touched:
+            self._update_source(state, key, now, seen_at)
+        return state, out
+
+    def process_source(
+        self, state: WatermarkState, key: str, events: Sequence[InputEvent], *, now: EventTime
+    ) -> tuple[WatermarkState, list[InputEvent], list[tuple[int, str]]]:
+        """``process`` for a batch of one source ``key`` without a ``Sourced`` per event (the
+        Kafka worker's hot path): the events kept, in order, and ``(index in events, reason)``
+        of each too-late one the caller turns into a dead letter (where it came from is the
+        caller's to say). Same judgement and state as ``process`` with every item of ``key``.
+
+        >>> from engine.testing import pt, T0
+        >>> op = WatermarkTracker(allowed_lateness_s=60.0)
+        >>> events = [pt("a", 1.0, ts=T0 + s) for s in (100, 90, 30)]
+        >>> state, kept, late = op.process_source(op.initial_state(), "m[0]", events, now=T0)
+        >>> len(kept), [i for i, _ in late], state.sources["m[0]"][0] == T0 + 100
+        (2, [2], True)
+        """
+        kept: list[InputEvent] = []
+        late: list[tuple[int, str]] = []
+        if events:
+            seen_at = self._tick(state, now)
+
+            def reject(i: int, error: str) -> None:
+                late.append((i, error))
+
+            self._judge(state, key, events, seen_at, kept, reject)
+            self._update_source(state, key, now, seen_at)
+        return state, kept, late
+
+    def _judge(
+        self,
+        state: WatermarkState,
+        key: str,
+        events: Sequence[InputEvent],
+        seen_at: EventTime,
+        out: list[Any],
+        reject: Callable[[int, str], Rejected | None],
+    ) -> None:
+        """Classify ``events`` of source ``key`` in order, appending the kept ones to ``out``;
+        each too-late one (policy ``dead_letter``) goes to ``reject(index, reason)``, whose
+        result, if any, is appended in its place. The hot loop: ``classify`` and ``_touch``
+        inlined where cheap."""
+        counts, lateness_s = state.counts, self.allowed_lateness_s
+        by = state.producers.setdefault(key, {})
+        source = state.sources.get(key)  # as of the previous batch
+        behind = source[0] if source is not None else None
+        keep_too_late = self.policy == "accept"
+        append = out.append
+        for i, event in enumerate(events):
             ts, producer = event.ts, producer_of(event)
-            by = touched.get(key)
-            if by is None:
-                by = touched[key] = state.producers.setdefault(key, {})
             seen = by.get(producer)
             if seen is None:  # a new producer: late when behind its source, never too late
-                source = state.sources.get(key)
                 seen = self._touch(state, by, producer, seen, ts, seen_at)
-                if source is not None and ts < source[0]:
+                if behind is not None and ts < behind:
                     counts[_LATE] = counts.get(_LATE, 0) + 1
-                    out.append(event)
+                    append(event)
                     continue
             elif seen[1] < seen_at:
                 seen = self._touch(state, by, producer, seen, ts, seen_at)
             if ts >= seen[0]:
                 seen[0] = ts
                 counts[_ON_TIME] = counts.get(_ON_TIME, 0) + 1
-                out.append(event)
+                append(event)
             elif ts >= seen[0] - lateness_s:
                 counts[_LATE] = counts.get(_LATE, 0) + 1
-                out.append(event)
+                append(event)
             else:
                 counts[_TOO_LATE] = counts.get(_TOO_LATE, 0) + 1
-                keep = self.policy == "accept"
-                out.append(event if keep else self._reject(item, producer, seen[0] - lateness_s))
-        for key in touched:
-            self._update_source(state, key, now, seen_at)
-        return state, out
+                if keep_too_late:
+                    append(event)
+                elif (letter := reject(i, self._reason(key, producer, ts, seen[0]))) is not None:
+                    append(letter)
 
     def _tick(self, state: WatermarkState, now: EventTime) -> EventTime:
         """Advance the producers' idle clock with the runner's ``now``, by at most
@@ -290,14 +347,17 @@ class WatermarkTracker:
         last = state.sources.get(key)
         state.sources[key] = [mark, now if last is None else max(last[1], now), float(skewed)]
 
-    def _reject(self, item: Sourced, producer: str, watermark: EventTime) -> Rejected:
-        ts = item.event.ts
-        error = (
-            f"late: ts {ts} is {watermark - ts}s before watermark {watermark} of {item.key}"
+    def _reason(self, key: str, producer: str, ts: EventTime, newest: EventTime) -> str:
+        watermark = newest - self.allowed_lateness_s
+        return (
+            f"late: ts {ts} is {watermark - ts}s before watermark {watermark} of {key}"
             f" producer {producer or '-'} (allowed lateness {self.allowed_lateness_s}s)"
         )
-        value = item.raw or repr(item.event).encode()
-        return Rejected(item.source, error, value, item.partition, item.offset)
+
+
+def _rejected(item: Sourced, error: str) -> Rejected:
+    value = item.raw or repr(item.event).encode()
+    return Rejected(item.source, error, value, item.partition, item.offset)
 
 
 def combined_watermark(
