@@ -4,12 +4,21 @@ Tasks do no I/O: they turn a list of consumer records into outputs and keep the 
 (``next_offset``), the event-time watermark and the stage state that a snapshot captures.
 
 * ``DetectTask`` — metrics/logs/predictions/labels partitions, a ``DetectStage`` state each.
-* ``ContextTask`` — alerts/changes partitions: decode and validate only (stateless); the worker
-  forwards the events to the repartition topic.
+* ``ContextTask`` — alerts/changes partitions: decode and validate only; the worker forwards
+  the events to the repartition topic.
 * ``IncidentTask`` — repartition-topic partitions (one scope each), an ``IncidentStage`` state;
   topology updates are broadcast to every incident task before its next batch. Its ``now`` is
   the upstream partitions' combined watermark (``connectors.kafka.watermarks``), so the stage's
   reorder slot releases events in event time whatever order they arrived in.
+
+Event time of a detect/context partition (``PartitionTime``): its decoded events go through
+``engine.ingest.watermark.WatermarkTracker`` as one source ``topic[partition]``, exactly as the
+embedded runtime's files and partitions do: lateness is judged per producer (``host`` label,
+...), too-late events become dead letters ``late: ...`` (with the record's topic, partition,
+offset and value), and the task's watermark (what the detect stage gets as ``now`` and what is
+published to the incident stage) is the source's robust event time, never moved back: a host
+whose clock runs ahead does not drag it forward. ``clock`` is the worker's wall time (only used
+to tell idle producers; the tracker's idle clock bounds a jump).
 """
 
 from __future__ import annotations
@@ -31,9 +40,12 @@ from engine.events import (
     Rejected,
     TopologyUpdate,
 )
+from engine.ingest.watermark import WatermarkState, WatermarkTracker
 from engine.pipeline import DetectStage, IncidentOutput, IncidentStage, StageState
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+"""2: detect/context snapshots carry the watermark tracker's state (``marks``); a version 1
+snapshot starts a fresh tracker at its saved watermark."""
 log = logging.getLogger("vigil.incident")
 
 
@@ -55,6 +67,66 @@ class Position:
 
 
 @dataclass(slots=True)
+class PartitionTime:
+    """Event time of one detect/context partition: the watermark tracker and its state."""
+
+    tracker: WatermarkTracker = field(default_factory=WatermarkTracker)
+    marks: WatermarkState = field(default_factory=WatermarkState)
+
+    def judge(
+        self,
+        kind: InputKind,
+        topic: str,
+        partition: int,
+        records: Sequence[Record],
+        position: Position,
+        clock: float,
+    ) -> tuple[list[InputEvent], list[Rejected]]:
+        """Decode ``records``, drop the too-late events into the dead letters and move
+        ``position`` (offset; watermark to the partition's robust event time, never back)."""
+        events, rejected = decode_batch(kind, topic, partition, records)
+        key = f"{topic}[{partition}]"
+        self.marks, kept, late = self.tracker.process_source(self.marks, key, events, now=clock)
+        if late:
+            rejected += _late_letters(kind, topic, partition, records, late)
+        position.next_offset = records[-1].offset + 1
+        mark = self.marks.sources.get(key)
+        if mark is not None and mark[0] > position.watermark:
+            position.watermark = mark[0]
+        return kept, rejected
+
+    def restore(self, snapshot: Snapshot | None, key: str) -> None:
+        """The tracker state of ``snapshot`` (version 1: a fresh one at its watermark)."""
+        if snapshot is None:
+            return
+        marks = snapshot.get("marks")
+        if marks is not None:
+            self.marks = WatermarkState.from_dict(marks)
+        elif snapshot["watermark"] > 0.0:
+            self.marks = WatermarkState(sources={key: [float(snapshot["watermark"]), 0.0, 0.0]})
+
+
+def _late_letters(
+    kind: InputKind,
+    topic: str,
+    partition: int,
+    records: Sequence[Record],
+    late: list[tuple[int, str]],
+) -> list[Rejected]:
+    """Dead letters of the too-late events ``(index in the batch's events, reason)``, each with
+    its record's offset and value. Rare: each record is decoded again alone to count its
+    events (decoding is per record, so the indices line up)."""
+    owner: list[Record] = []
+    for r in records:
+        owner += [r] * len(decode_batch(kind, topic, partition, [r])[0])
+    letters = []
+    for index, reason in late:
+        r = owner[index]
+        letters.append(Rejected(topic, reason, r.value or b"", partition, r.offset))
+    return letters
+
+
+@dataclass(slots=True)
 class DetectTask:
     stage: DetectStage
     kind: InputKind
@@ -62,17 +134,22 @@ class DetectTask:
     partition: int
     state: StageState
     position: Position
+    event_time: PartitionTime = field(default_factory=PartitionTime)
 
-    def process(self, records: Sequence[Record]) -> tuple[list[Anomaly], list[Rejected]]:
-        events, rejected = decode_batch(self.kind, self.topic, self.partition, records)
-        self.position.advance(records, events)
+    def process(
+        self, records: Sequence[Record], *, clock: float
+    ) -> tuple[list[Anomaly], list[Rejected]]:
+        """Decode, judge event time (``clock``: the worker's wall time), detect."""
+        events, rejected = self.event_time.judge(
+            self.kind, self.topic, self.partition, records, self.position, clock
+        )
         self.state, found = self.stage.process(self.state, events, now=self.position.watermark)
         anomalies = [a for a in found if isinstance(a, Anomaly)]
         rejected += [r for r in found if isinstance(r, Rejected)]  # a detector's dead letters
         return anomalies, rejected
 
     def snapshot(self) -> Snapshot:
-        return _snapshot(self.position, self.state.to_dict())
+        return _snapshot(self.position, self.state.to_dict(), self.event_time.marks)
 
 
 @dataclass(slots=True)
@@ -81,14 +158,18 @@ class ContextTask:
     topic: str
     partition: int
     position: Position
+    event_time: PartitionTime = field(default_factory=PartitionTime)
 
-    def process(self, records: Sequence[Record]) -> tuple[list[InputEvent], list[Rejected]]:
-        events, rejected = decode_batch(self.kind, self.topic, self.partition, records)
-        self.position.advance(records, events)
-        return events, rejected
+    def process(
+        self, records: Sequence[Record], *, clock: float
+    ) -> tuple[list[InputEvent], list[Rejected]]:
+        """Decode and judge event time (``clock``: the worker's wall time)."""
+        return self.event_time.judge(
+            self.kind, self.topic, self.partition, records, self.position, clock
+        )
 
     def snapshot(self) -> Snapshot:
-        return _snapshot(self.position, None)
+        return _snapshot(self.position, None, self.event_time.marks)
 
 
 @dataclass(slots=True)
@@ -163,8 +244,10 @@ class IncidentTask:
 Task = DetectTask | ContextTask | IncidentTask
 
 
-def _snapshot(position: Position, state: dict[str, Any] | None) -> Snapshot:
-    return {
+def _snapshot(
+    position: Position, state: dict[str, Any] | None, marks: WatermarkState | None = None
+) -> Snapshot:
+    snapshot: Snapshot = {
         "version": SNAPSHOT_VERSION,
         "offset": position.next_offset,
         "watermark": position.watermark,
@@ -172,6 +255,9 @@ def _snapshot(position: Position, state: dict[str, Any] | None) -> Snapshot:
         "sources": {src: list(mark) for src, mark in position.sources.items()},
         "state": state,
     }
+    if marks is not None:
+        snapshot["marks"] = marks.to_dict()
+    return snapshot
 
 
 def position_from(snapshot: Snapshot | None) -> Position:
@@ -179,6 +265,15 @@ def position_from(snapshot: Snapshot | None) -> Position:
         return Position()
     sources = {src: list(mark) for src, mark in snapshot.get("sources", {}).items()}
     return Position(snapshot["offset"], snapshot["watermark"], snapshot["topology_offset"], sources)
+
+
+def event_time_from(
+    snapshot: Snapshot | None, topic: str, partition: int, tracker: WatermarkTracker
+) -> PartitionTime:
+    """A detect/context task's event time restored from its snapshot (any version)."""
+    event_time = PartitionTime(tracker)
+    event_time.restore(snapshot, f"{topic}[{partition}]")
+    return event_time
 
 
 def source_positions(tasks: Iterable[Task]) -> Iterator[tuple[str, Position]]:

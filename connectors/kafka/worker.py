@@ -50,6 +50,7 @@ from connectors.kafka.tasks import (
     DetectTask,
     IncidentTask,
     Task,
+    event_time_from,
     position_from,
     source_positions,
 )
@@ -57,11 +58,13 @@ from connectors.kafka.telemetry import (
     ASSIGNED,
     CHECKPOINT_SECONDS,
     CHECKPOINTS,
+    METRICS,
     RECORDS_IN,
     REJECTED,
 )
 from connectors.kafka.watermarks import WatermarkPublisher
 from engine.events import Rejected
+from engine.ingest.watermark import WatermarkTracker
 from engine.pipeline import Pipeline
 from engine.rules.runtime import RuntimeRules
 
@@ -101,6 +104,8 @@ class Worker:
     ) -> None:
         self.cfg = cfg
         self.runtime = runtime or RuntimeRules()
+        self.tracker = WatermarkTracker.from_rules(self.runtime)
+        """Event time of every detect/context partition (``connectors.kafka.tasks``)."""
         self.pipeline = pipeline
         self.store = store
         self.tasks: dict[TopicPartition, Task] = {}
@@ -206,15 +211,20 @@ class Worker:
 
     async def _run(self, task: Task, records: list[Any]) -> None:
         if isinstance(task, DetectTask):
+            counted = _late_counts(task)
             for start in range(0, len(records), DETECT_CHUNK):
                 if start:  # the producer sends what the previous chunk found meanwhile
                     await asyncio.sleep(0)
-                anomalies, rejected = task.process(records[start : start + DETECT_CHUNK])
+                chunk = records[start : start + DETECT_CHUNK]
+                anomalies, rejected = task.process(chunk, clock=time.time())
                 await self.sink.anomalies(anomalies)
                 await self._reject(task, rejected)
+            _count_late(task, counted)
             return
         if isinstance(task, ContextTask):
-            events, rejected = task.process(records)
+            counted = _late_counts(task)
+            events, rejected = task.process(records, clock=time.time())
+            _count_late(task, counted)
             await self.sink.context(events)  # type: ignore[arg-type]  # alerts/changes only
         else:
             outs, rejected = task.process(records, self.topology.updates)
@@ -319,13 +329,15 @@ class Worker:
     def _new_task(self, tp: TopicPartition, snap: Snapshot | None) -> Task:
         topics, position = self.cfg.topics, position_from(snap)
         state = snap["state"] if snap is not None else None
+        event_time = event_time_from(snap, tp.topic, tp.partition, self.tracker)
         if tp.topic in topics.detect_inputs():
             stage = self.pipeline.detect
             restored = stage.restore_state(state) if state else stage.initial_state()
             kind = topics.detect_inputs()[tp.topic]
-            return DetectTask(stage, kind, tp.topic, tp.partition, restored, position)
+            return DetectTask(stage, kind, tp.topic, tp.partition, restored, position, event_time)
         if tp.topic in topics.context_inputs():
-            return ContextTask(topics.context_inputs()[tp.topic], tp.topic, tp.partition, position)
+            kind = topics.context_inputs()[tp.topic]
+            return ContextTask(kind, tp.topic, tp.partition, position, event_time)
         incident = self.pipeline.incident
         restored = incident.restore_state(state) if state else incident.initial_state()
         hold_s = self.runtime.incident_hold_s
@@ -414,3 +426,15 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # untyped ba
             await self.worker.assign(set(assigned))
         except Exception as exc:  # aiokafka would only log it; stop the worker
             self.worker.fatal = exc
+
+
+def _late_counts(task: DetectTask | ContextTask) -> tuple[int, int]:
+    counts = task.event_time.marks.counts
+    return counts.get("late", 0), counts.get("too_late", 0)
+
+
+def _count_late(task: DetectTask | ContextTask, before: tuple[int, int]) -> None:
+    """``vigil_late_events_total``: what the task's tracker counted since ``before``."""
+    for lateness, was, now in zip(("late", "too_late"), before, _late_counts(task), strict=True):
+        if now > was:
+            METRICS.late_events.labels(lateness=lateness).inc(now - was)

@@ -125,12 +125,12 @@ async def test_worker_snapshot_is_the_state_when_taken_not_when_written() -> Non
     worker.checkpoints = BackgroundCheckpoint(store, JournalCommitter(journal))
     stage = pipeline.detect
     task = DetectTask(stage, InputKind.METRICS, "metrics", 0, stage.initial_state(), Position())
-    task.process([Rec(i, 10.0 + i % 3) for i in range(50)])
+    task.process([Rec(i, 10.0 + i % 3) for i in range(50)], clock=0.0)
     worker.tasks[TP], worker.dirty = task, {TP}
     expected = orjson.loads(encode_snapshot(task.snapshot()))
     worker.sink._pending.append(asyncio.ensure_future(gate.wait()))  # an unacknowledged send
     worker._start_checkpoint()
-    task.process([Rec(i, 10.0 + i % 5) for i in range(50, 80)])  # processing goes on
+    task.process([Rec(i, 10.0 + i % 5) for i in range(50, 80)], clock=0.0)  # processing goes on
     assert journal == []
     gate.set()
     await worker.checkpoints.settle()

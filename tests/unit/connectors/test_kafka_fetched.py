@@ -39,7 +39,7 @@ def test_opted_in_consumer_reads_the_batch_records_with_the_fields_a_task_needs(
     outcomes = []
     for records in (raw, plain):
         task = DetectTask(stage, InputKind.METRICS, "metrics", 1, stage.initial_state(), Position())
-        _, rejected = task.process(records)  # type: ignore[arg-type]
+        _, rejected = task.process(records, clock=0.0)  # type: ignore[arg-type]
         outcomes.append((task.position, [(r.offset, r.error) for r in rejected]))
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0].next_offset == 2

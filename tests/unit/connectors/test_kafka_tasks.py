@@ -9,9 +9,12 @@ import orjson
 from connectors.kafka import envelope
 from connectors.kafka.decoder import decode_batch
 from connectors.kafka.tasks import (
+    SNAPSHOT_VERSION,
+    ContextTask,
     DetectTask,
     IncidentTask,
     Position,
+    event_time_from,
     position_from,
 )
 from engine.events import (
@@ -25,6 +28,7 @@ from engine.events import (
     Severity,
 )
 from engine.ingest.decode import Origin, decode_record
+from engine.ingest.watermark import WatermarkTracker
 from engine.pipeline import Pipeline
 from engine.rules import RuleSet
 
@@ -54,7 +58,7 @@ def _detect_task(offset: int | None = None) -> DetectTask:
 def test_bad_records_become_dead_letters_with_topic_partition_offset() -> None:
     task = _detect_task()
     recs = [Rec(10, _metric(0, 1.0)), Rec(11, b"{oops"), Rec(12, None), Rec(13, _metric(1, 1.0))]
-    anomalies, rejected = task.process(recs)
+    anomalies, rejected = task.process(recs, clock=T0)
     assert anomalies == []
     assert [(r.source, r.partition, r.offset) for r in rejected] == [
         ("metrics", 2, 11),
@@ -68,16 +72,94 @@ def test_restored_snapshot_continues_exactly_like_an_uninterrupted_task() -> Non
     values = [10.0 + (i % 3) * 0.1 for i in range(60)] + [90.0] + [10.0] * 5
     recs = [Rec(i, _metric(i, v)) for i, v in enumerate(values)]
     whole = _detect_task()
-    expected, _ = whole.process(recs)
+    expected, _ = whole.process(recs, clock=T0)
     first = _detect_task()
-    out1, _ = first.process(recs[:40])
+    out1, _ = first.process(recs[:40], clock=T0)
     snap = orjson.loads(orjson.dumps(first.snapshot()))
     second = _detect_task()
     second.state, second.position = second.stage.restore_state(snap["state"]), position_from(snap)
-    out2, _ = second.process(recs[40:])
+    second.event_time = event_time_from(snap, "metrics", 2, WatermarkTracker())
+    out2, _ = second.process(recs[40:], clock=T0)
     assert expected, "the spike must be detected for this test to mean anything"
     assert out1 + out2 == expected
     assert second.position.next_offset == len(values)
+
+
+def _host_metric(host: str, ts: float, value: float = 1.0) -> bytes:
+    labels = {"service": "a", "host": host}
+    return orjson.dumps({"ts": ts, "name": "lat", "value": value, "labels": labels})
+
+
+def _three_hosts(minutes: int, skew_s: float = 0.0) -> list[bytes]:
+    """One point a minute from hosts a, b, c (c's clock ``skew_s`` ahead), interleaved."""
+    return [
+        _host_metric(host, T0 + 60 * i + (skew_s if host == "c" else 0.0))
+        for i in range(minutes)
+        for host in "abc"
+    ]
+
+
+def test_a_fast_host_in_the_partition_does_not_move_the_published_watermark() -> None:
+    plain, skewed = _detect_task(), _detect_task()
+    plain.process([Rec(i, v) for i, v in enumerate(_three_hosts(30))], clock=T0)
+    skewed.process([Rec(i, v) for i, v in enumerate(_three_hosts(30, 900.0))], clock=T0)
+    assert plain.position.watermark == T0 + 60 * 29
+    assert skewed.position.watermark == plain.position.watermark
+    # the partition's newest event time is 15 min further: what the watermark used to be
+    assert skewed.event_time.marks.producers["metrics[2]"]["host=c"][0] == T0 + 60 * 29 + 900
+    assert skewed.event_time.marks.counts["too_late"] == 0
+
+
+def test_a_truly_too_late_event_of_one_producer_is_a_dead_letter_with_its_location() -> None:
+    task = _detect_task()
+    values = _three_hosts(20, 900.0)
+    values += [_host_metric("a", T0), _host_metric("c", T0 + 1900.0), _host_metric("b", T0 + 1140)]
+    _, rejected = task.process([Rec(100 + i, v) for i, v in enumerate(values)], clock=T0)
+    # a's point 19 min behind a's newest is too late (allowed lateness 5 min); c's point is
+    # 12.7 min ahead of the others but behind c's own newest, within the lateness: late, kept
+    assert [(r.source, r.partition, r.offset) for r in rejected] == [("metrics", 2, 160)]
+    assert rejected[0].error.startswith("late: ts ")
+    assert "metrics[2] producer host=a" in rejected[0].error
+    assert rejected[0].value == values[60]
+    counts = task.event_time.marks.counts
+    assert (counts["too_late"], counts["late"]) == (1, 1)
+    assert task.position.next_offset == 163
+
+
+def test_too_late_dead_letters_of_a_batch_record_point_at_its_record() -> None:
+    task = ContextTask(InputKind.METRICS, "metrics", 4, Position())
+    first = orjson.dumps([orjson.loads(_host_metric("a", T0 + 900)), {"name": ""}])
+    late = orjson.dumps(
+        [orjson.loads(_host_metric("a", T0 + 910)), orjson.loads(_host_metric("a", T0))]
+    )
+    events, rejected = task.process([Rec(7, first), Rec(8, b"{oops"), Rec(9, late)], clock=T0)
+    assert [e.ts for e in events] == [T0 + 900, T0 + 910]
+    late_flags = [(r.offset, r.error.startswith("late:")) for r in rejected]
+    assert late_flags == [(7, False), (8, False), (9, True)]
+    assert rejected[2].value == late  # the record (embedded: the line) the event came from
+    assert task.position.watermark == T0 + 910
+
+
+def test_event_time_survives_a_snapshot_and_a_version_1_snapshot_starts_at_its_watermark() -> None:
+    task = _detect_task()
+    task.process([Rec(i, v) for i, v in enumerate(_three_hosts(10))], clock=T0)
+    snap = orjson.loads(orjson.dumps(task.snapshot()))
+    assert snap["version"] == SNAPSHOT_VERSION == 2
+    restored = event_time_from(snap, "metrics", 2, WatermarkTracker())
+    assert restored.marks == task.event_time.marks
+    old = {k: v for k, v in snap.items() if k != "marks"} | {"version": 1}
+    fresh = event_time_from(old, "metrics", 2, WatermarkTracker())
+    assert fresh.marks.sources == {"metrics[2]": [T0 + 540, 0.0, 0.0]}
+    assert fresh.marks.producers == {}
+    assert event_time_from(None, "metrics", 2, WatermarkTracker()).marks.sources == {}
+    # after the old snapshot, a host's first point behind the saved watermark is late (kept),
+    # and the published watermark never steps back
+    again = _detect_task()
+    again.position, again.event_time = position_from(old), fresh
+    _, rejected = again.process([Rec(30, _host_metric("a", T0 + 60))], clock=T0 + 5)
+    assert rejected == []
+    assert fresh.marks.counts["late"] == 1
+    assert again.position.watermark == T0 + 540
 
 
 def test_envelope_round_trips_scope_events() -> None:
