@@ -50,11 +50,20 @@ def producer_of(event: InputEvent) -> str:
     >>> producer_of(MetricPoint(0.0, "up", 1.0))
     'name=up'
     """
-    labels = getattr(event, "labels", None) or {}
-    for key in PRODUCER_LABEL_KEYS:
-        value = labels.get(key)
-        if value:
-            return f"{key}={value}"
+    labels = getattr(event, "labels", None)
+    if not labels:
+        return _named(event, {})
+    value = labels.get("host")  # PRODUCER_LABEL_KEYS unrolled: this runs once per event
+    if value:
+        return f"host={value}"
+    value = labels.get("instance")
+    if value:
+        return f"instance={value}"
+    return _named(event, labels)
+
+
+def _named(event: InputEvent, labels: dict[str, str]) -> str:
+    """``producer_of`` for an event without a host or instance label."""
     node = node_of(labels)
     if node:
         return f"node={node}"

@@ -265,36 +265,39 @@ class WatermarkTracker:
         each too-late one (policy ``dead_letter``) goes to ``reject(index, reason)``, whose
         result, if any, is appended in its place. The hot loop: ``classify`` and ``_touch``
         inlined where cheap."""
-        counts, lateness_s = state.counts, self.allowed_lateness_s
+        lateness_s = self.allowed_lateness_s
         by = state.producers.setdefault(key, {})
         source = state.sources.get(key)  # as of the previous batch
         behind = source[0] if source is not None else None
         keep_too_late = self.policy == "accept"
-        append = out.append
+        append, on_time, late, too_late = out.append, 0, 0, 0
         for i, event in enumerate(events):
             ts, producer = event.ts, producer_of(event)
             seen = by.get(producer)
             if seen is None:  # a new producer: late when behind its source, never too late
                 seen = self._touch(state, by, producer, seen, ts, seen_at)
                 if behind is not None and ts < behind:
-                    counts[_LATE] = counts.get(_LATE, 0) + 1
+                    late += 1
                     append(event)
                     continue
             elif seen[1] < seen_at:
                 seen = self._touch(state, by, producer, seen, ts, seen_at)
             if ts >= seen[0]:
                 seen[0] = ts
-                counts[_ON_TIME] = counts.get(_ON_TIME, 0) + 1
+                on_time += 1
                 append(event)
             elif ts >= seen[0] - lateness_s:
-                counts[_LATE] = counts.get(_LATE, 0) + 1
+                late += 1
                 append(event)
             else:
-                counts[_TOO_LATE] = counts.get(_TOO_LATE, 0) + 1
+                too_late += 1
                 if keep_too_late:
                     append(event)
                 elif (letter := reject(i, self._reason(key, producer, ts, seen[0]))) is not None:
                     append(letter)
+        counts = state.counts
+        for name, count in ((_ON_TIME, on_time), (_LATE, late), (_TOO_LATE, too_late)):
+            counts[name] = counts.get(name, 0) + count
 
     def _tick(self, state: WatermarkState, now: EventTime) -> EventTime:
         """Advance the producers' idle clock with the runner's ``now``, by at most
