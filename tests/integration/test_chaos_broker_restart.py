@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -27,6 +29,7 @@ from typing import Any
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from connectors.kafka.app import serve
 from connectors.kafka.config import Topics
@@ -45,7 +48,8 @@ from tests.integration.kafka_io import (
 pytestmark = pytest.mark.integration
 OUTAGE_S = 8.0
 RATE_PER_S = 300.0
-RUN_S = 90.0  # one run takes ~20 s; a lost broker state would hang it
+RUN_S = 150.0  # one run takes 30-50 s (Tansu on S3 is slow); a lost broker state would hang it
+SETTLE_S = 4.0  # idle_source (2 s) + a watermark interval + a poll: the last resolves are out
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +68,32 @@ def durable_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Durable
 
 
 Disturbance = Callable[[Topics], Awaitable[None]]
+
+
+async def _read_incidents(bootstrap: str, topic: str, anomalies: set[str]) -> list[dict[str, Any]]:
+    """The incident records once every anomaly is a member of one and nothing new came for
+    ``SETTLE_S``. The worker lags well behind the input on this broker, and the incident stage
+    waits for the slowest partition and then for ``idle_source``: a fixed wait read a partial
+    set of incidents (in the undisturbed run as often as in the disturbed one)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    got: list[dict[str, Any]] = []
+    try:
+        await consumer.topics()  # refreshes metadata
+        parts = consumer.partitions_for_topic(topic) or set()
+        consumer.assign([TopicPartition(topic, p) for p in parts])
+        last_new = time.monotonic()
+        while True:
+            batches = await consumer.getmany(timeout_ms=200)
+            fresh = [orjson.loads(r.value) for rs in batches.values() for r in rs]
+            if fresh:
+                got += fresh
+                last_new = time.monotonic()
+            members = {m for record in got for m in record["alerts"]}
+            if members >= anomalies and time.monotonic() - last_new >= SETTLE_S:
+                return got
+    finally:
+        await consumer.stop()
 
 
 async def _worker_run(
@@ -89,10 +119,7 @@ async def _worker_run(
             topics.name("anomalies"),
             lambda got: {a["id"] for a in got} >= expected,
         )
-        await asyncio.sleep(3.0)  # the incident stage catches up through the repartition topic
-        incidents = await read_topic(
-            broker.bootstrap, topics.name("incidents"), lambda _: False, 3.0
-        )
+        incidents = await _read_incidents(broker.bootstrap, topics.name("incidents"), expected)
         assert not worker.done(), worker.exception()
         stop.set()
         await asyncio.wait_for(worker, 20)
@@ -112,8 +139,9 @@ async def _worker_run(
 
 
 async def test_a_broker_restart_mid_stream_gives_the_same_outputs(
-    durable_broker: DurableBroker, tmp_path: Path
+    durable_broker: DurableBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="vigil.incident")  # "late events ..."
     rules = tmp_path / "rules.yaml"
     rules.write_text("correlation:\n  confirm_s: 0\nruntime:\n  idle_source: 2s\n")
     records = metric_records(12, 150, seed=37, spikes=20, spikes_from=40)
@@ -129,19 +157,23 @@ async def test_a_broker_restart_mid_stream_gives_the_same_outputs(
         await asyncio.to_thread(durable_broker.start)
 
     calm = await asyncio.wait_for(_worker_run(durable_broker, rules, records, nothing), RUN_S)
+    calm_late = _late_warnings(caplog)
     starts = durable_broker.starts
     stormy = await asyncio.wait_for(_worker_run(durable_broker, rules, records, restart), RUN_S)
 
     assert durable_broker.starts == starts + 1, "the broker must have been restarted"
     assert set(calm["anomalies"]) == expected_anomaly_ids(records)
     assert calm["incidents"], "the input must open incidents"
+    assert not calm_late, calm_late
     assert set(stormy["anomalies"]) == set(calm["anomalies"])  # none lost, none new
-    # Incident ids are not compared across a broker restart: the event-time incident stage
-    # sees its sources go idle during the outage and can group the tail differently (seen in
-    # about 1 run in 3; the SIGKILL test does compare them). What must hold: every incident
-    # member is one of the run's anomalies and no anomaly sits in two incidents.
-    members = [m for ms in stormy["incidents"].values() for m in ms]
-    assert set(members) <= set(stormy["anomalies"])
-    assert len(members) == len(set(members)), "an anomaly landed in two incidents"
+    # no source went idle while the broker was away, so nothing was released early ...
+    late = _late_warnings(caplog)[len(calm_late) :]
+    assert not late, late
+    # ... and the incidents are the undisturbed run's: same ids, same members
+    assert stormy["incidents"] == calm["incidents"]
     for name in ("anomalies", "incident_records"):  # nothing was written twice
         assert max(Counter(stormy[name]).values()) == 1, name
+
+
+def _late_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("late events")]
