@@ -9,6 +9,7 @@ are kept (then ``other``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -76,6 +77,13 @@ class VigilMetrics:
         self.late_events = Counter(
             "vigil_late_events",
             "Events older than their source's newest, by lateness (late, too_late)",
+            ["lateness"],
+            registry=r,
+        )
+        self.incident_late_events = Counter(
+            "vigil_incident_late_events",
+            "Incident-stage events behind the event time it had released to, by lateness: late"
+            " (correlated out of order) or too_late (dead letter)",
             ["lateness"],
             registry=r,
         )
@@ -153,6 +161,15 @@ class VigilMetrics:
                 f"late:{lateness}",
                 state.counts.get(lateness, 0),
             )
+
+    def observe_reorder(self, before: Mapping[str, int], after: Mapping[str, int]) -> None:
+        """Count the late events of one incident-stage batch: its reorder slot's counts before
+        and after it. Deltas, not totals: a restored state's totals were exported by the
+        process that counted them (a partition moving between workers is not counted twice)."""
+        for lateness in ("late", "too_late"):
+            added = after.get(lateness, 0) - before.get(lateness, 0)
+            if added > 0:
+                self.incident_late_events.labels(lateness=lateness).inc(added)
 
     def observe_guard(self, kind: str, state: GuardState, cap: int | None = None) -> None:
         """Export a cardinality guard's live series, its cap and its dropped/evicted totals."""
