@@ -11,14 +11,15 @@ event time it needs to know how far every upstream partition has got:
   next call even when no records arrive);
 * a partition that has had no new record for ``runtime.idle_source`` of *healthy* processing
   time says so (``"idle": true``) and stops holding the incident stage back; its next record
-  makes it active again. Idle time counts only while the broker keeps confirming that nothing
-  waits past the partition's position (``FetchProbe``: a fetch response for it within
-  ``FETCH_FRESH_S`` whose high watermark the task has reached), as Flink counts idleness only
-  while a split is readable. While the broker is unreachable or the group rebalances no fetch
-  answers, so no source goes idle and the stage does not move past events still in the broker
-  (a broker restart would otherwise release the held events and make the tail late). A *dead*
-  worker's partitions send nothing, so they keep holding it back until their new owner
-  catches up: that is what keeps a SIGKILL from reordering anything;
+  makes it active again (as does a fetch showing records waiting for it). Idle time counts
+  only while the broker keeps confirming that nothing waits past the partition's position
+  (``FetchProbe``: a fetch response for it within ``FETCH_FRESH_S`` whose high watermark the
+  task has reached), as Flink counts idleness only while a split is readable. While the
+  broker is unreachable or the group rebalances no fetch answers, so no source goes idle and
+  the stage does not move past events still in the broker (a broker restart would otherwise
+  release the held events and make the tail late). A *dead* worker's partitions send
+  nothing, so they keep holding it back until their new owner catches up: that is what keeps
+  a SIGKILL from reordering anything;
 * a newly assigned partition is registered at once (``WatermarkPublisher.register``): active
   at its restored watermark (or ``NO_TIME``) when records wait past its offset, else idle;
 * the incident task keeps the newest mark per source in its snapshot; its ``now`` is
@@ -32,6 +33,7 @@ event time it needs to know how far every upstream partition has got:
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -57,8 +59,20 @@ FETCH_FRESH_S: Final = 1.0
 """A fetch response older than this does not confirm a partition is caught up (the consumer
 long-polls every ``fetch_max_wait_ms``, so a healthy one answers many times a second)."""
 
-Probe = Callable[[str, "Position"], bool]
-"""``(topic/partition, position) -> healthy``: the broker has just confirmed nothing waits."""
+
+class Fetched(enum.Enum):
+    """What the consumer's latest fetch says about a source, as ``FetchProbe`` reads it."""
+
+    CAUGHT_UP = "caught_up"
+    """A fresh response, and the task has read to its end: quiet time counts."""
+    WAITING = "waiting"
+    """A fresh response with records past the task's position: not idle, whatever the clock."""
+    UNKNOWN = "unknown"
+    """No fresh response (broker unreachable, rebalancing, not fetched yet): time stands still."""
+
+
+Probe = Callable[[str, "Position"], Fetched]
+"""``(topic/partition, position) -> Fetched``."""
 
 
 def stage_time(
@@ -93,12 +107,15 @@ def observe_mark(sources: dict[str, list[float]], mark: envelope.Watermark) -> N
 
 
 class FetchProbe:
-    """Whether the consumer's fetches confirm, just now, that a source has nothing waiting.
+    """What the consumer's latest fetch says about a source (``Fetched``).
 
     Reads aiokafka's per-partition fetch bookkeeping (``last_poll_timestamp``: wall-clock ms of
-    the last fetch response for the partition, ``highwater``: its end offset then). Healthy
-    means a response within ``fresh_s`` and the task at that end (or with no offset yet). A
-    partition not assigned to the consumer (rebalancing) is not healthy.
+    the last fetch response for the partition, ``highwater``: its end offset then). Without a
+    response within ``fresh_s``, or with the partition not assigned (rebalancing), it is
+    ``UNKNOWN``; else ``CAUGHT_UP`` when the task has read to that end (or has no offset yet),
+    ``WAITING`` when records wait past it: a source that was idle turns active as soon as the
+    broker reports new records for it, before they are read, so a partition resuming a moment
+    after another does not find the stage already moved past it.
     """
 
     def __init__(
@@ -109,21 +126,23 @@ class FetchProbe:
     ) -> None:
         self.consumer, self.fresh_s, self.clock = consumer, fresh_s, clock
 
-    def __call__(self, src: str, position: Position) -> bool:
+    def __call__(self, src: str, position: Position) -> Fetched:
         topic, _, partition = src.rpartition("/")
         tp = TopicPartition(topic, int(partition))
         try:
             polled_ms = self.consumer.last_poll_timestamp(tp)
             end = self.consumer.highwater(tp)
         except (AssertionError, AttributeError, KeyError):  # not assigned now: rebalancing
-            return False
+            return Fetched.UNKNOWN
         if polled_ms is None or self.clock() - polled_ms / 1000.0 > self.fresh_s:
-            return False
-        return position.next_offset is None or end is None or position.next_offset >= end
+            return Fetched.UNKNOWN
+        if position.next_offset is None or end is None or position.next_offset >= end:
+            return Fetched.CAUGHT_UP
+        return Fetched.WAITING
 
 
-def _always(_: str, __: Position) -> bool:
-    return True
+def _always(_: str, __: Position) -> Fetched:
+    return Fetched.CAUGHT_UP
 
 
 @dataclass(slots=True)
@@ -192,9 +211,10 @@ class WatermarkPublisher:
 
     def _due(self, src: str, position: Position, now_s: float) -> envelope.Watermark | None:
         sent = self._sent.setdefault(src, _Sent(position.next_offset, now_s))
-        if position.next_offset != sent.offset:
+        fetched = self.probe(src, position)
+        if position.next_offset != sent.offset or fetched is Fetched.WAITING:
             sent.offset, sent.quiet_s = position.next_offset, 0.0
-        elif self.probe(src, position):
+        elif fetched is Fetched.CAUGHT_UP:
             sent.quiet_s += now_s - sent.checked_at_s
         sent.checked_at_s = now_s
         idle = sent.quiet_s >= self.idle_s

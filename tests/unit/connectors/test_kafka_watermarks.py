@@ -10,7 +10,13 @@ from aiokafka import TopicPartition
 from connectors.kafka import envelope
 from connectors.kafka.tasks import IncidentTask, Position, position_from
 from connectors.kafka.telemetry import METRICS
-from connectors.kafka.watermarks import FetchProbe, WatermarkPublisher, observe_mark, stage_time
+from connectors.kafka.watermarks import (
+    Fetched,
+    FetchProbe,
+    WatermarkPublisher,
+    observe_mark,
+    stage_time,
+)
 from engine.correlate.example import example_anomaly
 from engine.events import Incident
 from engine.pipeline import Pipeline
@@ -173,13 +179,13 @@ def test_a_late_incident_event_is_exported_as_a_metric() -> None:
 
 
 async def test_quiet_time_counts_only_while_the_probe_confirms_the_source_caught_up() -> None:
-    healthy = {"metrics/0": False}
+    fetched = {"metrics/0": Fetched.UNKNOWN}
     producer = _Producer([])
     publisher = WatermarkPublisher(
         producer,  # type: ignore[arg-type]  # the aiokafka calls only
         "incident-in",
         idle_s=30.0,
-        probe=lambda src, _: healthy[src],
+        probe=lambda src, _: fetched[src],
     )
     position = Position(next_offset=5, watermark=T0)
     await publisher.register("metrics/0", position, waiting=True, now_s=0.0)
@@ -188,12 +194,16 @@ async def test_quiet_time_counts_only_while_the_probe_confirms_the_source_caught
     for now_s in range(1, 60):  # broker unreachable for a minute: never idle
         await publisher.publish(owned, now_s=float(now_s))
     assert producer.sent == []
-    healthy["metrics/0"] = True
+    fetched["metrics/0"] = Fetched.CAUGHT_UP
     await publisher.publish(owned, now_s=60.0)  # the second since the last check counts
     await publisher.publish(owned, now_s=88.0)
     assert producer.sent == []  # 29 s of healthy quiet
     await publisher.publish(owned, now_s=90.0)
-    assert {m["idle"] for _, m in producer.sent} == {True}
+    assert [m["idle"] for _, m in producer.sent] == [True, True]  # to both partitions
+    producer.sent.clear()
+    fetched["metrics/0"] = Fetched.WAITING  # new records, not read yet: holding again at once
+    await publisher.publish(owned, now_s=90.1)
+    assert [(m["ts"], m["idle"]) for _, m in producer.sent] == [(T0, False), (T0, False)]
 
 
 @dataclass
@@ -216,11 +226,11 @@ def test_fetch_probe_wants_a_fresh_fetch_at_the_partition_end() -> None:
     tp = TopicPartition("metrics", 3)
     consumer = _Consumer({tp: 100_000}, {tp: 50})
     probe = FetchProbe(consumer, fresh_s=1.0, clock=lambda: 100.5)  # type: ignore[arg-type]
-    assert probe("metrics/3", Position(next_offset=50))
-    assert not probe("metrics/3", Position(next_offset=42))  # records wait past the position
-    assert probe("metrics/3", Position(next_offset=None))  # nothing read yet: no offset to compare
-    assert not probe("metrics/2", Position(next_offset=50))  # not assigned (rebalancing)
+    assert probe("metrics/3", Position(next_offset=50)) is Fetched.CAUGHT_UP
+    assert probe("metrics/3", Position(next_offset=42)) is Fetched.WAITING
+    assert probe("metrics/3", Position(next_offset=None)) is Fetched.CAUGHT_UP  # nothing read
+    assert probe("metrics/2", Position(next_offset=50)) is Fetched.UNKNOWN  # not assigned
     stale = FetchProbe(consumer, fresh_s=1.0, clock=lambda: 102.0)  # type: ignore[arg-type]
-    assert not stale("metrics/3", Position(next_offset=50))  # the broker stopped answering
+    assert stale("metrics/3", Position(next_offset=50)) is Fetched.UNKNOWN  # broker silent
     consumer.polled_ms.clear()
-    assert not probe("metrics/3", Position(next_offset=50))  # never fetched
+    assert probe("metrics/3", Position(next_offset=50)) is Fetched.UNKNOWN  # never fetched
