@@ -165,7 +165,8 @@ class VigilMetrics:
     def observe_reorder(self, before: Mapping[str, int], after: Mapping[str, int]) -> None:
         """Count the late events of one incident-stage batch: its reorder slot's counts before
         and after it. Deltas, not totals: a restored state's totals were exported by the
-        process that counted them (a partition moving between workers is not counted twice)."""
+        process that counted them, so a partition moving to another worker does not add them
+        again (batches re-processed after a crash are counted again, like their outputs)."""
         for lateness in ("late", "too_late"):
             added = after.get(lateness, 0) - before.get(lateness, 0)
             if added > 0:
