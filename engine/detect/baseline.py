@@ -33,14 +33,14 @@ of all four (``-log10`` of the chi-square tail of ``-2 ln`` of the product of th
    rarity against its own recent distribution, less ``shift_offset``; it restarts after each
    report, so one shift is reported once.
 
-A daily recurrence memory keeps a daily job from being news every day: per time-of-day slot
-(``recur_slots`` a day) the largest recent prediction surprise is remembered, fading by
-``recur_decay`` quarter-octave bins a day. A point whose surprise is at most ``recur_tolerance``
-bins above one remembered within ``recur_reach_s`` of its time of day (a backup's spike at 03:00,
-however its start jitters) gives no prediction-surprise evidence; the other evidence still counts,
-and a surprise clearly larger than the remembered one is news as before. Today's surprises are
-remembered too, so one like a surprise of the past hour is not news either (leaving them out
-measured NAB 63.7 instead of 64.9).
+A daily recurrence memory (``engine.detect.recurrence``) keeps a daily job from being news every
+day: per time-of-day slot (``recur_slots`` a day) the largest recent prediction surprise is
+remembered, fading by ``recur_decay`` quarter-octave bins a day. A point whose surprise is at most
+``recur_tolerance`` bins above one remembered within ``recur_reach_s`` of its time of day (a
+backup's spike at 03:00, however its start jitters) gives no prediction-surprise evidence; the
+other evidence still counts, and a surprise clearly larger than the remembered one is news as
+before. Today's surprises are remembered too, so one like a surprise of the past hour is not
+news either (leaving them out measured NAB 63.7 instead of 64.9).
 
 Optionally (off by default: it did not generalise to held-out NAB categories) a series that
 keeps reporting is held to a higher bar: beyond ``repeat_free`` reports over
@@ -60,6 +60,7 @@ from typing import Any, Final
 
 from engine.detect.context import ContextConfig, ContextModel
 from engine.detect.likelihood import HALF_DECADES
+from engine.detect.recurrence import DAY_S, MIN_BIN, NEVER, remember
 from engine.detect.tail import (
     BINS,
     BINS_PER_OCTAVE,
@@ -70,17 +71,11 @@ from engine.detect.tail import (
     weibull_decades,
 )
 
-DAY_S: Final = 86_400.0
 STATE_FIELDS: Final = (
     "n", "level", "last", "lo", "hi", "err_level", "err_last", "err_season",
     "quiet", "run_surprise", "season", "expected", "scale", "hist", "hist_w", "unlearnt",
     "shift_hi", "shift_lo", "shift_hist", "reports", "hist_total", "shift_total", "recur",
 )
-RECUR_MIN_BIN: Final = 22
-"""Surprise bins below this (z < 2.8 error scales, never news alone) are neither remembered nor
-discounted as recurring (the same scores as remembering all, for less work per point)."""
-NEVER: Final = -1e300
-"""A recurrence slot that has remembered nothing yet."""
 _LOG10_2: Final = math.log10(2.0)
 _LN10: Final = math.log(10.0)
 
@@ -296,7 +291,8 @@ class SeriesModel:
         score = None
         if n > cfg.min_samples:
             sbz = bz
-            if bz >= RECUR_MIN_BIN and cfg.recur_slots and self._recurring(ts, bz):
+            if bz >= MIN_BIN and cfg.recur_slots and remember(
+                    self.recur, ts, bz, cfg.recur_reach, cfg.recur_decay, cfg.recur_tolerance):
                 sbz = 0  # as surprising as this time of day recently was: not news
             score = self._score(sbz, novelty, shift, x)
         self._learn(x, slot, seasonal, debias)
@@ -308,24 +304,6 @@ class SeriesModel:
             if w > 1e9:
                 self._renormalise()
         return score
-
-    def _recurring(self, ts: float, bz: int) -> bool:
-        """Whether a surprise in bin ``bz`` about as large was seen near this time of day
-        recently (a faded memory); then remember this one."""
-        cfg, recur = self.cfg, self.recur
-        slots, reach = cfg.recur_slots, cfg.recur_reach
-        now = int((ts % DAY_S) * slots / DAY_S)
-        fade = cfg.recur_decay * ts / DAY_S
-        first, last = now - reach, now + reach + 1
-        seen = max(recur[first if first > 0 else 0:last])  # slices: faster than a loop
-        if first < 0:  # the window wraps around midnight
-            seen = max(seen, *recur[first:])
-        if last > slots:
-            seen = max(seen, *recur[:last - slots])
-        key = bz + fade
-        if key > recur[now]:
-            recur[now] = key
-        return bz <= seen - fade + cfg.recur_tolerance
 
     def _shift(self, x: float, seasonal: float | None, debias: float, floor: float) -> float:
         """Two-sided CUSUM of residuals from the slow reference (the trusted seasonal profile,
