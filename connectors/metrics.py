@@ -9,6 +9,7 @@ are kept (then ``other``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -90,6 +91,13 @@ class VigilMetrics:
             "Producers forgotten at the runtime.max_producers cap per source",
             registry=r,
         )
+        self.incident_late_events = Counter(
+            "vigil_incident_late_events",
+            "Incident-stage events behind the event time it had released to, by lateness: late"
+            " (correlated out of order) or too_late (dead letter)",
+            ["lateness"],
+            registry=r,
+        )
         self.live_series = Gauge(
             "vigil_live_series",
             "Live series keys under the cardinality cap, per kind",
@@ -166,6 +174,16 @@ class VigilMetrics:
             )
         self.skewed_producers.set(state.skewed())
         self._advance(self.producers_evicted, "producers:evicted", state.evicted)
+
+    def observe_reorder(self, before: Mapping[str, int], after: Mapping[str, int]) -> None:
+        """Count the late events of one incident-stage batch: its reorder slot's counts before
+        and after it. Deltas, not totals: a restored state's totals were exported by the
+        process that counted them, so a partition moving to another worker does not add them
+        again (batches re-processed after a crash are counted again, like their outputs)."""
+        for lateness in ("late", "too_late"):
+            added = after.get(lateness, 0) - before.get(lateness, 0)
+            if added > 0:
+                self.incident_late_events.labels(lateness=lateness).inc(added)
 
     def observe_guard(self, kind: str, state: GuardState, cap: int | None = None) -> None:
         """Export a cardinality guard's live series, its cap and its dropped/evicted totals."""

@@ -31,6 +31,7 @@ from typing import Any
 from connectors.checkpoint import Snapshot
 from connectors.kafka import envelope
 from connectors.kafka.decoder import Record, decode_batch
+from connectors.kafka.telemetry import METRICS
 from connectors.kafka.watermarks import observe_mark, stage_time
 from engine.events import (
     Anomaly,
@@ -211,7 +212,9 @@ class IncidentTask:
         now = stage_time(self.position.sources, self.hold_s, self.expected_sources)
         reorder = self.state.slots["reorder"]
         before = (self._late_count(), reorder.released_to, set(reorder.released))
+        counts = dict(reorder.counts)
         self.state, outs = self.stage.process(self.state, events, now=now)
+        METRICS.observe_reorder(counts, self.state.slots["reorder"].counts)
         if self._late_count() > before[0]:
             late = [
                 (getattr(e, "id", "?"), e.ts)

@@ -62,7 +62,7 @@ from connectors.kafka.telemetry import (
     RECORDS_IN,
     REJECTED,
 )
-from connectors.kafka.watermarks import WatermarkPublisher
+from connectors.kafka.watermarks import FetchProbe, WatermarkPublisher
 from engine.events import Rejected
 from engine.ingest.watermark import WatermarkTracker
 from engine.pipeline import Pipeline
@@ -143,7 +143,10 @@ class Worker:
         self.checkpoints = BackgroundCheckpoint(store, _Committer(self.consumer), self._written)
         self.topology = TopologyBroadcast(cfg.topics.name("topology"), kwargs)
         self.watermarks = WatermarkPublisher(
-            self.producer, cfg.topics.name("incident_in"), self.runtime.idle_source
+            self.producer,
+            cfg.topics.name("incident_in"),
+            self.runtime.idle_source,
+            probe=FetchProbe(self.consumer),  # idle time counts only while fetches answer
         )
         # services hooks (connectors/kafka/services.py): after a restore; per incident batch
         self.on_restored: list[Callable[[], None]] = []

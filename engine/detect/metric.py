@@ -43,7 +43,7 @@ def score_series(ts_s: Sequence[float], values: Sequence[float],
 
     >>> scores = score_series([60.0 * i for i in range(40)], [1.0, 2.0] * 19 + [1.0, 30.0])
     >>> scores[:2], [round(s, 2) for s in scores[-3:]]
-    ([None, None], [0.0, 0.0, 0.7])
+    ([None, None], [0.0, 0.0, 0.94])
     """
     model = SeriesModel(cfg or SeriesConfig())
     step = model.step
@@ -75,7 +75,7 @@ class MetricDetector:
     >>> pts.append(pt("api", 90.0, T0 + 3600))
     >>> _, out = op.process(op.initial_state(), pts, now=T0 + 3600)
     >>> [(a.kind.value, round(a.score, 2), a.detail["value"]) for a in out]
-    [('metric', 0.72, 90.0)]
+    [('metric', 0.97, 90.0)]
     """
 
     rules: DetectorRules = field(default_factory=DetectorRules)

@@ -1,32 +1,48 @@
-"""Chaos: restart the broker under a running worker.
+"""Chaos: restart the broker under a running worker while the input is still being produced.
 
 The broker is Tansu on S3 storage served by a local moto server (``durable_broker.py``), so a
 new broker process on the same port and bucket still has every topic, record, committed offset
-and checkpoint. A worker (an in-process ``serve``, as in ``test_chaos.py``) consumes the first
-half of the input and has checkpointed some of it; the broker process is then stopped (SIGTERM,
-SIGKILL after 5 s), left down for ``OUTAGE_S`` (longer than the worker's session timeout), and
-a new broker process is started on the same port and bucket; the second half of the input goes
-in after that. The worker must ride through on aiokafka's reconnects, and its outputs must equal
-an undisturbed run's on the same broker: the same anomaly ids (also those of the embedded
-pipeline), the same incident records (id, revision, status) gathering the same anomalies, and
-no anomaly or incident record written twice.
+and checkpoint. A worker (an in-process ``serve``, as in ``test_chaos.py``) consumes a metrics
+stream produced at a fixed rate; once it has checkpointed some of it, and while the producer is
+still sending, the broker process is stopped (SIGTERM, SIGKILL after 5 s), left down for
+``OUTAGE_S`` (longer than the worker's session timeout), and a new broker process is started on
+the same port and bucket. The producer buffers and retries through the outage (aiokafka), the
+worker rides through on reconnects.
 
-The input producer is kept out of the outage: Tansu has no idempotent producer, so a send in
-flight when the broker dies may be stored twice, which would change the input, not test Vigil.
+Tansu has no idempotent producer, so a send in flight when the broker dies may be stored twice:
+the input actually stored can differ from what was sent. The undisturbed run therefore reads
+the disturbed run's stored input back (per partition, in offset order) and produces exactly
+that. Its outputs must equal the disturbed run's: the same anomaly ids (also the embedded
+pipeline's when nothing was stored twice), the same incident ids gathering the same anomalies,
+no two different records under one anomaly id or incident revision (an output in flight when
+the broker died may be stored twice, as an identical repeat that consumers drop by id), and no
+event late at the incident stage: while the broker is away no source is declared idle
+(``connectors.kafka.watermarks.FetchProbe``), so the stage does not move past events still to
+come. The late-event counter the worker exports (``vigil_incident_late_events_total``) must not
+move either.
+
+The second test (opt-in, ``VIGIL_CHAOS_CRASH=1``: not yet reliable) adds a worker crash: the
+worker is SIGKILLed during the outage and a new one, started after the restart, takes over from
+the checkpoints kept by the restarted broker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
+import re
+import signal
+import time
 import uuid
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from connectors.kafka.app import serve
 from connectors.kafka.config import Topics
@@ -36,16 +52,18 @@ from tests.integration.kafka_io import (
     expected_anomaly_ids,
     key_of,
     metric_records,
-    produce,
     read_topic,
     wait_for_snapshots,
     worker_config,
 )
+from tests.integration.test_chaos_sigkill import _worker_yaml
+from tests.integration.test_kafka_group import _spawn_worker
 
 pytestmark = pytest.mark.integration
 OUTAGE_S = 8.0
-RATE_PER_S = 300.0
-RUN_S = 90.0  # one run takes ~20 s; a lost broker state would hang it
+RATE_PER_S = 100.0  # 18 s of input: the broker goes down (SIGKILL ~5 s after SIGTERM) mid-stream
+RUN_S = 150.0  # one run takes 40-70 s (Tansu on S3 is slow); a lost broker state would hang it
+SETTLE_S = 4.0  # idle_source (2 s) + a watermark interval + a poll: the last resolves are out
 
 
 @pytest.fixture(scope="module")
@@ -63,36 +81,62 @@ def durable_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Durable
         s3.stop()
 
 
-Disturbance = Callable[[Topics], Awaitable[None]]
+Feed = list[tuple[bytes | None, bytes]]
+Disturbance = Callable[[Topics, "asyncio.Task[None]"], Awaitable[None]]
+
+
+async def _read_incidents(bootstrap: str, topic: str, anomalies: set[str]) -> list[dict[str, Any]]:
+    """The incident records once every anomaly is a member of one and nothing new came for
+    ``SETTLE_S``. The worker lags well behind the input on this broker, and the incident stage
+    waits for the slowest partition and then for ``idle_source``: a fixed wait read a partial
+    set of incidents (in the undisturbed run as often as in the disturbed one)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    got: list[dict[str, Any]] = []
+    try:
+        await consumer.topics()  # refreshes metadata
+        parts = consumer.partitions_for_topic(topic) or set()
+        consumer.assign([TopicPartition(topic, p) for p in parts])
+        last_new = time.monotonic()
+        while True:
+            batches = await consumer.getmany(timeout_ms=200)
+            fresh = [orjson.loads(r.value) for rs in batches.values() for r in rs]
+            if fresh:
+                got += fresh
+                last_new = time.monotonic()
+            members = {m for record in got for m in record["alerts"]}
+            if members >= anomalies and time.monotonic() - last_new >= SETTLE_S:
+                return got
+    finally:
+        await consumer.stop()
 
 
 async def _worker_run(
-    broker: DurableBroker, rules: Path, records: list[dict[str, Any]], between: Disturbance
+    broker: DurableBroker, rules: Path, feed: Feed, expected: set[str], disturb: Disturbance
 ) -> dict[str, Any]:
-    """Feed half of ``records``, await ``between``, feed the rest; the worker's outputs."""
+    """Produce ``feed`` while ``disturb`` runs; the worker's outputs and the stored input."""
     tag = uuid.uuid4().hex[:8]
     topics, group = Topics(prefix=f"t{tag}."), f"g{tag}"
     cfg = worker_config(broker.bootstrap, topics, group, rules_path=str(rules))
     await create_topics(cfg)
-    items = [(key_of(r), orjson.dumps(r)) for r in records]
-    half = len(items) // 2
     stop = asyncio.Event()
     worker = asyncio.create_task(serve(cfg, stop))
     try:
-        await produce(broker.bootstrap, topics.name("metrics"), items[:half], RATE_PER_S)
-        await between(topics)
+        failed: list[str] = []
+        feeding = asyncio.create_task(
+            _produce_retrying(broker.bootstrap, topics.name("metrics"), feed, RATE_PER_S, failed)
+        )
+        await disturb(topics, feeding)
+        await feeding
         assert not worker.done(), worker.exception()
-        await produce(broker.bootstrap, topics.name("metrics"), items[half:], RATE_PER_S)
-        expected = expected_anomaly_ids(records)
+        stored = await _stored_input(broker.bootstrap, topics.name("metrics"), len(feed))
         anomalies = await read_topic(
             broker.bootstrap,
             topics.name("anomalies"),
             lambda got: {a["id"] for a in got} >= expected,
         )
-        await asyncio.sleep(3.0)  # the incident stage catches up through the repartition topic
-        incidents = await read_topic(
-            broker.bootstrap, topics.name("incidents"), lambda _: False, 3.0
-        )
+        ids = {a["id"] for a in anomalies}
+        incidents = await _read_incidents(broker.bootstrap, topics.name("incidents"), ids)
         assert not worker.done(), worker.exception()
         stop.set()
         await asyncio.wait_for(worker, 20)
@@ -105,43 +149,219 @@ async def _worker_run(
     for record in incidents:
         gathered.setdefault(record["id"], set()).update(record["alerts"])
     return {
+        "stored": stored,
         "anomalies": [a["id"] for a in anomalies],
-        "incident_records": [f"{r['id']}@{r['revision']}:{r['status']}" for r in incidents],
+        "repeats": _conflicting_repeats(anomalies, incidents),
         "incidents": gathered,
     }
 
 
-async def test_a_broker_restart_mid_stream_gives_the_same_outputs(
-    durable_broker: DurableBroker, tmp_path: Path
+async def _stored_input(bootstrap: str, topic: str, sent: int) -> dict[int, Feed]:
+    """Every record of ``topic`` per partition in offset order (at least ``sent`` of them)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    out: dict[int, Feed] = {}
+    try:
+        await consumer.topics()
+        parts = consumer.partitions_for_topic(topic) or set()
+        consumer.assign([TopicPartition(topic, p) for p in parts])
+        deadline, count = time.monotonic() + 30, 0
+        while time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for tp, records in batches.items():
+                out.setdefault(tp.partition, []).extend((r.key, r.value) for r in records)
+                count += len(records)
+            if count >= sent and not batches:
+                break
+    finally:
+        await consumer.stop()
+    return out
+
+
+async def _produce_retrying(
+    bootstrap: str, topic: str, items: Feed, rate_per_s: float, failed: list[str]
 ) -> None:
+    """Produce ``items`` at ``rate_per_s``; a send the client gives up on (an error it does not
+    retry, e.g. on the restarted broker's first answers) is sent again, as a producing service
+    would, and its error noted in ``failed``."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        started, pending = time.monotonic(), []
+        for i, (key, value) in enumerate(items):
+            if i % 100 == 0:
+                await asyncio.sleep(max(0.0, started + i / rate_per_s - time.monotonic()))
+            pending.append((await producer.send(topic, value, key=key), key, value))
+        while pending:
+            outcomes = await asyncio.gather(*(f for f, _, _ in pending), return_exceptions=True)
+            sent = zip(pending, outcomes, strict=True)
+            retry = [(k, v) for (_, k, v), o in sent if isinstance(o, BaseException)]
+            failed += [repr(o) for o in outcomes if isinstance(o, BaseException)]
+            pending = [(await producer.send(topic, v, key=k), k, v) for k, v in retry]
+    finally:
+        await producer.stop()
+
+
+def _interleave(stored: dict[int, Feed]) -> Feed:
+    """The stored records partition by partition in turn, each partition in offset order (the
+    producer's key partitioner puts every record back in its partition)."""
+    queues = [list(reversed(stored[p])) for p in sorted(stored)]
+    feed: Feed = []
+    while any(queues):
+        feed.extend(q.pop() for q in queues if q)
+    return feed
+
+
+def _late_sample() -> float:
+    from connectors.kafka.telemetry import METRICS
+
+    name, total = "vigil_incident_late_events_total", 0.0
+    for lateness in ("late", "too_late"):
+        total += METRICS.registry.get_sample_value(name, {"lateness": lateness}) or 0.0
+    return total
+
+
+async def test_a_broker_restart_mid_stream_gives_the_same_outputs(
+    durable_broker: DurableBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="vigil.incident")  # "late events ..."
     rules = tmp_path / "rules.yaml"
     rules.write_text("correlation:\n  confirm_s: 0\nruntime:\n  idle_source: 2s\n")
     records = metric_records(12, 150, seed=37, spikes=20, spikes_from=40)
+    expected = expected_anomaly_ids(records)
+    interrupted: list[bool] = []
 
-    async def nothing(_: Topics) -> None:
-        return None
-
-    async def restart(topics: Topics) -> None:
+    async def restart(topics: Topics, feeding: asyncio.Task[None]) -> None:
         # the worker has checkpointed the metrics partitions it owns, and is still consuming
         await wait_for_snapshots(durable_broker.bootstrap, topics, topics.name("metrics") + "/", 2)
         await asyncio.to_thread(durable_broker.stop)
+        interrupted.append(not feeding.done())  # the producer was still sending: it retries
         await asyncio.sleep(OUTAGE_S)
         await asyncio.to_thread(durable_broker.start)
 
-    calm = await asyncio.wait_for(_worker_run(durable_broker, rules, records, nothing), RUN_S)
-    starts = durable_broker.starts
-    stormy = await asyncio.wait_for(_worker_run(durable_broker, rules, records, restart), RUN_S)
+    async def nothing(_: Topics, __: asyncio.Task[None]) -> None:
+        return None
 
+    starts, late_before = durable_broker.starts, _late_sample()
+    feed = [(key_of(r), orjson.dumps(r)) for r in records]
+    stormy = await asyncio.wait_for(
+        _worker_run(durable_broker, rules, feed, expected, restart), RUN_S
+    )
+    stormy_late = (_late_warnings(caplog), _late_sample() - late_before)
     assert durable_broker.starts == starts + 1, "the broker must have been restarted"
-    assert set(calm["anomalies"]) == expected_anomaly_ids(records)
+    assert interrupted == [True], "the broker must go down while the input is being produced"
+    replayed = _interleave(stormy["stored"])
+    calm = await asyncio.wait_for(
+        _worker_run(durable_broker, rules, replayed, expected, nothing), RUN_S
+    )
+
+    stored_twice = len(replayed) - len(feed)
+    assert stored_twice >= 0, "records the producer sent were lost"
+    if not stored_twice:
+        assert set(calm["anomalies"]) == expected
     assert calm["incidents"], "the input must open incidents"
     assert set(stormy["anomalies"]) == set(calm["anomalies"])  # none lost, none new
-    # Incident ids are not compared across a broker restart: the event-time incident stage
-    # sees its sources go idle during the outage and can group the tail differently (seen in
-    # about 1 run in 3; the SIGKILL test does compare them). What must hold: every incident
-    # member is one of the run's anomalies and no anomaly sits in two incidents.
-    members = [m for ms in stormy["incidents"].values() for m in ms]
-    assert set(members) <= set(stormy["anomalies"])
-    assert len(members) == len(set(members)), "an anomaly landed in two incidents"
-    for name in ("anomalies", "incident_records"):  # nothing was written twice
-        assert max(Counter(stormy[name]).values()) == 1, name
+    # no source went idle while the broker was away, so nothing was released early ...
+    assert stormy_late == ([], 0.0), stormy_late
+    # ... and the incidents are the undisturbed run's: same ids, same members
+    assert stormy["incidents"] == calm["incidents"]
+    # an output in flight when the broker died may be stored twice (Tansu has no idempotent
+    # producer): at-least-once, consumers de-duplicate by id; a repeat must be the same record
+    assert stormy["repeats"] == [], stormy["repeats"]
+
+
+def _conflicting_repeats(
+    anomalies: list[dict[str, Any]], incidents: list[dict[str, Any]]
+) -> list[str]:
+    """Keys written more than once with different contents (an anomaly id, an incident
+    ``id@revision``); identical repeats are what at-least-once delivery allows."""
+    seen: dict[str, set[bytes]] = {}
+    for key, record in [
+        *((a["id"], a) for a in anomalies),
+        *((f"{r['id']}@{r['revision']}", r) for r in incidents),
+    ]:
+        seen.setdefault(key, set()).add(orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
+    return sorted(key for key, bodies in seen.items() if len(bodies) > 1)
+
+
+def _late_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("late events")]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("VIGIL_CHAOS_CRASH"),
+    reason="opt-in (VIGIL_CHAOS_CRASH=1): not yet reliable; in 3 of 6 runs reading the incidents"
+    " timed out (once in the disturbed run, once in the undisturbed replay), and in diagnostic"
+    " runs the restarted Tansu/S3 broker had lost 64-397 of 1800 acknowledged input records",
+)
+async def test_a_worker_killed_during_a_broker_outage_is_replaced_from_its_checkpoints(
+    durable_broker: DurableBroker, tmp_path: Path
+) -> None:
+    """Broker restart and worker crash together: the broker goes down mid-stream, the worker
+    is SIGKILLed while it is away, and a new worker started after the restart takes over the
+    group from the checkpoints in the restarted broker and re-processes from them. At-least-
+    once: re-processed outputs repeat their ids (consumers de-duplicate by id), so the sets
+    are compared; incident ids and members must equal an undisturbed run's."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("correlation:\n  confirm_s: 0\nruntime:\n  idle_source: 2s\n")
+    records = metric_records(12, 150, seed=37, spikes=20, spikes_from=40)
+    expected = expected_anomaly_ids(records)
+    feed = [(key_of(r), orjson.dumps(r)) for r in records]
+    tag = uuid.uuid4().hex[:8]
+    topics, group = Topics(prefix=f"t{tag}."), f"g{tag}"
+    bootstrap = durable_broker.bootstrap
+    await create_topics(worker_config(bootstrap, topics, group, rules_path=str(rules)))
+    config = _worker_yaml(tmp_path / "worker.yaml", bootstrap, topics.prefix, group, rules)
+    logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
+    workers = [_spawn_worker(config, logs[0])]
+    try:
+        failed: list[str] = []
+        feeding = asyncio.create_task(
+            _produce_retrying(bootstrap, topics.name("metrics"), feed, RATE_PER_S, failed)
+        )
+        await wait_for_snapshots(bootstrap, topics, topics.name("metrics") + "/", 2)
+        await asyncio.to_thread(durable_broker.stop)
+        assert not feeding.done(), "the broker must go down while the input is being produced"
+        os.kill(workers[0].pid, signal.SIGKILL)
+        await asyncio.sleep(OUTAGE_S)
+        await asyncio.to_thread(durable_broker.start)
+        workers.append(_spawn_worker(config, logs[1]))
+        await feeding
+        stored = await _stored_input(bootstrap, topics.name("metrics"), len(feed))
+        anomalies = await read_topic(
+            bootstrap,
+            topics.name("anomalies"),
+            lambda got: {a["id"] for a in got} >= expected,
+            timeout_s=60,
+        )
+        ids = {a["id"] for a in anomalies}
+        incidents = await asyncio.wait_for(
+            _read_incidents(bootstrap, topics.name("incidents"), ids), RUN_S
+        )
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                os.kill(w.pid, signal.SIGTERM)
+                w.wait(timeout=20)
+    lost = len(feed) - sum(len(records) for records in stored.values())
+    assert lost <= 0, f"the broker lost {lost} acknowledged input records"
+    text = [path.read_text() for path in logs]
+    restored = [int(n) for n in re.findall(r"assigned count=\d+ restored=(\d+)", text[1])]
+    assert max(restored, default=0) > 0, "the new worker must start from checkpoints"
+    late = [line for t in text for line in t.splitlines() if "late events" in line]
+    assert not late, late
+
+    async def nothing(_: Topics, __: asyncio.Task[None]) -> None:
+        return None
+
+    replayed = _interleave(stored)
+    calm = await asyncio.wait_for(
+        _worker_run(durable_broker, rules, replayed, expected, nothing), RUN_S
+    )
+    assert calm["incidents"], "the input must open incidents"
+    assert ids == set(calm["anomalies"])  # none lost, none new (repeats allowed)
+    gathered: dict[str, set[str]] = {}
+    for record in incidents:
+        gathered.setdefault(record["id"], set()).update(record["alerts"])
+    assert gathered == calm["incidents"]
+    assert _conflicting_repeats(anomalies, incidents) == []

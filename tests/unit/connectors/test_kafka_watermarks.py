@@ -5,10 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
+from aiokafka import TopicPartition
 
 from connectors.kafka import envelope
 from connectors.kafka.tasks import IncidentTask, Position, position_from
-from connectors.kafka.watermarks import WatermarkPublisher, observe_mark, stage_time
+from connectors.kafka.telemetry import METRICS
+from connectors.kafka.watermarks import (
+    Fetched,
+    FetchProbe,
+    WatermarkPublisher,
+    observe_mark,
+    stage_time,
+)
 from engine.correlate.example import example_anomaly
 from engine.events import Incident
 from engine.pipeline import Pipeline
@@ -150,3 +158,79 @@ async def test_assigned_sources_register_as_holding_or_idle_at_once() -> None:
     assert await publisher.publish(owned, now_s=101.0) == 0  # nothing new to say
     assert await publisher.publish(owned, now_s=131.0) == 1  # backlog never came: idle
     assert {m["src"]: m["idle"] for _, m in producer.sent} == {"metrics/0": True}
+
+
+def test_a_late_incident_event_is_exported_as_a_metric() -> None:
+    def late() -> float:
+        value = METRICS.registry.get_sample_value(
+            "vigil_incident_late_events_total", {"lateness": "late"}
+        )
+        return value or 0.0
+
+    task, counted = _task(), late()
+    task.process([Rec(0, _wm("metrics/0", T0 + 600, idle=True))], [])  # released up to T0+600
+    straggler = envelope.encode(example_anomaly("db", T0 + 300, 0.99))
+    _, rejected = task.process([Rec(1, straggler)], [])
+    assert rejected == []  # within the de-duplication horizon: processed, out of order
+    assert task.state.slots["reorder"].counts["late"] == 1
+    assert late() == counted + 1
+    task.process([Rec(2, straggler)], [])  # its re-delivery is a duplicate, not late again
+    assert late() == counted + 1
+
+
+async def test_quiet_time_counts_only_while_the_probe_confirms_the_source_caught_up() -> None:
+    fetched = {"metrics/0": Fetched.UNKNOWN}
+    producer = _Producer([])
+    publisher = WatermarkPublisher(
+        producer,  # type: ignore[arg-type]  # the aiokafka calls only
+        "incident-in",
+        idle_s=30.0,
+        probe=lambda src, _: fetched[src],
+    )
+    position = Position(next_offset=5, watermark=T0)
+    await publisher.register("metrics/0", position, waiting=True, now_s=0.0)
+    producer.sent.clear()
+    owned = [("metrics/0", position)]
+    for now_s in range(1, 60):  # broker unreachable for a minute: never idle
+        await publisher.publish(owned, now_s=float(now_s))
+    assert producer.sent == []
+    fetched["metrics/0"] = Fetched.CAUGHT_UP
+    await publisher.publish(owned, now_s=60.0)  # the second since the last check counts
+    await publisher.publish(owned, now_s=88.0)
+    assert producer.sent == []  # 29 s of healthy quiet
+    await publisher.publish(owned, now_s=90.0)
+    assert [m["idle"] for _, m in producer.sent] == [True, True]  # to both partitions
+    producer.sent.clear()
+    fetched["metrics/0"] = Fetched.WAITING  # new records, not read yet: holding again at once
+    await publisher.publish(owned, now_s=90.1)
+    assert [(m["ts"], m["idle"]) for _, m in producer.sent] == [(T0, False), (T0, False)]
+
+
+@dataclass
+class _Consumer:
+    """aiokafka's per-partition fetch bookkeeping, as ``FetchProbe`` reads it."""
+
+    polled_ms: dict[TopicPartition, int]
+    ends: dict[TopicPartition, int]
+
+    def last_poll_timestamp(self, tp: TopicPartition) -> int | None:
+        assert tp in self.ends, "Partition is not assigned"
+        return self.polled_ms.get(tp)
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        assert tp in self.ends, "Partition is not assigned"
+        return self.ends[tp]
+
+
+def test_fetch_probe_wants_a_fresh_fetch_at_the_partition_end() -> None:
+    tp = TopicPartition("metrics", 3)
+    consumer = _Consumer({tp: 100_000}, {tp: 50})
+    probe = FetchProbe(consumer, fresh_s=1.0, clock=lambda: 100.5)  # type: ignore[arg-type]
+    assert probe("metrics/3", Position(next_offset=50)) is Fetched.CAUGHT_UP
+    assert probe("metrics/3", Position(next_offset=42)) is Fetched.WAITING
+    assert probe("metrics/3", Position(next_offset=None)) is Fetched.CAUGHT_UP  # nothing read
+    assert probe("metrics/2", Position(next_offset=50)) is Fetched.UNKNOWN  # not assigned
+    stale = FetchProbe(consumer, fresh_s=1.0, clock=lambda: 102.0)  # type: ignore[arg-type]
+    assert stale("metrics/3", Position(next_offset=50)) is Fetched.UNKNOWN  # broker silent
+    consumer.polled_ms.clear()
+    assert probe("metrics/3", Position(next_offset=50)) is Fetched.UNKNOWN  # never fetched

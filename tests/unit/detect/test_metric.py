@@ -149,11 +149,27 @@ def test_a_fitted_tail_scores_heavy_tailed_noise_lower_but_still_reports_a_huge_
         model = SeriesModel(cfg)
         return [s or 0.0 for s in (model.step(t, v) for t, v in zip(ts, values, strict=True))]
 
-    fixed = scores(SeriesConfig(season_slots=0))
-    fitted = scores(SeriesConfig(season_slots=0, tail_quantile=0.05))
-    assert fitted[2500] >= SeriesConfig().report_score
+    fixed = scores(SeriesConfig(season_slots=0, tail_quantile=0.0))
     tail = [i for i in range(300, 3000) if i != 2500 and fixed[i] >= 0.2]
-    assert sum(fitted[i] for i in tail) < 0.9 * sum(fixed[i] for i in tail)
+    for weibull in (False, True):
+        fitted = scores(SeriesConfig(season_slots=0, tail_quantile=0.05, tail_weibull=weibull))
+        assert fitted[2500] >= SeriesConfig().report_score
+        assert sum(fitted[i] for i in tail) < 0.9 * sum(fixed[i] for i in tail)
+
+
+def test_a_weibull_tail_makes_a_gaussian_spike_rarer_than_power_laws_do() -> None:
+    rng = random.Random(5)
+    ts = [T0 + 60.0 * i for i in range(2000)]
+    values = [100.0 + rng.gauss(0.0, 1.0) for _ in ts]
+    values[1500] += 7.0
+
+    def spike(cfg: SeriesConfig) -> float:
+        return _scores(cfg, ts, values)[1500]
+
+    fixed = spike(SeriesConfig(season_slots=0, tail_quantile=0.0))
+    power = spike(SeriesConfig(season_slots=0, tail_weibull=False))
+    weibull = spike(SeriesConfig(season_slots=0))
+    assert weibull > max(power, fixed) + 0.02
 
 
 def _scores(cfg: SeriesConfig, ts: list[float], values: list[float]) -> list[float]:

@@ -39,3 +39,13 @@ def test_late_event_counters_follow_the_watermark_counts() -> None:
     metrics.observe_watermark(WatermarkState(counts={"on_time": 20, "late": 5, "too_late": 1}))
     assert sample(metrics, "vigil_late_events_total", lateness="late") == 5.0
     assert sample(metrics, "vigil_late_events_total", lateness="too_late") == 1.0
+
+
+def test_incident_late_events_count_each_batch_once() -> None:
+    metrics = VigilMetrics()
+    restored = {"released": 40, "duplicate": 3, "late": 7, "too_late": 1}  # counted elsewhere
+    metrics.observe_reorder(restored, restored)
+    assert sample(metrics, "vigil_incident_late_events_total", lateness="late") is None
+    metrics.observe_reorder(restored, {**restored, "late": 9, "too_late": 2})
+    assert sample(metrics, "vigil_incident_late_events_total", lateness="late") == 2.0
+    assert sample(metrics, "vigil_incident_late_events_total", lateness="too_late") == 1.0
