@@ -4,9 +4,10 @@ The incident stage reads ``vigil.incident-in``, where anomalies, alerts and chan
 upstream partition interleave arbitrarily (and differently after a crash). To process them in
 event time it needs to know how far every upstream partition has got:
 
-* after its batches, each detect/context task's watermark (the largest event time its partition
-  has sent) goes out as a small envelope record ``{"t": "wm", "src": "topic/partition", "ts":
-  ..., "idle": false}`` to **every** partition of ``incident-in``, at most every
+* after its batches, each detect/context task's watermark (its partition's robust event time,
+  ``connectors.kafka.tasks.PartitionTime``: a host running ahead does not move it) goes out
+  as a small envelope record ``{"t": "wm", "src": "topic/partition", "ts": ..., "idle":
+  false}`` to **every** partition of ``incident-in``, at most every
   ``WATERMARK_INTERVAL_S`` per source (this bounds the traffic; the tail is sent by ``step``'s
   next call even when no records arrive);
 * a partition that has had no new record for ``runtime.idle_source`` of *healthy* processing
