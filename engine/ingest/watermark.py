@@ -34,6 +34,9 @@ the sources' marks (minus ``allowed_lateness_s``) over sources heard from within
 
 How the runtime uses it: decode -> wrap each event as ``Sourced`` -> ``WatermarkTracker.process``
 -> pipeline with ``now=combined_watermark(state, ...)``; ``Rejected`` outputs go to the DLQ.
+The Kafka worker's tasks (one source each, ``topic[partition]``) call ``process_source`` with
+the decoded events as they are (no ``Sourced`` per event; the same per-event code) and use the
+source's mark as their partition's watermark.
 """
 
 from __future__ import annotations
