@@ -2,7 +2,8 @@
 
 Measured in the same run, on the same records (single-point metric records shaped like
 ``benchmarks.kafka_throughput``'s: 250 hosts in one partition, one point per host and 10 s),
-in chunks of ``connectors.kafka.worker.DETECT_CHUNK`` records, best of ``--rounds``:
+in chunks of ``connectors.kafka.worker.DETECT_CHUNK`` records, best of ``--rounds``, with the
+worker's garbage-collector threshold:
 
 * baseline: decode + the task's old watermark (the newest event time of the partition);
 * candidate: ``PartitionTime.judge``: decode + ``WatermarkTracker.process_source`` (per-producer
@@ -20,6 +21,7 @@ Synthetic records (fixed seed): no dataset; ``--data`` is accepted for symmetry 
 from __future__ import annotations
 
 import argparse
+import gc
 import platform
 import random
 import time
@@ -31,7 +33,7 @@ import orjson
 
 from connectors.kafka.decoder import decode_batch
 from connectors.kafka.tasks import DetectTask, PartitionTime, Position
-from connectors.kafka.worker import DETECT_CHUNK
+from connectors.kafka.worker import DETECT_CHUNK, GC_THRESHOLD0
 from engine.events import InputKind, Rejected
 from engine.ingest.watermark import Sourced, WatermarkTracker
 from engine.pipeline import Pipeline
@@ -135,6 +137,8 @@ def main() -> None:
     parser.add_argument("--data", help="ignored (synthetic records)")
     args = parser.parse_args()
     count, rounds = (20_000, 3) if args.quick else (args.records, args.rounds)
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(GC_THRESHOLD0, gen0), gen1, gen2)  # as the worker runs
     records = make_records(count)
     chunks = [records[i : i + DETECT_CHUNK] for i in range(0, count, DETECT_CHUNK)]
     print(f"python {platform.python_version()}  records={count} hosts={HOSTS} rounds={rounds}")
