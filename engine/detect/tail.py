@@ -86,16 +86,17 @@ def power_decades(b: int, hist: list[float], total: float, q99: int, acc: float,
     return fixed_decades(b, q99, slope)
 
 
-def weibull_decades(b: int, hist: list[float], total: float, quantile: float,
+def weibull_decades(position: float, hist: list[float], total: float, quantile: float,
                     k_min: float, k_max: float) -> float:
-    """Decades of rarity of bin ``b`` (its middle) on a Weibull tail through the series'
-    ``quantile`` and 99th percentile, shape within [``k_min``, ``k_max``].
+    """Decades of rarity of a surprise at the fractional bin ``position`` (bin ``b`` spans
+    ``b`` to ``b + 1``) on a Weibull tail through the series' ``quantile`` and 99th
+    percentile, shape within [``k_min``, ``k_max``].
 
     >>> gauss = [0.0] * 16 + [68.3, 13.6, 8.3, 4.9, 2.5, 1.3, 0.6, 0.3, 0.2]
-    >>> round(weibull_decades(30, gauss, 100.0, 0.03, 0.3, 1.0), 2)
+    >>> round(weibull_decades(30.5, gauss, 100.0, 0.03, 0.3, 1.0), 2)
     8.48
     >>> heavy = [0.0] * 16 + [60.0, 12.0, 9.0, 6.0, 4.0, 3.0, 2.5, 1.5, 1.0, 0.5, 0.5]
-    >>> round(weibull_decades(30, heavy, 100.0, 0.03, 0.3, 1.0), 2)
+    >>> round(weibull_decades(30.5, heavy, 100.0, 0.03, 0.3, 1.0), 2)
     4.92
     """
     top = quantile_position(hist, total, 0.01)
@@ -103,4 +104,4 @@ def weibull_decades(b: int, hist: list[float], total: float, quantile: float,
     k = (_LN_LN100 - math.log(-math.log(quantile))) / gap if gap > 0.0 else k_max
     k = k if k < k_max else k_max
     k = k if k > k_min else k_min
-    return 2.0 * math.exp(k * (b + 0.5 - top) * _LN2_PER_BIN)
+    return 2.0 * math.exp(k * (position - top) * _LN2_PER_BIN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -160,16 +161,23 @@ def test_a_fitted_tail_scores_heavy_tailed_noise_lower_but_still_reports_a_huge_
 def test_a_weibull_tail_makes_a_gaussian_spike_rarer_than_power_laws_do() -> None:
     rng = random.Random(5)
     ts = [T0 + 60.0 * i for i in range(2000)]
-    values = [100.0 + rng.gauss(0.0, 1.0) for _ in ts]
-    values[1500] += 7.0
+    noise = [100.0 + rng.gauss(0.0, 1.0) for _ in ts]
 
-    def spike(cfg: SeriesConfig) -> float:
+    def spike(cfg: SeriesConfig, sigmas: float) -> float:
+        values = list(noise)
+        values[1500] += sigmas
         return _scores(cfg, ts, values)[1500]
 
-    fixed = spike(SeriesConfig(season_slots=0, tail_quantile=0.0))
-    power = spike(SeriesConfig(season_slots=0, tail_weibull=False))
-    weibull = spike(SeriesConfig(season_slots=0))
-    assert weibull > max(power, fixed) + 0.02
+    weibulls, power_laws = [], []
+    for sigmas in (6.0, 7.0, 8.0, 9.0):
+        fixed = spike(SeriesConfig(season_slots=0, tail_quantile=0.0), sigmas)
+        power = spike(SeriesConfig(season_slots=0, tail_weibull=False), sigmas)
+        weibulls.append(spike(SeriesConfig(season_slots=0), sigmas))
+        power_laws.append(max(power, fixed))
+    assert all(w > p for w, p in zip(weibulls, power_laws, strict=True))
+    assert weibulls[2] > power_laws[2] + 0.02  # 8 sigma
+    # the extrapolation reads the spike's exact size, not its histogram bin: every sigma counts
+    assert all(a < b for a, b in itertools.pairwise(weibulls))
 
 
 def _scores(cfg: SeriesConfig, ts: list[float], values: list[float]) -> list[float]:

@@ -40,13 +40,14 @@ def test_the_quantile_position_splits_the_mass_as_asked() -> None:
         assert abs(above - p * total) < 1e-6 * total
 
 
-def test_weibull_decades_grow_with_the_surprise_and_faster_on_a_light_tail() -> None:
+def test_weibull_decades_grow_within_a_bin_too_and_faster_on_a_light_tail() -> None:
     rng = random.Random(2)
     light, n = _histogram([abs(rng.gauss(0.0, 1.0)) for _ in range(20_000)])
     heavy, _ = _histogram([rng.paretovariate(1.5) - 1.0 for _ in range(20_000)])
     for hist in (light, heavy):
-        beyond = range(_q99(hist, n)[0] + 1, BINS)
-        decades = [weibull_decades(b, hist, n, 0.03, 0.3, 1.0) for b in beyond]
+        q99 = _q99(hist, n)[0]
+        beyond = [q99 + 1 + quarter / 4.0 for quarter in range(4 * (BINS - q99 - 1))]
+        decades = [weibull_decades(p, hist, n, 0.03, 0.3, 1.0) for p in beyond]  # within bins too
         assert all(a < b for a, b in itertools.pairwise(decades))
     # two octaves above each one's 99th percentile: the light tail is far rarer
     light_q, heavy_q = _q99(light, n)[0], _q99(heavy, n)[0]
