@@ -41,7 +41,7 @@ from engine.events import (
     RetrainRequest,
     TopologyUpdate,
 )
-from engine.ingest.reorder import EventReorder
+from engine.ingest.reorder import ALERT_HORIZON_S, EventReorder
 from engine.operator import OperatorExample, register_example
 from engine.rank.causes import CauseRanker
 from engine.rules import RuleSet
@@ -195,7 +195,8 @@ class Pipeline:
                 CauseRanker.from_rules(rules),
                 ActionPlanner.from_rules(rules.routing),
                 RetrainPlanner.from_rules(rules.monitoring),
-                EventReorder(rules.correlation.forget_after_s),
+                EventReorder(rules.correlation.forget_after_s,
+                             max(ALERT_HORIZON_S, rules.correlation.forget_after_s)),
             ),
         )
 

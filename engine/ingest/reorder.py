@@ -13,6 +13,13 @@ An event at or before the last released watermark that is not a duplicate broke 
 promise: within the horizon it is released at once (out of order, counted ``late``); older than
 the horizon it becomes a ``Rejected`` (``late: ...``) because it can no longer be told from a
 re-delivery.
+
+Alerts are the exception. An alert is state, not a sample: Alertmanager re-sends every firing
+alert with its original ``startsAt`` (our ``ts``) whenever its group is notified again (every
+``repeat_interval``, 4 h by default), so a long-firing alert always arrives "late". Alert keys
+are remembered apart, for ``alert_horizon_s`` of event time after they were *last received*
+(each re-send refreshes them): a re-send is a duplicate however old its ``ts``, and an alert
+never seen before is released at once (counted ``late``), never dead-lettered.
 """
 
 from __future__ import annotations
@@ -43,6 +50,10 @@ from engine.events import (
 from engine.operator import OperatorExample, register_example
 
 ReorderInput = Anomaly | Alert | Change | TopologyUpdate
+
+ALERT_HORIZON_S: Final = 86400.0
+"""How long (event time) a received alert's key is remembered after its last re-send: longer
+than Alertmanager's default ``repeat_interval`` (4 h) and the usual 12 h / 24 h settings."""
 
 _KINDS: Final = ("topology", "change", "alert", "anomaly")
 """Release order among events with the same ts: the topology first (members are placed on it),
@@ -76,31 +87,36 @@ def event_key(kind: str, body: dict[str, Any]) -> str:
 
 @dataclass(slots=True)
 class ReorderState:
-    """Pending events ``[ts, kind rank, key, kind, body]``, released keys ``{key: ts}``, the
-    watermark released up to (``None`` before the first release) and counts."""
+    """Pending events ``[ts, kind rank, key, kind, body]``, released keys ``{key: ts}``, alert
+    keys ``{key: event time last received}``, the watermark released up to (``None`` before
+    the first release) and counts."""
 
     pending: list[list[Any]] = field(default_factory=list)
     released: dict[str, float] = field(default_factory=dict)
+    alerts: dict[str, float] = field(default_factory=dict)
     released_to: float | None = None
     counts: dict[str, int] = field(
         default_factory=lambda: {"released": 0, "duplicate": 0, "late": 0, "too_late": 0}
     )
-    version: int = 1
+    version: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "pending": [list(p) for p in self.pending],
             "released": dict(self.released),
+            "alerts": dict(self.alerts),
             "released_to": self.released_to,
             "counts": dict(self.counts),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReorderState:
+        """Reads versions 1 (no ``alerts``: its alert keys stay in ``released``) and 2."""
         return cls(
             pending=[list(p) for p in data["pending"]],
             released={str(k): float(v) for k, v in data["released"].items()},
+            alerts={str(k): float(v) for k, v in data.get("alerts", {}).items()},
             released_to=data["released_to"],
             counts={str(k): int(v) for k, v in data["counts"].items()},
         )
@@ -129,11 +145,15 @@ class EventReorder:
     """
 
     dedupe_horizon_s: float = 3600.0
+    alert_horizon_s: float = ALERT_HORIZON_S
     name: str = "reorder"
 
     def __post_init__(self) -> None:
         if not self.dedupe_horizon_s >= 0:
             raise ValueError(f"dedupe_horizon_s must be >= 0, got {self.dedupe_horizon_s}")
+        if not self.alert_horizon_s >= self.dedupe_horizon_s:
+            raise ValueError(f"alert_horizon_s must be >= dedupe_horizon_s"
+                             f" ({self.dedupe_horizon_s}), got {self.alert_horizon_s}")
 
     def initial_state(self) -> ReorderState:
         return ReorderState()
@@ -147,7 +167,10 @@ class EventReorder:
             kind, encode = _ENCODE[type(event)]
             body = encode(event)
             key = event_key(kind, body)
-            if key in waiting or key in state.released:
+            if kind == "alert" and key in state.alerts:  # a re-sent alert: still firing
+                state.alerts[key] = max(state.alerts[key], now)
+                state.counts["duplicate"] += 1
+            elif key in waiting or key in state.released:
                 state.counts["duplicate"] += 1
             elif state.released_to is not None and event.ts <= state.released_to:
                 out.append(self._late(state, event, key, now))
@@ -160,7 +183,12 @@ class EventReorder:
     def _late(
         self, state: ReorderState, event: ReorderInput, key: str, now: EventTime
     ) -> ReorderInput | Rejected:
-        """An event behind the released watermark: out of order if recent, else a dead letter."""
+        """An event behind the released watermark: out of order if recent or an alert, else a
+        dead letter."""
+        if isinstance(event, Alert):
+            state.counts["late"] += 1
+            state.alerts[key] = now
+            return event
         if event.ts < now - self.dedupe_horizon_s:
             state.counts["too_late"] += 1
             error = (
@@ -179,11 +207,17 @@ class EventReorder:
         ready = sorted((p for p in state.pending if p[0] <= now), key=lambda p: p[:3])
         if ready:
             state.pending = [p for p in state.pending if p[0] > now]
-        for ts, _, key, _, _ in ready:
-            state.released[key] = ts
+        for ts, _, key, kind, _ in ready:
+            if kind == "alert":
+                state.alerts[key] = now
+            else:
+                state.released[key] = ts
         horizon = now - self.dedupe_horizon_s
         if state.released and min(state.released.values()) < horizon:
             state.released = {k: t for k, t in state.released.items() if t >= horizon}
+        horizon = now - self.alert_horizon_s
+        if state.alerts and min(state.alerts.values()) < horizon:
+            state.alerts = {k: t for k, t in state.alerts.items() if t >= horizon}
         state.released_to = now
         state.counts["released"] += len(ready)
         return [_DECODE[kind](body) for _, _, _, kind, body in ready]

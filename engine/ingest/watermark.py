@@ -16,6 +16,10 @@ The first event of a producer not seen before (or evicted) is ``late`` when it i
 source's event time (as of the previous batch), else ``on_time``; never ``too_late``: one
 event cannot tell a skewed clock from a late event.
 
+An ``Alert`` is never ``too_late`` either: its ts is the alert's ``startsAt``, and Alertmanager
+re-sends a firing alert with that same ``startsAt`` for as long as it fires, so an old ts is
+normal for it (the incident stage de-duplicates re-sends: ``engine.ingest.reorder``).
+
 A producer whose clock runs ahead or behind thus only judges its own events. At most
 ``max_producers`` producers are kept per source; past that the least recently seen is evicted
 (counted) and its next event is judged as a new producer's.
@@ -46,7 +50,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.events import EventTime, InputEvent, MetricPoint, Rejected
+from engine.events import Alert, EventTime, InputEvent, MetricPoint, Rejected
 from engine.ingest.producers import producer_of, robust_mark
 from engine.operator import OperatorExample, register_example
 from engine.rules.runtime import RuntimeRules
@@ -289,7 +293,7 @@ class WatermarkTracker:
                 seen[0] = ts
                 on_time += 1
                 append(event)
-            elif ts >= seen[0] - lateness_s:
+            elif ts >= seen[0] - lateness_s or type(event) is Alert:  # alerts: see the module doc
                 late += 1
                 append(event)
             else:

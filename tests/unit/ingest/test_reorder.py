@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from engine.correlate.example import example_alert, example_anomaly
 from engine.events import (
@@ -96,3 +97,50 @@ def test_state_with_every_kind_pending_survives_json() -> None:
     _, again = OP.process(restored, [], now=ts)
     assert again == whole
     assert len(whole) == 4
+
+
+def test_an_alert_re_sent_hours_later_with_its_old_starts_at_is_a_duplicate() -> None:
+    """Alertmanager re-sends a firing alert with its original startsAt every repeat_interval
+    (4 h by default): far behind the horizon, yet neither a dead letter nor a new member."""
+    firing = example_alert(T0, "firing")
+    state, out = OP.process(OP.initial_state(), [firing], now=T0)
+    assert out == [firing]
+    for hours in (4, 8, 12):  # each re-send keeps the alert known
+        state, out = OP.process(state, [firing], now=T0 + hours * 3600.0)
+        assert out == []
+    assert state.counts["duplicate"] == 3
+    assert (state.counts["late"], state.counts["too_late"]) == (0, 0)
+
+
+def test_an_alert_first_seen_long_after_it_started_is_released_late_not_rejected() -> None:
+    state, _ = OP.process(OP.initial_state(), [], now=T0 + 5 * 3600.0)
+    firing = example_alert(T0, "firing")  # firing since before Vigil started
+    state, out = OP.process(state, [firing], now=T0 + 5 * 3600.0)
+    assert out == [firing]
+    assert state.counts["late"] == 1
+    _, out = OP.process(state, [firing], now=T0 + 9 * 3600.0)  # its next re-send
+    assert out == []
+
+
+def test_an_alert_not_re_sent_within_the_alert_horizon_is_forgotten() -> None:
+    op = EventReorder(dedupe_horizon_s=600.0, alert_horizon_s=7200.0)
+    state, _ = op.process(op.initial_state(), [example_alert(T0, "firing")], now=T0)
+    state, _ = op.process(state, [], now=T0 + 7200.0)
+    assert len(state.alerts) == 1
+    state, _ = op.process(state, [], now=T0 + 7201.0)
+    assert state.alerts == {}
+
+
+def test_a_version_1_state_is_read_with_no_alert_memory() -> None:
+    a = example_anomaly("db", T0, 0.99)
+    state, _ = OP.process(OP.initial_state(), [a], now=T0)
+    data = state.to_dict()
+    del data["alerts"]
+    data["version"] = 1
+    restored = ReorderState.from_dict(data)
+    assert (restored.released, restored.alerts, restored.version) == (state.released, {}, 2)
+
+
+def test_the_alert_horizon_cannot_be_shorter_than_the_dedupe_horizon() -> None:
+    with pytest.raises(ValueError, match="alert_horizon_s"):
+        EventReorder(dedupe_horizon_s=600.0, alert_horizon_s=60.0)

@@ -289,3 +289,16 @@ def test_a_producer_jumping_ahead_in_a_replay_does_not_idle_the_others() -> None
             marks.append(state.sources["metrics[0]"][0] - T0)
     assert max(marks) <= 290.0  # never past the in-step hosts' newest event
     assert marks[-1] == 290.0
+
+
+def test_a_re_sent_alert_with_its_old_starts_at_is_late_never_a_dead_letter() -> None:
+    """Alertmanager re-sends a firing alert with its original startsAt: an old ts is normal."""
+    from engine.correlate.example import example_alert
+
+    op = WatermarkTracker(allowed_lateness_s=300.0)
+    first = example_alert(T0, "firing", node="db")
+    newer = example_alert(T0 + 3600, "firing", node="db")  # same producer (service db)
+    batch = [Sourced("alerts", e) for e in (first, newer, first)]
+    state, out = op.process(op.initial_state(), batch, now=T0 + 4 * 3600)
+    assert out == [first, newer, first]
+    assert state.counts == {"on_time": 2, "late": 1, "too_late": 0}
