@@ -34,4 +34,5 @@ def test_a_firing_alert_re_sent_every_4_hours_is_one_member_and_no_dead_letter()
     assert not [o for o in outputs if isinstance(o, Rejected)]
     members = {a for o in outputs if isinstance(o, Incident) for a in o.alerts}
     incidents = {o.id for o in outputs if isinstance(o, Incident)}
-    assert len(members) == 1 and len(incidents) == 1
+    assert len(members) == 1
+    assert len(incidents) == 1
