@@ -290,9 +290,10 @@ def _late_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 @pytest.mark.skipif(
     not os.environ.get("VIGIL_CHAOS_CRASH"),
-    reason="opt-in (VIGIL_CHAOS_CRASH=1): not yet reliable; in 3 of 6 runs reading the incidents"
-    " timed out (once in the disturbed run, once in the undisturbed replay), and in diagnostic"
-    " runs the restarted Tansu/S3 broker had lost 64-397 of 1800 acknowledged input records",
+    reason="opt-in (VIGIL_CHAOS_CRASH=1): not yet reliable enough for CI; it passed 8 of 8 runs"
+    " on a quiet machine but 3 of 6 under load (reading the incidents timed out), and in"
+    " diagnostic runs the restarted Tansu/S3 broker had lost 64-397 of 1800 acknowledged input"
+    " records",
 )
 async def test_a_worker_killed_during_a_broker_outage_is_replaced_from_its_checkpoints(
     durable_broker: DurableBroker, tmp_path: Path
