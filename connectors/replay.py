@@ -114,8 +114,10 @@ class _Run:
 
     def run_pipeline(self, events: list[InputEvent], now: float) -> None:
         metrics = self.options.metrics
+        counts = dict(_reorder_counts(self.state))
         with metrics.stage_latency.labels(stage="pipeline").time():
             self.state, outputs = self.pipeline.process(self.state, events, now=now)
+        metrics.observe_reorder(counts, _reorder_counts(self.state))
         if self.options.observe is not None:
             self.options.observe(events, outputs)
         with metrics.stage_latency.labels(stage="deliver").time():
@@ -228,3 +230,9 @@ def _write_rejected(
     writers["dead_letters"].write(rejected.to_wire())
     result.counts["dead_letters"] += 1
     result.dead_letter_reasons[rejected.error.split(":", 1)[0]] += 1
+
+
+def _reorder_counts(state: StageState) -> dict[str, int]:
+    """The incident stage's reorder counts (late events there are exported per batch)."""
+    counts: dict[str, int] = state.slots["incident"].slots["reorder"].counts
+    return counts
