@@ -197,7 +197,8 @@ class WatermarkTracker:
 
     def classify(self, state: WatermarkState, key: str, producer: str, ts: EventTime) -> Lateness:
         """Lateness of an event at ``ts`` from ``producer`` in source ``key``, without
-        changing ``state``."""
+        changing ``state`` (for a non-alert: ``process`` keeps an ``Alert`` it would call
+        too late, as ``late``)."""
         seen = state.producers.get(key, {}).get(producer)
         if seen is None:
             source = state.sources.get(key)
