@@ -15,6 +15,7 @@ from typing import Final
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from connectors.model_metrics import ModelMetrics
 from engine.detect.cardinality import GuardState
 from engine.ingest.decode import reason_class
 from engine.ingest.watermark import WatermarkState
@@ -153,6 +154,8 @@ class VigilMetrics:
         self.ready = Gauge(
             "vigil_ready", "1 once state is recovered and the worker serves", registry=r
         )
+        self.models = ModelMetrics(r)
+        """Model-performance status per model and metric (``connectors.model_metrics``)."""
 
     def count_dead_letter(self, error: str) -> None:
         """Count one dead letter under its reason (at most ``MAX_REASONS`` distinct reasons)."""
