@@ -13,6 +13,7 @@ from typing import Any, Final, Literal
 
 import yaml
 
+from connectors.logformat import LogFormat, LogLevel
 from engine.events import InputKind
 
 DEFAULT_BOOTSTRAP: Final = "localhost:9092"
@@ -116,7 +117,8 @@ class WorkerConfig:
     ``global_view``: the incidents API, event stream and console follow every partition of
     ``incidents`` and ``actions`` (``connectors/kafka/view.py``), from the beginning, or only
     records from the last ``view_lookback_s`` seconds (broker timestamps). ``lag_interval_s``:
-    how often consumer lag per partition is exported.
+    how often consumer lag per partition is exported. ``log_format`` (``text``/``json``) and
+    ``log_level``: how the worker logs unless the command line says otherwise.
     ``fetch_max_wait_ms``: how long the broker may hold a fetch that found no data. Apache
     Kafka answers as soon as data arrives, so this only bounds idle polling there; Tansu (the
     test broker) always waits it out, so it adds up to that much produce -> anomaly latency.
@@ -152,6 +154,9 @@ class WorkerConfig:
     global_view: bool = True
     view_lookback_s: float | None = None
     lag_interval_s: float = 5.0
+    log_format: LogFormat = "text"
+    log_level: LogLevel = "info"
+    """Overridden by ``vigil --log-format/--log-level`` (``connectors.logformat``)."""
 
     def __post_init__(self) -> None:
         if self.checkpoint_interval_s <= 0:

@@ -51,6 +51,7 @@ from connectors.kafka.tasks import (
     IncidentTask,
     Task,
     event_time_from,
+    pipeline_watermark,
     position_from,
     source_positions,
 )
@@ -61,6 +62,8 @@ from connectors.kafka.telemetry import (
     METRICS,
     RECORDS_IN,
     REJECTED,
+    STAGE_LATENCY,
+    StateSizes,
 )
 from connectors.kafka.watermarks import FetchProbe, WatermarkPublisher
 from engine.events import Rejected
@@ -150,6 +153,7 @@ class Worker:
         )
         # services hooks (connectors/kafka/services.py): after a restore; per incident batch
         self.on_restored: list[Callable[[], None]] = []
+        self.state_sizes = StateSizes()
         self.on_incident_outputs: list[Callable[[list[Any]], None]] = []
 
     def subscribed_topics(self) -> list[str]:
@@ -219,18 +223,21 @@ class Worker:
                 if start:  # the producer sends what the previous chunk found meanwhile
                     await asyncio.sleep(0)
                 chunk = records[start : start + DETECT_CHUNK]
-                anomalies, rejected = task.process(chunk, clock=time.time())
+                with STAGE_LATENCY["detect"].time():
+                    anomalies, rejected = task.process(chunk, clock=time.time())
                 await self.sink.anomalies(anomalies)
                 await self._reject(task, rejected)
             _count_late(task, counted)
             return
         if isinstance(task, ContextTask):
             counted = _late_counts(task)
-            events, rejected = task.process(records, clock=time.time())
+            with STAGE_LATENCY["context"].time():
+                events, rejected = task.process(records, clock=time.time())
             _count_late(task, counted)
             await self.sink.context(events)  # type: ignore[arg-type]  # alerts/changes only
         else:
-            outs, rejected = task.process(records, self.topology.updates)
+            with STAGE_LATENCY["incident"].time():
+                outs, rejected = task.process(records, self.topology.updates)
             await self.sink.incident_outputs(outs)
             for hook in self.on_incident_outputs:  # services: incident view, console, metrics
                 hook(outs)
@@ -263,10 +270,19 @@ class Worker:
             tp: off for tp in dirty if (off := self.tasks[tp].position.next_offset) is not None
         }
         names = sorted(f"{tp.topic}/{tp.partition}" for tp in dirty)
+        self._observe_state(dirty, snapshots)
         self.checkpoints.start(self.sink.detach(), snapshots, offsets)
         self._covers = (self._assignments, names, started)
         self.dirty.clear()
         self._last_checkpoint = started
+
+    def _observe_state(self, dirty: list[TopicPartition], snapshots: dict[str, bytes]) -> None:
+        """State size per stage and event-time lag, once per checkpoint."""
+        for tp in dirty:
+            stage = type(self.tasks[tp]).__name__.removesuffix("Task").lower()
+            self.state_sizes.record(tp, stage, len(snapshots[self.key(tp)]))
+        self.state_sizes.export()
+        METRICS.observe_event_time(time.time(), pipeline_watermark(self.tasks.values()))
 
     def _written(self, keys: list[str]) -> None:
         """After a checkpoint's offsets were committed."""
@@ -327,6 +343,8 @@ class Worker:
                 task = self.tasks.pop(tp, None)
                 if task is not None:
                     self._parked[tp] = task
+        self.state_sizes.forget(revoked)
+        self.state_sizes.export()
         ASSIGNED.set(len(self.tasks))
 
     def _new_task(self, tp: TopicPartition, snap: Snapshot | None) -> Task:
