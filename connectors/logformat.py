@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
-from typing import Final, Literal
+from typing import Final, Literal, TextIO
 
 LogFormat = Literal["text", "json"]
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -21,6 +22,7 @@ LOG_LEVELS: Final[tuple[LogLevel, ...]] = ("debug", "info", "warning", "error")
 MAX_MESSAGE_CHARS: Final = 2000
 """Longest message written as is; the rest is replaced by ``... (N more characters)``."""
 SUMMARY_ITEMS: Final = 10
+HANDLER_NAME: Final = "vigil"
 
 
 def summarize(items: object, limit: int = SUMMARY_ITEMS) -> str:
@@ -88,13 +90,29 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # stream is a property
+    """Writes to ``sys.stderr`` as it is at each record (as the stdlib's last-resort handler
+    does), so a handler set up once keeps working when the stream is swapped (tests)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(log_format: LogFormat = "text", level: LogLevel = "info") -> None:
-    """Send every log record of the process to stderr in ``log_format`` at ``level`` and up
-    (replaces handlers set before, so calling it again switches format)."""
-    handler = logging.StreamHandler()
+    """Send every log record of the process to stderr in ``log_format`` at ``level`` and up.
+
+    Calling it again replaces the handler it installed before (handlers others installed,
+    such as pytest's capture, are left alone)."""
+    handler = _StderrHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
