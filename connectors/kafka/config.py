@@ -11,8 +11,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
-import yaml
-
 from connectors.logformat import LogFormat, LogLevel
 from engine.events import InputKind
 
@@ -193,12 +191,22 @@ class WorkerConfig:
 
 
 def load_config(path: str | Path) -> WorkerConfig:
-    """Read a worker config YAML file; unknown keys are errors naming the file and key."""
+    """Read a worker config YAML file, checked as ``vigil check`` does: a ``RuleError`` lists
+    every problem as ``file:line: key: message`` (unknown keys, types, values)."""
+    from connectors.configcheck import worker_config_problems  # it imports this module
+    from engine.rules import RuleError
+    from engine.rules.yamltext import load_yaml
+
     source = str(path)
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{source}: expected a mapping at the top level")
-    return config_from_dict(data, source)
+    doc = load_yaml(Path(path).read_text(), source)
+    if doc.data is None:
+        doc.data = {}
+    if not doc.problems and not isinstance(doc.data, dict):
+        doc.problems.append(doc.problem((), "expected a mapping of worker settings"))
+    problems = doc.problems or worker_config_problems(doc)
+    if problems:
+        raise RuleError(problems)
+    return config_from_dict(doc.data, source)
 
 
 def config_from_dict(data: dict[str, Any], source: str = "<config>") -> WorkerConfig:

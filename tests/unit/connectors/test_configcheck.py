@@ -164,3 +164,16 @@ def test_a_receiver_the_monitoring_section_sends_to_is_reached(
     )
     code, _, err = check(capsys, tmp_path)
     assert (code, err) == (0, "")
+
+
+def test_the_worker_refuses_the_config_vigil_check_refuses_before_connecting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "worker.yaml"
+    cfg.write_text("bootstrap_servers: 127.0.0.1:1\nhttp_port: abc\nruntime: {idle_source: 5s}\n")
+    assert main(["worker", "--config", str(cfg)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{cfg}:2: http_port: Input should be a valid integer, unable to parse string as an"
+        " integer (got 'abc')",
+        f"{cfg}:3: runtime: {RUNTIME_IN_WORKER}",
+    ]
