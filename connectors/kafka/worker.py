@@ -66,6 +66,7 @@ from connectors.kafka.telemetry import (
     StateSizes,
 )
 from connectors.kafka.watermarks import FetchProbe, WatermarkPublisher
+from connectors.logformat import summarize
 from engine.events import Rejected
 from engine.ingest.watermark import WatermarkTracker
 from engine.pipeline import Pipeline
@@ -167,7 +168,11 @@ class Worker:
         await self.topology.start()
         await self.consumer.start()
         self.upstream = await self._fetch_upstream()
-        log.info("upstream sources count=%d sources=%s", len(self.upstream), sorted(self.upstream))
+        log.info(
+            "upstream sources count=%d sources=%s",
+            len(self.upstream),
+            summarize(sorted(self.upstream)),
+        )
         self.consumer.subscribe(self.subscribed_topics(), listener=_Rebalance(self))
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -331,7 +336,7 @@ class Worker:
             "assigned count=%d restored=%d keys=%s",
             len(assigned),
             len(snapshots),
-            sorted(snapshots),
+            summarize(sorted(snapshots)),
         )
         for hook in self.on_restored:  # services: /readyz turns 200
             hook()
@@ -400,7 +405,7 @@ class Worker:
             src = f"{tp.topic}/{tp.partition}"
             await self.watermarks.register(src, position, waiting, time.monotonic())
             registered.append(f"{src}:{'active' if waiting else 'idle'}@{position.watermark}")
-        log.info("registered sources=%s", sorted(registered))
+        log.info("registered sources=%s", summarize(sorted(registered)))
 
     async def close(self) -> None:
         """Final checkpoint, then leave the group (a clean stop re-processes nothing)."""
