@@ -8,6 +8,7 @@ import pytest
 
 from connectors.cli import main
 from connectors.configcheck import RUNTIME_IN_WORKER
+from connectors.rulefiles import load_rules
 
 
 def check(capsys: pytest.CaptureFixture[str], *paths: Path) -> tuple[int, str, str]:
@@ -176,4 +177,17 @@ def test_the_worker_refuses_the_config_vigil_check_refuses_before_connecting(
         f"{cfg}:2: http_port: Input should be a valid integer, unable to parse string as an"
         " integer (got 'abc')",
         f"{cfg}:3: runtime: {RUNTIME_IN_WORKER}",
+    ]
+
+
+def test_the_runtimes_log_the_warnings_when_they_load_the_rules(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rules = tmp_path / "routing.yaml"
+    rules.write_text(ROUTING)
+    load_rules([rules])
+    warned = [r.getMessage() for r in caplog.records if r.name == "vigil.rules"]
+    assert [w.split(": warning: ")[0] for w in warned] == [
+        f"{rules}:4: routing.receivers[1].name",
+        f"{rules}:6: routing.receivers[3].name",
     ]
