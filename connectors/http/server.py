@@ -21,9 +21,10 @@ log = logging.getLogger("vigil.http")
 def build_app(state: AppState) -> web.Application:
     """The aiohttp application serving ``state`` (routes in ``api`` and ``stream``)."""
     app = web.Application(
-        client_max_size=state.limits.max_body_bytes, middlewares=[_account_requests]
+        client_max_size=state.limits.max_body_bytes, middlewares=[_answer_bugs_with_500]
     )
     app[APP_STATE] = state
+    app.on_response_prepare.append(_count_response)
     api.add_routes(app)
     stream.add_routes(app)
     for add_routes in state.extra_routes:
@@ -63,18 +64,32 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
-async def _account_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-    info = request.match_info.route.resource
-    route = info.canonical if info is not None else "unmatched"
-    metrics = request.app[APP_STATE].metrics
+async def _answer_bugs_with_500(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        metrics.http_requests.labels(route=route, status=str(exc.status)).inc()
+        return await handler(request)
+    except web.HTTPException:
         raise
     except Exception:  # a bug: log it with its location and answer 500 rather than hang up
-        log.exception("http handler failed route=%s method=%s", route, request.method)
-        metrics.http_requests.labels(route=route, status="500").inc()
+        log.exception("http handler failed route=%s method=%s", _route(request), request.method)
         return web.json_response({"error": "internal error"}, status=500)
+
+
+async def _count_response(request: web.Request, response: web.StreamResponse) -> None:
+    """Counted when the response is prepared: only then is a static file's status final (a
+    missing file answers 404 from ``FileResponse.prepare``)."""
+    route = "unmatched" if response.status == 404 and _is_fallback(request) else _route(request)
+    metrics = request.app[APP_STATE].metrics
     metrics.http_requests.labels(route=route, status=str(response.status)).inc()
-    return response
+
+
+def _route(request: web.Request) -> str:
+    """The matched route's pattern (bounded: never the raw path), ``static`` for console files."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return "unmatched"
+    return "static" if isinstance(resource, web.StaticResource) else resource.canonical
+
+
+def _is_fallback(request: web.Request) -> bool:
+    resource = request.match_info.route.resource
+    return resource is None or isinstance(resource, web.StaticResource)

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
-import yaml
-
+from connectors.logformat import LogFormat, LogLevel
 from engine.events import InputKind
 
 DEFAULT_BOOTSTRAP: Final = "localhost:9092"
@@ -116,7 +115,8 @@ class WorkerConfig:
     ``global_view``: the incidents API, event stream and console follow every partition of
     ``incidents`` and ``actions`` (``connectors/kafka/view.py``), from the beginning, or only
     records from the last ``view_lookback_s`` seconds (broker timestamps). ``lag_interval_s``:
-    how often consumer lag per partition is exported.
+    how often consumer lag per partition is exported. ``log_format`` (``text``/``json``) and
+    ``log_level``: how the worker logs unless the command line says otherwise.
     ``fetch_max_wait_ms``: how long the broker may hold a fetch that found no data. Apache
     Kafka answers as soon as data arrives, so this only bounds idle polling there; Tansu (the
     test broker) always waits it out, so it adds up to that much produce -> anomaly latency.
@@ -152,6 +152,9 @@ class WorkerConfig:
     global_view: bool = True
     view_lookback_s: float | None = None
     lag_interval_s: float = 5.0
+    log_format: LogFormat = "text"
+    log_level: LogLevel = "info"
+    """Overridden by ``vigil --log-format/--log-level`` (``connectors.logformat``)."""
 
     def __post_init__(self) -> None:
         if self.checkpoint_interval_s <= 0:
@@ -188,12 +191,22 @@ class WorkerConfig:
 
 
 def load_config(path: str | Path) -> WorkerConfig:
-    """Read a worker config YAML file; unknown keys are errors naming the file and key."""
+    """Read a worker config YAML file, checked as ``vigil check`` does: a ``RuleError`` lists
+    every problem as ``file:line: key: message`` (unknown keys, types, values)."""
+    from connectors.configcheck import worker_config_problems  # it imports this module
+    from engine.rules import RuleError
+    from engine.rules.yamltext import load_yaml
+
     source = str(path)
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{source}: expected a mapping at the top level")
-    return config_from_dict(data, source)
+    doc = load_yaml(Path(path).read_text(), source)
+    if doc.data is None:
+        doc.data = {}
+    if not doc.problems and not isinstance(doc.data, dict):
+        doc.problems.append(doc.problem((), "expected a mapping of worker settings"))
+    problems = doc.problems or worker_config_problems(doc)
+    if problems:
+        raise RuleError(problems)
+    return config_from_dict(doc.data, source)
 
 
 def config_from_dict(data: dict[str, Any], source: str = "<config>") -> WorkerConfig:
