@@ -27,7 +27,7 @@ import orjson
 
 from connectors.errors import ConnectorError
 from connectors.http.silences import SilenceRequest, silence_wire
-from engine.act.silence import Silence
+from engine.act.silence import DEFAULT_MAX_SILENCE_S, Silence
 from engine.events import JsonDict
 from engine.rules.base import parse_duration
 
@@ -126,7 +126,10 @@ def run_silence(args: argparse.Namespace) -> int:
     store, now = SilenceStore(args.store), time.time()
     if args.verb == "add":
         try:
-            ends = now + parse_duration(args.duration)
+            duration = parse_duration(args.duration)
+            if duration > DEFAULT_MAX_SILENCE_S:
+                raise ValueError(f"--for {args.duration}: the limit is 90d")
+            ends = now + duration
             silence = Silence.create(
                 args.matchers, starts_at=now, ends_at=ends, created_by=args.by, comment=args.comment
             )

@@ -1,0 +1,254 @@
+"""Connection limits of the HTTP server: what one client cannot take from everyone else.
+
+* **Connection cap.** At most ``connection_cap(limits)`` connections are open at once; a
+  connection past it is answered ``503`` with ``Retry-After`` and closed, so a flood of
+  connections never exhausts the process's file descriptors (``RLIMIT_NOFILE``).
+* **Header timeout.** A connection that has not sent a complete request line and headers
+  within ``header_timeout`` of opening, or of its previous response, is closed (slowloris;
+  this is also how long an idle keep-alive connection is kept).
+* **Keep-alive limit.** Past ``max_requests_per_connection`` requests, the answer says
+  ``Connection: close``.
+* **Accept errors** (``socket.accept() out of system resource``) are logged once per
+  ``LOG_EVERY_S`` with a count of the ones in between, not once per failed accept.
+
+``GuardedSite`` is an aiohttp ``TCPSite`` whose protocol factory wraps aiohttp's: each
+connection is counted and timed here and served by aiohttp as usual; ``guard_middleware`` tells
+the guard when a request's head has arrived and when its response is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+import orjson
+from aiohttp import web
+
+from engine.rules.runtime import HttpLimits
+
+log = logging.getLogger("vigil.http")
+
+LOG_EVERY_S: Final = 10.0
+REFUSE_LINGER_S: Final = 1.0
+_REFUSAL: Final = orjson.dumps({"error": "too many open connections; retry shortly"})
+_REFUSAL_HEAD: Final = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(_REFUSAL)
+)
+
+
+def connection_cap(limits: HttpLimits, nofile: int | None = None) -> int:
+    """``max_connections``, lowered to leave a quarter of the open-file limit (at least 32) free.
+
+    >>> connection_cap(HttpLimits(max_connections=1000), nofile=1024)
+    768
+    >>> connection_cap(HttpLimits(max_connections=100), nofile=1024)
+    100
+    """
+    if nofile is None:
+        nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if nofile == resource.RLIM_INFINITY or nofile <= 0:
+        return limits.max_connections
+    return max(1, min(limits.max_connections, nofile - max(32, nofile // 4)))
+
+
+class ConnectionGuard:
+    """Counts open connections and enforces the header timeout and keep-alive limit."""
+
+    def __init__(self, limits: HttpLimits, on_refused: Callable[[], None] | None = None) -> None:
+        self.limits, self.cap, self.on_refused = limits, connection_cap(limits), on_refused
+        self.open: dict[asyncio.BaseTransport, _Connection] = {}
+        self.accepted: weakref.WeakSet[_Connection] = weakref.WeakSet()
+        """Counted when accepted (before asyncio calls ``connection_made``); a connection
+        that never got a transport is forgotten with its protocol object."""
+        self.refusing = 0
+
+    def factory(self, make_handler: Callable[[], asyncio.Protocol]) -> Callable[[], Any]:
+        """The protocol factory for ``loop.create_server``: aiohttp's handlers, guarded."""
+
+        def make() -> asyncio.Protocol:
+            if len(self.accepted) >= self.cap:
+                if self.on_refused is not None:
+                    self.on_refused()
+                return _Refuse(self)
+            connection = _Connection(self, make_handler())
+            self.accepted.add(connection)
+            return connection
+
+        return make
+
+    def connection_of(self, request: web.BaseRequest) -> _Connection | None:
+        transport = request.transport
+        return self.open.get(transport) if transport is not None else None
+
+
+class _Connection(asyncio.Protocol):
+    """One accepted connection: aiohttp's handler plus a header timer and a request count."""
+
+    def __init__(self, guard: ConnectionGuard, inner: asyncio.Protocol) -> None:
+        self.guard, self.inner = guard, inner
+        self.transport: asyncio.BaseTransport | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.requests = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.guard.open[transport] = self
+        self.await_head()
+        self.inner.connection_made(transport)
+
+    def await_head(self) -> None:
+        """Start the header timer: the next request's head must arrive in time."""
+        self.cancel_timer()
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(self.guard.limits.header_timeout, self._head_too_slow)
+
+    def head_arrived(self) -> bool:
+        """A request started; ``False`` once this connection has served its share."""
+        self.cancel_timer()
+        self.requests += 1
+        return self.requests < self.guard.limits.max_requests_per_connection
+
+    def cancel_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _head_too_slow(self) -> None:
+        self.timer = None
+        if isinstance(self.transport, asyncio.Transport):
+            self.transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        self.inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self.inner.eof_received()
+
+    def pause_writing(self) -> None:
+        self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.inner.resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.cancel_timer()
+        self.guard.accepted.discard(self)
+        if self.transport is not None:
+            self.guard.open.pop(self.transport, None)
+        self.inner.connection_lost(exc)
+
+
+class _Refuse(asyncio.Protocol):
+    """A connection past the cap: ``503`` then close (after its request arrived, or soon)."""
+
+    def __init__(self, guard: ConnectionGuard) -> None:
+        self.guard, self.counted = guard, False
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if not isinstance(transport, asyncio.Transport):
+            transport.close()
+            return
+        self.transport = transport
+        if self.guard.refusing >= self.guard.cap:  # a flood: no time for courtesy
+            transport.abort()
+            return
+        self.guard.refusing, self.counted = self.guard.refusing + 1, True
+        transport.write(_REFUSAL_HEAD + _REFUSAL)
+        # Closing before the client's request is read could reset the connection and lose
+        # the answer; wait for the request (or a moment), then close.
+        asyncio.get_running_loop().call_later(REFUSE_LINGER_S, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.counted:
+            self.guard.refusing, self.counted = self.guard.refusing - 1, False
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def guard_middleware(guard: ConnectionGuard) -> Any:
+    """Marks each request's head as arrived (header timer off) and re-arms it afterwards."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        conn = guard.connection_of(request)
+        if conn is None:
+            return await handler(request)
+        keep = conn.head_arrived()
+        try:
+            response = await handler(request)
+        finally:
+            conn.await_head()
+        if not keep:
+            response.force_close()
+        return response
+
+    return middleware
+
+
+class GuardedSite(web.TCPSite):
+    """A ``TCPSite`` whose connections go through ``guard`` (see the module docstring)."""
+
+    def __init__(self, runner: web.AppRunner, host: str, port: int, guard: ConnectionGuard):
+        super().__init__(runner, host, port)
+        self.guard = guard
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        if server is None:
+            raise RuntimeError("GuardedSite.start: the runner is not set up")
+        self._server = await loop.create_server(
+            self.guard.factory(server), self._host, self._port, backlog=self._backlog
+        )
+
+
+class AcceptErrorLog:
+    """A loop exception handler that logs repeated accept errors once per ``every_s``."""
+
+    def __init__(self, previous: Any, every_s: float = LOG_EVERY_S) -> None:
+        self.previous, self.every_s = previous, every_s
+        self.last_logged, self.suppressed = float("-inf"), 0
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if not str(context.get("message", "")).startswith("socket.accept()"):
+            self._pass_on(loop, context)
+            return
+        now = time.monotonic()
+        if now - self.last_logged < self.every_s:
+            self.suppressed += 1
+            return
+        exc = context.get("exception")
+        log.error(
+            "http accept failed: %s (%s); %d more in the last %.0f s",
+            context["message"],
+            exc,
+            self.suppressed,
+            self.every_s if self.last_logged > float("-inf") else 0.0,
+        )
+        self.last_logged, self.suppressed = now, 0
+
+    def _pass_on(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if self.previous is not None:
+            self.previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+
+def rate_limit_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """Install ``AcceptErrorLog`` on ``loop`` (once; other errors go to the previous handler)."""
+    current = loop.get_exception_handler()
+    if not isinstance(current, AcceptErrorLog):
+        loop.set_exception_handler(AcceptErrorLog(current))
