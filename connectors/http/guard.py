@@ -121,8 +121,12 @@ class _Connection(asyncio.Protocol):
 
     def _head_too_slow(self) -> None:
         self.timer = None
-        if isinstance(self.transport, asyncio.Transport):
-            self.transport.abort()
+        if not isinstance(self.transport, asyncio.Transport) or self.transport.is_closing():
+            return
+        if self.transport.get_write_buffer_size() > 0:  # still sending a response: not idle
+            self.await_head()
+            return
+        self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         self.inner.data_received(data)
@@ -218,25 +222,29 @@ class GuardedSite(web.TCPSite):
 class AcceptErrorLog:
     """A loop exception handler that logs repeated accept errors once per ``every_s``."""
 
-    def __init__(self, previous: Any, every_s: float = LOG_EVERY_S) -> None:
-        self.previous, self.every_s = previous, every_s
+    def __init__(
+        self,
+        previous: Any,
+        every_s: float = LOG_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.previous, self.every_s, self.clock = previous, every_s, clock
         self.last_logged, self.suppressed = float("-inf"), 0
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if not str(context.get("message", "")).startswith("socket.accept()"):
             self._pass_on(loop, context)
             return
-        now = time.monotonic()
+        now = self.clock()
         if now - self.last_logged < self.every_s:
             self.suppressed += 1
             return
-        exc = context.get("exception")
         log.error(
-            "http accept failed: %s (%s); %d more in the last %.0f s",
+            "http accept failed: %s (%s); %d more since the last report (one per %.0f s)",
             context["message"],
-            exc,
+            context.get("exception"),
             self.suppressed,
-            self.every_s if self.last_logged > float("-inf") else 0.0,
+            self.every_s,
         )
         self.last_logged, self.suppressed = now, 0
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 
 import httpx
+import pytest
 
-from connectors.http.guard import connection_cap
+from connectors.http.guard import AcceptErrorLog, connection_cap
 from connectors.http.state import AppState
 from connectors.http.thread import BackgroundServer
 from engine.rules.runtime import HttpLimits
@@ -54,3 +57,56 @@ def test_cap_leaves_a_quarter_of_the_file_descriptors_free() -> None:
     assert connection_cap(HttpLimits(max_connections=10_000), nofile=256) == 192
     assert connection_cap(HttpLimits(max_connections=10_000), nofile=64) == 32
     assert connection_cap(HttpLimits(max_connections=50), nofile=1_000_000) == 50
+
+
+def _until_closed(sock: socket.socket) -> bytes:
+    """Read until the server closes (EOF or reset); what it sent before."""
+    received = b""
+    sock.settimeout(60)  # a hang fails the test; a close after any delay passes it
+    try:
+        while chunk := sock.recv(4096):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    return received
+
+
+def test_a_request_head_that_never_completes_is_closed() -> None:
+    limits = HttpLimits(header_timeout=0.5)
+    with (
+        BackgroundServer(AppState(limits=limits)) as server,
+        socket.create_connection(("127.0.0.1", server.port)) as sock,
+    ):
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n")
+        assert _until_closed(sock) == b""
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_its_answer() -> None:
+    limits = HttpLimits(header_timeout=0.5)
+    with (
+        BackgroundServer(AppState(limits=limits)) as server,
+        socket.create_connection(("127.0.0.1", server.port)) as sock,
+    ):
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert _until_closed(sock).startswith(b"HTTP/1.1 200")
+
+
+def test_accept_errors_are_logged_once_per_interval_with_a_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [0.0]
+    handler = AcceptErrorLog(None, every_s=10.0, clock=lambda: now[0])
+    loop = asyncio.new_event_loop()
+    context = {"message": "socket.accept() out of system resource", "exception": OSError(24)}
+    try:
+        with caplog.at_level(logging.ERROR, logger="vigil.http"):
+            for _ in range(1000):
+                handler(loop, context)
+            now[0] = 10.0
+            handler(loop, context)
+    finally:
+        loop.close()
+    assert [r.getMessage().split(";")[1].strip() for r in caplog.records] == [
+        "0 more since the last report (one per 10 s)",
+        "999 more since the last report (one per 10 s)",
+    ]
