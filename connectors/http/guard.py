@@ -29,6 +29,7 @@ from typing import Any, Final
 import orjson
 from aiohttp import web
 
+from connectors.http.protect import SECURITY_HEADERS
 from engine.rules.runtime import HttpLimits
 
 log = logging.getLogger("vigil.http")
@@ -38,7 +39,8 @@ REFUSE_LINGER_S: Final = 1.0
 _REFUSAL: Final = orjson.dumps({"error": "too many open connections; retry shortly"})
 _REFUSAL_HEAD: Final = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(_REFUSAL)
+    + b"".join(f"{k}: {v}\r\n".encode() for k, v in SECURITY_HEADERS.items())
+    + b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(_REFUSAL)
 )
 
 

@@ -36,7 +36,7 @@ def build_app(
 ) -> web.Application:
     """The aiohttp application serving ``state`` on ``host`` (routes in ``api`` and
     ``stream``); ``guard`` is told when each request starts and ends."""
-    middlewares = [host_middleware(host, state.limits.allowed_hosts), _account_requests]
+    middlewares = [_account_requests, host_middleware(host, state.limits.allowed_hosts)]
     if guard is not None:
         middlewares.insert(0, guard_middleware(guard))
     app = web.Application(client_max_size=state.limits.max_body_bytes, middlewares=middlewares)

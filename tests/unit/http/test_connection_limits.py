@@ -18,9 +18,13 @@ HEALTH = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n
 
 
 def _status_line(port: int) -> bytes:
+    return _head(port).split(b"\r\n")[0] + b"\r\n"
+
+
+def _head(port: int) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(HEALTH)
-        return sock.makefile("rb").readline()
+        return sock.makefile("rb").read().split(b"\r\n\r\n")[0]
 
 
 def test_connections_past_the_cap_get_503_and_a_freed_slot_serves_again() -> None:
@@ -28,8 +32,10 @@ def test_connections_past_the_cap_get_503_and_a_freed_slot_serves_again() -> Non
     with BackgroundServer(AppState(limits=limits)) as server:
         idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(5)]
         try:
-            refused = _status_line(server.port)
+            refused = _head(server.port)
             assert refused.startswith(b"HTTP/1.1 503"), refused
+            assert b"Retry-After: 1" in refused
+            assert b"X-Content-Type-Options: nosniff" in refused
             idle.pop().close()
             for _ in range(100):  # until the server has seen the close
                 answer = _status_line(server.port)

@@ -38,6 +38,7 @@ def test_rebound_host_name_cannot_read_the_api(client: httpx.Client) -> None:
     rebound = client.get("/api/v1/incidents", headers={"Host": "attacker.example:8080"})
     assert rebound.status_code == 421
     assert "allowed_hosts" in rebound.json()["error"]
+    assert "Content-Security-Policy" in rebound.headers
     for host in ("127.0.0.1:1234", "localhost:8080", "[::1]:80", "10.1.2.3"):
         assert client.get("/api/v1/incidents", headers={"Host": host}).status_code == 200, host
     # probes and scrapers use service names and see no incident data
