@@ -2,7 +2,10 @@
 
 * **Connection cap.** At most ``connection_cap(limits)`` connections are open at once; a
   connection past it is answered ``503`` with ``Retry-After`` and closed, so a flood of
-  connections never exhausts the process's file descriptors (``RLIMIT_NOFILE``).
+  connections never exhausts the process's file descriptors (``RLIMIT_NOFILE``): the
+  descriptors the cap leaves free hold the refusals not yet closed (half of them; past that
+  a connection is closed unanswered), the listen backlog (a quarter, at most 128: asyncio
+  accepts that many at once) and the process's other files.
 * **Header timeout.** A connection that has not sent a complete request line and headers
   within ``header_timeout`` of opening, or of its previous response, is closed (slowloris;
   this is also how long an idle keep-alive connection is kept).
@@ -52,18 +55,27 @@ def connection_cap(limits: HttpLimits, nofile: int | None = None) -> int:
     >>> connection_cap(HttpLimits(max_connections=100), nofile=1024)
     100
     """
-    if nofile is None:
-        nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if nofile == resource.RLIM_INFINITY or nofile <= 0:
-        return limits.max_connections
+    nofile = _nofile() if nofile is None else nofile
     return max(1, min(limits.max_connections, nofile - max(32, nofile // 4)))
+
+
+def _nofile() -> int:
+    """This process's soft open-file limit (a large number when unlimited)."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return 1 << 30 if soft == resource.RLIM_INFINITY or soft <= 0 else soft
 
 
 class ConnectionGuard:
     """Counts open connections and enforces the header timeout and keep-alive limit."""
 
     def __init__(self, limits: HttpLimits, on_refused: Callable[[], None] | None = None) -> None:
-        self.limits, self.cap, self.on_refused = limits, connection_cap(limits), on_refused
+        nofile = _nofile()
+        self.limits, self.cap, self.on_refused = limits, connection_cap(limits, nofile), on_refused
+        free = nofile - self.cap  # what the cap leaves: accepts in flight, refusals, files
+        self.backlog = max(8, min(128, free // 4))
+        """Connections waiting to be accepted; asyncio accepts up to this many at once."""
+        self.max_refusing = max(1, min(self.cap, free // 2))
+        """Refusals (503) awaiting their close; past it a connection is closed unanswered."""
         self.open: dict[asyncio.BaseTransport, _Connection] = {}
         self.accepted: weakref.WeakSet[_Connection] = weakref.WeakSet()
         """Counted when accepted (before asyncio calls ``connection_made``); a connection
@@ -162,7 +174,7 @@ class _Refuse(asyncio.Protocol):
             transport.close()
             return
         self.transport = transport
-        if self.guard.refusing >= self.guard.cap:  # a flood: no time for courtesy
+        if self.guard.refusing >= self.guard.max_refusing:  # a flood: no time for courtesy
             transport.abort()
             return
         self.guard.refusing, self.counted = self.guard.refusing + 1, True
@@ -217,7 +229,7 @@ class GuardedSite(web.TCPSite):
         if server is None:
             raise RuntimeError("GuardedSite.start: the runner is not set up")
         self._server = await loop.create_server(
-            self.guard.factory(server), self._host, self._port, backlog=self._backlog
+            self.guard.factory(server), self._host, self._port, backlog=self.guard.backlog
         )
 
 
