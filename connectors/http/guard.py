@@ -1,7 +1,10 @@
 """Connection limits of the HTTP server: what one client cannot take from everyone else.
 
-* **Connection cap.** At most ``connection_cap(limits)`` connections are open at once; a
-  connection past it is answered ``503`` with ``Retry-After`` and closed, so a flood of
+* **Connection cap.** At most ``connection_cap(limits)`` connections are open at once. At the
+  cap, a new connection first takes the place of the one that has waited longest for a
+  request head (a slow or idle client; it is closed), so clients that send their request at
+  once are still served while slow ones hold the slots. When every connection is busy with
+  a request, a new one is answered ``503`` with ``Retry-After`` and closed, so a flood of
   connections never exhausts the process's file descriptors (``RLIMIT_NOFILE``): the
   descriptors the cap leaves free hold the refusals not yet closed (half of them; past that
   a connection is closed unanswered), the listen backlog (a quarter, at most 128: asyncio
@@ -68,9 +71,15 @@ def _nofile() -> int:
 class ConnectionGuard:
     """Counts open connections and enforces the header timeout and keep-alive limit."""
 
-    def __init__(self, limits: HttpLimits, on_refused: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        limits: HttpLimits,
+        on_refused: Callable[[], None] | None = None,
+        on_evicted: Callable[[], None] | None = None,
+    ) -> None:
         nofile = _nofile()
-        self.limits, self.cap, self.on_refused = limits, connection_cap(limits, nofile), on_refused
+        self.limits, self.cap = limits, connection_cap(limits, nofile)
+        self.on_refused, self.on_evicted = on_refused, on_evicted
         free = nofile - self.cap  # what the cap leaves: accepts in flight, refusals, files
         self.backlog = max(8, min(128, free // 4))
         """Connections waiting to be accepted; asyncio accepts up to this many at once."""
@@ -80,13 +89,15 @@ class ConnectionGuard:
         self.accepted: weakref.WeakSet[_Connection] = weakref.WeakSet()
         """Counted when accepted (before asyncio calls ``connection_made``); a connection
         that never got a transport is forgotten with its protocol object."""
+        self.waiting: dict[_Connection, None] = {}
+        """Connections waiting for a request head, longest waiting first."""
         self.refusing = 0
 
     def factory(self, make_handler: Callable[[], asyncio.Protocol]) -> Callable[[], Any]:
         """The protocol factory for ``loop.create_server``: aiohttp's handlers, guarded."""
 
         def make() -> asyncio.Protocol:
-            if len(self.accepted) >= self.cap:
+            if len(self.accepted) >= self.cap and not self._make_room():
                 if self.on_refused is not None:
                     self.on_refused()
                 return _Refuse(self)
@@ -95,6 +106,15 @@ class ConnectionGuard:
             return connection
 
         return make
+
+    def _make_room(self) -> bool:
+        """Close the connection that has waited longest for a request head, if any."""
+        for connection in self.waiting:
+            if connection.evict():
+                if self.on_evicted is not None:
+                    self.on_evicted()
+                return True
+        return False
 
     def connection_of(self, request: web.BaseRequest) -> _Connection | None:
         transport = request.transport
@@ -121,6 +141,7 @@ class _Connection(asyncio.Protocol):
         self.cancel_timer()
         loop = asyncio.get_running_loop()
         self.timer = loop.call_later(self.guard.limits.header_timeout, self._head_too_slow)
+        self.guard.waiting[self] = None
 
     def head_arrived(self) -> bool:
         """A request started; ``False`` once this connection has served its share."""
@@ -129,9 +150,22 @@ class _Connection(asyncio.Protocol):
         return self.requests < self.guard.limits.max_requests_per_connection
 
     def cancel_timer(self) -> None:
+        self.guard.waiting.pop(self, None)
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+
+    def evict(self) -> bool:
+        """Close this connection to make room, unless it is still sending an answer."""
+        transport = self.transport
+        if not isinstance(transport, asyncio.Transport) or transport.is_closing():
+            return False
+        if transport.get_write_buffer_size() > 0:
+            return False
+        self.cancel_timer()
+        self.guard.accepted.discard(self)
+        transport.abort()
+        return True
 
     def _head_too_slow(self) -> None:
         self.timer = None

@@ -66,8 +66,10 @@ async def start_http_server(
     Stop it with ``await runner.cleanup()``.
     """
     limits = app_state.limits
-    refused = app_state.metrics.http_requests.labels(route="connection", status="503")
-    guard = ConnectionGuard(limits, on_refused=refused.inc)
+    counted = app_state.metrics.http_requests.labels
+    refused = counted(route="connection", status="503")
+    evicted = counted(route="connection", status="evicted")
+    guard = ConnectionGuard(limits, on_refused=refused.inc, on_evicted=evicted.inc)
     runner = web.AppRunner(
         build_app(app_state, host, guard),
         access_log=None,

@@ -8,8 +8,10 @@ logged every failed ``accept()`` and left the probe hanging.
 
 Properties checked (none depends on how fast this machine is): no probe hangs (each gets 200,
 or 503 while the cap is reached, or is closed at once while even the refusals are at their
-bound); every slow connection is closed by the server; the server's log stays small; once the
-attack stops ``/healthz`` answers 200 at once.
+bound), and most get 200 (at the cap a new connection displaces the one that has waited
+longest for its request head, so a probe is served while slow clients churn); every slow
+connection is closed by the server; the server's log stays small; once the attack stops
+``/healthz`` answers 200 at once.
 """
 
 from __future__ import annotations
@@ -139,6 +141,7 @@ def test_slow_clients_cannot_take_the_server_down(server: tuple[int, Path]) -> N
     probes, closed = asyncio.run(_attack(port))
     assert probes, "no probe ran"
     assert set(probes) <= {"200", "503", "closed"}, probes  # never "timeout"
+    assert probes.count("200") >= len(probes) / 2, probes
     # every slow connection was closed by the server (header timeout or cap), at least once
     assert all(n >= 1 for n in closed), sorted(closed)[:10]
     after = asyncio.run(_probe_until_ok(port))

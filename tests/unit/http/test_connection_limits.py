@@ -27,26 +27,63 @@ def _head(port: int) -> bytes:
         return sock.makefile("rb").read().split(b"\r\n\r\n")[0]
 
 
+def _streaming(port: int) -> socket.socket:
+    """A connection whose request (the event stream) is being served, so it is busy."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(b"GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    received = b""
+    while b"retry:" not in received:
+        received += sock.recv(4096)
+    return sock
+
+
+def _idle(port: int) -> socket.socket:
+    """A keep-alive connection that got its answer and now waits (sends nothing more)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    received = b""
+    while not received.endswith(b"}"):
+        received += sock.recv(4096)
+    return sock
+
+
 def test_connections_past_the_cap_get_503_and_a_freed_slot_serves_again() -> None:
     limits = HttpLimits(max_connections=5, header_timeout=600)
     with BackgroundServer(AppState(limits=limits)) as server:
-        idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(5)]
+        busy = [_streaming(server.port) for _ in range(5)]
         try:
             refused = _head(server.port)
             assert refused.startswith(b"HTTP/1.1 503"), refused
             assert b"Retry-After: 1" in refused
             assert b"X-Content-Type-Options: nosniff" in refused
-            idle.pop().close()
+            busy.pop().close()
             for _ in range(100):  # until the server has seen the close
                 answer = _status_line(server.port)
                 if answer.startswith(b"HTTP/1.1 200"):
                     break
             assert answer.startswith(b"HTTP/1.1 200"), answer
         finally:
-            for sock in idle:
+            for sock in busy:
                 sock.close()
         rendered = server.state.metrics.render()[0].decode()
         assert 'route="connection",status="503"' in rendered
+
+
+def test_at_the_cap_a_new_client_displaces_the_longest_idle_connection() -> None:
+    limits = HttpLimits(max_connections=5, header_timeout=600)
+    with BackgroundServer(AppState(limits=limits)) as server:
+        idle = [_idle(server.port) for _ in range(5)]
+        try:
+            assert _status_line(server.port).startswith(b"HTTP/1.1 200")
+            assert _until_closed(idle[0]) == b""  # the one that waited longest made room
+            idle.append(_idle(server.port))  # at the cap again
+            assert _status_line(server.port).startswith(b"HTTP/1.1 200")
+            assert _until_closed(idle[1]) == b""
+        finally:
+            for sock in idle:
+                sock.close()
+        rendered = server.state.metrics.render()[0].decode()
+        assert 'route="connection",status="evicted"' in rendered
 
 
 def test_keep_alive_connection_is_closed_after_its_request_limit() -> None:
