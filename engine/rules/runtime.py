@@ -20,6 +20,7 @@ Example::
         max_connections: 1000    # open connections per process (503 past it)
         header_timeout: 10s      # a request head must arrive within this (also keep-alive idle)
         body_timeout: 30s        # a request body must arrive within this (408)
+        max_streams: 100         # open event streams (console tabs) per process (503 past it)
         max_requests_per_connection: 1000
         allowed_hosts: [vigil.example.org]  # Host names served besides localhost and IPs
         max_silence_duration: 90d
@@ -55,6 +56,9 @@ class HttpLimits(StrictModel):
     since it opened or since its previous response (slowloris; also the keep-alive idle time)."""
     body_timeout: DurationS = 30.0
     """A request body must arrive in full within this, or the answer is 408."""
+    max_streams: Annotated[int, Field(ge=1)] = 100
+    """Open event streams (``/api/v1/stream``, one per console tab) per process; past it 503, so
+    long-lived streams cannot hold every connection."""
     max_requests_per_connection: Annotated[int, Field(ge=1)] = 1000
     """Past this many requests on one keep-alive connection, the answer says
     ``Connection: close``."""

@@ -153,3 +153,15 @@ def test_accept_errors_are_logged_once_per_interval_with_a_count(
         "0 more since the last report (one per 10 s)",
         "999 more since the last report (one per 10 s)",
     ]
+
+
+def test_event_streams_past_their_limit_get_503() -> None:
+    with BackgroundServer(AppState(limits=HttpLimits(max_streams=2))) as server:
+        streams = [_streaming(server.port) for _ in range(2)]
+        try:
+            third = httpx.get(f"{server.url}/api/v1/stream", timeout=30)
+            assert third.status_code == 503
+            assert third.headers["Retry-After"] == "5"
+        finally:
+            for sock in streams:
+                sock.close()
