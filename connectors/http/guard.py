@@ -15,7 +15,8 @@
 * **Keep-alive limit.** Past ``max_requests_per_connection`` requests, the answer says
   ``Connection: close``.
 * **Accept errors** (``socket.accept() out of system resource``) are logged once per
-  ``LOG_EVERY_S`` with a count of the ones in between, not once per failed accept.
+  ``LOG_EVERY_S`` with a count of the ones in between, not once per failed accept
+  (``connectors/http/acceptlog.py``).
 
 ``GuardedSite`` is an aiohttp ``TCPSite`` whose protocol factory wraps aiohttp's: each
 connection is counted and timed here and served by aiohttp as usual; ``guard_middleware`` tells
@@ -25,9 +26,7 @@ the guard when a request's head has arrived and when its response is done.
 from __future__ import annotations
 
 import asyncio
-import logging
 import resource
-import time
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
@@ -38,9 +37,6 @@ from aiohttp import web
 from connectors.http.protect import SECURITY_HEADERS
 from engine.rules.runtime import HttpLimits
 
-log = logging.getLogger("vigil.http")
-
-LOG_EVERY_S: Final = 10.0
 REFUSE_LINGER_S: Final = 1.0
 _REFUSAL: Final = orjson.dumps({"error": "too many open connections; retry shortly"})
 _REFUSAL_HEAD: Final = (
@@ -265,46 +261,3 @@ class GuardedSite(web.TCPSite):
         self._server = await loop.create_server(
             self.guard.factory(server), self._host, self._port, backlog=self.guard.backlog
         )
-
-
-class AcceptErrorLog:
-    """A loop exception handler that logs repeated accept errors once per ``every_s``."""
-
-    def __init__(
-        self,
-        previous: Any,
-        every_s: float = LOG_EVERY_S,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.previous, self.every_s, self.clock = previous, every_s, clock
-        self.last_logged, self.suppressed = float("-inf"), 0
-
-    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        if not str(context.get("message", "")).startswith("socket.accept()"):
-            self._pass_on(loop, context)
-            return
-        now = self.clock()
-        if now - self.last_logged < self.every_s:
-            self.suppressed += 1
-            return
-        log.error(
-            "http accept failed: %s (%s); %d more since the last report (one per %.0f s)",
-            context["message"],
-            context.get("exception"),
-            self.suppressed,
-            self.every_s,
-        )
-        self.last_logged, self.suppressed = now, 0
-
-    def _pass_on(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        if self.previous is not None:
-            self.previous(loop, context)
-        else:
-            loop.default_exception_handler(context)
-
-
-def rate_limit_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
-    """Install ``AcceptErrorLog`` on ``loop`` (once; other errors go to the previous handler)."""
-    current = loop.get_exception_handler()
-    if not isinstance(current, AcceptErrorLog):
-        loop.set_exception_handler(AcceptErrorLog(current))

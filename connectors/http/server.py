@@ -18,12 +18,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from connectors.http import api, stream
-from connectors.http.guard import (
-    ConnectionGuard,
-    GuardedSite,
-    guard_middleware,
-    rate_limit_accept_errors,
-)
+from connectors.http.acceptlog import rate_limit_accept_errors
+from connectors.http.guard import ConnectionGuard, GuardedSite, guard_middleware
 from connectors.http.limits import CLIENT_GONE
 from connectors.http.protect import add_security_headers, host_middleware
 from connectors.http.state import APP_STATE, AppState

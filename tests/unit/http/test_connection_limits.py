@@ -9,7 +9,8 @@ import socket
 import httpx
 import pytest
 
-from connectors.http.guard import AcceptErrorLog, connection_cap
+from connectors.http.acceptlog import AcceptErrorLog
+from connectors.http.guard import connection_cap
 from connectors.http.state import AppState
 from connectors.http.thread import BackgroundServer
 from engine.rules.runtime import HttpLimits
