@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print the summary only")
     p.add_argument("--serve", action="store_true", help="serve the HTTP API and web console")
     p.add_argument("--port", type=int, default=8080, help="HTTP port (0: any free port)")
+    _token_arguments(p)
     p.add_argument("--references", type=Path, help="folder of model reference profiles")
     p.set_defaults(handler=_cmd_replay)
     d = sub.add_parser("demo", help="generate a demo scenario, replay it, show the incidents")
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--references", type=Path, help="folder of model reference profiles")
     d.add_argument("--serve", action="store_true", help="serve the web console on the incidents")
     d.add_argument("--port", type=int, default=8080, help="HTTP port (0: any free port)")
+    _token_arguments(d)
     d.set_defaults(handler=_cmd_demo)
     c = sub.add_parser(
         "check",
@@ -105,6 +107,15 @@ def _add_log_options(parser: argparse.ArgumentParser, default: object) -> None:
     )
 
 
+def _token_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--token",
+        help="API token of --serve's write endpoints (visible to other local users in ps; "
+        "prefer --token-file or VIGIL_API_TOKEN; default: a random one, printed)",
+    )
+    p.add_argument("--token-file", type=Path, help="file holding the API token")
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not p.exists()]
     if missing:
@@ -132,6 +143,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         args.quiet,
         args.port if args.serve else None,
         references=load_reference_option(args.references),
+        token=_serve_token(args),
     )
     _replay_and_serve(args.scenario, args.out, rules, run)
     return 0
@@ -159,6 +171,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             args.port if args.serve else None,
             shown=args.out is not None,
             references=load_reference_option(args.references),
+            token=_serve_token(args),
         )
         _replay_and_serve(folder, out, rules, run)
     return 0
@@ -173,6 +186,14 @@ class RunOptions:
     port: int | None = None
     shown: bool = True
     references: Mapping[str, ReferenceProfile] = field(default_factory=dict)
+    token: str | None = field(default=None, repr=False)
+
+
+def _serve_token(args: argparse.Namespace) -> str | None:
+    """``--token`` / ``--token-file`` / ``VIGIL_API_TOKEN`` (only with ``--serve``)."""
+    from connectors.console.session import chosen_token
+
+    return chosen_token(args.token, args.token_file) if args.serve else None
 
 
 def _replay_and_serve(folder: Path, out: Path, rules: RuleSet, run: RunOptions) -> ReplayResult:
@@ -181,9 +202,11 @@ def _replay_and_serve(folder: Path, out: Path, rules: RuleSet, run: RunOptions) 
     from connectors.console.session import open_console
 
     silences = SilenceStore(SILENCES_PATH)  # the one store: HTTP, ``vigil silence``, delivery
-    console = (
-        open_console(run.port, silences=silences, ready=False) if run.port is not None else None
-    )
+    console = None
+    if run.port is not None:
+        console = open_console(
+            run.port, silences=silences, ready=False, token=run.token, limits=rules.runtime.http
+        )
     options = console.replay_options() if console else ReplayOptions()
     options.references = dict(run.references)
     deliver = _deliverer(rules, out, run.quiet, silences, options.metrics)
@@ -197,7 +220,7 @@ def _replay_and_serve(folder: Path, out: Path, rules: RuleSet, run: RunOptions) 
     )
     print_summary(result, out if run.shown else None)
     if console:
-        print(f"\nconsole: {console.url}  (Ctrl-C to stop)", flush=True)
+        print(f"\nconsole: {console.shown_url}  (Ctrl-C to stop)", flush=True)
         console.serve_until_interrupted()
     return result
 

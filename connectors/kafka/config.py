@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from connectors.errors import ConnectorError
 from connectors.logformat import LogFormat, LogLevel
 from engine.events import InputKind
 
@@ -106,8 +107,9 @@ class WorkerConfig:
 
     HTTP API (``connectors/kafka/services.py``): ``http_port`` (0 = any free port, ``None`` =
     no server) on ``http_host``; ``metrics_port`` is its old name, used when ``http_port`` is
-    not set (both ``None``: no server). The bearer token of the write endpoints comes from the
-    environment variable ``api_token_env`` (unset: writes are refused). ``console`` serves the
+    not set (both ``None``: no server). The bearer token of the write endpoints is read from the
+    file ``api_token_file`` when set (a mounted secret), else from the environment variable
+    ``api_token_env`` (neither: writes are refused). ``console`` serves the
     incident console at ``/``. ``delivery`` runs the action dispatcher in this process
     (consumer group ``delivery_group_id``, default ``<group_id>.delivery``); file receivers
     write under ``delivery_path``.
@@ -145,6 +147,7 @@ class WorkerConfig:
     http_port: int | None = None
     http_host: str = "0.0.0.0"  # noqa: S104  (a worker serves Prometheus and probes)
     api_token_env: str | None = "VIGIL_API_TOKEN"  # noqa: S105  (a variable name)
+    api_token_file: str | None = None
     console: bool = True
     delivery: bool = True
     delivery_group_id: str | None = None
@@ -181,7 +184,14 @@ class WorkerConfig:
         return self.http_port if self.http_port is not None else self.metrics_port
 
     def api_token(self) -> str | None:
-        """The write endpoints' bearer token, read from ``api_token_env`` (never logged)."""
+        """The write endpoints' bearer token, from ``api_token_file`` or ``api_token_env``
+        (never logged); ``ConnectorError`` if the file cannot be read."""
+        if self.api_token_file:
+            try:
+                return Path(self.api_token_file).read_text().strip() or None
+            except OSError as exc:
+                message = f"api_token_file {self.api_token_file}: {exc.strerror}"
+                raise ConnectorError(message) from None
         if not self.api_token_env:
             return None
         return os.environ.get(self.api_token_env) or None
