@@ -73,7 +73,7 @@ async def _read_write_request(request: web.Request) -> tuple[Any, bytes]:
     state = _state(request)
     if not bearer_matches(request.headers.get("Authorization"), state.token):
         raise RequestRefusedError(401, "missing or wrong bearer token")
-    body = await read_body(request, state.limits.max_body_bytes)
+    body = await read_body(request, state.limits.max_body_bytes, state.limits.body_timeout)
     return parse_json(body, state.limits.max_json_depth), body
 
 
@@ -151,7 +151,8 @@ async def list_silences(request: web.Request) -> web.Response:
 async def post_silence(request: web.Request) -> web.Response:
     try:
         body, _ = await _read_write_request(request)
-        silence_request = parse_silence_request(body, time.time())
+        max_s = _state(request).limits.max_silence_duration
+        silence_request = parse_silence_request(body, time.time(), max_s)
         created = await _settled(_state(request).silences.add_silence(silence_request))
     except RequestRefusedError as exc:
         return _refused(exc)

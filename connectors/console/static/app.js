@@ -54,11 +54,20 @@ export async function authorized(path, body) {
   }
 }
 
+// A link may carry the token (`vigil --serve` prints one). It never silently replaces a
+// different token already stored here: a crafted link could otherwise swap in its own.
 function takeTokenFromFragment() {
   const match = location.hash.match(/^#token=([^&]+)/);
   if (!match) return;
-  localStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
   history.replaceState(null, "", `${location.pathname}#/`);
+  let offered = "";
+  try { offered = decodeURIComponent(match[1]).trim(); } catch { return; }
+  const stored = token();
+  if (!offered || offered === stored) return;
+  const replace = !stored || window.confirm(
+    "This link carries an API token different from the one stored in this browser.\n\n" +
+    "Replace the stored token with the one from the link? Only do so if you trust the link.");
+  if (replace) localStorage.setItem(TOKEN_KEY, offered);
 }
 
 function askToken() {
