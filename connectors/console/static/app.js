@@ -235,7 +235,7 @@ function renderList(resetFocus = true) {
         `${open} open · ${all.length - open} resolved · showing ${shown.length}`)),
     filterBar(all),
     h("section", { class: "card", "aria-label": "Incident list" }, table),
-    modelCard(app.models),
+    ...[modelCard(app.models)].filter(Boolean),  // replaceChildren would print a null
     h("p", { class: "footnote" }, "Times in UTC. Ages are measured to the newest event seen",
       app.now ? ` (${dateTimeUTC(app.now)}).` : "."));
   if (active && active.startsWith("f-")) {
