@@ -29,6 +29,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from connectors.model_metrics import ModelMetrics
 from engine.detect.cardinality import GuardState
 from engine.ingest.decode import reason_class
 from engine.ingest.watermark import WatermarkState
@@ -176,6 +177,8 @@ class VigilMetrics:
         self.ready = Gauge(
             "vigil_ready", "1 once state is recovered and the worker serves", registry=r
         )
+        self.models = ModelMetrics(r)
+        """Model-performance status per model and metric (``connectors.model_metrics``)."""
         self.build_info = Gauge(
             "vigil_build_info", "Always 1; the running Vigil's version", ["version"], registry=r
         )

@@ -134,6 +134,9 @@ class _Run:
         with metrics.stage_latency.labels(stage="pipeline").time():
             self.state, outputs = self.pipeline.process(self.state, events, now=now)
         metrics.observe_reorder(counts, _reorder_counts(self.state))
+        models = self.state.slots["detect"].slots["models"]
+        if models.models:
+            metrics.models.observe(models)
         if self.options.observe is not None:
             self.options.observe(events, outputs)
         with metrics.stage_latency.labels(stage="deliver").time():

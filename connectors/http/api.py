@@ -34,6 +34,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/alerts", post_alerts)
     app.router.add_get("/api/v1/incidents", list_incidents)
     app.router.add_get("/api/v1/incidents/{id}", get_incident)
+    app.router.add_get("/api/v1/models", list_models)
     app.router.add_get("/api/v1/silences", list_silences)
     app.router.add_post("/api/v1/silences", post_silence)
     app.router.add_delete("/api/v1/silences/{id}", delete_silence)
@@ -135,6 +136,12 @@ async def get_incident(request: web.Request) -> web.Response:
     if incident is None:
         return _json({"error": "no such incident"}, 404)
     return _json(incident.to_wire())
+
+
+async def list_models(request: web.Request) -> web.Response:
+    """Each model's latest performance checks: status (ok, breach, insufficient_labels), value,
+    bounds, labels (``connectors.model_metrics``)."""
+    return _json({"models": _state(request).metrics.models.snapshot})
 
 
 async def list_silences(request: web.Request) -> web.Response:

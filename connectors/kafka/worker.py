@@ -233,6 +233,8 @@ class Worker:
                 await self.sink.anomalies(anomalies)
                 await self._reject(task, rejected)
             _count_late(task, counted)
+            if task.state.slots["models"].models:  # model-performance status gauges
+                METRICS.models.observe(task.state.slots["models"])
             return
         if isinstance(task, ContextTask):
             counted = _late_counts(task)
