@@ -1,8 +1,8 @@
 """NAB benchmark: ``python -m benchmarks.nab [--data DIR] [--quick] [--results DIR] [--explain]``.
 
 Runs Vigil's metric detector, the EWMA z-score and river's HalfSpaceTrees strictly online over
-the NAB corpus, prints the three profile scores of each, both detectors' points/s on the same points and the
-embedded metric operator's points/s over 10,000 series.
+the NAB corpus, prints the three profile scores of each, Vigil's and HalfSpaceTrees' points/s
+on the same points and the embedded metric operator's points/s over 10,000 series.
 """
 
 from __future__ import annotations
