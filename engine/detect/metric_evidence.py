@@ -44,8 +44,9 @@ def surprise_decades(b: int, within: float, hist: list[float], total: float, w: 
                      quantile: float, k_min: float, k_max: float) -> float:
     """Rarity of a prediction surprise in bin ``b`` (``within`` it, 0 to 1); beyond the recent
     99th percentile, on the Weibull tail fitted to the series' own surprises."""
-    decades = rarity(b, hist, total, w)
-    if sum(hist[b:]) >= 0.01 * total or b <= q99_bin(hist, total):
+    tail = sum(hist[b:])
+    decades = -math.log10((tail + 0.5 * w) / (total + w))
+    if tail >= 0.01 * total or b <= q99_bin(hist, total):
         return decades
     fitted = weibull_decades(b + within, hist, total, quantile, k_min, k_max)
     return fitted if fitted > decades else decades
@@ -55,8 +56,9 @@ def shift_decades(b: int, hist: list[float], total: float, w: float,
                   per_octave: float) -> float:
     """Rarity of a level-shift statistic in bin ``b``; beyond its 99th percentile,
     ``per_octave`` decades per octave."""
-    decades = rarity(b, hist, total, w)
-    if sum(hist[b:]) >= 0.01 * total:
+    tail = sum(hist[b:])
+    decades = -math.log10((tail + 0.5 * w) / (total + w))
+    if tail >= 0.01 * total:
         return decades
     q99 = q99_bin(hist, total)
     if b <= q99:
