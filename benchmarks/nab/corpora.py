@@ -76,6 +76,27 @@ def false_reports(files: Sequence[DataFile], scores: dict[str, SeriesScores],
     return reports, seconds / 86_400.0
 
 
+def at_threshold(files: list[LabelledFile], scores: dict[str, SeriesScores],
+                 profile: Profile, threshold: float) -> float:
+    """The normalised score (null 0, perfect 100) with ``threshold`` fixed, not optimised."""
+    from benchmarks.nab.scorer import bounds, row_rewards
+
+    null, perfect = bounds(files, profile)
+    raw = null
+    for labelled in files:
+        found: dict[int, float] = {}
+        for (window, reward), score in zip(row_rewards(labelled, profile), scores[labelled.name],
+                                           strict=True):
+            if window == -2 or score is None or score < threshold:
+                continue
+            if window == -1:
+                raw += reward
+            elif window not in found:
+                found[window] = reward
+        raw += sum(reward + profile.fn_weight for reward in found.values())
+    return 100.0 * (raw - null) / (perfect - null) if perfect != null else 0.0
+
+
 def score_line(label: str, files: list[DataFile], scores: dict[str, SeriesScores],
                profile: Profile) -> str:
     labelled: list[LabelledFile] = [f.labels for f in files]
@@ -128,6 +149,9 @@ def main() -> None:
                 split[held_out(corpus, f)].append(renamed)
             pooled.update(keyed)
             if name == "vigil":
+                fixed = at_threshold([f.labels for f in files], scores, standard, threshold)
+                print(f"{'':>16}{'at the rule threshold':<30} {standard.name}={fixed:6.1f} "
+                      f"thr {threshold:8.4f}")
                 reports, days = false_reports(files, scores, threshold)
                 print(f"{'':>16}{'clean-data reports':<30} {reports} at threshold {threshold} "
                       f"over {days:,.0f} series-days: {1000 * reports / days:.1f} per 1,000")

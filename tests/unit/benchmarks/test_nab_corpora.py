@@ -47,3 +47,16 @@ def test_false_reports_count_only_clean_rows_after_probation_per_series_day() ->
     reports, days = false_reports([data], {data.name: scores}, 0.37)
     assert reports == 2
     assert abs(days - (1000 - 150 - 10) * 300.0 / 86_400.0) < 1e-9
+
+
+def test_a_fixed_threshold_scores_as_the_optimiser_does_at_that_threshold() -> None:
+    from benchmarks.nab.corpora import at_threshold
+    from benchmarks.nab.scorer import Profile, optimise
+
+    standard = Profile("standard", 1.0, 1.0, 0.11)
+    data = _file([0.0] * 1000, ((500, 519), (800, 819)))
+    scores: list[float | None] = [0.1] * 1000
+    scores[505] = scores[600] = scores[506] = 0.8
+    best = optimise([data.labels], {data.name: scores}, standard)
+    assert best.threshold == 0.8
+    assert at_threshold([data.labels], {data.name: scores}, standard, 0.8) == best.score
