@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -9,8 +10,9 @@ import pytest
 
 from connectors.cli import main
 from connectors.files import ReadProgress
+from connectors.kafka.decoder import decode_batch
 from connectors.kafka.scenario_load import LoadRecord, scenario_records
-from engine.events import series_key
+from engine.events import InputKind, series_key
 
 T0 = 1_764_115_200.0
 TOPOLOGY = {"nodes": ["checkout", "payments"], "edges": [{"from": "checkout", "to": "payments"}]}
@@ -155,3 +157,21 @@ def test_cli_needs_a_folder_or_rate_and_duration(
     with pytest.raises(SystemExit):
         main(["load", str(tmp_path), "--rate", "5", "--duration", "1"])
     assert main(["load", str(tmp_path / "missing")]) == 2
+
+
+def test_the_worker_reads_a_topology_without_ts_at_its_record_time() -> None:
+    """What makes the loader's record timestamps matter: no ``ts`` means the Kafka record time
+    (docs/events.md), so a topology produced at today's wall clock is in force only from today."""
+
+    @dataclass
+    class _Record:
+        offset: int
+        timestamp: int
+        value: bytes
+
+    raw = orjson.dumps(TOPOLOGY)
+    events, rejected = decode_batch(
+        InputKind.TOPOLOGY, "topology", 0, [_Record(0, round((T0 - 1) * 1000), raw)]
+    )
+    assert rejected == []
+    assert [e.ts for e in events] == [T0 - 1]
