@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from connectors.cli import main
+from connectors.cli import build_parser, main
 from connectors.files import ReadProgress
 from connectors.kafka.decoder import decode_batch
 from connectors.kafka.scenario_load import LoadRecord, scenario_records
@@ -175,3 +175,8 @@ def test_the_worker_reads_a_topology_without_ts_at_its_record_time() -> None:
     )
     assert rejected == []
     assert [e.ts for e in events] == [T0 - 1]
+
+
+def test_generated_load_keeps_its_options() -> None:
+    args = build_parser().parse_args(["load", "--rate", "5", "--duration", "2", "--seed", "3"])
+    assert (args.scenario, args.rate, args.duration, args.seed) == (None, 5.0, 2.0, 3)
