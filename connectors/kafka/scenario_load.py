@@ -46,6 +46,8 @@ from engine.events import (
 TOPOLOGY_LEAD_S = 1.0
 """A topology without ``ts`` is stamped this long before the scenario's first event, so it is
 in force for every event (at an equal ts the incident stage orders topology after the rest)."""
+SETTLE_EVERY = 10_000
+"""Deliveries awaited in groups of this many, so a large folder does not keep every future."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +135,16 @@ def _ms(ts: float) -> int:
     return max(0, round(ts * 1000.0))
 
 
-async def load_scenario(folder: Path, cfg: WorkerConfig, report: TextIO = sys.stderr) -> LoadResult:
-    """Create missing topics, produce the folder's records, wait for every delivery."""
+async def load_scenario(
+    folder: Path, cfg: WorkerConfig, report: TextIO | None = None
+) -> LoadResult:
+    """Create missing topics, produce the folder's records, wait for every delivery; rejected
+    lines and failed deliveries are printed to ``report`` (stderr) and counted."""
     from aiokafka import AIOKafkaProducer
 
     from connectors.kafka.admin import ensure_topics
 
+    out = report if report is not None else sys.stderr
     await ensure_topics(cfg.topics, cfg.partitions, cfg.client_kwargs())
     producer = AIOKafkaProducer(linger_ms=5, max_batch_size=1 << 20, **cfg.client_kwargs())
     await producer.start()
@@ -147,19 +153,27 @@ async def load_scenario(folder: Path, cfg: WorkerConfig, report: TextIO = sys.st
     try:
         for rec in scenario_records(folder, progress):
             topic = cfg.topics.name(rec.topic)
-            sends.append(
-                await producer.send(topic, rec.value, key=rec.key, timestamp_ms=rec.timestamp_ms)
-            )
-            _report_rejected(progress, result, report)
-        for outcome in await asyncio.gather(*sends, return_exceptions=True):
-            if isinstance(outcome, BaseException):
-                result.failed += 1
-                print(f"load: not delivered: {outcome!r}", file=report)
-        result.produced = len(sends) - result.failed
+            send = producer.send(topic, rec.value, key=rec.key, timestamp_ms=rec.timestamp_ms)
+            sends.append(await send)
+            _report_rejected(progress, result, out)
+            if len(sends) >= SETTLE_EVERY:
+                await _settle(sends, result, out)
+        await _settle(sends, result, out)
     finally:
         await producer.stop()
-    _report_rejected(progress, result, report)
+    _report_rejected(progress, result, out)
     return result
+
+
+async def _settle(sends: list[asyncio.Future[Any]], result: LoadResult, out: TextIO) -> None:
+    """Wait for the deliveries in flight and count them (bounds the futures kept)."""
+    for outcome in await asyncio.gather(*sends, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            result.failed += 1
+            print(f"load: not delivered: {outcome!r}", file=out)
+        else:
+            result.produced += 1
+    sends.clear()
 
 
 def _report_rejected(progress: ReadProgress, result: LoadResult, report: TextIO) -> None:

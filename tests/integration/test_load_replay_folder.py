@@ -41,6 +41,8 @@ def _scenario(folder: Path) -> None:
          "labels": {"service": "web", "cluster": "eu-1"}},
     ]  # fmt: skip
     (folder / "alerts.jsonl").write_bytes(b"".join(orjson.dumps(a) + b"\n" for a in alerts))
+    with (folder / "changes.jsonl").open("ab") as changes:  # a bad line: reported, not produced
+        changes.write(orjson.dumps({"ts": at + 3000, "kind": "deploy"}) + b"\n")
 
 
 def _incidents(records: list[dict[str, Any]]) -> dict[str, tuple[frozenset[str], str]]:
@@ -58,7 +60,7 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 async def test_loaded_scenario_gives_the_replays_anomalies_and_incidents(
-    kafka_bootstrap: str, tmp_path: Path
+    kafka_bootstrap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder, rules = tmp_path / "in", tmp_path / "rules.yaml"
     _scenario(folder)
@@ -78,7 +80,8 @@ async def test_loaded_scenario_gives_the_replays_anomalies_and_incidents(
     config.write_text(
         f"bootstrap_servers: {kafka_bootstrap}\npartitions: 4\ntopics:\n  prefix: t{tag}.\n"
     )
-    assert await asyncio.to_thread(main, ["load", str(folder), "--config", str(config)]) == 0
+    assert await asyncio.to_thread(main, ["load", str(folder), "--config", str(config)]) == 1
+    assert "load: changes.jsonl:3: service: required" in capsys.readouterr().err
 
     stop = asyncio.Event()
     worker = asyncio.create_task(serve(cfg, stop))
