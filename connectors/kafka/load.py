@@ -53,7 +53,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "Without it: produce generated metrics, logs and predictions stamped with the wall "
         "clock at --rate records/s for --duration seconds.",
     )
-    p.add_argument("scenario", nargs="?", type=Path, metavar="SCENARIO_DIR")
+    p.add_argument(
+        "scenario", nargs="?", type=Path, metavar="SCENARIO_DIR", help="replay folder to produce"
+    )
     p.add_argument("--rate", type=float, help="records per second (generated load)")
     p.add_argument("--duration", type=float, help="seconds to run (generated load)")
     p.add_argument("--config", type=Path, help="worker config YAML (broker, topics, security)")
