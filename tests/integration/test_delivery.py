@@ -113,9 +113,8 @@ def test_outage_then_every_action_delivered_once_in_order(
     assert len(by_receiver["slack"]) == 18  # trigger, update, resolve per incident
     receiver.down_until = time.monotonic() + 120.0 / FACTOR  # a 2-minute outage
     stream = io.StringIO()
-    d = deliverer(receiver.url, tmp_path, budget_s=3600.0, stream=stream)
-    finals = d(actions)
-    d.close()
+    d = deliverer(receiver.url, tmp_path, stream=stream)
+    finals = d(actions) + d.flush(3600.0) + d.close()
     assert sorted(a.id for a in finals) == sorted(a.id for a in actions)
     assert {a.status for a in finals} == {ActionStatus.DELIVERED}
     ok = receiver.accepted()
@@ -164,9 +163,8 @@ def test_429_retry_after_slow_and_reset_are_retried_and_400_is_dead_lettered(
     hook = [a for a in actions if a.receiver == "hook"]
     receiver.script = [503, ("429", 5), "slow", "reset"]
     receiver.slow_s = 4.0
-    d = deliverer(receiver.url, tmp_path, "2s", budget_s=3600.0)
-    finals = {a.id: a for a in d(hook)}
-    d.close()
+    d = deliverer(receiver.url, tmp_path, "2s")
+    finals = {a.id: a for a in d(hook) + d.flush(3600.0) + d.close()}
     first = finals[hook[0].id]
     assert first.status is ActionStatus.DELIVERED
     assert first.attempts == 5
@@ -174,9 +172,8 @@ def test_429_retry_after_slow_and_reset_are_retried_and_400_is_dead_lettered(
     assert (times[2] - times[1]) * FACTOR >= 5.0  # Retry-After: 5 honoured
     receiver.script = [400]
     pd = [a for a in actions if a.receiver == "pd"]
-    d = deliverer(receiver.url, tmp_path / "2", budget_s=3600.0)
-    finals = {a.id: a for a in d(pd)}
-    d.close()
+    d = deliverer(receiver.url, tmp_path / "2")
+    finals = {a.id: a for a in d(pd) + d.flush(3600.0) + d.close()}
     assert finals[pd[0].id].status is ActionStatus.FAILED
     assert "permanent: HTTP 400" in str(finals[pd[0].id].error)
     assert finals[pd[-1].id].status is ActionStatus.DELIVERED  # the lane goes on
@@ -187,13 +184,13 @@ def test_restart_mid_outage_delivers_backlog_without_duplicates(
 ) -> None:
     actions = decide(receiver.url, 4)
     receiver.down_until = time.monotonic() + 10.0
-    first = deliverer(receiver.url, tmp_path, budget_s=60.0)
-    early = first(actions)  # console and file deliver; HTTP receivers are down
-    first.close()
+    first = deliverer(receiver.url, tmp_path)
+    early = first(actions) + first.close(60.0)  # console and file deliver; HTTP ones are down
+    assert {a.receiver for a in first.pending} == {"slack", "pd", "hook"}  # reported, kept
     receiver.down_until = 0.0
-    second = deliverer(receiver.url, tmp_path, budget_s=3600.0)
+    second = deliverer(receiver.url, tmp_path)
     again = second(actions)  # the same decisions replayed after the restart
-    late = second.close()
+    late = second.flush(3600.0) + second.close()
     outcomes = [a.id for a in early + again + late]
     assert sorted(outcomes) == sorted(a.id for a in actions)  # each exactly once
     hook_ids = [r.headers["Idempotency-Key"] for r in receiver.accepted() if r.path == "/hook"]
