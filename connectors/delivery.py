@@ -170,10 +170,17 @@ class Dispatcher:
             cap = link.concurrency if allowance < 0 else allowance
             if len(running) >= cap:
                 break
-            wait = link.limiter.reserve(self.clock.now())
+            at = self.clock.now()
+            wait = link.limiter.reserve(at)
             if wait > 0:
                 wake.append(wait)
                 break
+            log.debug(
+                "delivery start receiver=%s action=%s at=%.6f",
+                link.notifier.name,
+                head.action.id,
+                at,
+            )
             task = asyncio.ensure_future(self._attempt(link, lanes, head))
             running[task] = head.lane
         return max(0.001, min(wake, default=0.05))

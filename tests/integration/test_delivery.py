@@ -1,6 +1,6 @@
 """Delivery against a real local HTTP receiver: outages, 429s, timeouts, resets, restarts.
 
-Time runs 60x faster than real time (``ScaledClock``): the "2-minute outage" lasts 2 s of real
+Time runs 30x faster than real time (``ScaledClock``): the "2-minute outage" lasts 2 s of real
 time, and backoff, rate limits and deadlines are simulated seconds scaled alike.
 """
 
@@ -10,6 +10,7 @@ import io
 import logging
 import time
 from collections import defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 import orjson
@@ -17,6 +18,7 @@ import pytest
 
 from connectors.limits import ScaledClock
 from connectors.notify.pagerduty import validate_event
+from connectors.notify.slack import RATE_PER_MIN as SLACK_RATE_PER_MIN
 from connectors.notify.webhook import verify_signature
 from connectors.retry import Backoff
 from connectors.sender import OutboxDeliverer
@@ -113,7 +115,9 @@ def test_outage_then_every_action_delivered_once_in_order(
     assert len(by_receiver["slack"]) == 18  # trigger, update, resolve per incident
     receiver.down_until = time.monotonic() + 120.0 / FACTOR  # a 2-minute outage
     stream = io.StringIO()
-    d = deliverer(receiver.url, tmp_path, stream=stream)
+    # a generous timeout: a client timeout after the receiver accepted would be a legitimate
+    # duplicate, which this test would count; nothing here answers slowly on purpose
+    d = deliverer(receiver.url, tmp_path, "10s", stream=stream)
     finals = d(actions) + d.flush(3600.0) + d.close()
     assert sorted(a.id for a in finals) == sorted(a.id for a in actions)
     assert {a.status for a in finals} == {ActionStatus.DELIVERED}
@@ -136,14 +140,19 @@ def test_outage_then_every_action_delivered_once_in_order(
     for e in pd_events:
         per_pd[e["dedup_key"]].append(e["event_action"])
     assert all(v == ["trigger", "trigger", "resolve"] for v in per_pd.values())
-    # the Slack rate (1 message per simulated second) is never exceeded, failures included
-    slack_times = [r.at for r in receiver.requests if r.path.startswith("/slack")]
-    # Arrival times carry loopback/scheduling jitter (at 30x, 10 ms real is 0.3 simulated s on a
-    # loaded 2-core machine), so one gap may look short; what must hold is the rate itself:
-    # never more than 5 messages in any 5-second window, and at most 1/s over the whole run.
-    sim = [t * FACTOR for t in slack_times]
-    assert all(sum(1 for u in sim if t <= u < t + 5.0) <= 5 for t in sim)
-    assert (len(sim) - 1) / (sim[-1] - sim[0]) <= 1.0
+    # the Slack rate (54 a minute) is never exceeded, failures included. Measured where the
+    # rate limiter decides, on the dispatcher's own clock: arrival times at the receiver carry
+    # loopback and scheduling jitter (at 30x, 10 ms real is 0.3 simulated s on a loaded
+    # 2-core machine), which made a check on them fail by chance.
+    starts = [
+        float(r.args[2])  # type: ignore[index]
+        for r in caplog.records
+        if r.msg.startswith("delivery start") and r.args[0] == "slack"  # type: ignore[index]
+    ]
+    assert len(starts) == sum(1 for r in receiver.requests if r.path.startswith("/slack"))
+    gaps = [b - a for a, b in pairwise(starts)]
+    assert min(gaps) >= 60.0 / SLACK_RATE_PER_MIN - 1e-6  # evenly spaced, never a burst
+    assert all(sum(1 for u in starts if t <= u < t + 5.0) <= 5 for t in starts)
     # webhook signatures verify; secrets appear nowhere in outputs or logs
     for r in (r for r in ok if r.path == "/hook"):
         stamp, sig = r.headers["X-Vigil-Timestamp"], r.headers["X-Vigil-Signature"]
