@@ -86,6 +86,7 @@ class Dispatcher:
         self.stats: Counter[str] = Counter()
         self.lanes: dict[str, dict[str, deque[Entry]]] = {name: {} for name in links}
         self.in_flight: Counter[str] = Counter()
+        self.held_until: dict[str, float] = {}  # receiver -> clock time its Retry-After ends
         self._kicks = {name: asyncio.Event() for name in links}
         self.last_error: dict[str, str] = {}  # receiver -> its last error, as logged
         self._enqueue(outbox.pending())
@@ -106,11 +107,12 @@ class Dispatcher:
 
     def stalled(self, name: str) -> bool:
         """Whether receiver ``name`` has nothing in flight and every lane of it waits for a
-        retry after a failure in this process (or its circuit breaker is open)."""
-        lanes = self.lanes[name]
+        retry after a failure in this process (or its circuit breaker is open, or it asked to
+        wait with ``Retry-After``)."""
+        lanes, now = self.lanes[name], self.clock.now()
         if self.in_flight[name]:
             return False
-        if self.links[name].breaker.allowance(self.clock.now()) == 0:
+        if self.links[name].breaker.allowance(now) == 0 or self.held_until.get(name, now) > now:
             return True
         return all(q[0].first_at is not None for q in lanes.values())
 
@@ -231,6 +233,7 @@ class Dispatcher:
         if err.retry_after_s is not None:
             delay = max(delay, err.retry_after_s)
             link.limiter.pause_until(now + err.retry_after_s)
+            self.held_until[name] = max(self.held_until.get(name, now), now + err.retry_after_s)
         if now + delay - (entry.first_at or now) > link.deadline_s:
             reason = (
                 f"deadline {link.deadline_s:g}s passed after {entry.attempts} attempts: {detail}"

@@ -134,6 +134,18 @@ def test_concurrency_limit_per_receiver_and_retry_after_holds_back_the_receiver(
     assert len(early) <= limits[path] - 1
 
 
+def test_a_long_retry_after_is_reported_not_waited_on_at_the_end(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    pd = [a for a in decide(receiver.url, 3) if a.receiver == "pd"]
+    receiver.script = [("429", 600)]  # the first request: come back in 10 (simulated) minutes
+    d = deliverer(receiver.url, tmp_path)
+    finals = d(pd) + d.close(3000.0)
+    assert finals == []
+    assert sorted(a.id for a in d.pending) == sorted(a.id for a in pd)
+    assert [r.status for r in receiver.requests] == [429]  # nothing else sent meanwhile
+
+
 KEY = "hmac-SECRET-key-42"
 
 
