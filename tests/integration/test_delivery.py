@@ -1,6 +1,6 @@
 """Delivery against a real local HTTP receiver: outages, 429s, timeouts, resets, restarts.
 
-Time runs 30x faster than real time (``ScaledClock``): the "2-minute outage" lasts 2 s of real
+Time runs 30x faster than real time (``ScaledClock``): the "2-minute outage" lasts 4 s of real
 time, and backoff, rate limits and deadlines are simulated seconds scaled alike.
 """
 
