@@ -63,6 +63,9 @@ class Receiver(StrictModel):
     rate_per_min: float | None = Field(None, gt=0)
     """Sending rate limit; defaults (``connectors.notify``): slack 54, pagerduty 120, others
     unlimited."""
+    concurrency: int | None = Field(None, gt=0, le=64)
+    """Requests in flight at most; defaults (``connectors.notify``): webhook and runbook 4,
+    others 1."""
     webhook_url: str | None = None
     routing_key: str | None = None
     secret: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectors.limits import CircuitBreaker
-from connectors.notify import pagerduty, slack
+from connectors.notify import CONCURRENCY, pagerduty, slack
 from connectors.retry import Backoff
 from engine.rules.routing import Receiver
 
@@ -25,6 +25,8 @@ def test_readme_lists_the_receiver_defaults_of_the_code() -> None:
     assert f"| `deadline` | {_duration(receiver.deadline)} |" in README
     rates = f"slack {slack.RATE_PER_MIN:g}, pagerduty {pagerduty.RATE_PER_MIN:g}, others unlimited"
     assert f"| `rate_per_min` | {rates} |" in README
+    limits = ", ".join(f"{kind} {n}" for kind, n in sorted(CONCURRENCY.items()))
+    assert f"| `concurrency` | {limits}, others 1 |" in README
     backoff = Backoff()
     assert f"{_duration(backoff.base_s)} doubling, capped at {_duration(backoff.cap_s)}" in README
     breaker = CircuitBreaker()
