@@ -138,7 +138,7 @@ def test_a_version_1_state_is_read_with_no_alert_memory() -> None:
     del data["alerts"]
     data["version"] = 1
     restored = ReorderState.from_dict(data)
-    assert (restored.released, restored.alerts, restored.version) == (state.released, {}, 2)
+    assert (restored.released, restored.alerts, restored.version) == (state.released, {}, 3)
 
 
 def test_the_alert_horizon_cannot_be_shorter_than_the_dedupe_horizon() -> None:
