@@ -13,7 +13,8 @@ Each size runs distinct firing alerts, one every 50 ms of event time (1M span ~1
 * ``correlate``: what ``Correlator`` does per alert, ``forget_alerts`` at its ts then
   ``observe_alert`` (default cap: 100k fingerprints, the rest evicted and counted);
 * ``uncapped``: the same with the cap above the size (the index alone);
-* ``reorder``: ``EventReorder.process`` in batches of 500, the watermark at each batch's end.
+* ``reorder``: ``EventReorder.process`` in batches of ``REORDER_BATCH`` (a worker's incident
+  task gets a few records per poll), the watermark at each batch's end.
 
 The baseline is the previous algorithm (a scan per step, a ``min`` over the keys per batch),
 copied below, run in the same process at small sizes only (it is quadratic). The figure to
@@ -37,6 +38,7 @@ from engine.ingest.reorder import EventReorder, event_key
 T0 = 1_764_115_200.0
 STEP_S = 0.05
 CHUNK = 500
+REORDER_BATCH = 10
 BASELINE_SIZES = (2_000, 4_000, 8_000)
 
 
@@ -78,7 +80,9 @@ def reorder(count: int) -> tuple[float, int, int]:
 
     def run(chunk: list[Alert]) -> None:
         nonlocal state
-        state, _ = op.process(state, chunk, now=chunk[-1].ts)
+        for i in range(0, len(chunk), REORDER_BATCH):
+            batch = chunk[i : i + REORDER_BATCH]
+            state, _ = op.process(state, batch, now=batch[-1].ts)
 
     return timed(count, run), len(state.alerts), state.alerts_evicted
 
@@ -107,12 +111,14 @@ def old_reorder(count: int, horizon_s: float = 86400.0) -> tuple[float, int, int
 
     def run(chunk: list[Alert]) -> None:
         nonlocal keys
-        now = chunk[-1].ts
-        for alert in chunk:
-            body = {"fingerprint": alert.fingerprint, "status": "firing", "ts": alert.ts}
-            keys[event_key("alert", body)] = now
-        if keys and min(keys.values()) < now - horizon_s:
-            keys = {k: t for k, t in keys.items() if t >= now - horizon_s}
+        for i in range(0, len(chunk), REORDER_BATCH):
+            batch = chunk[i : i + REORDER_BATCH]
+            now = batch[-1].ts
+            for alert in batch:
+                body = {"fingerprint": alert.fingerprint, "status": "firing", "ts": alert.ts}
+                keys[event_key("alert", body)] = now
+            if keys and min(keys.values()) < now - horizon_s:
+                keys = {k: t for k, t in keys.items() if t >= now - horizon_s}
 
     return timed(count, run), len(keys), 0
 

@@ -28,6 +28,7 @@ from tests.integration.kafka_io import (
     key_of,
     metric_records,
     produce,
+    read_incidents,
     read_topic,
     worker_config,
 )
@@ -113,10 +114,8 @@ async def test_sigkill_of_a_worker_mid_stream_gives_the_same_anomalies_and_incid
             lambda got: {a["id"] for a in got} >= expected,
             timeout_s=40,
         )
-        await asyncio.sleep(3.0)  # the tail is released once every source has gone idle
-        incidents = await read_topic(
-            kafka_bootstrap, topics.name("incidents"), lambda _: False, 3.0
-        )
+        ids = {a["id"] for a in anomalies}  # released once every source has gone idle
+        incidents = await read_incidents(kafka_bootstrap, topics.name("incidents"), ids)
     finally:
         for w in workers:
             if w.poll() is None:
