@@ -125,7 +125,9 @@ async def _worker_run(
         )
         assert not worker.done(), worker.exception()
         ids = {a["id"] for a in anomalies}
-        incidents = await read_incidents(broker.bootstrap, topics.name("incidents"), ids)
+        incidents = await read_incidents(
+            broker.bootstrap, topics.name("incidents"), ids, STALL_S
+        )
         assert not worker.done(), worker.exception()
         stop.set()
         await asyncio.wait_for(worker, 20)
@@ -215,6 +217,7 @@ async def test_a_broker_restart_mid_stream_gives_the_same_outputs(
     durable_broker: DurableBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="vigil.incident")  # "late events ..."
+    caplog.set_level(logging.DEBUG, logger="vigil.watermarks")  # sources going idle, on failure
     rules = tmp_path / "rules.yaml"
     rules.write_text("correlation:\n  confirm_s: 0\nruntime:\n  idle_source: 2s\n")
     records = metric_records(12, 150, seed=37, spikes=20, spikes_from=40)
@@ -324,7 +327,7 @@ async def test_a_worker_killed_during_a_broker_outage_is_replaced_from_its_check
             timeout_s=STALL_S,
         )
         ids = {a["id"] for a in anomalies}
-        incidents = await read_incidents(bootstrap, topics.name("incidents"), ids)
+        incidents = await read_incidents(bootstrap, topics.name("incidents"), ids, STALL_S)
     finally:
         for w in workers:
             if w.poll() is None:
