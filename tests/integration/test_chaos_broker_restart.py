@@ -95,7 +95,8 @@ def durable_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Durable
 
 
 Feed = list[tuple[bytes | None, bytes]]
-Disturbance = Callable[[Topics, "asyncio.Task[None]"], Awaitable[None]]
+Disturbance = Callable[[Topics, "asyncio.Task[None]", asyncio.Event], Awaitable[None]]
+"""Runs beside the producer; sets the event to let it send past the first quarter."""
 
 
 async def _worker_run(
@@ -110,10 +111,13 @@ async def _worker_run(
     worker = asyncio.create_task(serve(cfg, stop))
     try:
         failed: list[str] = []
+        resume = asyncio.Event()
         feeding = asyncio.create_task(
-            _produce_retrying(broker.bootstrap, topics.name("metrics"), feed, RATE_PER_S, failed)
+            _produce_retrying(
+                broker.bootstrap, topics.name("metrics"), feed, RATE_PER_S, failed, resume
+            )
         )
-        await disturb(topics, feeding)
+        await disturb(topics, feeding, resume)
         await feeding
         assert not worker.done(), worker.exception()
         stored = await _stored_input(broker.bootstrap, topics.name("metrics"), len(feed))
@@ -175,16 +179,22 @@ async def _stored_input(bootstrap: str, topic: str, sent: int) -> dict[int, Feed
 
 
 async def _produce_retrying(
-    bootstrap: str, topic: str, items: Feed, rate_per_s: float, failed: list[str]
+    bootstrap: str, topic: str, items: Feed, rate_per_s: float, failed: list[str],
+    resume: asyncio.Event,
 ) -> None:
-    """Produce ``items`` at ``rate_per_s``; a send the client gives up on (an error it does not
-    retry, e.g. on the restarted broker's first answers) is sent again, as a producing service
-    would, and its error noted in ``failed``."""
+    """Produce ``items`` at ``rate_per_s``, the last three quarters once ``resume`` is set (on
+    a loaded machine the worker took longer to checkpoint than the whole feed, so the broker
+    went down after it); a send the client gives up on (an error it does not retry, e.g. on
+    the restarted broker's first answers) is sent again, as a producing service would, and its
+    error noted in ``failed``."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await producer.start()
     try:
         started, pending = time.monotonic(), []
         for i, (key, value) in enumerate(items):
+            if i == len(items) // 4 and not resume.is_set():
+                await resume.wait()
+                started = time.monotonic() - i / rate_per_s  # the pace goes on from here
             if i % 100 == 0:
                 await asyncio.sleep(max(0.0, started + i / rate_per_s - time.monotonic()))
             pending.append((await producer.send(topic, value, key=key), key, value))
@@ -229,17 +239,18 @@ async def test_a_broker_restart_mid_stream_gives_the_same_outputs(
     expected = expected_anomaly_ids(records)
     interrupted: list[bool] = []
 
-    async def restart(topics: Topics, feeding: asyncio.Task[None]) -> None:
+    async def restart(topics: Topics, feeding: asyncio.Task[None], resume: asyncio.Event) -> None:
         # the worker has checkpointed the metrics partitions it owns, and is still consuming
         metrics = topics.name("metrics") + "/"
         await wait_for_snapshots(durable_broker.bootstrap, topics, metrics, 2, STALL_S)
+        resume.set()
         await asyncio.to_thread(durable_broker.stop)
         interrupted.append(not feeding.done())  # the producer was still sending: it retries
         await asyncio.sleep(OUTAGE_S)
         await asyncio.to_thread(durable_broker.start)
 
-    async def nothing(_: Topics, __: asyncio.Task[None]) -> None:
-        return None
+    async def nothing(_: Topics, __: asyncio.Task[None], resume: asyncio.Event) -> None:
+        resume.set()
 
     starts, late_before = durable_broker.starts, _late_sample()
     feed = [(key_of(r), orjson.dumps(r)) for r in records]
@@ -313,10 +324,12 @@ async def test_a_worker_killed_during_a_broker_outage_is_replaced_from_its_check
     workers = [_spawn_worker(config, logs[0])]
     try:
         failed: list[str] = []
+        resume = asyncio.Event()
         feeding = asyncio.create_task(
-            _produce_retrying(bootstrap, topics.name("metrics"), feed, RATE_PER_S, failed)
+            _produce_retrying(bootstrap, topics.name("metrics"), feed, RATE_PER_S, failed, resume)
         )
         await wait_for_snapshots(bootstrap, topics, topics.name("metrics") + "/", 2, STALL_S)
+        resume.set()
         await asyncio.to_thread(durable_broker.stop)
         assert not feeding.done(), "the broker must go down while the input is being produced"
         os.kill(workers[0].pid, signal.SIGKILL)
@@ -346,8 +359,8 @@ async def test_a_worker_killed_during_a_broker_outage_is_replaced_from_its_check
     late = [line for t in text for line in t.splitlines() if "late events" in line]
     assert not late, late
 
-    async def nothing(_: Topics, __: asyncio.Task[None]) -> None:
-        return None
+    async def nothing(_: Topics, __: asyncio.Task[None], resume: asyncio.Event) -> None:
+        resume.set()
 
     replayed = _interleave(stored)
     calm = await _worker_run(durable_broker, rules, replayed, expected, nothing)
