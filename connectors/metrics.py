@@ -33,6 +33,7 @@ from connectors.model_metrics import ModelMetrics
 from engine.detect.cardinality import GuardState
 from engine.ingest.decode import reason_class
 from engine.ingest.watermark import WatermarkState
+from engine.pipeline import StageState
 
 MAX_REASONS: Final = 32
 LATENCY_BUCKETS_S: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -57,6 +58,14 @@ def reason_of(error: str) -> str:
     if error.startswith("late:"):
         return "late"
     return reason_class(error)[:80] or "unknown"
+
+
+def alert_evictions(incident: StageState) -> dict[str, int]:
+    """Evictions so far by the alert-memory caps of an ``IncidentStage`` state."""
+    return {
+        "correlate": incident.slots["correlate"].alerts.evicted,
+        "reorder": incident.slots["reorder"].alerts_evicted,
+    }
 
 
 class VigilMetrics:
@@ -120,6 +129,13 @@ class VigilMetrics:
             "Incident-stage events behind the event time it had released to, by lateness: late"
             " (correlated out of order) or too_late (dead letter)",
             ["lateness"],
+            registry=r,
+        )
+        self.alerts_evicted = Counter(
+            "vigil_alerts_evicted",
+            "Alerts forgotten at the incident stage's alert-memory cap before their 24 h were"
+            " up, per memory: correlate (fingerprints) or reorder (re-send keys)",
+            ["memory"],
             registry=r,
         )
         self.live_series = Gauge(
@@ -221,6 +237,14 @@ class VigilMetrics:
             added = after.get(lateness, 0) - before.get(lateness, 0)
             if added > 0:
                 self.incident_late_events.labels(lateness=lateness).inc(added)
+
+    def observe_alert_memory(self, before: Mapping[str, int], after: Mapping[str, int]) -> None:
+        """Count the alert-memory evictions of one incident-stage batch (``alert_evictions``
+        before and after it): deltas, as ``observe_reorder``."""
+        for memory, total in after.items():
+            added = total - before.get(memory, 0)
+            if added > 0:
+                self.alerts_evicted.labels(memory=memory).inc(added)
 
     def observe_guard(self, kind: str, state: GuardState, cap: int | None = None) -> None:
         """Export a cardinality guard's live series, its cap and its dropped/evicted totals."""

@@ -23,7 +23,7 @@ import orjson
 
 from connectors.files import JsonlWriter, ReadProgress, read_sourced
 from connectors.intake import Intake
-from connectors.metrics import VigilMetrics
+from connectors.metrics import VigilMetrics, alert_evictions
 from connectors.progress import ProgressBar
 from engine.detect.profile import ReferenceProfile
 from engine.events import (
@@ -131,12 +131,14 @@ class _Run:
     def run_pipeline(self, events: list[InputEvent], now: float) -> None:
         metrics = self.options.metrics
         counts = dict(_reorder_counts(self.state))
+        evicted = alert_evictions(self.state.slots["incident"])
         with metrics.stage_latency.labels(stage="pipeline").time():
             self.state, outputs = self.pipeline.process(self.state, events, now=now)
         metrics.observe_reorder(counts, _reorder_counts(self.state))
         models = self.state.slots["detect"].slots["models"]
         if models.models:
             metrics.models.observe(models)
+        metrics.observe_alert_memory(evicted, alert_evictions(self.state.slots["incident"]))
         if self.options.observe is not None:
             self.options.observe(events, outputs)
         with metrics.stage_latency.labels(stage="deliver").time():

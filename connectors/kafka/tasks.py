@@ -34,6 +34,7 @@ from connectors.kafka.decoder import Record, decode_batch
 from connectors.kafka.telemetry import METRICS
 from connectors.kafka.watermarks import NO_TIME, observe_mark, stage_time
 from connectors.logformat import summarize
+from connectors.metrics import alert_evictions
 from engine.events import (
     Anomaly,
     EventTime,
@@ -213,9 +214,10 @@ class IncidentTask:
         now = stage_time(self.position.sources, self.hold_s, self.expected_sources)
         reorder = self.state.slots["reorder"]
         before = (self._late_count(), reorder.released_to, set(reorder.released))
-        counts = dict(reorder.counts)
+        counts, evicted = dict(reorder.counts), alert_evictions(self.state)
         self.state, outs = self.stage.process(self.state, events, now=now)
         METRICS.observe_reorder(counts, self.state.slots["reorder"].counts)
+        METRICS.observe_alert_memory(evicted, alert_evictions(self.state))
         if self._late_count() > before[0]:
             late = [
                 (getattr(e, "id", "?"), e.ts)

@@ -38,6 +38,7 @@ from tests.integration.kafka_io import (
     key_of,
     metric_records,
     produce,
+    read_incidents,
     read_topic,
     worker_config,
 )
@@ -129,8 +130,8 @@ async def _worker_run(
     anomalies = await read_topic(
         bootstrap, topics.name("anomalies"), lambda got: {a["id"] for a in got} >= expected
     )
-    await asyncio.sleep(3.0)  # the incident stage catches up through the repartition topic
-    incidents = await read_topic(bootstrap, topics.name("incidents"), lambda _: False, 3.0)
+    ids = {a["id"] for a in anomalies}  # the incident stage catches up through incident-in
+    incidents = await read_incidents(bootstrap, topics.name("incidents"), ids)
     stop.set()
     await asyncio.wait_for(worker, 20)
     gathered: dict[str, set[str]] = {}

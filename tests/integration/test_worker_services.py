@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +14,7 @@ from connectors.kafka.app import load_worker_rules, serve
 from connectors.kafka.services import WorkerServices
 from connectors.metrics import vigil_version
 from tests.integration.kafka_io import (
+    Patience,
     create_topics,
     key_of,
     metric_records,
@@ -43,13 +43,13 @@ PAYLOAD = {
 
 
 async def _wait_for(check, timeout_s: float = 30.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    patience = Patience(timeout_s)  # timeout_s without progress of the worker, not in total
+    while not patience.expired():
         found = await check()
         if found:
             return found
         await asyncio.sleep(0.2)
-    raise AssertionError(f"not true within {timeout_s}s")
+    raise AssertionError(f"not true after {timeout_s}s without progress")
 
 
 def _sample(metrics_text: str, name: str, topic: str) -> float:

@@ -95,3 +95,25 @@ def test_event_time_lag_is_processing_time_minus_the_watermark() -> None:
     assert sample(metrics, "vigil_event_time_lag_seconds") == 0
     metrics.observe_event_time(1000.0, 700.0)
     assert sample(metrics, "vigil_event_time_lag_seconds") == 300
+
+
+def test_alert_memory_evictions_are_counted_per_batch_by_memory() -> None:
+    from dataclasses import replace
+
+    from connectors.metrics import alert_evictions
+    from engine.correlate.example import example_alert
+    from engine.ingest.reorder import EventReorder
+    from engine.pipeline import Pipeline
+    from engine.rules import RuleSet
+    from engine.testing import T0
+
+    pipeline = Pipeline.from_rules(RuleSet())
+    stage = replace(pipeline.incident, reorder=EventReorder(max_alert_keys=2))
+    metrics, state = VigilMetrics(), stage.initial_state()
+    for i, node in enumerate(["a", "b", "c", "d"]):
+        before = alert_evictions(state)
+        state, _ = stage.process(state, [example_alert(T0 + i, "firing", node)], now=T0 + i)
+        metrics.observe_alert_memory(before, alert_evictions(state))
+    assert alert_evictions(state) == {"correlate": 0, "reorder": 2}
+    assert sample(metrics, "vigil_alerts_evicted_total", memory="reorder") == 2.0
+    assert sample(metrics, "vigil_alerts_evicted_total", memory="correlate") is None
