@@ -58,8 +58,11 @@ def load_cases(folder: Path) -> list[Case]:
     series: Series = {}
     faults: list[tuple[float, str, str]] = []
     for i, day in enumerate(DAYS):
+        reporter: dict[str, str] = {}  # host -> the one service whose file gives its metrics
         for path in sorted((base / day / "metric").glob("*_metric.csv")):
-            metrics += _pod_metrics(path, hosts, series)
+            svc = _service(path.name.removesuffix("_metric.csv"))
+            reporter.setdefault(hosts.get(svc, ""), svc)
+            metrics += _pod_metrics(path, hosts, series, reporter)
         for items in json.loads((base / day / f"{day}-fault_list.json").read_text()).values():
             faults += [
                 (float(f["inject_timestamp"]), _service(f["inject_pod"]), ("cold", "warm")[i])
@@ -119,7 +122,11 @@ def _topology(path: Path) -> dict[str, Any]:
     return {"nodes": [{"id": n, "kind": k} for n, k in sorted(nodes.items())], "edges": edges}
 
 
-def _pod_metrics(path: Path, hosts: dict[str, str], series: Series) -> list[dict[str, Any]]:
+def _pod_metrics(
+    path: Path, hosts: dict[str, str], series: Series, reporter: dict[str, str]
+) -> list[dict[str, Any]]:
+    """A pod's metrics on its service; its node's metrics on the host, from one pod per host
+    (every pod file repeats its node's figures)."""
     out = []
     with path.open() as fh:
         for row in csv.DictReader(fh):
@@ -129,8 +136,10 @@ def _pod_metrics(path: Path, hosts: dict[str, str], series: Series) -> list[dict
             labels = {"service": svc, "host": host, "cluster": CLUSTER}
             for column, name in _COLUMNS.items():
                 out.append(_point(ts, name, row[column], labels, series, svc))
-            for column, name in _NODE_COLUMNS.items():  # the node as seen from this pod
-                out.append(_point(ts, name, row[column], {**labels}, series, host))
+            if host and reporter.get(host) == svc:
+                node_labels = {"host": host, "cluster": CLUSTER}
+                for column, name in _NODE_COLUMNS.items():
+                    out.append(_point(ts, name, row[column], node_labels, series, host))
     return [p for p in out if p is not None]
 
 
