@@ -4,23 +4,46 @@ Runtimes record what they do through ``VigilMetrics``; the HTTP server renders i
 ``/metrics``. Label values are kept to small closed sets (topic, stage, receiver, reason
 class) so Vigil's own series cannot explode: dead-letter reasons are the decoder's
 ``reason_class`` (key path and problem, no values), and at most ``MAX_REASONS`` distinct ones
-are kept (then ``other``).
+are kept (then ``other``). Every registry also has ``vigil_build_info{version}`` and the
+``process_*`` metrics of prometheus_client's process collector (CPU, memory, open files).
+
+Stage labels of ``vigil_stage_latency_seconds``: embedded runtime ``intake``, ``pipeline``,
+``deliver``; Kafka worker ``detect``, ``context``, ``incident`` (one partition batch each).
+``vigil_state_size_bytes`` uses ``detect`` and ``incident`` in both (and ``context`` in
+workers: the event-time state of alerts/changes partitions).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Mapping
 from typing import Final
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from connectors.model_metrics import ModelMetrics
 from engine.detect.cardinality import GuardState
 from engine.ingest.decode import reason_class
 from engine.ingest.watermark import WatermarkState
 
 MAX_REASONS: Final = 32
 LATENCY_BUCKETS_S: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def vigil_version() -> str:
+    """The installed package's version (``vigil --version``, ``vigil_build_info``)."""
+    try:
+        return importlib.metadata.version("vigil")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
 
 
 def reason_of(error: str) -> str:
@@ -71,7 +94,8 @@ class VigilMetrics:
         )
         self.event_time_lag = Gauge(
             "vigil_event_time_lag_seconds",
-            "Processing time minus the pipeline watermark",
+            "Processing time minus the pipeline watermark (worker: wall clock minus the"
+            " incident stage's event time; replay: newest event time minus the watermark)",
             registry=r,
         )
         self.late_events = Counter(
@@ -153,6 +177,19 @@ class VigilMetrics:
         self.ready = Gauge(
             "vigil_ready", "1 once state is recovered and the worker serves", registry=r
         )
+        self.models = ModelMetrics(r)
+        """Model-performance status per model and metric (``connectors.model_metrics``)."""
+        self.build_info = Gauge(
+            "vigil_build_info", "Always 1; the running Vigil's version", ["version"], registry=r
+        )
+        self.build_info.labels(version=vigil_version()).set(1)
+        ProcessCollector(registry=r)  # process_cpu_seconds_total, process_resident_memory_bytes
+
+    def observe_event_time(self, clock: float, watermark: float | None) -> None:
+        """``vigil_event_time_lag_seconds``: ``clock`` (processing time) minus ``watermark``
+        (left as is while there is no watermark yet; never negative)."""
+        if watermark is not None:
+            self.event_time_lag.set(max(0.0, clock - watermark))
 
     def count_dead_letter(self, error: str) -> None:
         """Count one dead letter under its reason (at most ``MAX_REASONS`` distinct reasons)."""

@@ -32,7 +32,8 @@ from connectors.checkpoint import Snapshot
 from connectors.kafka import envelope
 from connectors.kafka.decoder import Record, decode_batch
 from connectors.kafka.telemetry import METRICS
-from connectors.kafka.watermarks import observe_mark, stage_time
+from connectors.kafka.watermarks import NO_TIME, observe_mark, stage_time
+from connectors.logformat import summarize
 from engine.events import (
     Anomaly,
     EventTime,
@@ -230,8 +231,8 @@ class IncidentTask:
                 records[-1].offset if records else None,
                 before[1],
                 now,
-                late,
-                self.position.sources,
+                summarize(late),
+                summarize(self.position.sources),
             )
         rejected += [o for o in outs if isinstance(o, Rejected)]  # too late to de-duplicate
         return [o for o in outs if not isinstance(o, Rejected)], rejected
@@ -284,3 +285,22 @@ def source_positions(tasks: Iterable[Task]) -> Iterator[tuple[str, Position]]:
     for task in tasks:
         if isinstance(task, DetectTask | ContextTask):
             yield f"{task.topic}/{task.partition}", task.position
+
+
+def pipeline_watermark(tasks: Iterable[Task]) -> EventTime | None:
+    """The event time this worker's pipeline has reached (``vigil_event_time_lag_seconds``):
+    the slowest owned incident stage's ``now`` once it has one, else (no incident partition
+    with a time) the newest watermark of the owned detect/context partitions; ``None``
+    before any."""
+    incident: list[EventTime] = []
+    upstream: list[EventTime] = []
+    for task in tasks:
+        if isinstance(task, IncidentTask):
+            now = stage_time(task.position.sources, task.hold_s, task.expected_sources)
+            if now != NO_TIME:
+                incident.append(now)
+        elif task.position.watermark > 0.0:
+            upstream.append(task.position.watermark)
+    if incident:
+        return min(incident)
+    return max(upstream) if upstream else None

@@ -61,7 +61,8 @@ class Receiver(StrictModel):
     deadline: DurationS = 3600.0
     """Retry (capped exponential backoff) until this long after the action was decided."""
     rate_per_min: float | None = Field(None, gt=0)
-    """Sending rate limit; defaults: slack 60, pagerduty 120, others unlimited."""
+    """Sending rate limit; defaults (``connectors.notify``): slack 54, pagerduty 120, others
+    unlimited."""
     webhook_url: str | None = None
     routing_key: str | None = None
     secret: str | None = None
