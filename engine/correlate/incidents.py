@@ -48,10 +48,17 @@ class IncidentRecord:
     confirmed: bool = False
     spans: dict[str, list[float]] = field(default_factory=dict)
     """Node -> [first member ts, last member ts, member count] (for confirmation)."""
+    held_ts: EventTime | None = None
+    """Latest recovery-watch hold on one of its nodes (a member still outside its band)."""
 
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    @property
+    def active_ts(self) -> EventTime:
+        """Its last sign of life: a member, or a hold (a member still outside its band)."""
+        return self.last_ts if self.held_ts is None else max(self.last_ts, self.held_ts)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +78,7 @@ class IncidentRecord:
             "announced": self.announced,
             "confirmed": self.confirmed,
             "spans": {n: list(v) for n, v in self.spans.items()},
+            "held_ts": self.held_ts,
         }
 
     @classmethod
@@ -92,6 +100,7 @@ class IncidentRecord:
             announced=d["announced"],
             confirmed=d["confirmed"],
             spans={n: list(v) for n, v in d["spans"].items()},
+            held_ts=d["held_ts"],
         )
 
     # -- membership --------------------------------------------------------------------------
@@ -137,6 +146,8 @@ class IncidentRecord:
         self.changes.extend(c for c in other.changes if _change_key(c) not in seen)
         self.severity = max(self.severity, other.severity)
         self.confirmed = self.confirmed or other.confirmed
+        if other.held_ts is not None:
+            self.held_ts = max(self.held_ts or other.held_ts, other.held_ts)
         for node, (first, last, count) in other.spans.items():
             span = self.spans.setdefault(node, [first, last, 0])
             span[0], span[1], span[2] = min(span[0], first), max(span[1], last), span[2] + count

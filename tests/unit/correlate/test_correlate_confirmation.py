@@ -99,9 +99,9 @@ def test_state_with_held_candidates_round_trips_and_v1_state_upgrades() -> None:
     assert CorrelateState.from_dict(data).to_dict() == data
     v1 = {**data, "version": 1}
     v1["incidents"] = {
-        k: {f: v for f, v in r.items() if f not in ("confirmed", "spans")}
+        k: {f: v for f, v in r.items() if f not in ("confirmed", "spans", "held_ts")}
         for k, r in data["incidents"].items()
     }
     upgraded = CorrelateState.from_dict(v1)
-    assert upgraded.version == 2
+    assert upgraded.version == 3
     assert all(r.confirmed for r in upgraded.incidents.values())
