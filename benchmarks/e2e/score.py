@@ -1,0 +1,191 @@
+"""Scores of one replay against its truth.
+
+*The incident for a fault* is the incident (by id, over all its records) holding the most
+members that belong to the fault: anomalies (and alerts) on the fault's nodes inside its window
+(``TrueFault.window``); ties go to the earlier opened. Its ranking is read from its last record
+updated while the fault was still active (``updated_at <= end``), else its first record: what
+the on-call saw during the outage. A fault with no member in any incident is missed (ranks 0).
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from math import comb
+from typing import Any
+
+from benchmarks.e2e.run import CHAT, PAGER, Outputs
+from benchmarks.e2e.truth import Case, TrueFault, alert_episodes
+
+
+@dataclass(slots=True)
+class FaultScore:
+    case: str
+    mode: str
+    root: str
+    ranked: list[str]
+    groups: int
+    purity: float | None
+    pages: int
+    page_delay_s: float | None
+    premature_resolves: int
+    resolves: int
+    notes: dict[str, int] = field(default_factory=dict)
+    top_changes: int = 0
+
+    def hit(self, k: int) -> float:
+        return float(self.root in self.ranked[:k])
+
+    def avg5(self) -> float:
+        return sum(self.hit(k) for k in range(1, 6)) / 5.0
+
+
+@dataclass(slots=True)
+class CaseScore:
+    faults: list[FaultScore]
+    pairs: dict[str, float]
+    noise_pages: int
+    days: float
+    anomalies: int
+    incidents: int
+    early_anomalies: int
+    """Anomalies in the first 30 minutes of the stream (cold start)."""
+
+
+def member_tags(case: Case, out: Outputs) -> dict[str, str]:
+    """Member id -> ``fault:<i>`` or ``noise:<id>`` (noise members are singletons)."""
+    tags: dict[str, str] = {}
+    for an in out.anomalies:
+        tags[an["id"]] = (
+            _tag(case.faults, an.get("node") or "", float(an["ts"])) or f"noise:{an['id']}"
+        )
+    for ep in alert_episodes(case.records.get("alerts", []), case.end):
+        tag = _tag(case.faults, ep.node, ep.starts)
+        if tag or ep.id not in tags:
+            tags[ep.id] = tag or f"noise:{ep.id}"
+    return tags
+
+
+def _tag(faults: list[TrueFault], node: str, ts: float) -> str | None:
+    for i, fault in enumerate(faults):
+        lo, hi = fault.window()
+        if node in fault.nodes and lo <= ts <= hi:
+            return f"fault:{i}"
+    return None
+
+
+def score_case(case: Case, out: Outputs) -> CaseScore:
+    tags = member_tags(case, out)
+    records: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rec in out.incidents:
+        records[rec["id"]].append(rec)
+    member_of: dict[str, str] = {}
+    for inc, recs in records.items():
+        for rec in recs:
+            for m in rec.get("alerts", []):
+                member_of.setdefault(m, inc)
+    predicted = {m: inc for m, inc in member_of.items() if m in tags}
+    faulty = {inc for m, inc in predicted.items() if tags[m].startswith("fault:")}
+    triggers = [
+        a for a in out.actions if a.receiver == PAGER and a.payload.get("event") == "trigger"
+    ]
+    early = sum(1 for a in out.anomalies if float(a["ts"]) < case.start + 1800.0)
+    return CaseScore(
+        faults=[
+            _fault_score(case, i, f, records, predicted, tags, out)
+            for i, f in enumerate(case.faults)
+        ],
+        pairs=pair_scores(tags, predicted),
+        noise_pages=sum(1 for a in triggers if a.incident not in faulty),
+        days=(case.end - case.start) / 86400.0,
+        anomalies=len(out.anomalies),
+        incidents=len(records),
+        early_anomalies=early,
+    )
+
+
+def _fault_score(
+    case: Case,
+    index: int,
+    fault: TrueFault,
+    records: dict[str, list[dict[str, Any]]],
+    predicted: dict[str, str],
+    tags: dict[str, str],
+    out: Outputs,
+) -> FaultScore:
+    tag = f"fault:{index}"
+    votes = Counter(inc for m, inc in predicted.items() if tags[m] == tag)
+    if not votes:
+        return FaultScore(case.name, case.mode, fault.root, [], 0, None, 0, None, 0, 0)
+    opened = {inc: min(r["opened_at"] for r in records[inc]) for inc in votes}
+    main = min(votes, key=lambda inc: (-votes[inc], opened[inc]))
+    recs = sorted(records[main], key=lambda r: (r["updated_at"], r.get("revision", 0)))
+    during = [r for r in recs if r["updated_at"] <= fault.end] or recs[:1]
+    ranked = [c["node"] for c in during[-1].get("root_causes", [])][:5]
+    members = [m for m, inc in predicted.items() if inc == main]
+    majority = Counter(tags[m] for m in members).most_common(1)[0][1]
+    pages = [
+        a
+        for a in out.actions
+        if a.receiver == PAGER and a.payload.get("event") == "trigger" and a.incident in votes
+    ]
+    resolved = [r["updated_at"] for r in recs if r["status"] == "resolved"]
+    tops = [r["root_causes"][0]["node"] for r in recs if r.get("root_causes")]
+    return FaultScore(
+        case=case.name,
+        mode=case.mode,
+        root=fault.root,
+        ranked=ranked,
+        groups=len(votes),
+        purity=majority / len(members),
+        pages=len(pages),
+        page_delay_s=min(a.ts for a in pages) - fault.start if pages else None,
+        premature_resolves=sum(_still_out(case, fault, t) for t in resolved[:1]),
+        resolves=min(len(resolved), 1),
+        notes=Counter(
+            a.receiver
+            for a in out.actions
+            if a.incident == main and a.receiver in (CHAT, PAGER) and a.error is None
+        ),
+        top_changes=sum(1 for a, b in itertools.pairwise(tops) if a != b),
+    )
+
+
+def _still_out(case: Case, fault: TrueFault, at: float) -> bool:
+    """The root's signal is still outside its pre-incident band (p1-p99 of the hour before)
+    at ``at``: the median of its last 5 samples up to ``at`` lies outside the band."""
+    values = case.series.get(fault.signal) if fault.signal else None
+    if not values:
+        return at < fault.end
+    before = sorted(v for t, v in values if fault.start - 3600.0 <= t < fault.start)
+    recent = [v for t, v in values if at - 300.0 < t <= at]
+    if len(before) < 10 or not recent:
+        return at < fault.end
+    lo, hi = before[len(before) // 100], before[-1 - len(before) // 100]
+    level = statistics.median(recent)
+    return not lo <= level <= hi
+
+
+def pair_scores(truth: dict[str, str], predicted: dict[str, str]) -> dict[str, float]:
+    """Pairwise precision/recall/F1 over members in both maps; groups per true fault."""
+    members = [m for m in predicted if m in truth]
+    cells = Counter((predicted[m], truth[m]) for m in members)
+    pred_sizes = Counter(predicted[m] for m in members)
+    true_sizes = Counter(truth[m] for m in members)
+    tp = sum(comb(c, 2) for c in cells.values())
+    pp = sum(comb(c, 2) for c in pred_sizes.values())
+    tt = sum(comb(c, 2) for c in true_sizes.values())
+    precision = tp / pp if pp else 1.0
+    recall = tp / tt if tt else 1.0
+    per_true: dict[str, set[str]] = defaultdict(set)
+    for p, t in cells:
+        if t.startswith("fault:"):
+            per_true[t].add(p)
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "groups": sum(len(v) for v in per_true.values()) / max(len(per_true), 1),
+    }
