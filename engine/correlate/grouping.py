@@ -100,11 +100,12 @@ class Correlator:
     confirm_nodes: int = 2
     merge_after_s: float = 180.0
     link_s: float = 180.0
+    max_span_s: float = 3600.0
     name: str = "correlate"
 
     def __post_init__(self) -> None:
         durations = ("window_s", "quiet_s", "change_lookback_s", "forget_after_s", "alert_ttl_s")
-        for key in (*durations, "confirm_s", "merge_after_s", "link_s"):
+        for key in (*durations, "confirm_s", "merge_after_s", "link_s", "max_span_s"):
             if getattr(self, key) < 0:
                 raise ValueError(f"{key} must be >= 0, got {getattr(self, key)}")
         if not 0 <= self.max_hops <= 4:
@@ -133,6 +134,7 @@ class Correlator:
             confirm_nodes=c.confirm_nodes,
             merge_after_s=c.merge_after_s,
             link_s=c.link_s,
+            max_span_s=c.max_span_s,
         )
 
     @property
@@ -153,6 +155,7 @@ class Correlator:
             self.link_s,
             self.merge_after_s,
             self.max_anomalies_per_node,
+            self.max_span_s,
         )
 
     def initial_state(self) -> CorrelateState:
