@@ -49,17 +49,27 @@ def build_message(action: Action) -> dict[str, Any]:
                 {"type": "mrkdwn", "text": f"*Status*\n{incident.get('status', said)}"},
                 {"type": "mrkdwn", "text": f"*Incident*\n`{action.incident}`"},
                 {"type": "mrkdwn", "text": f"*Update*\n{said}"},
+                *_label_fields(action),
             ],
         },
     ]
     blocks += _causes_block(incident)
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"Vigil · action `{action.id}`"}],
-        }
-    )
+    link = action.payload.get("link")
+    footer = f"Vigil · action `{action.id}`"
+    if isinstance(link, str) and link:
+        footer = f"<{link}|Open in Vigil> · action `{action.id}`"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
     return {"text": _cut(title, MAX_SECTION), "blocks": blocks}
+
+
+def _label_fields(action: Action) -> list[dict[str, Any]]:
+    """Cluster, namespace and service from the incident's labels (at most 10 fields in all)."""
+    labels = json_object(action.payload.get("labels"))
+    return [
+        {"type": "mrkdwn", "text": _cut(f"*{key.capitalize()}*\n{labels[key]}", MAX_FIELD)}
+        for key in ("cluster", "namespace", "service")
+        if isinstance(labels.get(key), str) and labels[key]
+    ]
 
 
 def _causes_block(incident: dict[str, Any]) -> list[dict[str, Any]]:

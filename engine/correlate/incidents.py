@@ -25,6 +25,8 @@ from engine.events import (
 )
 
 _SEVERITIES = [Severity.INFO, Severity.WARNING, Severity.ERROR, Severity.CRITICAL]
+INCIDENT_LABEL_KEYS = ("cluster", "namespace", "env", "region", "team")
+"""Member labels an incident carries when all its members that have them agree."""
 
 
 @dataclass(slots=True)
@@ -156,6 +158,18 @@ class IncidentRecord:
 
     # -- output ------------------------------------------------------------------------------
 
+    def shared_labels(self) -> dict[str, str]:
+        """The ``INCIDENT_LABEL_KEYS`` its members agree on (cluster, namespace, ...): the
+        labels receivers group and route by. A key whose members disagree is left out."""
+        seen: dict[str, set[str]] = {}
+        records = [a for kept in self.anomalies.values() for a in kept]
+        for record in [*records, *self.alerts.values()]:
+            for key in INCIDENT_LABEL_KEYS:
+                value = record["labels"].get(key)
+                if isinstance(value, str) and value:
+                    seen.setdefault(key, set()).add(value)
+        return {k: next(iter(v)) for k, v in sorted(seen.items()) if len(v) == 1}
+
     def snapshot(
         self,
         status: IncidentStatus,
@@ -165,7 +179,9 @@ class IncidentRecord:
         """Emit the next revision of this incident with its members and neighbourhood."""
         self.revision += 1
         self.dirty = False
-        labels = {"merged_into": self.merged_into} if self.merged_into else {}
+        labels = self.shared_labels()
+        if self.merged_into:
+            labels["merged_into"] = self.merged_into
         if not self.confirmed:
             labels["noise"] = "true"
         incident = Incident(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_anomaly
@@ -101,3 +102,16 @@ def test_an_incident_stays_open_while_its_members_are_outside_their_band() -> No
     holds = [o for o in out if isinstance(o, Anomaly) and is_hold(o)]
     assert holds
     assert max(h.ts for h in holds) < end + 600
+
+
+def test_an_incident_carries_the_labels_its_members_agree_on() -> None:
+    """Fails on main: incidents carried no labels, so PagerDuty's group was always 'vigil'."""
+
+    def an(node: str, ts: float, cluster: str) -> Anomaly:
+        base = example_anomaly(node, ts, 0.99)
+        labels = {"service": node, "cluster": cluster, "namespace": f"ns-{node}"}
+        return dataclasses.replace(base, labels=labels)
+
+    events = [an("db", T0, "eu-1"), an("web", T0 + 60, "eu-1")]
+    _, out = OP.process(OP.initial_state(), events, now=T0 + 120)
+    assert out[-1].incident.labels == {"cluster": "eu-1"}  # namespaces disagree: left out
