@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import platform
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="a real dataset folder (see README)")
     parser.add_argument("--keep", type=Path, help="keep replay folders and outputs here")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     ordinary, per_hard = SIZES["quick" if args.quick else "full" if args.full else "default"]
     print(
         f"{platform.machine()} py{platform.python_version()}  "

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from benchmarks.e2e.baselines import alertmanager_groups, max_z
+from benchmarks.e2e.faults import HARD_MODES
 from benchmarks.e2e.run import CHAT, PAGER, Outputs
 from benchmarks.e2e.score import CaseScore, FaultScore, member_tags, pair_scores, score_case
 from benchmarks.e2e.truth import Case, alert_episodes
@@ -70,7 +71,7 @@ def print_split(split: Split) -> None:
         by_mode[f.mode].append(f)
     print(f"{'faults':<18}{'n':>4}  {'AC@1':>5} {'AC@3':>5} {'Avg@5':>5}   max-z: AC@1 AC@3")
     rows = [*sorted(by_mode.items()), ("pooled", faults)]
-    hard = [f for f in faults if f.mode != "ordinary"]
+    hard = [f for f in faults if f.mode in HARD_MODES]
     if hard and len(by_mode) > 1:
         rows.insert(-1, ("hard (all)", hard))
     for name, group in rows:

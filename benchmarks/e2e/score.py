@@ -118,7 +118,7 @@ def _fault_score(
     tag = f"fault:{index}"
     votes = Counter(inc for m, inc in predicted.items() if tags[m] == tag)
     if not votes:
-        return FaultScore(case.name, case.mode, fault.root, [], 0, None, 0, None, 0, 0)
+        return FaultScore(case.name, fault.kind, fault.root, [], 0, None, 0, None, 0, 0)
     opened = {inc: min(r["opened_at"] for r in records[inc]) for inc in votes}
     main = min(votes, key=lambda inc: (-votes[inc], opened[inc]))
     recs = sorted(records[main], key=lambda r: (r["updated_at"], r.get("revision", 0)))
@@ -135,7 +135,7 @@ def _fault_score(
     tops = [r["root_causes"][0]["node"] for r in recs if r.get("root_causes")]
     return FaultScore(
         case=case.name,
-        mode=case.mode,
+        mode=fault.kind,
         root=fault.root,
         ranked=ranked,
         groups=len(votes),

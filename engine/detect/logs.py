@@ -7,7 +7,14 @@
 - ``rate_spike`` / ``rate_drop``: a template's count in a closed event-time window against its
   EWMA baseline (after ``min_windows`` closed windows of warm-up);
 - ``error_ratio``: the service's share of ERROR+ records rose ``error_ratio_delta`` above its
-  baseline.
+  baseline, by more than chance explains (``engine.detect.logwindow``).
+
+Learning period: a service's first ``learning_s`` of logs (from its first record) teach its
+template set and rate baselines and raise nothing. At a cold start every template is new, and
+the WARN/ERROR lines a system always writes are its background, not news.
+
+Every log anomaly carries the labels of the service's latest record (cluster, host, ...), so it
+is scoped like any other anomaly (the Kafka worker partitions the incident stage by cluster).
 
 Multi-line records are joined here, before mining: a continuation line (see
 ``engine.ingest.multiline``) is appended to the pending record of its service; the pending
@@ -39,7 +46,7 @@ from engine.ingest.multiline import head_line, is_continuation
 from engine.operator import OperatorExample, register_example
 from engine.rules.logs import LogRules
 
-STATE_VERSION: Final = 2
+STATE_VERSION: Final = 3
 MAX_GAP_WINDOWS: Final = 1000
 """A silence longer than this many windows skips ahead instead of closing each empty one."""
 
@@ -52,10 +59,15 @@ class ServiceLogs:
     """The record being joined: ts, level, labels, lines."""
     samples: dict[str, str] = field(default_factory=dict)
     last_ts: float = 0.0
+    learn_until: float | None = None
+    """Event time until which the service is learning (set by its first record)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Labels of the service's latest record: the scope of its rate anomalies."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"miner": self.miner.to_dict(), "window": self.window.to_dict(),
-                "pending": self.pending, "samples": dict(self.samples), "last_ts": self.last_ts}
+                "pending": self.pending, "samples": dict(self.samples), "last_ts": self.last_ts,
+                "learn_until": self.learn_until, "labels": dict(self.labels)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ServiceLogs:
@@ -63,7 +75,11 @@ class ServiceLogs:
         return cls(MinerState.from_dict(data["miner"]), ServiceWindow.from_dict(data["window"]),
                    None if pending is None else {**pending, "lines": list(pending["lines"]),
                                                  "labels": dict(pending["labels"])},
-                   dict(data["samples"]), float(data["last_ts"]))
+                   dict(data["samples"]), float(data["last_ts"]), data["learn_until"],
+                   dict(data["labels"]))
+
+    def learning(self, ts: float) -> bool:
+        return self.learn_until is not None and ts < self.learn_until
 
 
 @dataclass(slots=True)
@@ -82,6 +98,8 @@ class LogDetectorState:
     def from_dict(cls, data: dict[str, Any]) -> LogDetectorState:
         if int(data["version"]) == 1:
             data = _upgrade_v1_to_v2(data)
+        if int(data["version"]) == 2:
+            data = _upgrade_v2_to_v3(data)
         return cls(STATE_VERSION,
                    {name: ServiceLogs.from_dict(s) for name, s in data["services"].items()})
 
@@ -91,6 +109,16 @@ def _upgrade_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     services = {name: {**s, "window": {**s["window"], "late": 0}}
                 for name, s in data["services"].items()}
     return {**data, "version": 2, "services": services}
+
+
+def _upgrade_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """v3 adds the learning period and the latest labels per service. A service in a v2
+    checkpoint has a history already: it is not learning; its labels come from its pending
+    record when there is one (else none until its next record)."""
+    services = {name: {**s, "learn_until": None,
+                       "labels": dict((s["pending"] or {}).get("labels", {}))}
+                for name, s in data["services"].items()}
+    return {**data, "version": 3, "services": services}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +142,14 @@ class LogDetector:
     new_template_min_level: Level = Level.WARN
     multiline: bool = True
     max_services: int = 1000
+    learning_s: float = 0.0
     name: str = "log_detector"
 
     def __post_init__(self) -> None:
         if self.max_services < 1:
             raise ValueError(f"max_services must be >= 1, got {self.max_services}")
+        if self.learning_s < 0:
+            raise ValueError(f"learning_s must be >= 0, got {self.learning_s}")
         if self.check.window_s <= 0:
             raise ValueError(f"window_s must be > 0, got {self.check.window_s}")
 
@@ -131,7 +162,7 @@ class LogDetector:
                               max_templates=rules.max_templates_per_service,
                               masker=Masker(masks))
         return cls(miner, _check_of(rules), Level[rules.new_template_min_level],
-                   rules.multiline, rules.max_services)
+                   rules.multiline, rules.max_services, rules.learning_s)
 
     def initial_state(self) -> LogDetectorState:
         return LogDetectorState()
@@ -162,7 +193,7 @@ class LogDetector:
             if len(state.services) >= self.max_services:
                 oldest = min(state.services, key=lambda s: (state.services[s].last_ts, s))
                 del state.services[oldest]
-            logs = state.services[service] = ServiceLogs()
+            logs = state.services[service] = ServiceLogs(learn_until=ts + self.learning_s)
         if logs.miner.memo is None:
             if state.memo is None or state.memo.masker is not self.miner.masker:
                 state.memo = MaskMemo(self.miner.masker)
@@ -188,7 +219,8 @@ class LogDetector:
         while ts >= window.start + width:
             live = set(logs.miner.templates)
             for finding in self.check.close(window, live):
-                out.append(self._rate_anomaly(service, logs, finding))
+                if not logs.learning(finding.window_start):
+                    out.append(self._rate_anomaly(service, logs, finding))
         return out
 
     def _flush(self, service: str, logs: ServiceLogs) -> list[Anomaly]:
@@ -215,7 +247,9 @@ class LogDetector:
                 logs.miner.templates) + 16:
             logs.samples = {t: logs.samples[t] for t in logs.samples if t in logs.miner.templates}
         logs.samples[match.template_id] = message
-        if not match.created or pending["level"] < self.new_template_min_level:
+        logs.labels = dict(pending["labels"])
+        if (not match.created or pending["level"] < self.new_template_min_level
+                or logs.learning(pending["ts"])):
             return []
         return [self._new_anomaly(service, match.template_id, match.template, message, pending)]
 
@@ -245,7 +279,8 @@ class LogDetector:
             detail={"reason": finding.reason, "window_start": finding.window_start,
                     "window_s": self.check.window_s, "count": finding.count,
                     "expected": round(finding.expected, 6), "sample": sample,
-                    "parameters": extract_parameters(text, sample) if text else []})
+                    "parameters": extract_parameters(text, sample) if text else []},
+            labels=dict(logs.labels))
 
 
 def extract_parameters(template: str, message: str) -> list[str]:
@@ -261,7 +296,8 @@ def extract_parameters(template: str, message: str) -> list[str]:
 
 def _check_of(rules: LogRules) -> RateCheck:
     return RateCheck(rules.window_s, rules.min_windows, rules.baseline_alpha, rules.min_count,
-                     rules.spike_factor, rules.drop_fraction, rules.error_ratio_delta)
+                     rules.spike_factor, rules.drop_fraction, rules.error_ratio_delta,
+                     rules.error_ratio_p)
 
 
 def _example_batch() -> list[LogRecord]:

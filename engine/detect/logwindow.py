@@ -9,6 +9,7 @@ start), is not counted in any window (that window was judged and learnt already)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,19 +66,30 @@ class RateCheck:
     spike_factor: float
     drop_fraction: float
     error_ratio_delta: float
+    error_ratio_p: float = 1e-4
 
     def close(self, window: ServiceWindow, live: set[str]) -> list[RateFinding]:
-        """Judge and learn the open window, then start the next one (in place)."""
+        """Judge and learn the open window, then start the next one (in place).
+
+        The error ratio is judged only when it rose ``error_ratio_delta`` above its baseline
+        *and* that many errors out of the window's records would be rarer than
+        ``error_ratio_p`` at the baseline share (binomial upper tail): a quiet service's few
+        records swing its share by chance. Its baseline is a running mean over the first
+        ``1 / alpha`` windows, then an EWMA.
+        """
         start = window.start if window.start is not None else 0.0
         findings = self._rates(window, start) if window.closed >= self.min_windows else []
         ratio = window.errors / window.total if window.total else 0.0
         if (window.closed >= self.min_windows and window.total >= self.min_count
-                and ratio - window.error_mean >= self.error_ratio_delta):
+                and ratio - window.error_mean >= self.error_ratio_delta
+                and binomial_tail(window.errors, window.total, window.error_mean)
+                <= self.error_ratio_p):
             score = min(1.0, (ratio - window.error_mean) / max(1e-9, 1.0 - window.error_mean))
             findings.append(RateFinding("", "error_ratio", start, window.errors,
                                         window.error_mean, score, Severity.ERROR))
-        else:
-            window.error_mean += self.alpha * (ratio - window.error_mean)
+        elif window.total:
+            rate = max(self.alpha, 1.0 / (window.closed + 1))
+            window.error_mean += rate * (ratio - window.error_mean)
         flagged = {f.template_id for f in findings}
         for tid in set(window.rate_mean) | set(window.counts):
             if tid not in live:
@@ -101,3 +113,29 @@ class RateCheck:
                 findings.append(RateFinding(tid, "rate_drop", start, count, mean,
                                             min(1.0, 1.0 - count / mean), Severity.WARNING))
         return findings
+
+
+MIN_SHARE = 1e-3
+"""Floor of the baseline share in the binomial test (a share never seen is not impossible)."""
+
+
+def binomial_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), p floored at ``MIN_SHARE``; a normal approximation
+    (with continuity correction) above 500 trials.
+
+    >>> round(binomial_tail(3, 10, 0.1), 4), binomial_tail(0, 10, 0.1)
+    (0.0702, 1.0)
+    """
+    if k <= 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    p = min(max(p, MIN_SHARE), 1.0 - MIN_SHARE)
+    if n > 500:
+        z = (k - 0.5 - n * p) / math.sqrt(n * p * (1.0 - p))
+        return 0.5 * math.erfc(z / math.sqrt(2.0))
+    log_p, log_q = math.log(p), math.log1p(-p)
+    base = math.lgamma(n + 1)
+    return min(1.0, sum(
+        math.exp(base - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q)
+        for i in range(k, n + 1)))

@@ -49,3 +49,7 @@ class LogRules(StrictModel):
     spike_factor: float = Field(5.0, gt=1.0)
     drop_fraction: float = Field(0.1, ge=0.0, lt=1.0)
     error_ratio_delta: float = Field(0.2, gt=0.0, le=1.0)
+    error_ratio_p: float = Field(1e-4, gt=0.0, lt=1.0)
+    """The window's error count must also be rarer than this at the baseline share."""
+    learning_s: DurationS = 3600.0
+    """A service's first hour of logs teaches its templates and rates and raises nothing."""
