@@ -101,11 +101,9 @@ class Placement:
         while its cause is still misbehaving; a node going bad next to neighbours that went
         quiet (a finished blip, a fault that is over) is a separate problem.
 
-        Split by time: a node's membership continues only while its own members are at most
-        ``window_s`` apart (a node that went quiet and goes bad again starts a new episode,
-        linked like a new node). Bounded span: an incident open longer than ``max_span_s``
-        is *sealed*: its nodes' continuing episodes still join it, nothing else does (a
-        long-lived incident does not absorb unrelated activity for hours)."""
+        Bounded span: an incident open longer than ``max_span_s`` is *sealed*: members at
+        its nodes still join it, nothing else does (a long-lived incident does not absorb
+        unrelated activity for hours) and it merges with nothing."""
         if self._continues(record, node, ts):
             return True
         if not record.spans:  # records from version-1 state carry no spans
@@ -117,9 +115,12 @@ class Placement:
         )
 
     def _continues(self, record: IncidentRecord, node: str, ts: EventTime) -> bool:
-        """Whether a member at ``node`` continues its episode in ``record``."""
-        span = record.spans.get(node)
-        return span is not None and ts - span[1] <= self.window_s
+        """Whether a member at ``node`` continues ``record`` (its node is already in it).
+
+        A stricter split by time (only members at most ``window_s`` after the node's last)
+        was measured on the e2e held-out streams and split faults more often (groups per
+        incident up) without raising purity; it was not kept."""
+        return node in record.spans
 
     def _sealed(self, record: IncidentRecord, ts: EventTime) -> bool:
         return self.max_span_s > 0 and ts - record.opened_at > self.max_span_s

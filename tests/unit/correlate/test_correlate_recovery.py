@@ -115,3 +115,4 @@ def test_an_incident_carries_the_labels_its_members_agree_on() -> None:
     events = [an("db", T0, "eu-1"), an("web", T0 + 60, "eu-1")]
     _, out = OP.process(OP.initial_state(), events, now=T0 + 120)
     assert out[-1].incident.labels == {"cluster": "eu-1"}  # namespaces disagree: left out
+
