@@ -2,12 +2,10 @@
 
 Each snapshot carries its members and topology neighbourhood, so ranking one needs no global
 state. The only state is each open incident's current top cause: a later revision names a
-different top cause only when a challenger scores at least ``hysteresis`` above the incumbent
-(stronger evidence, not a coin flip between near-equal candidates) and has done so for
-``settle_s`` of event time (the same challenger, in every record meanwhile), so receivers are
-not re-paged for a cause that switches back and forth. Scores are a softmax over the
-candidates' feature scores (they sum to at most 1 over the reported causes; higher is more
-probable).
+different top cause only when it scores at least ``hysteresis`` above the incumbent (stronger
+evidence, not a coin flip between near-equal candidates), so receivers are not re-paged for a
+cause that switches back and forth. Scores are a softmax over the candidates' feature scores
+(they sum to at most 1 over the reported causes; higher is more probable).
 """
 
 from __future__ import annotations
@@ -33,19 +31,19 @@ STATE_VERSION = 2
 
 @dataclass(slots=True)
 class RankState:
-    """Open incident id -> ``[top cause, challenger or "", challenger's lead since]``."""
+    """Open incident id -> its current top cause (the node named first in its last record)."""
 
-    tops: dict[str, list[Any]] = field(default_factory=dict)
+    tops: dict[str, str] = field(default_factory=dict)
     version: int = STATE_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "tops": {k: list(v) for k, v in self.tops.items()}}
+        return {"version": self.version, "tops": dict(self.tops)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RankState:
         if data.get("version", 1) == 1:
             data = _upgrade_v1_to_v2(data)
-        return cls(tops={k: list(v) for k, v in data["tops"].items()})
+        return cls(tops=dict(data["tops"]))
 
 
 def _upgrade_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +78,6 @@ class CauseRanker:
     temperature: float = 0.1
     hysteresis: float = 0.05
     """How much higher (raw score) a challenger must score to replace the incumbent top cause."""
-    settle_s: float = 600.0
-    """For how long (event time) the same challenger must lead so before it replaces it."""
     weights: str = "learned"
     """Which feature weights score candidates: ``"learned"`` or ``"hand"`` (see weights.py)."""
     name: str = "rank"
@@ -89,8 +85,8 @@ class CauseRanker:
     def __post_init__(self) -> None:
         if self.max_causes < 1:
             raise ValueError(f"max_causes must be >= 1, got {self.max_causes}")
-        if self.temperature <= 0 or self.hysteresis < 0 or self.settle_s < 0:
-            raise ValueError("temperature must be > 0, hysteresis and settle_s >= 0")
+        if self.temperature <= 0 or self.hysteresis < 0:
+            raise ValueError("temperature must be > 0 and hysteresis >= 0")
         if self.weights not in WEIGHT_SETS:
             raise ValueError(f"weights must be one of {sorted(WEIGHT_SETS)}, got {self.weights!r}")
 
@@ -106,44 +102,31 @@ class CauseRanker:
     ) -> tuple[RankState, list[Incident]]:
         """One ranked ``Incident`` per snapshot, in order; keeps each open incident's top
         cause unless a challenger is clearly stronger. Updates ``state`` in place."""
-        return state, [self._rank_stable(state, snap) for snap in batch]
+        out = []
+        for snap in batch:
+            incident_id = snap.incident.id
+            ranked = self.rank(snap, incumbent=state.tops.get(incident_id))
+            if snap.incident.status is IncidentStatus.RESOLVED or not ranked.root_causes:
+                state.tops.pop(incident_id, None)
+            else:
+                state.tops[incident_id] = ranked.root_causes[0].node
+            out.append(ranked)
+        return state, out
 
-    def _rank_stable(self, state: RankState, snap: IncidentSnapshot) -> Incident:
-        incident_id, ts = snap.incident.id, snap.incident.updated_at
-        incumbent, challenger, since = state.tops.get(incident_id) or [None, "", ts]
-        ranked = self.rank(snap, incumbent=incumbent)
-        top = ranked.root_causes[0].node if ranked.root_causes else None
-        if incumbent is not None and top is not None and top != incumbent:
-            if top != challenger:
-                challenger, since = top, ts
-            if ts - since < self.settle_s:  # not yet for long enough: keep the incumbent
-                kept = self.rank(snap, incumbent=incumbent, margin=math.inf)
-                if kept.root_causes and kept.root_causes[0].node == incumbent:
-                    state.tops[incident_id] = [incumbent, challenger, since]
-                    return kept
-        if snap.incident.status is IncidentStatus.RESOLVED or top is None:
-            state.tops.pop(incident_id, None)
-        else:
-            state.tops[incident_id] = [top, "", ts]
-        return ranked
-
-    def rank(
-        self, snapshot: IncidentSnapshot, incumbent: str | None = None, margin: float | None = None
-    ) -> Incident:
+    def rank(self, snapshot: IncidentSnapshot, incumbent: str | None = None) -> Incident:
         """The snapshot's incident with ``root_causes`` (best first) and ``summary`` filled in.
 
         ``incumbent``, the top cause named so far, stays first unless the best candidate
-        scores ``margin`` (default ``hysteresis``) above it."""
+        scores ``hysteresis`` above it."""
         view = build_view(snapshot)
         ranked = score_candidates(view, snapshot.changes, WEIGHT_SETS[self.weights])
-        margin = self.hysteresis if margin is None else margin
-        kept = self._keep_incumbent(ranked, incumbent, view, margin)
+        kept = self._keep_incumbent(ranked, incumbent, view)
         causes = self._causes(kept, view)
         if kept is not ranked:  # the evidence says why the top cause did not change
             lead = ranked[0]
             note = (
-                f"kept as top cause: {lead.node} scores {lead.score - kept[0].score:.3f} higher"
-                f" (it must lead by {self.hysteresis:.3f} for {self.settle_s / 60:.0f} min)"
+                f"kept as top cause: {lead.node} scores only {lead.score - kept[0].score:.3f}"
+                f" higher (needs {self.hysteresis:.3f} to replace it)"
             )
             top = causes[0]
             causes = (dataclasses.replace(top, evidence=(*top.evidence, note)), *causes[1:])
@@ -153,12 +136,12 @@ class CauseRanker:
         )
 
     def _keep_incumbent(
-        self, ranked: list[Candidate], incumbent: str | None, view: IncidentView, margin: float
+        self, ranked: list[Candidate], incumbent: str | None, view: IncidentView
     ) -> list[Candidate]:
         """``ranked`` with ``incumbent`` moved back to the front unless the leader beats it by
-        ``margin`` (or it has lost its support: see ``is_unsupported``)."""
+        ``hysteresis`` (or it has lost its support: see ``is_unsupported``)."""
         held = next((i for i, c in enumerate(ranked) if c.node == incumbent), None)
-        if not held or ranked[0].score - ranked[held].score >= margin:
+        if not held or ranked[0].score - ranked[held].score >= self.hysteresis:
             return ranked
         if is_unsupported(view, ranked[held]):
             return ranked
