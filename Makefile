@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy --strict connectors
 
 check-rules: $(STAMP)
-	$(VENV)/bin/vigil check rules/
+	$(VENV)/bin/vigil check rules/ deploy/worker.yaml deploy/k8s/configmap.yaml
 
 test: $(STAMP) lint check-rules browser-deps
 	$(PY) -m pytest -q

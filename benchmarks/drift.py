@@ -14,6 +14,11 @@ accepted for symmetry with the other benchmarks and ignored.
    for the user's 2 features and for 20 features, with the alarm control (``engine.detect.alarm``)
    and without it (``correction: none``, ``expected_run_time`` = the check interval, so a feature
    alarms at every new excursion below p < 0.05); plus the raw count of scipy checks at p < 0.05.
+4. Performance alarms on late labels, end to end through ``vigil replay``
+   (``benchmarks.drift_labels``): false performance alarms per model-year and concept-shift
+   detection delay, confidence-bound alarms against the point-estimate rule.
+
+``--part stream`` runs 1-3 only, ``--part labels`` only 4 (default: all).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Iterator
 import numpy as np
 from scipy import stats
 
+from benchmarks.drift_labels import labels_benchmark
 from engine.detect.model import ModelMonitor
 from engine.detect.synthetic_predictions import generate_predictions
 from engine.events import Anomaly, GroundTruth, Prediction
@@ -247,10 +253,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--data", default="../shared/datasets", help="unused (synthetic)")
+    parser.add_argument("--part", choices=("all", "stream", "labels"), default="all")
     args = parser.parse_args()
-    throughput(args.quick)
-    detection(args.quick)
-    false_alarms(args.quick)
+    if args.part in ("all", "stream"):
+        throughput(args.quick)
+        detection(args.quick)
+        false_alarms(args.quick)
+    if args.part in ("all", "labels"):
+        labels_benchmark(args.quick)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.errors import ConnectorError
-from connectors.metrics import VigilMetrics
+from connectors.logformat import LOG_FORMATS, LOG_LEVELS, configure_logging
+from connectors.metrics import VigilMetrics, vigil_version
 from connectors.progress import ProgressBar
 from connectors.reference import load_reference_option
 from connectors.replay import ReplayOptions, ReplayResult, replay
 from connectors.report import is_noise, render_actions, render_incident, render_noise
-from connectors.rulefiles import load_rules, rule_files
+from connectors.rulefiles import load_rules
 from connectors.sender import OutboxDeliverer
 from connectors.silences import DEFAULT_PATH as SILENCES_PATH
 from connectors.silences import SilenceStore
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
+    configure_logging(args.log_format or "text", args.log_level or "warning")
     try:
         return int(args.handler(args))
     except RuleError as exc:
@@ -55,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vigil", description="Streaming AIOps engine.")
+    parser.add_argument("--version", action="version", version=f"vigil {vigil_version()}")
+    _add_log_options(parser, default=None)
     sub = parser.add_subparsers(title="commands")
     p = sub.add_parser("replay", help="replay a scenario folder through the whole pipeline")
     p.add_argument("scenario", type=Path, help="folder with metrics.jsonl, logs.jsonl, ...")
@@ -63,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print the summary only")
     p.add_argument("--serve", action="store_true", help="serve the HTTP API and web console")
     p.add_argument("--port", type=int, default=8080, help="HTTP port (0: any free port)")
+    _token_arguments(p)
     p.add_argument("--references", type=Path, help="folder of model reference profiles")
     p.set_defaults(handler=_cmd_replay)
     d = sub.add_parser("demo", help="generate a demo scenario, replay it, show the incidents")
@@ -72,22 +77,60 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--references", type=Path, help="folder of model reference profiles")
     d.add_argument("--serve", action="store_true", help="serve the web console on the incidents")
     d.add_argument("--port", type=int, default=8080, help="HTTP port (0: any free port)")
+    _token_arguments(d)
     d.set_defaults(handler=_cmd_demo)
-    c = sub.add_parser("check", help="validate rule files; print file:line: key: message")
+    c = sub.add_parser(
+        "check",
+        help="validate rule files, worker configs and ConfigMaps; print file:line: key: message",
+    )
     c.add_argument("paths", type=Path, nargs="+")
     c.set_defaults(handler=_cmd_check)
     for module in SUBCOMMAND_MODULES:
         importlib.import_module(module).register(sub)
+    for command in sub.choices.values():  # also accepted after the command name
+        _add_log_options(command, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_log_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=default,
+        help="text (default) or json, one object a line (a worker config may set log_format)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=default,
+        help="lowest level logged (default: info for worker, warning otherwise)",
+    )
+
+
+def _token_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--token",
+        help="API token of --serve's write endpoints (visible to other local users in ps; "
+        "prefer --token-file or VIGIL_API_TOKEN; default: a random one, printed)",
+    )
+    p.add_argument("--token-file", type=Path, help="file holding the API token")
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         raise ConnectorError(f"no such file or folder: {', '.join(map(str, missing))}")
-    files = rule_files(args.paths)
-    load_rules(args.paths)
-    print(f"ok: {len(files)} rule file(s) valid")
+    from connectors.configcheck import check_paths
+
+    report = check_paths(args.paths)
+    for warning in report.warnings:
+        print(warning, file=sys.stderr)
+    for skipped in report.skipped:
+        print(f"{skipped}: skipped: no Vigil file in it (a manifest without ConfigMap files)")
+    print(
+        f"ok: {report.rule_files} rule file(s), {report.worker_configs} worker config(s) valid, "
+        f"{len(report.warnings)} warning(s)"
+    )
     return 0
 
 
@@ -100,6 +143,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         args.quiet,
         args.port if args.serve else None,
         references=load_reference_option(args.references),
+        token=_serve_token(args),
     )
     _replay_and_serve(args.scenario, args.out, rules, run)
     return 0
@@ -127,6 +171,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             args.port if args.serve else None,
             shown=args.out is not None,
             references=load_reference_option(args.references),
+            token=_serve_token(args),
         )
         _replay_and_serve(folder, out, rules, run)
     return 0
@@ -141,6 +186,14 @@ class RunOptions:
     port: int | None = None
     shown: bool = True
     references: Mapping[str, ReferenceProfile] = field(default_factory=dict)
+    token: str | None = field(default=None, repr=False)
+
+
+def _serve_token(args: argparse.Namespace) -> str | None:
+    """``--token`` / ``--token-file`` / ``VIGIL_API_TOKEN`` (only with ``--serve``)."""
+    from connectors.console.session import chosen_token
+
+    return chosen_token(args.token, args.token_file) if args.serve else None
 
 
 def _replay_and_serve(folder: Path, out: Path, rules: RuleSet, run: RunOptions) -> ReplayResult:
@@ -149,9 +202,11 @@ def _replay_and_serve(folder: Path, out: Path, rules: RuleSet, run: RunOptions) 
     from connectors.console.session import open_console
 
     silences = SilenceStore(SILENCES_PATH)  # the one store: HTTP, ``vigil silence``, delivery
-    console = (
-        open_console(run.port, silences=silences, ready=False) if run.port is not None else None
-    )
+    console = None
+    if run.port is not None:
+        console = open_console(
+            run.port, silences=silences, ready=False, token=run.token, limits=rules.runtime.http
+        )
     options = console.replay_options() if console else ReplayOptions()
     options.references = dict(run.references)
     deliver = _deliverer(rules, out, run.quiet, silences, options.metrics)
@@ -165,7 +220,7 @@ def _replay_and_serve(folder: Path, out: Path, rules: RuleSet, run: RunOptions) 
     )
     print_summary(result, out if run.shown else None)
     if console:
-        print(f"\nconsole: {console.url}  (Ctrl-C to stop)", flush=True)
+        print(f"\nconsole: {console.shown_url}  (Ctrl-C to stop)", flush=True)
         console.serve_until_interrupted()
     return result
 

@@ -18,7 +18,7 @@ seen (idle sources are then those silent for ``runtime.idle_source`` of that clo
 idleness uses a clock that follows it by at most ``idle_source / 2`` a batch, so a host whose
 clock jumps ahead cannot make the others idle at once). Counts go to ``VigilMetrics``
 (records in, late events, skewed and evicted producers, live series, dropped and evicted
-series).
+series, and the event-time lag: ``clock`` minus the pipeline's event time).
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ class Intake:
         kept = {id(e) for e in guarded if isinstance(e, MetricPoint)}
         events = [e for e in events if not isinstance(e, MetricPoint) or id(e) in kept]
         self.metrics.observe_watermark(self.marks)
+        self.metrics.observe_event_time(clock, event_time)
         self.metrics.observe_guard("metrics", self.series, self.guard.max_series)
         self.metrics.stage_latency.labels(stage="intake").observe(time.perf_counter() - started)
         return events, rejected

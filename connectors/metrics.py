@@ -4,23 +4,47 @@ Runtimes record what they do through ``VigilMetrics``; the HTTP server renders i
 ``/metrics``. Label values are kept to small closed sets (topic, stage, receiver, reason
 class) so Vigil's own series cannot explode: dead-letter reasons are the decoder's
 ``reason_class`` (key path and problem, no values), and at most ``MAX_REASONS`` distinct ones
-are kept (then ``other``).
+are kept (then ``other``). Every registry also has ``vigil_build_info{version}`` and the
+``process_*`` metrics of prometheus_client's process collector (CPU, memory, open files).
+
+Stage labels of ``vigil_stage_latency_seconds``: embedded runtime ``intake``, ``pipeline``,
+``deliver``; Kafka worker ``detect``, ``context``, ``incident`` (one partition batch each).
+``vigil_state_size_bytes`` uses ``detect`` and ``incident`` in both (and ``context`` in
+workers: the event-time state of alerts/changes partitions).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Mapping
 from typing import Final
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from connectors.model_metrics import ModelMetrics
 from engine.detect.cardinality import GuardState
 from engine.ingest.decode import reason_class
 from engine.ingest.watermark import WatermarkState
+from engine.pipeline import StageState
 
 MAX_REASONS: Final = 32
 LATENCY_BUCKETS_S: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def vigil_version() -> str:
+    """The installed package's version (``vigil --version``, ``vigil_build_info``)."""
+    try:
+        return importlib.metadata.version("vigil")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
 
 
 def reason_of(error: str) -> str:
@@ -34,6 +58,14 @@ def reason_of(error: str) -> str:
     if error.startswith("late:"):
         return "late"
     return reason_class(error)[:80] or "unknown"
+
+
+def alert_evictions(incident: StageState) -> dict[str, int]:
+    """Evictions so far by the alert-memory caps of an ``IncidentStage`` state."""
+    return {
+        "correlate": incident.slots["correlate"].alerts.evicted,
+        "reorder": incident.slots["reorder"].alerts_evicted,
+    }
 
 
 class VigilMetrics:
@@ -71,7 +103,8 @@ class VigilMetrics:
         )
         self.event_time_lag = Gauge(
             "vigil_event_time_lag_seconds",
-            "Processing time minus the pipeline watermark",
+            "Processing time minus the pipeline watermark (worker: wall clock minus the"
+            " incident stage's event time; replay: newest event time minus the watermark)",
             registry=r,
         )
         self.late_events = Counter(
@@ -96,6 +129,13 @@ class VigilMetrics:
             "Incident-stage events behind the event time it had released to, by lateness: late"
             " (correlated out of order) or too_late (dead letter)",
             ["lateness"],
+            registry=r,
+        )
+        self.alerts_evicted = Counter(
+            "vigil_alerts_evicted",
+            "Alerts forgotten at the incident stage's alert-memory cap before their 24 h were"
+            " up, per memory: correlate (fingerprints) or reorder (re-send keys)",
+            ["memory"],
             registry=r,
         )
         self.live_series = Gauge(
@@ -153,6 +193,19 @@ class VigilMetrics:
         self.ready = Gauge(
             "vigil_ready", "1 once state is recovered and the worker serves", registry=r
         )
+        self.models = ModelMetrics(r)
+        """Model-performance status per model and metric (``connectors.model_metrics``)."""
+        self.build_info = Gauge(
+            "vigil_build_info", "Always 1; the running Vigil's version", ["version"], registry=r
+        )
+        self.build_info.labels(version=vigil_version()).set(1)
+        ProcessCollector(registry=r)  # process_cpu_seconds_total, process_resident_memory_bytes
+
+    def observe_event_time(self, clock: float, watermark: float | None) -> None:
+        """``vigil_event_time_lag_seconds``: ``clock`` (processing time) minus ``watermark``
+        (left as is while there is no watermark yet; never negative)."""
+        if watermark is not None:
+            self.event_time_lag.set(max(0.0, clock - watermark))
 
     def count_dead_letter(self, error: str) -> None:
         """Count one dead letter under its reason (at most ``MAX_REASONS`` distinct reasons)."""
@@ -184,6 +237,14 @@ class VigilMetrics:
             added = after.get(lateness, 0) - before.get(lateness, 0)
             if added > 0:
                 self.incident_late_events.labels(lateness=lateness).inc(added)
+
+    def observe_alert_memory(self, before: Mapping[str, int], after: Mapping[str, int]) -> None:
+        """Count the alert-memory evictions of one incident-stage batch (``alert_evictions``
+        before and after it): deltas, as ``observe_reorder``."""
+        for memory, total in after.items():
+            added = total - before.get(memory, 0)
+            if added > 0:
+                self.alerts_evicted.labels(memory=memory).inc(added)
 
     def observe_guard(self, kind: str, state: GuardState, cap: int | None = None) -> None:
         """Export a cardinality guard's live series, its cap and its dropped/evicted totals."""

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from connectors.files import JsonlWriter, ReadProgress, read_sourced
 from connectors.intake import Intake
-from connectors.metrics import VigilMetrics
+from connectors.metrics import VigilMetrics, alert_evictions
 from connectors.progress import ProgressBar
 from engine.detect.profile import ReferenceProfile
 from engine.events import (
@@ -46,6 +48,8 @@ it returns is written too (an outbox delivers what is still pending then).
 Observe = Callable[[list[InputEvent], list[Any]], None]
 """``(input batch, pipeline outputs)`` after each batch, before delivery (the web console)."""
 OUTPUT_FILES = ("anomalies", "incidents", "actions", "retrain", "dead_letters")
+STATE_SIZE_EVERY_S = 10.0
+"""Wall time between two measurements of the state size (it serializes the whole state)."""
 
 
 @dataclass(slots=True)
@@ -88,6 +92,7 @@ class _Run:
     options: ReplayOptions
     clock: float = float("-inf")
     written: Counter[str] = field(default_factory=Counter)
+    sized_at: float = field(default_factory=time.monotonic)
 
     def step(self, batch: list[Sourced]) -> None:
         self.result.events_in += len(batch)
@@ -108,16 +113,32 @@ class _Run:
             if progress is not None:
                 events = f"{self.result.events_in:,} events"
                 progress.update(read.read_bytes, read.total_bytes, events)
+            if time.monotonic() - self.sized_at >= STATE_SIZE_EVERY_S:
+                self.observe_state()
         _flush_rejected(read, self)
         if self.result.events_in:  # the input is over: event time moves to its newest event
             self.run_pipeline([], self.clock)
+            self.options.metrics.observe_event_time(self.clock, self.clock)
+        self.observe_state()
+
+    def observe_state(self) -> None:
+        """``vigil_state_size_bytes`` per stage: the state serialized as a checkpoint would be."""
+        for stage in ("detect", "incident"):
+            size = len(orjson.dumps(self.state.slots[stage].to_dict()))
+            self.options.metrics.state_size.labels(stage=stage).set(size)
+        self.sized_at = time.monotonic()
 
     def run_pipeline(self, events: list[InputEvent], now: float) -> None:
         metrics = self.options.metrics
         counts = dict(_reorder_counts(self.state))
+        evicted = alert_evictions(self.state.slots["incident"])
         with metrics.stage_latency.labels(stage="pipeline").time():
             self.state, outputs = self.pipeline.process(self.state, events, now=now)
         metrics.observe_reorder(counts, _reorder_counts(self.state))
+        models = self.state.slots["detect"].slots["models"]
+        if models.models:
+            metrics.models.observe(models)
+        metrics.observe_alert_memory(evicted, alert_evictions(self.state.slots["incident"]))
         if self.options.observe is not None:
             self.options.observe(events, outputs)
         with metrics.stage_latency.labels(stage="deliver").time():

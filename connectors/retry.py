@@ -2,7 +2,8 @@
 
 Retryable: timeouts, connection errors, HTTP 5xx and 429. Permanent: every other 4xx, bad
 payloads, missing secrets. Retries stop at a deadline, never after a count; a ``Retry-After``
-from the receiver is honoured (never retried sooner).
+from the receiver is honoured (never retried sooner). Error details mask secrets first and are
+cut to length after.
 """
 
 from __future__ import annotations
@@ -15,17 +16,33 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from connectors.errors import DeliveryError
+from connectors.safetext import clip, redact
+
+MAX_ERROR_BODY = 200
+"""Characters of a receiver's error body kept in the error (after secrets are masked)."""
 
 
 def classify_http(
-    sink: str, status: int, body: str, retry_after_s: float | None = None
+    sink: str,
+    status: int,
+    body: str,
+    retry_after_s: float | None = None,
+    secrets: Iterable[str] = (),
 ) -> DeliveryError | None:
-    """``None`` for 2xx; otherwise the error, retryable for 5xx and 429."""
+    """``None`` for 2xx; otherwise the error, retryable for 5xx and 429.
+
+    The body is cut to ``MAX_ERROR_BODY`` characters only after ``secrets`` are masked in it,
+    so no part of a secret survives the cut.
+
+    >>> str(classify_http("hook", 500, "E" * 195 + "s3cr3t-key", secrets=["s3cr3t-key"]))[-8:]
+    'EEEEE***'
+    """
     if 200 <= status < 300:
         return None
     retryable = status >= 500 or status == 429
+    detail = clip(redact(body, secrets), MAX_ERROR_BODY)
     return DeliveryError(
-        sink, f"HTTP {status}: {body[:200]}", retryable=retryable, retry_after_s=retry_after_s
+        sink, f"HTTP {status}: {detail}", retryable=retryable, retry_after_s=retry_after_s
     )
 
 
@@ -56,14 +73,6 @@ def parse_retry_after(value: str | None, now_s: float) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - now_s)
     except (TypeError, ValueError):
         return None
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 @dataclass(frozen=True, slots=True)

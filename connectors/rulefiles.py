@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from engine.rules import RuleSet, parse_documents
+from engine.rules import RuleSet, parse_with_warnings
+
+log = logging.getLogger("vigil.rules")
 
 RULE_SUFFIXES = (".yaml", ".yml")
 
@@ -29,9 +32,13 @@ def rule_files(paths: list[Path]) -> list[Path]:
 
 
 def load_rules(paths: list[Path] | None = None) -> RuleSet:
-    """Load and validate rule files; ``None`` means the default rules folder (or defaults)."""
+    """Load and validate rule files; ``None`` means the default rules folder (or defaults).
+    Warnings (rules that load but cannot work as meant) are logged."""
     if paths is None:
         found = default_rules_dir()
         paths = [found] if found else []
     documents = [(f.read_text(encoding="utf-8"), str(f)) for f in rule_files(paths)]
-    return parse_documents(documents)
+    rules, warnings = parse_with_warnings(documents)
+    for warning in warnings:
+        log.warning("%s", warning)
+    return rules

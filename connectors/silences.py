@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -27,9 +28,11 @@ import orjson
 
 from connectors.errors import ConnectorError
 from connectors.http.silences import SilenceRequest, silence_wire
-from engine.act.silence import Silence
+from engine.act.silence import DEFAULT_MAX_SILENCE_S, Silence
 from engine.events import JsonDict
 from engine.rules.base import parse_duration
+
+log = logging.getLogger("vigil.silences")
 
 DEFAULT_PATH = Path(os.environ.get("VIGIL_SILENCES", "silences.json"))
 
@@ -51,13 +54,26 @@ class SilenceStore:
         if cached is not None and cached[0] == key and settled:
             return list(cached[1])
         try:
-            silences = [Silence.from_dict(d) for d in orjson.loads(self.path.read_bytes())]
+            silences = self._parse(orjson.loads(self.path.read_bytes()))
         except FileNotFoundError:
             return []
-        except (orjson.JSONDecodeError, KeyError, ValueError) as exc:
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ConnectorError(f"{self.path}: not a silence file ({exc})") from None
         self._cache = (key, silences)
         return list(silences)
+
+    def _parse(self, items: list[JsonDict]) -> list[Silence]:
+        """The stored silences; one whose matcher is refused now (a regular expression RE2
+        cannot run, accepted by older versions) is left out, with a warning."""
+        silences = []
+        for item in items:
+            try:
+                silences.append(Silence.from_dict(item))
+            except ValueError as exc:
+                if "regular expression" not in str(exc):
+                    raise
+                log.warning("%s: silence %s ignored: %s", self.path, item.get("id"), exc)
+        return silences
 
     def save(self, silences: list[Silence]) -> None:
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
@@ -126,7 +142,10 @@ def run_silence(args: argparse.Namespace) -> int:
     store, now = SilenceStore(args.store), time.time()
     if args.verb == "add":
         try:
-            ends = now + parse_duration(args.duration)
+            duration = parse_duration(args.duration)
+            if duration > DEFAULT_MAX_SILENCE_S:
+                raise ValueError(f"--for {args.duration}: the limit is 90d")
+            ends = now + duration
             silence = Silence.create(
                 args.matchers, starts_at=now, ends_at=ends, created_by=args.by, comment=args.comment
             )

@@ -1,8 +1,8 @@
 """NAB benchmark: ``python -m benchmarks.nab [--data DIR] [--quick] [--results DIR] [--explain]``.
 
-Runs Vigil's metric detector and river's HalfSpaceTrees strictly online over the NAB corpus,
-prints the three profile scores of each, both detectors' points/s on the same points and the
-embedded metric operator's points/s over 10,000 series.
+Runs Vigil's metric detector, the EWMA z-score and river's HalfSpaceTrees strictly online over
+the NAB corpus, prints the three profile scores of each, Vigil's and HalfSpaceTrees' points/s
+on the same points and the embedded metric operator's points/s over 10,000 series.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def main() -> None:
     files = load_corpus(args.data, QUICK if args.quick else None)
     points = sum(f.labels.rows for f in files)
     print(f"{platform.machine()} py{platform.python_version()} files={len(files)} points={points}")
-    for name in args.only or ["vigil", "halfspacetrees"]:
+    for name in args.only or ["vigil", "ewma", "halfspacetrees"]:
         scores, _ = run_detector(DETECTORS[name], files)
         report(name, files, scores, args.data, args.categories,
                set(args.held_out) if args.held_out else HELD_OUT)

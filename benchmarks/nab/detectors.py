@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from benchmarks.nab.corpus import DataFile
@@ -29,4 +30,22 @@ def half_space_trees(data: DataFile) -> SeriesScores:
     return out
 
 
-DETECTORS: dict[str, Detector] = {"vigil": vigil, "halfspacetrees": half_space_trees}
+def ewma_z(data: DataFile, alpha: float = 0.01) -> SeriesScores:
+    """The plain baseline: ``|x - mean| / std`` of an EWMA mean and variance (weight
+    ``alpha``), each point scored before it is learned; ``None`` for the first 2 points."""
+    mean, var = 0.0, 0.0
+    out: SeriesScores = []
+    for i, x in enumerate(data.values):
+        if i == 0:
+            mean = x
+            out.append(None)
+            continue
+        d = x - mean
+        out.append(abs(d) / math.sqrt(var) if var > 0.0 else (None if i < 2 else 0.0))
+        mean += alpha * d
+        var = (1.0 - alpha) * (var + alpha * d * d)
+    return out
+
+
+DETECTORS: dict[str, Detector] = {"vigil": vigil, "ewma": ewma_z,
+                                  "halfspacetrees": half_space_trees}

@@ -82,7 +82,7 @@ async def post_ack(request: web.Request) -> web.Response:
     try:
         if not bearer_matches(request.headers.get("Authorization"), state.token):
             raise RequestRefusedError(401, "missing or wrong bearer token")
-        raw = await read_body(request, state.limits.max_body_bytes)
+        raw = await read_body(request, state.limits.max_body_bytes, state.limits.body_timeout)
         body = parse_json(raw, state.limits.max_json_depth) if raw.strip() else {}
     except RequestRefusedError as exc:
         return _json({"error": exc.reason}, exc.status)

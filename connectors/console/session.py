@@ -7,10 +7,13 @@ incident view and the recorder are only ever touched by the thread that serves t
 
 from __future__ import annotations
 
+import os
 import secrets
+import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 from connectors.console.recorder import ConsoleRecorder
 from connectors.console.routes import mount_console
@@ -20,6 +23,42 @@ from connectors.http.state import AppState
 from connectors.http.thread import BackgroundServer
 from connectors.replay import Deliver, ReplayOptions
 from engine.events import Action, InputEvent
+from engine.rules.runtime import HttpLimits
+
+TOKEN_ENV: Final = ("VIGIL_API_TOKEN", "VIGIL_TOKEN")
+"""Variables ``--serve`` reads its API token from (the first set one), as workers do."""
+SHORT_TOKEN: Final = 16
+
+
+def chosen_token(
+    flag: str | None, file: Path | None, env: dict[str, str] | None = None
+) -> str | None:
+    """The API token given to ``--serve``: ``--token``, else ``--token-file``, else the first
+    of ``TOKEN_ENV`` that is set; ``None`` when none is (a fresh random one is made then).
+
+    >>> chosen_token(None, None, {"VIGIL_TOKEN": "from-env"}), chosen_token("x" * 16, None, {})
+    ('from-env', 'xxxxxxxxxxxxxxxx')
+    """
+    env = dict(os.environ) if env is None else env
+    if flag is not None:
+        where, value = "--token", flag
+    elif file is not None:
+        try:
+            where, value = f"--token-file {file}", file.read_text().strip()
+        except OSError as exc:
+            raise ConnectorError(f"--token-file: cannot read {file}: {exc.strerror}") from None
+    else:
+        named = [(name, env[name]) for name in TOKEN_ENV if env.get(name)]
+        if not named:
+            return None
+        where, value = named[0]
+    value = value.strip()
+    if not value or not value.isprintable() or any(c.isspace() for c in value):
+        raise ConnectorError(f"{where}: an API token is one word of printable characters")
+    if len(value) < SHORT_TOKEN:
+        warning = f"warning: {where}: a token of {len(value)} characters is easy to guess"
+        print(warning, file=sys.stderr)
+    return value
 
 
 @dataclass(slots=True)
@@ -29,6 +68,8 @@ class ConsoleSession:
     server: BackgroundServer
     recorder: ConsoleRecorder
     token: str = field(repr=False)
+    token_given: bool = False
+    """The token came from the user (``--token``...): it is not printed in ``shown_url``."""
 
     @classmethod
     def start(
@@ -39,11 +80,14 @@ class ConsoleSession:
         *,
         silences: SilenceStore | None = None,
         ready: bool = True,
+        limits: HttpLimits | None = None,
     ) -> ConsoleSession:
         """Serve the API and console; ``ready=False`` leaves ``/readyz`` at 503 until the
-        runtime's ``ReplayOptions.on_ready`` (see ``replay_options``)."""
+        runtime's ``ReplayOptions.on_ready`` (see ``replay_options``). No ``token``: a fresh
+        random one. ``limits``: the rules' ``runtime.http``."""
+        given = token is not None
         token = token or secrets.token_urlsafe(18)
-        state = AppState(token=token)
+        state = AppState(token=token, limits=limits or HttpLimits())
         if silences is not None:
             state.silences = silences
         recorder = ConsoleRecorder()
@@ -56,11 +100,16 @@ class ConsoleSession:
             raise ConnectorError(f"console: cannot listen on {host}:{port}: {exc}") from exc
         if ready:
             state.mark_ready()
-        return cls(server, recorder, token)
+        return cls(server, recorder, token, given)
 
     @property
     def url(self) -> str:
         return f"{self.server.url}/#token={self.token}"
+
+    @property
+    def shown_url(self) -> str:
+        """What to print: ``url``, or without the token when the user chose it."""
+        return f"{self.server.url}/  (API token as given)" if self.token_given else self.url
 
     @property
     def state(self) -> AppState:
@@ -103,11 +152,18 @@ class ConsoleSession:
 
 
 def open_console(
-    port: int, *, silences: SilenceStore | None = None, ready: bool = True
+    port: int,
+    *,
+    silences: SilenceStore | None = None,
+    ready: bool = True,
+    token: str | None = None,
+    limits: HttpLimits | None = None,
 ) -> ConsoleSession:
     """Start the console for ``vigil demo/replay --serve`` and print where to open it."""
-    session = ConsoleSession.start(port=port, silences=silences, ready=ready)
-    print(f"console: {session.url}  (incidents appear live as the replay runs)", flush=True)
+    session = ConsoleSession.start(
+        port=port, token=token, silences=silences, ready=ready, limits=limits
+    )
+    print(f"console: {session.shown_url}  (incidents appear live as the replay runs)", flush=True)
     return session
 
 

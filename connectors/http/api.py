@@ -34,6 +34,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/alerts", post_alerts)
     app.router.add_get("/api/v1/incidents", list_incidents)
     app.router.add_get("/api/v1/incidents/{id}", get_incident)
+    app.router.add_get("/api/v1/models", list_models)
     app.router.add_get("/api/v1/silences", list_silences)
     app.router.add_post("/api/v1/silences", post_silence)
     app.router.add_delete("/api/v1/silences/{id}", delete_silence)
@@ -72,7 +73,7 @@ async def _read_write_request(request: web.Request) -> tuple[Any, bytes]:
     state = _state(request)
     if not bearer_matches(request.headers.get("Authorization"), state.token):
         raise RequestRefusedError(401, "missing or wrong bearer token")
-    body = await read_body(request, state.limits.max_body_bytes)
+    body = await read_body(request, state.limits.max_body_bytes, state.limits.body_timeout)
     return parse_json(body, state.limits.max_json_depth), body
 
 
@@ -137,6 +138,12 @@ async def get_incident(request: web.Request) -> web.Response:
     return _json(incident.to_wire())
 
 
+async def list_models(request: web.Request) -> web.Response:
+    """Each model's latest performance checks: status (ok, breach, insufficient_labels), value,
+    bounds, labels (``connectors.model_metrics``)."""
+    return _json({"models": _state(request).metrics.models.snapshot})
+
+
 async def list_silences(request: web.Request) -> web.Response:
     return _json({"silences": _state(request).silences.list_silences(time.time())})
 
@@ -144,7 +151,8 @@ async def list_silences(request: web.Request) -> web.Response:
 async def post_silence(request: web.Request) -> web.Response:
     try:
         body, _ = await _read_write_request(request)
-        silence_request = parse_silence_request(body, time.time())
+        max_s = _state(request).limits.max_silence_duration
+        silence_request = parse_silence_request(body, time.time(), max_s)
         created = await _settled(_state(request).silences.add_silence(silence_request))
     except RequestRefusedError as exc:
         return _refused(exc)

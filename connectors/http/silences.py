@@ -7,6 +7,8 @@ Kafka-backed one) can sit behind it. A request body looks like::
      "ends_at": "2025-11-26T02:00:00Z", "created_by": "ana", "comment": "db migration"}
 
 ``duration`` ("2h", or seconds) may replace ``ends_at``; ``starts_at`` defaults to now.
+``ends_at`` may be at most ``max_duration_s`` after now (``runtime.http.max_silence_duration``,
+default 90 days), so no request makes a permanent silence.
 
 A store's write methods may be coroutines (the Kafka-backed store answers once the broker
 acknowledged the write); a store that cannot write raises ``ConnectorError`` (the API answers
@@ -22,9 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from engine.act.silence import Silence, silence_covering
+from engine.act.silence import DEFAULT_MAX_SILENCE_S, Silence, silence_covering
 from engine.events import JsonDict
 from engine.rules.base import parse_duration
+from engine.rules.matchers import parse_matcher
 
 _MATCHER: Final = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_.]*\s*(=~|!~|!=|=)\s*.*$")
 
@@ -64,12 +67,18 @@ class SilenceStore(Protocol):
         ...
 
 
-def parse_silence_request(body: Any, now: float) -> SilenceRequest:
+def parse_silence_request(
+    body: Any, now: float, max_duration_s: float = DEFAULT_MAX_SILENCE_S
+) -> SilenceRequest:
     """Validate a JSON body; ``ValueError`` naming the bad field otherwise.
 
     >>> request = parse_silence_request({"matchers": ["service=a"], "duration": "1h"}, now=100.0)
     >>> request.matchers, request.starts_at, request.ends_at
     (('service=a',), 100.0, 3700.0)
+    >>> parse_silence_request({"matchers": ["service=a"], "ends_at": 1e308}, now=100.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: ends_at: at most 90d (max_silence_duration) from now (got 1e+308)
     """
     if not isinstance(body, dict):
         raise ValueError(f"body: expected a JSON object (got {type(body).__name__})")
@@ -88,10 +97,27 @@ def parse_silence_request(body: Any, now: float) -> SilenceRequest:
         raise ValueError("ends_at: required (or duration)")
     if ends_at <= starts_at:
         raise ValueError(f"ends_at: must be after starts_at (got {starts_at}..{ends_at})")
+    if ends_at - now > max_duration_s:
+        raise ValueError(
+            f"ends_at: at most {_span(max_duration_s)} (max_silence_duration) from now "
+            f"(got {ends_at:g})"
+        )
+    for i, m in enumerate(matchers):  # refused patterns (look-around, too long) name the field
+        try:
+            parse_matcher(m)
+        except ValueError as exc:
+            raise ValueError(f"matchers[{i}]: {exc}") from None
     created_by, comment = body.get("created_by", ""), body.get("comment", "")
     if not isinstance(created_by, str) or not isinstance(comment, str):
         raise ValueError("created_by, comment: expected strings")
     return SilenceRequest(tuple(matchers), starts_at, ends_at, created_by, comment)
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 def _time_of(value: Any, key: str) -> float:

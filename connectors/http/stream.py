@@ -4,6 +4,7 @@ On connect the client first gets every incident that is not resolved, then each 
 (``event: incident``, ``id:`` = the record id, ``data:`` = the wire JSON). A comment line is
 sent every ``HEARTBEAT_S`` so proxies keep the connection open. A client that falls more than
 ``QUEUE_RECORDS`` records behind is disconnected (it reconnects and gets a fresh snapshot).
+At most ``runtime.http.max_streams`` streams are open at once; past it the answer is 503.
 
 Acknowledgements are pushed as ``event: ack`` with ``data: {"incident": id, "ack": {"by",
 "at", "comment"}}`` (``publish_ack``; in worker mode every worker pushes those of all workers).
@@ -65,6 +66,12 @@ def _state(request: web.Request) -> AppState:
 
 async def stream_incidents(request: web.Request) -> web.StreamResponse:
     state = _state(request)
+    if len(state.streams) >= state.limits.max_streams:
+        return web.json_response(
+            {"error": f"{state.limits.max_streams} event streams are open; retry later"},
+            status=503,
+            headers={"Retry-After": "5"},
+        )
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=QUEUE_RECORDS)
     loop = asyncio.get_running_loop()
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connectors.checkpoint import CheckpointStore
 from connectors.kafka.config import WorkerConfig, load_config
+from connectors.logformat import configure_logging
 from engine.pipeline import Pipeline
 from engine.rules import RuleSet
 
@@ -37,7 +37,11 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     if args.bootstrap:
         cfg = cfg.with_overrides(bootstrap_servers=args.bootstrap)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # the command line's --log-format / --log-level win over the config's
+    configure_logging(
+        getattr(args, "log_format", None) or cfg.log_format,
+        getattr(args, "log_level", None) or cfg.log_level,
+    )
     asyncio.run(serve(cfg))
     return 0
 

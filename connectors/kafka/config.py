@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
-import yaml
-
+from connectors.errors import ConnectorError
+from connectors.logformat import LogFormat, LogLevel
 from engine.events import InputKind
 
 DEFAULT_BOOTSTRAP: Final = "localhost:9092"
@@ -107,8 +107,9 @@ class WorkerConfig:
 
     HTTP API (``connectors/kafka/services.py``): ``http_port`` (0 = any free port, ``None`` =
     no server) on ``http_host``; ``metrics_port`` is its old name, used when ``http_port`` is
-    not set (both ``None``: no server). The bearer token of the write endpoints comes from the
-    environment variable ``api_token_env`` (unset: writes are refused). ``console`` serves the
+    not set (both ``None``: no server). The bearer token of the write endpoints is read from the
+    file ``api_token_file`` when set (a mounted secret), else from the environment variable
+    ``api_token_env`` (neither: writes are refused). ``console`` serves the
     incident console at ``/``. ``delivery`` runs the action dispatcher in this process
     (consumer group ``delivery_group_id``, default ``<group_id>.delivery``); file receivers
     write under ``delivery_path``.
@@ -116,7 +117,8 @@ class WorkerConfig:
     ``global_view``: the incidents API, event stream and console follow every partition of
     ``incidents`` and ``actions`` (``connectors/kafka/view.py``), from the beginning, or only
     records from the last ``view_lookback_s`` seconds (broker timestamps). ``lag_interval_s``:
-    how often consumer lag per partition is exported.
+    how often consumer lag per partition is exported. ``log_format`` (``text``/``json``) and
+    ``log_level``: how the worker logs unless the command line says otherwise.
     ``fetch_max_wait_ms``: how long the broker may hold a fetch that found no data. Apache
     Kafka answers as soon as data arrives, so this only bounds idle polling there; Tansu (the
     test broker) always waits it out, so it adds up to that much produce -> anomaly latency.
@@ -145,6 +147,7 @@ class WorkerConfig:
     http_port: int | None = None
     http_host: str = "0.0.0.0"  # noqa: S104  (a worker serves Prometheus and probes)
     api_token_env: str | None = "VIGIL_API_TOKEN"  # noqa: S105  (a variable name)
+    api_token_file: str | None = None
     console: bool = True
     delivery: bool = True
     delivery_group_id: str | None = None
@@ -152,6 +155,9 @@ class WorkerConfig:
     global_view: bool = True
     view_lookback_s: float | None = None
     lag_interval_s: float = 5.0
+    log_format: LogFormat = "text"
+    log_level: LogLevel = "info"
+    """Overridden by ``vigil --log-format/--log-level`` (``connectors.logformat``)."""
 
     def __post_init__(self) -> None:
         if self.checkpoint_interval_s <= 0:
@@ -178,7 +184,14 @@ class WorkerConfig:
         return self.http_port if self.http_port is not None else self.metrics_port
 
     def api_token(self) -> str | None:
-        """The write endpoints' bearer token, read from ``api_token_env`` (never logged)."""
+        """The write endpoints' bearer token, from ``api_token_file`` or ``api_token_env``
+        (never logged); ``ConnectorError`` if the file cannot be read."""
+        if self.api_token_file:
+            try:
+                return Path(self.api_token_file).read_text().strip() or None
+            except OSError as exc:
+                message = f"api_token_file {self.api_token_file}: {exc.strerror}"
+                raise ConnectorError(message) from None
         if not self.api_token_env:
             return None
         return os.environ.get(self.api_token_env) or None
@@ -188,12 +201,22 @@ class WorkerConfig:
 
 
 def load_config(path: str | Path) -> WorkerConfig:
-    """Read a worker config YAML file; unknown keys are errors naming the file and key."""
+    """Read a worker config YAML file, checked as ``vigil check`` does: a ``RuleError`` lists
+    every problem as ``file:line: key: message`` (unknown keys, types, values)."""
+    from connectors.configcheck import worker_config_problems  # it imports this module
+    from engine.rules import RuleError
+    from engine.rules.yamltext import load_yaml
+
     source = str(path)
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{source}: expected a mapping at the top level")
-    return config_from_dict(data, source)
+    doc = load_yaml(Path(path).read_text(), source)
+    if doc.data is None:
+        doc.data = {}
+    if not doc.problems and not isinstance(doc.data, dict):
+        doc.problems.append(doc.problem((), "expected a mapping of worker settings"))
+    problems = doc.problems or worker_config_problems(doc)
+    if problems:
+        raise RuleError(problems)
+    return config_from_dict(doc.data, source)
 
 
 def config_from_dict(data: dict[str, Any], source: str = "<config>") -> WorkerConfig:

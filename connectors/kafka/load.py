@@ -1,5 +1,8 @@
 """``vigil load --rate N --duration S``: a load generator for demos and benchmarks.
 
+(``vigil load SCENARIO_DIR`` puts a replay folder onto the topics instead:
+``connectors.kafka.scenario_load``.)
+
 Produces realistic metrics and logs (from ``engine.scenario``: a shop of services with a bad
 deploy three quarters of the way through) plus model predictions, re-stamped with the wall
 clock so they look live. Metrics are keyed by series so each series stays on one partition.
@@ -11,6 +14,7 @@ import argparse
 import asyncio
 import itertools
 import random
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,13 +44,24 @@ class LoadPlan:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("load", help="produce live-looking metrics, logs and predictions to Kafka")
-    p.add_argument("--rate", type=float, required=True, help="records per second")
-    p.add_argument("--duration", type=float, required=True, help="seconds to run")
+    p = sub.add_parser(
+        "load",
+        help="produce a replay folder (SCENARIO_DIR) or live-looking load (--rate/--duration)",
+        description="With SCENARIO_DIR: produce a replay folder's records to the worker's input "
+        "topics in event time, keyed as the worker expects, topology first (deploy/README.md, "
+        "'Loading historical data'); exit 1 if a line could not be decoded or delivered. "
+        "Without it: produce generated metrics, logs and predictions stamped with the wall "
+        "clock at --rate records/s for --duration seconds.",
+    )
+    p.add_argument(
+        "scenario", nargs="?", type=Path, metavar="SCENARIO_DIR", help="replay folder to produce"
+    )
+    p.add_argument("--rate", type=float, help="records per second (generated load)")
+    p.add_argument("--duration", type=float, help="seconds to run (generated load)")
     p.add_argument("--config", type=Path, help="worker config YAML (broker, topics, security)")
     p.add_argument("--bootstrap", help=f"broker address (default {DEFAULT_BOOTSTRAP})")
-    p.add_argument("--seed", type=int, default=7)
-    p.set_defaults(handler=_cmd_load)
+    p.add_argument("--seed", type=int, default=7, help="generated load only")
+    p.set_defaults(handler=_cmd_load, parser=p)
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
@@ -55,10 +70,30 @@ def _cmd_load(args: argparse.Namespace) -> int:
     cfg = load_config(args.config) if args.config else WorkerConfig()
     if args.bootstrap:
         cfg = cfg.with_overrides(bootstrap_servers=args.bootstrap)
+    if args.scenario is not None:
+        if args.rate is not None or args.duration is not None:
+            args.parser.error("give SCENARIO_DIR or --rate/--duration, not both")
+        return _cmd_load_scenario(args.scenario, cfg)
+    if args.rate is None or args.duration is None:
+        args.parser.error("give SCENARIO_DIR, or --rate and --duration for generated load")
     plan = LoadPlan(args.rate, args.duration, args.seed)
     sent = asyncio.run(produce_load(plan, cfg, ProgressBar("load")))
     print(f"load: {sent:,} records in {plan.duration_s:.0f}s to {cfg.bootstrap_servers}")
     return 0
+
+
+def _cmd_load_scenario(folder: Path, cfg: WorkerConfig) -> int:
+    from connectors.kafka.scenario_load import load_scenario
+
+    if not folder.is_dir():
+        print(f"load: {folder}: not a folder", file=sys.stderr)
+        return 2
+    result = asyncio.run(load_scenario(folder, cfg))
+    print(
+        f"load: {result.produced:,} records from {folder} to {cfg.bootstrap_servers}, "
+        f"{result.rejected:,} lines rejected, {result.failed:,} not delivered"
+    )
+    return 1 if result.rejected or result.failed else 0
 
 
 def live_records(seed: int, predictions_share: float = 0.05) -> Iterator[Item]:

@@ -32,7 +32,9 @@ from connectors.checkpoint import Snapshot
 from connectors.kafka import envelope
 from connectors.kafka.decoder import Record, decode_batch
 from connectors.kafka.telemetry import METRICS
-from connectors.kafka.watermarks import observe_mark, stage_time
+from connectors.kafka.watermarks import NO_TIME, observe_mark, stage_time
+from connectors.logformat import summarize
+from connectors.metrics import alert_evictions
 from engine.events import (
     Anomaly,
     EventTime,
@@ -212,9 +214,10 @@ class IncidentTask:
         now = stage_time(self.position.sources, self.hold_s, self.expected_sources)
         reorder = self.state.slots["reorder"]
         before = (self._late_count(), reorder.released_to, set(reorder.released))
-        counts = dict(reorder.counts)
+        counts, evicted = dict(reorder.counts), alert_evictions(self.state)
         self.state, outs = self.stage.process(self.state, events, now=now)
         METRICS.observe_reorder(counts, self.state.slots["reorder"].counts)
+        METRICS.observe_alert_memory(evicted, alert_evictions(self.state))
         if self._late_count() > before[0]:
             late = [
                 (getattr(e, "id", "?"), e.ts)
@@ -230,8 +233,8 @@ class IncidentTask:
                 records[-1].offset if records else None,
                 before[1],
                 now,
-                late,
-                self.position.sources,
+                summarize(late),
+                summarize(self.position.sources),
             )
         rejected += [o for o in outs if isinstance(o, Rejected)]  # too late to de-duplicate
         return [o for o in outs if not isinstance(o, Rejected)], rejected
@@ -284,3 +287,22 @@ def source_positions(tasks: Iterable[Task]) -> Iterator[tuple[str, Position]]:
     for task in tasks:
         if isinstance(task, DetectTask | ContextTask):
             yield f"{task.topic}/{task.partition}", task.position
+
+
+def pipeline_watermark(tasks: Iterable[Task]) -> EventTime | None:
+    """The event time this worker's pipeline has reached (``vigil_event_time_lag_seconds``):
+    the slowest owned incident stage's ``now`` once it has one, else (no incident partition
+    with a time) the newest watermark of the owned detect/context partitions; ``None``
+    before any."""
+    incident: list[EventTime] = []
+    upstream: list[EventTime] = []
+    for task in tasks:
+        if isinstance(task, IncidentTask):
+            now = stage_time(task.position.sources, task.hold_s, task.expected_sources)
+            if now != NO_TIME:
+                incident.append(now)
+        elif task.position.watermark > 0.0:
+            upstream.append(task.position.watermark)
+    if incident:
+        return min(incident)
+    return max(upstream) if upstream else None

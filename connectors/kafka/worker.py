@@ -51,6 +51,7 @@ from connectors.kafka.tasks import (
     IncidentTask,
     Task,
     event_time_from,
+    pipeline_watermark,
     position_from,
     source_positions,
 )
@@ -61,8 +62,11 @@ from connectors.kafka.telemetry import (
     METRICS,
     RECORDS_IN,
     REJECTED,
+    STAGE_LATENCY,
+    StateSizes,
 )
 from connectors.kafka.watermarks import FetchProbe, WatermarkPublisher
+from connectors.logformat import summarize
 from engine.events import Rejected
 from engine.ingest.watermark import WatermarkTracker
 from engine.pipeline import Pipeline
@@ -150,6 +154,7 @@ class Worker:
         )
         # services hooks (connectors/kafka/services.py): after a restore; per incident batch
         self.on_restored: list[Callable[[], None]] = []
+        self.state_sizes = StateSizes()
         self.on_incident_outputs: list[Callable[[list[Any]], None]] = []
 
     def subscribed_topics(self) -> list[str]:
@@ -163,7 +168,11 @@ class Worker:
         await self.topology.start()
         await self.consumer.start()
         self.upstream = await self._fetch_upstream()
-        log.info("upstream sources count=%d sources=%s", len(self.upstream), sorted(self.upstream))
+        log.info(
+            "upstream sources count=%d sources=%s",
+            len(self.upstream),
+            summarize(sorted(self.upstream)),
+        )
         self.consumer.subscribe(self.subscribed_topics(), listener=_Rebalance(self))
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -219,18 +228,23 @@ class Worker:
                 if start:  # the producer sends what the previous chunk found meanwhile
                     await asyncio.sleep(0)
                 chunk = records[start : start + DETECT_CHUNK]
-                anomalies, rejected = task.process(chunk, clock=time.time())
+                with STAGE_LATENCY["detect"].time():
+                    anomalies, rejected = task.process(chunk, clock=time.time())
                 await self.sink.anomalies(anomalies)
                 await self._reject(task, rejected)
             _count_late(task, counted)
+            if task.state.slots["models"].models:  # model-performance status gauges
+                METRICS.models.observe(task.state.slots["models"])
             return
         if isinstance(task, ContextTask):
             counted = _late_counts(task)
-            events, rejected = task.process(records, clock=time.time())
+            with STAGE_LATENCY["context"].time():
+                events, rejected = task.process(records, clock=time.time())
             _count_late(task, counted)
             await self.sink.context(events)  # type: ignore[arg-type]  # alerts/changes only
         else:
-            outs, rejected = task.process(records, self.topology.updates)
+            with STAGE_LATENCY["incident"].time():
+                outs, rejected = task.process(records, self.topology.updates)
             await self.sink.incident_outputs(outs)
             for hook in self.on_incident_outputs:  # services: incident view, console, metrics
                 hook(outs)
@@ -263,10 +277,19 @@ class Worker:
             tp: off for tp in dirty if (off := self.tasks[tp].position.next_offset) is not None
         }
         names = sorted(f"{tp.topic}/{tp.partition}" for tp in dirty)
+        self._observe_state(dirty, snapshots)
         self.checkpoints.start(self.sink.detach(), snapshots, offsets)
         self._covers = (self._assignments, names, started)
         self.dirty.clear()
         self._last_checkpoint = started
+
+    def _observe_state(self, dirty: list[TopicPartition], snapshots: dict[str, bytes]) -> None:
+        """State size per stage and event-time lag, once per checkpoint."""
+        for tp in dirty:
+            stage = type(self.tasks[tp]).__name__.removesuffix("Task").lower()
+            self.state_sizes.record(tp, stage, len(snapshots[self.key(tp)]))
+        self.state_sizes.export()
+        METRICS.observe_event_time(time.time(), pipeline_watermark(self.tasks.values()))
 
     def _written(self, keys: list[str]) -> None:
         """After a checkpoint's offsets were committed."""
@@ -315,7 +338,7 @@ class Worker:
             "assigned count=%d restored=%d keys=%s",
             len(assigned),
             len(snapshots),
-            sorted(snapshots),
+            summarize(sorted(snapshots)),
         )
         for hook in self.on_restored:  # services: /readyz turns 200
             hook()
@@ -327,6 +350,8 @@ class Worker:
                 task = self.tasks.pop(tp, None)
                 if task is not None:
                     self._parked[tp] = task
+        self.state_sizes.forget(revoked)
+        self.state_sizes.export()
         ASSIGNED.set(len(self.tasks))
 
     def _new_task(self, tp: TopicPartition, snap: Snapshot | None) -> Task:
@@ -382,7 +407,7 @@ class Worker:
             src = f"{tp.topic}/{tp.partition}"
             await self.watermarks.register(src, position, waiting, time.monotonic())
             registered.append(f"{src}:{'active' if waiting else 'idle'}@{position.watermark}")
-        log.info("registered sources=%s", sorted(registered))
+        log.info("registered sources=%s", summarize(sorted(registered)))
 
     async def close(self) -> None:
         """Final checkpoint, then leave the group (a clean stop re-processes nothing)."""

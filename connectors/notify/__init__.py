@@ -26,6 +26,8 @@ from connectors.secrets import Secret, resolve_secret
 from engine.rules.routing import Receiver, RoutingRules
 
 _DEFAULT_RATE_PER_MIN = {"slack": slack.RATE_PER_MIN, "pagerduty": pagerduty.RATE_PER_MIN}
+CONCURRENCY = {"webhook": 4, "runbook": 4}
+"""Requests in flight per receiver; every other type (Slack, PagerDuty, console, file): 1."""
 
 
 def open_links(
@@ -49,7 +51,7 @@ def open_links(
             timeout_s=receiver.timeout,
             deadline_s=receiver.deadline,
             rate_per_s=None if rate is None else rate / 60.0,
-            concurrency=1 if receiver.type == "slack" else 8,
+            concurrency=receiver.concurrency or CONCURRENCY.get(receiver.type, 1),
         )
     return links, clients
 

@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import httpx
 
-from connectors.errors import DeliveryError
-from connectors.retry import classify_exception, classify_http, parse_retry_after, redact
+from connectors.retry import classify_exception, classify_http, parse_retry_after
 
 # httpx logs every request URL at INFO (httpcore its traces at DEBUG); some URLs are secrets
 # (Slack webhooks), so those loggers never speak below WARNING.
@@ -25,7 +24,9 @@ async def post_json(
     headers: Mapping[str, str],
     secrets: Sequence[str] = (),
 ) -> httpx.Response:
-    """POST ``body``; raise ``DeliveryError`` (secrets redacted) unless the answer is 2xx.
+    """POST ``body``; raise ``DeliveryError`` unless the answer is 2xx.
+
+    ``secrets`` are masked in the whole error body before it is cut to length.
 
     The client carries the timeout; every call goes through it.
     """
@@ -36,12 +37,9 @@ async def post_json(
     except httpx.HTTPError as exc:
         raise classify_exception(sink, exc) from None
     retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
-    error = classify_http(sink, response.status_code, response.text, retry_after)
+    error = classify_http(sink, response.status_code, response.text, retry_after, secrets)
     if error is not None:
-        detail = redact(str(error).removeprefix(f"{sink}: "), secrets)
-        raise DeliveryError(
-            sink, detail, retryable=error.retryable, retry_after_s=error.retry_after_s
-        )
+        raise error
     return response
 
 

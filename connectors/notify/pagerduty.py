@@ -7,6 +7,9 @@ trigger a ``payload`` with ``summary`` (at most 1024 characters), ``source``, ``
 ``class`` and ``custom_details``; optional ``links`` (``href``, ``text``) and ``images``; the
 whole event at most 512 KB. Answers: 202 accepted, 400 invalid (dead-lettered with the
 reason), 429 and 5xx retried with backoff. At most 120 events a minute per routing key.
+
+The text fields people read (``summary``, ``source``, ``component``, ``group``) have control
+characters and bidi overrides escaped; ``custom_details`` carries the data verbatim.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import orjson
 
 from connectors.errors import DeliveryError
 from connectors.notify.http import post_json
+from connectors.safetext import escape_text
 from connectors.secrets import Secret
 from engine.events import Action, json_object
 
@@ -43,18 +47,19 @@ def build_event(action: Action, routing_key: str) -> dict[str, Any]:
     if event["event_action"] == "resolve":
         return event
     causes = incident.get("root_causes") or []
-    top = causes[0]["node"] if causes else (incident.get("nodes") or ["vigil"])[0]
+    top = escape_text(causes[0]["node"] if causes else (incident.get("nodes") or ["vigil"])[0])
     severity = incident.get("severity", "error")
     labels: dict[str, Any] = {**json_object(incident.get("labels")), **_labels_of(action)}
     kind = causes[0].get("kind") if causes else None
+    summary = escape_text(incident.get("summary") or f"incident {action.incident}")
     event["payload"] = {
-        "summary": str(incident.get("summary") or f"incident {action.incident}")[:MAX_SUMMARY],
-        "source": str(top),
+        "summary": summary[:MAX_SUMMARY],
+        "source": top,
         "severity": severity if severity in SEVERITIES else "error",
         "timestamp": _iso(float(incident.get("updated_at") or action.ts)),
-        "component": str(labels.get("service") or top),
-        "group": str(labels.get("cluster") or labels.get("namespace") or "vigil"),
-        "class": f"vigil-{kind}-incident" if kind else "vigil-incident",
+        "component": escape_text(labels.get("service") or top),
+        "group": escape_text(labels.get("cluster") or labels.get("namespace") or "vigil"),
+        "class": escape_text(f"vigil-{kind}-incident" if kind else "vigil-incident"),
         "custom_details": {
             "incident": action.incident,
             "status": incident.get("status"),

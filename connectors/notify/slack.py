@@ -4,6 +4,9 @@ Slack's documented limits: at most 50 blocks; a header's plain text at most 150 
 section's text at most 3000 and each of at most 10 fields at most 2000; a top-level ``text``
 fallback for notifications. Incoming webhooks take about one message a second (the delivery
 rate limiter keeps to that) and answer 429 with ``Retry-After`` when pushed harder.
+
+Values from the data are shown, never interpreted: control characters and bidi overrides are
+escaped in every text, and ``&``, ``<``, ``>`` in mrkdwn texts (Slack's own escaping).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import orjson
 
 from connectors.errors import DeliveryError
 from connectors.notify.http import post_json
+from connectors.safetext import escape_text
 from connectors.secrets import Secret
 from engine.events import Action, json_object
 
@@ -34,39 +38,53 @@ def build_message(action: Action) -> dict[str, Any]:
     said = str(action.payload.get("event", "trigger"))
     severity = str(incident.get("severity", "error"))
     resolved = said == "resolve"
-    title = f"{'RESOLVED' if resolved else severity.upper()}: {incident.get('summary', '')}"
+    summary = str(incident.get("summary", ""))
+    title = f"{'RESOLVED' if resolved else severity.upper()}: {summary}"
     icon = ":white_check_mark:" if resolved else _ICON.get(severity, ":large_yellow_circle:")
+    status = incident.get("status", said)
+    header = escape_text(title)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _cut(title, MAX_HEADER)}},
+        {"type": "header", "text": {"type": "plain_text", "text": _cut(header, MAX_HEADER)}},
         {
             "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": _cut(f"{icon} {incident.get('summary', '')}", MAX_SECTION),
-            },
+            "text": {"type": "mrkdwn", "text": _cut(f"{icon} {_md(summary)}", MAX_SECTION)},
             "fields": [
-                {"type": "mrkdwn", "text": f"*Severity*\n{severity}"},
-                {"type": "mrkdwn", "text": f"*Status*\n{incident.get('status', said)}"},
-                {"type": "mrkdwn", "text": f"*Incident*\n`{action.incident}`"},
-                {"type": "mrkdwn", "text": f"*Update*\n{said}"},
+                {"type": "mrkdwn", "text": _cut(f"*Severity*\n{_md(severity)}", MAX_FIELD)},
+                {"type": "mrkdwn", "text": _cut(f"*Status*\n{_md(status)}", MAX_FIELD)},
+                {
+                    "type": "mrkdwn",
+                    "text": _cut(f"*Incident*\n`{_md(action.incident)}`", MAX_FIELD),
+                },
+                {"type": "mrkdwn", "text": _cut(f"*Update*\n{_md(said)}", MAX_FIELD)},
                 *_label_fields(action),
             ],
         },
     ]
     blocks += _causes_block(incident)
     link = action.payload.get("link")
-    footer = f"Vigil · action `{action.id}`"
+    footer = f"Vigil · action `{_md(action.id)}`"
     if isinstance(link, str) and link:
-        footer = f"<{link}|Open in Vigil> · action `{action.id}`"
+        footer = f"<{escape_text(link)}|Open in Vigil> · action `{_md(action.id)}`"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
-    return {"text": _cut(title, MAX_SECTION), "blocks": blocks}
+    return {"text": _cut(_md(title), MAX_SECTION), "blocks": blocks}
+
+
+def _md(value: object) -> str:
+    r"""A data value for a mrkdwn text: control characters and bidi overrides escaped, and
+    ``&``, ``<``, ``>`` escaped as Slack asks (so a label cannot write ``<!channel>``).
+
+    >>> _md("<!channel> a&b\x1b[2J")
+    '&lt;!channel&gt; a&amp;b\\x1b[2J'
+    """
+    text = escape_text(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _label_fields(action: Action) -> list[dict[str, Any]]:
     """Cluster, namespace and service from the incident's labels (at most 10 fields in all)."""
     labels = json_object(action.payload.get("labels"))
     return [
-        {"type": "mrkdwn", "text": _cut(f"*{key.capitalize()}*\n{labels[key]}", MAX_FIELD)}
+        {"type": "mrkdwn", "text": _cut(f"*{key.capitalize()}*\n{_md(labels[key])}", MAX_FIELD)}
         for key in ("cluster", "namespace", "service")
         if isinstance(labels.get(key), str) and labels[key]
     ]
@@ -83,9 +101,9 @@ def _causes_block(incident: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _cause_line(rank: int, cause: dict[str, Any]) -> str:
-    evidence = "; ".join(str(e) for e in (cause.get("evidence") or [])[:3])
+    evidence = "; ".join(_md(e) for e in (cause.get("evidence") or [])[:3])
     score = float(cause.get("score") or 0.0)
-    return _cut(f"{rank}. *{cause.get('node')}* ({score:.2f}) — {evidence}", 900)
+    return _cut(f"{rank}. *{_md(cause.get('node'))}* ({score:.2f}) — {evidence}", 900)
 
 
 def _cut(text: str, limit: int) -> str:

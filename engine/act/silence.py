@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from math import isfinite
+from typing import Any, Final
 
 from engine.events import EventTime, JsonDict, stable_id
 from engine.rules.matchers import Matcher, match_all, parse_matcher
+
+DEFAULT_MAX_SILENCE_S: Final = 90 * 86400.0
+"""How far ahead a new silence may end unless configured (``runtime.http.max_silence_duration``;
+``vigil silence add --for`` uses this one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,8 @@ class Silence:
         parsed = tuple(parse_matcher(m) for m in matchers)
         if not parsed:
             raise ValueError("a silence needs at least one matcher")
+        if not (isfinite(starts_at) and isfinite(ends_at)):
+            raise ValueError(f"starts_at, ends_at must be finite (got {starts_at}..{ends_at})")
         if ends_at <= starts_at:
             raise ValueError(f"ends_at must be after starts_at (got {starts_at}..{ends_at})")
         sid = stable_id("sil", tuple(map(str, parsed)), starts_at, ends_at, created_by, comment)

@@ -4,15 +4,28 @@ An alert is tracked by its fingerprint. The first ``firing`` counts (it becomes 
 member); repeats of a firing alert only refresh it; ``resolved`` ends it. An alert that changes
 state ``flap_transitions`` times within ``flap_window_s`` is *held*: its further toggles are
 neither re-counted nor treated as activity, until it has been stable for a whole window.
+
+Alert memory is bounded and indexed. A fingerprint is forgotten ``ttl_s`` after it was last
+seen, and at most ``max_alerts`` are kept: past that the least recently seen is *evicted*
+(counted in ``AlertBook.evicted``, exported as ``vigil_alerts_evicted_total``); if it comes
+back it counts as new. ``RecentKeys`` keeps a min-heap of ``(last seen, key)`` beside the map,
+so expiring and evicting cost O(log n) per alert whatever the number of distinct alerts (a
+label with many values used to make every step scan them all). The incident stage's
+re-send memory (``engine.ingest.reorder``) uses the same structure.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Any
+import heapq
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from engine.events import Alert, AlertStatus, EventTime
+
+MAX_ALERTS: Final = 100_000
+"""Default cap on remembered alert fingerprints (and on the incident stage's re-send keys)."""
 
 
 class Verdict(enum.Enum):
@@ -33,9 +46,140 @@ class AlertPolicy:
     flap_window_s: float = 1800.0
     flap_transitions: int = 4
     ttl_s: float = 86400.0
+    max_alerts: int = MAX_ALERTS
+
+    def __post_init__(self) -> None:
+        if self.max_alerts < 1:
+            raise ValueError(f"max_alerts must be >= 1, got {self.max_alerts}")
 
 
-def observe_alert(book: dict[str, dict[str, Any]], alert: Alert, policy: AlertPolicy) -> Verdict:
+@dataclass(slots=True, eq=False)
+class RecentKeys(Mapping[str, float]):
+    """``{key: time last seen}`` with a min-heap index for the oldest key.
+
+    Heap entries are ``(time, key)``; an entry whose time is no longer its key's (refreshed or
+    removed since) is stale and dropped when it reaches the top. The heap is rebuilt when
+    stale entries outnumber live ones, so it stays O(n) in size and each call O(log n)
+    amortized. Which key is oldest (time, then key) does not depend on the heap's history,
+    so a restored copy (heap rebuilt from ``times``) behaves identically.
+    """
+
+    times: dict[str, float] = field(default_factory=dict)
+    _heap: list[tuple[float, str]] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rebuild()
+
+    def __getitem__(self, key: str) -> float:
+        return self.times[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.times)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def touch(self, key: str, t: float) -> None:
+        """Set ``key``'s time to ``t``."""
+        if self.times.get(key) == t:
+            return
+        self.times[key] = t
+        heapq.heappush(self._heap, (t, key))
+        if len(self._heap) > 2 * len(self.times) + 64:
+            self._rebuild()
+
+    def discard(self, key: str) -> None:
+        self.times.pop(key, None)  # its heap entries are stale now
+
+    def oldest(self) -> tuple[float, str] | None:
+        """The ``(time, key)`` with the smallest time (then key), or None when empty."""
+        heap = self._heap
+        while heap:
+            t, key = heap[0]
+            if self.times.get(key) == t:
+                return t, key
+            heapq.heappop(heap)
+        return None
+
+    def expire(self, stale: Callable[[float], bool]) -> list[str]:
+        """Remove and return the keys whose time is ``stale``, oldest first (``stale`` must
+        hold for every time older than one it holds for, e.g. ``lambda t: t < horizon``)."""
+        gone: list[str] = []
+        while (top := self.oldest()) is not None and stale(top[0]):
+            gone.append(top[1])
+            del self.times[top[1]]
+        return gone
+
+    def evict_over(self, cap: int) -> list[str]:
+        """Remove and return the oldest keys until at most ``cap`` are left."""
+        gone: list[str] = []
+        while len(self.times) > cap and (top := self.oldest()) is not None:
+            gone.append(top[1])
+            del self.times[top[1]]
+        return gone
+
+    def _rebuild(self) -> None:
+        self._heap = [(t, key) for key, t in self.times.items()]
+        heapq.heapify(self._heap)
+
+
+@dataclass(slots=True, eq=False)
+class AlertBook(Mapping[str, dict[str, Any]]):
+    """Alert tracks by fingerprint (``{"firing", "first_ts", "last_ts", "flips"}``), the
+    fingerprints' recency index and how many were evicted by the cap. Version 1 was the bare
+    ``{fingerprint: track}`` map (read by ``_upgrade_v1_to_v2``)."""
+
+    tracks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    evicted: int = 0
+    version: int = 2
+    _recent: RecentKeys = field(default_factory=RecentKeys, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._recent = RecentKeys({fp: t["last_ts"] for fp, t in self.tracks.items()})
+
+    def __getitem__(self, fingerprint: str) -> dict[str, Any]:
+        return self.tracks[fingerprint]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tracks)
+
+    def __len__(self) -> int:
+        return len(self.tracks)
+
+    def seen(self, fingerprint: str, last_ts: EventTime) -> None:
+        self.tracks[fingerprint]["last_ts"] = last_ts
+        self._recent.touch(fingerprint, last_ts)
+
+    def add(self, fingerprint: str, track: dict[str, Any], cap: int) -> None:
+        self.tracks[fingerprint] = track
+        self._recent.touch(fingerprint, track["last_ts"])
+        for fp in self._recent.evict_over(cap):
+            del self.tracks[fp]
+            self.evicted += 1
+
+    def forget(self, now: EventTime, ttl_s: float) -> None:
+        """Drop the fingerprints with ``now - last_ts > ttl_s``."""
+        for fp in self._recent.expire(lambda t: now - t > ttl_s):
+            del self.tracks[fp]
+
+    def to_dict(self) -> dict[str, Any]:
+        tracks = {fp: {**t, "flips": list(t["flips"])} for fp, t in self.tracks.items()}
+        return {"version": self.version, "tracks": tracks, "evicted": self.evicted}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AlertBook:
+        if not isinstance(data.get("version"), int):
+            data = _upgrade_v1_to_v2(data)
+        tracks = {fp: {**t, "flips": list(t["flips"])} for fp, t in data["tracks"].items()}
+        return cls(tracks=tracks, evicted=int(data["evicted"]))
+
+
+def _upgrade_v1_to_v2(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Version 1 was the bare ``{fingerprint: track}`` map, uncapped: nothing evicted yet."""
+    return {"version": 2, "tracks": dict(data), "evicted": 0}
+
+
+def observe_alert(book: AlertBook, alert: Alert, policy: AlertPolicy) -> Verdict:
     """Update the fingerprint ``book`` in place with ``alert`` and say what it means.
 
     Examples
@@ -43,7 +187,7 @@ def observe_alert(book: dict[str, dict[str, Any]], alert: Alert, policy: AlertPo
     >>> from engine.events import Severity
     >>> def al(ts, status):
     ...     return Alert(ts, "HighLatency", AlertStatus(status), Severity.WARNING, "fp1")
-    >>> book, policy = {}, AlertPolicy(flap_window_s=600, flap_transitions=3)
+    >>> book, policy = AlertBook(), AlertPolicy(flap_window_s=600, flap_transitions=3)
     >>> [observe_alert(book, al(t, s), policy).value for t, s in
     ...  [(0, "firing"), (60, "firing"), (120, "resolved"), (180, "firing"), (240, "resolved"),
     ...   (300, "firing")]]
@@ -54,9 +198,10 @@ def observe_alert(book: dict[str, dict[str, Any]], alert: Alert, policy: AlertPo
     if track is None:
         if not firing:
             return Verdict.HELD
-        book[fp] = {"firing": True, "first_ts": alert.ts, "last_ts": alert.ts, "flips": []}
+        track = {"firing": True, "first_ts": alert.ts, "last_ts": alert.ts, "flips": []}
+        book.add(fp, track, policy.max_alerts)
         return Verdict.NEW
-    track["last_ts"] = max(track["last_ts"], alert.ts)
+    book.seen(fp, max(track["last_ts"], alert.ts))
     if track["firing"] == firing:
         flapping = _is_flapping(track, alert.ts, policy)
         return Verdict.REFRESH if firing and not flapping else Verdict.HELD
@@ -69,13 +214,12 @@ def observe_alert(book: dict[str, dict[str, Any]], alert: Alert, policy: AlertPo
     return Verdict.NEW if firing else Verdict.RESOLVED
 
 
-def forget_alerts(book: dict[str, dict[str, Any]], now: EventTime, policy: AlertPolicy) -> None:
-    """Drop fingerprints not seen for ``ttl_s`` (bounds the state)."""
-    for fp in [fp for fp, t in book.items() if now - t["last_ts"] > policy.ttl_s]:
-        del book[fp]
+def forget_alerts(book: AlertBook, now: EventTime, policy: AlertPolicy) -> None:
+    """Drop fingerprints not seen for ``ttl_s`` (O(log n) per fingerprint dropped)."""
+    book.forget(now, policy.ttl_s)
 
 
-def is_firing(book: dict[str, dict[str, Any]], fingerprint: str) -> bool:
+def is_firing(book: Mapping[str, dict[str, Any]], fingerprint: str) -> bool:
     track = book.get(fingerprint)
     return bool(track and track["firing"])
 

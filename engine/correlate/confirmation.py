@@ -21,6 +21,7 @@ that something else confirmed. ``confirm_s = 0`` confirms every candidate at onc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +55,10 @@ class ConfirmPolicy:
 
 
 def is_confirmed(
-    record: IncidentRecord, book: dict[str, dict[str, Any]], now: EventTime, policy: ConfirmPolicy
+    record: IncidentRecord,
+    book: Mapping[str, dict[str, Any]],
+    now: EventTime,
+    policy: ConfirmPolicy,
 ) -> bool:
     """Whether ``record`` has enough evidence at event time ``now`` to be opened."""
     if record.confirmed or policy.confirm_s <= 0:
@@ -68,7 +72,7 @@ def is_confirmed(
 
 
 def _is_loud(
-    alert: dict[str, Any], book: dict[str, dict[str, Any]], now: EventTime, policy: ConfirmPolicy
+    alert: dict[str, Any], book: Mapping[str, dict[str, Any]], now: EventTime, policy: ConfirmPolicy
 ) -> bool:
     if alert["severity"] not in LOUD_SEVERITIES or alert["status"] != "firing":
         return False

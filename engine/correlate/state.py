@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.correlate.alerts import AlertBook
 from engine.correlate.incidents import IncidentRecord
 from engine.correlate.topology import Topology
 from engine.events import EventTime
@@ -19,7 +20,7 @@ class CorrelateState:
     topology: Topology
     incidents: dict[str, IncidentRecord] = field(default_factory=dict)
     member_of: dict[str, str] = field(default_factory=dict)
-    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    alerts: AlertBook = field(default_factory=AlertBook)
     changes: list[dict[str, Any]] = field(default_factory=list)
     clock: EventTime | None = None
     version: int = STATE_VERSION
@@ -30,7 +31,7 @@ class CorrelateState:
             "topology": self.topology.to_dict(),
             "incidents": {k: r.to_dict() for k, r in self.incidents.items()},
             "member_of": dict(self.member_of),
-            "alerts": {fp: {**t, "flips": list(t["flips"])} for fp, t in self.alerts.items()},
+            "alerts": self.alerts.to_dict(),
             "changes": list(self.changes),
             "clock": self.clock,
         }
@@ -45,7 +46,7 @@ class CorrelateState:
             topology=Topology.from_dict(data["topology"]),
             incidents={k: IncidentRecord.from_dict(r) for k, r in data["incidents"].items()},
             member_of=dict(data["member_of"]),
-            alerts={fp: {**t, "flips": list(t["flips"])} for fp, t in data["alerts"].items()},
+            alerts=AlertBook.from_dict(data["alerts"]),  # reads the version-1 bare map too
             changes=list(data["changes"]),
             clock=data["clock"],
         )

@@ -5,8 +5,11 @@ of each ``data_drift.check_interval`` every monitored feature is tested against 
 reference profile (KS or chi-square, with the alarm control of ``engine.detect.alarm``); at the
 end of each ``prediction_drift.check_interval`` the model's outputs are compared by PSI. Labels
 are joined to predictions (``engine.detect.labels_join``) and the configured metrics are checked
-every ``model_performance.check_interval`` (``engine.detect.model_performance``), with a
-confidence-based estimate, marked as such, while too few labels have arrived. Windows close
+every ``model_performance.check_interval`` (``engine.detect.model_performance``): a metric
+alarms only when its confidence bound is past the user's limit on enough labels (else it is
+``insufficient_labels``), a change-point scan on the late labels catches a sustained drop early,
+and a confidence-based estimate, marked as such, stands in while too few labels have arrived
+(reported, raised only with ``estimate_alarms``). Windows close
 when an event of a later window arrives or when ``now`` passes their end; performance checks
 run when ``now`` (the watermark) passes a check boundary, after the batch is consumed. Never by
 wall clock.

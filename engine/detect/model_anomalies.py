@@ -77,11 +77,18 @@ def prediction_drift_anomaly(
 def performance_anomaly(
     model: str, metric: str, value: float, bound: float, detail: JsonDict, ts: float
 ) -> Anomaly:
-    """Score grows with the relative miss; estimates are warnings, measured misses errors."""
+    """Score grows with the relative miss; estimates are warnings, measured misses errors.
+
+    ``detail["test"]`` names the test that fired (``wilson``, ``fisher_changepoint``, ...) and
+    ``detail["n_labels"]`` the labels it used; a change-point alarm has its own id.
+    """
     miss = abs(value - bound) / max(abs(bound), 1e-9)
     estimate = bool(detail.get("estimate"))
+    parts: list[object] = ["performance", model, metric, estimate, ts]
+    if detail.get("test") == "fisher_changepoint":
+        parts.append("fisher_changepoint")
     return Anomaly(
-        id=stable_id("an", "performance", model, metric, estimate, ts),
+        id=stable_id("an", *parts),
         ts=ts,
         kind=AnomalyKind.PERFORMANCE,
         node=model,

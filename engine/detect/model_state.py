@@ -29,6 +29,8 @@ class ModelTrack:
     labels: LabelJoinState = field(default_factory=LabelJoinState)
     perf_index: int | None = None
     perf_alarms: dict[str, bool] = field(default_factory=dict)
+    perf_status: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Latest check of each metric: status, value, bounds, labels (see performance_window)."""
     version: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,6 +45,7 @@ class ModelTrack:
             "labels": self.labels.to_dict(),
             "perf_index": self.perf_index,
             "perf_alarms": dict(self.perf_alarms),
+            "perf_status": {k: dict(v) for k, v in self.perf_status.items()},
             "version": self.version,
         }
 
@@ -60,6 +63,7 @@ class ModelTrack:
             labels=LabelJoinState.from_dict(data["labels"]),
             perf_index=data["perf_index"],
             perf_alarms={k: bool(v) for k, v in data["perf_alarms"].items()},
+            perf_status={k: dict(v) for k, v in data["perf_status"].items()},
             version=data["version"],
         )
 
@@ -70,7 +74,7 @@ class ModelMonitorState:
 
     models: dict[str, ModelTrack] = field(default_factory=dict)
     seed: int = 0
-    version: int = 1
+    version: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,8 +85,16 @@ class ModelMonitorState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelMonitorState:
+        if int(data["version"]) == 1:
+            data = _upgrade_v1_to_v2(data)
         return cls(
             models={k: ModelTrack.from_dict(v) for k, v in data["models"].items()},
             seed=int(data["seed"]),
             version=int(data["version"]),
         )
+
+
+def _upgrade_v1_to_v2(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Version 2 keeps each metric's latest status (``perf_status``); v1 had none yet."""
+    models = {k: {**v, "perf_status": {}} for k, v in data["models"].items()}
+    return {**data, "models": models, "version": 2}

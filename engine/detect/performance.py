@@ -136,6 +136,17 @@ class JoinedColumns:
             errors,
         )
 
+    def since(self, since: float) -> JoinedColumns:
+        """The rows predicted at or after ``since``."""
+        mask = self.ts >= since
+        return JoinedColumns(
+            self.ts[mask],
+            self.truth[mask],
+            self.predicted[mask],
+            None if self.scores is None else self.scores[mask],
+            None if self.errors is None else self.errors[mask],
+        )
+
     def metrics_since(self, since: float, auc: bool = True) -> tuple[int, dict[str, float]]:
         """The number of rows predicted at or after ``since``, and ``compute_metrics`` of them
         (without ROC AUC, the costly one, unless ``auc``)."""

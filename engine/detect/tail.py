@@ -6,13 +6,12 @@ is extrapolated from the shape of the series' own tail:
 
 - ``fixed_decades``: a power law with a fixed number of decades per octave above the bin of the
   99th percentile;
-- ``power_decades``: a power law whose decades per octave are fitted between a lower tail
-  quantile and the 99th percentile (a heavy tail's surprises grow rarer more slowly);
 - ``weibull_decades``: a stretched exponential (Weibull) tail
-  ``P(Z > z) = 0.01 ** ((z / z99) ** k)`` through the same two quantiles, its shape ``k``
-  bounded. With ``k = 1`` (an exponential tail, the default cap) a Gaussian series' spike is
-  rarer than a power law would say, and a heavy-tailed series (``k`` near 0.3) makes its big
-  surprises much less news, so neither kind of series needs its own threshold.
+  ``P(Z > z) = 0.01 ** ((z / z99) ** k)`` through a lower tail quantile and the 99th
+  percentile, its shape ``k`` bounded. With ``k = 1`` (an exponential tail, the default cap)
+  a Gaussian series' spike is rarer than a power law would say (a power law fitted to a
+  Gaussian tail says an 8-sigma spike is common), and a heavy-tailed series (``k`` near 0.3)
+  makes its big surprises much less news, so neither kind of series needs its own threshold.
 """
 
 from __future__ import annotations
@@ -20,6 +19,9 @@ from __future__ import annotations
 import math
 from typing import Final
 
+HALF_DECADES: Final = 5.0
+"""Decades of rarity (``-log10`` of a probability) at which a score ``d / (d + HALF_DECADES)``
+is 0.5: 0.5 means a 1-in-10^5 event, 0.67 1-in-10^10, 0.8 1-in-10^20, on every series."""
 BINS: Final = 64
 BINS_PER_OCTAVE: Final = 4
 LOWEST_BIN: Final = -16
@@ -62,28 +64,6 @@ def fixed_decades(b: int, q99: int, per_octave: float) -> float:
     4.0
     """
     return 2.0 + (b - q99) / BINS_PER_OCTAVE * per_octave
-
-
-def power_decades(b: int, hist: list[float], total: float, q99: int, acc: float,
-                  quantile: float, floor: float, ceiling: float) -> float:
-    """``fixed_decades`` with the decades per octave fitted to the series' tail from its
-    ``quantile`` to its 99th percentile (``acc`` is the mass above bin ``q99``), within
-    [``floor``, ``ceiling``].
-
-    >>> hist = [0.0] * 20 + [90.0, 5.0, 4.0, 1.0]
-    >>> round(power_decades(30, hist, 100.0, 22, 1.0, 0.1, 0.5, 2.0), 2)
-    6.0
-    """
-    q = q99
-    while q > 0 and acc + hist[q] < quantile * total:
-        acc += hist[q]
-        q -= 1
-    slope = ceiling
-    if q < q99:
-        slope = (2.0 + math.log10(quantile)) * BINS_PER_OCTAVE / (q99 - q)
-        slope = slope if slope < ceiling else ceiling
-        slope = slope if slope > floor else floor
-    return fixed_decades(b, q99, slope)
 
 
 def weibull_decades(position: float, hist: list[float], total: float, quantile: float,

@@ -19,7 +19,10 @@ alert with its original ``startsAt`` (our ``ts``) whenever its group is notified
 ``repeat_interval``, 4 h by default), so a long-firing alert always arrives "late". Alert keys
 are remembered apart, for ``alert_horizon_s`` of event time after they were *last received*
 (each re-send refreshes them): a re-send is a duplicate however old its ``ts``, and an alert
-never seen before is released at once (counted ``late``), never dead-lettered.
+never seen before is released at once (counted ``late``), never dead-lettered. At most
+``max_alert_keys`` are remembered (``engine.correlate.alerts.RecentKeys``: O(log n) per alert);
+past that the least recently received is evicted (``ReorderState.alerts_evicted``, exported
+as ``vigil_alerts_evicted_total{memory="reorder"}``) and its next re-send is released late.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from engine.correlate.alerts import MAX_ALERTS, RecentKeys
 from engine.correlate.records import (
     alert_from_dict,
     alert_to_dict,
@@ -54,6 +58,9 @@ ReorderInput = Anomaly | Alert | Change | TopologyUpdate
 ALERT_HORIZON_S: Final = 86400.0
 """How long (event time) a received alert's key is remembered after its last re-send: longer
 than Alertmanager's default ``repeat_interval`` (4 h) and the usual 12 h / 24 h settings."""
+
+MAX_ALERT_KEYS: Final = 2 * MAX_ALERTS
+"""Alert keys remembered at most (a key per notification state: firing and resolved)."""
 
 _KINDS: Final = ("topology", "change", "alert", "anomaly")
 """Release order among events with the same ts: the topology first (members are placed on it),
@@ -88,38 +95,49 @@ def event_key(kind: str, body: dict[str, Any]) -> str:
 @dataclass(slots=True)
 class ReorderState:
     """Pending events ``[ts, kind rank, key, kind, body]``, released keys ``{key: ts}``, alert
-    keys ``{key: event time last received}``, the watermark released up to (``None`` before
-    the first release) and counts."""
+    keys ``{key: event time last received}`` (indexed by time), the watermark released up to
+    (``None`` before the first release), counts and how many alert keys the cap evicted."""
 
     pending: list[list[Any]] = field(default_factory=list)
     released: dict[str, float] = field(default_factory=dict)
-    alerts: dict[str, float] = field(default_factory=dict)
+    alerts: RecentKeys = field(default_factory=RecentKeys)
     released_to: float | None = None
     counts: dict[str, int] = field(
         default_factory=lambda: {"released": 0, "duplicate": 0, "late": 0, "too_late": 0}
     )
-    version: int = 2
+    alerts_evicted: int = 0
+    version: int = 3
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "pending": [list(p) for p in self.pending],
             "released": dict(self.released),
-            "alerts": dict(self.alerts),
+            "alerts": dict(self.alerts.times),
             "released_to": self.released_to,
             "counts": dict(self.counts),
+            "alerts_evicted": self.alerts_evicted,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReorderState:
-        """Reads versions 1 (no ``alerts``: its alert keys stay in ``released``) and 2."""
+        """Reads versions 1 (no ``alerts``: its alert keys stay in ``released``), 2 and 3."""
+        if data.get("version", 1) < 3:
+            data = _upgrade_to_v3(data)
         return cls(
             pending=[list(p) for p in data["pending"]],
             released={str(k): float(v) for k, v in data["released"].items()},
-            alerts={str(k): float(v) for k, v in data.get("alerts", {}).items()},
+            alerts=RecentKeys({str(k): float(v) for k, v in data["alerts"].items()}),
             released_to=data["released_to"],
             counts={str(k): int(v) for k, v in data["counts"].items()},
+            alerts_evicted=int(data["alerts_evicted"]),
         )
+
+
+def _upgrade_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Versions 1 and 2 had no cap on alert keys (nothing evicted); version 1 had no alert
+    keys at all (they stay in ``released`` and age out with it)."""
+    return {**data, "alerts": data.get("alerts", {}), "alerts_evicted": 0, "version": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +164,7 @@ class EventReorder:
 
     dedupe_horizon_s: float = 3600.0
     alert_horizon_s: float = ALERT_HORIZON_S
+    max_alert_keys: int = MAX_ALERT_KEYS
     name: str = "reorder"
 
     def __post_init__(self) -> None:
@@ -154,6 +173,8 @@ class EventReorder:
         if not self.alert_horizon_s >= self.dedupe_horizon_s:
             raise ValueError(f"alert_horizon_s must be >= dedupe_horizon_s"
                              f" ({self.dedupe_horizon_s}), got {self.alert_horizon_s}")
+        if self.max_alert_keys < 1:
+            raise ValueError(f"max_alert_keys must be >= 1, got {self.max_alert_keys}")
 
     def initial_state(self) -> ReorderState:
         return ReorderState()
@@ -168,7 +189,7 @@ class EventReorder:
             body = encode(event)
             key = event_key(kind, body)
             if kind == "alert" and key in state.alerts:  # a re-sent alert: still firing
-                state.alerts[key] = max(state.alerts[key], now)
+                state.alerts.touch(key, max(state.alerts[key], now))
                 state.counts["duplicate"] += 1
             elif key in waiting or key in state.released:
                 state.counts["duplicate"] += 1
@@ -187,7 +208,7 @@ class EventReorder:
         dead letter."""
         if isinstance(event, Alert):
             state.counts["late"] += 1
-            state.alerts[key] = now
+            self._remember_alert(state, key, now)
             return event
         if event.ts < now - self.dedupe_horizon_s:
             state.counts["too_late"] += 1
@@ -209,18 +230,22 @@ class EventReorder:
             state.pending = [p for p in state.pending if p[0] > now]
         for ts, _, key, kind, _ in ready:
             if kind == "alert":
-                state.alerts[key] = now
+                self._remember_alert(state, key, now)
             else:
                 state.released[key] = ts
         horizon = now - self.dedupe_horizon_s
         if state.released and min(state.released.values()) < horizon:
             state.released = {k: t for k, t in state.released.items() if t >= horizon}
         horizon = now - self.alert_horizon_s
-        if state.alerts and min(state.alerts.values()) < horizon:
-            state.alerts = {k: t for k, t in state.alerts.items() if t >= horizon}
+        state.alerts.expire(lambda t: t < horizon)
         state.released_to = now
         state.counts["released"] += len(ready)
         return [_DECODE[kind](body) for _, _, _, kind, body in ready]
+
+
+    def _remember_alert(self, state: ReorderState, key: str, now: EventTime) -> None:
+        state.alerts.touch(key, now)
+        state.alerts_evicted += len(state.alerts.evict_over(self.max_alert_keys))
 
 
 def _example_batch() -> list[ReorderInput]:

@@ -5,6 +5,6 @@ and raise one ``RuleError`` whose lines read ``file:line: key.path: message``.
 """
 
 from engine.rules.errors import RuleError, RuleProblem
-from engine.rules.schema import RuleSet, parse, parse_documents
+from engine.rules.schema import RuleSet, parse, parse_documents, parse_with_warnings
 
-__all__ = ["RuleError", "RuleProblem", "RuleSet", "parse", "parse_documents"]
+__all__ = ["RuleError", "RuleProblem", "RuleSet", "parse", "parse_documents", "parse_with_warnings"]

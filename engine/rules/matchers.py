@@ -3,6 +3,12 @@
 Regular expressions are fully anchored (``service=~pay.*`` matches ``payments``, not
 ``old-payments``). A label that is absent matches as the empty string, so ``env!=prod`` holds
 for a record without an ``env`` label.
+
+Regular expressions run on RE2 (``google-re2``), as Alertmanager's do: matching takes time
+linear in the label's length whatever the pattern, so a silence or rule like
+``service=~(a+)+$`` cannot stall delivery. RE2 has no look-around and no back-references;
+such patterns are refused when the matcher is parsed, as are patterns over
+``MAX_PATTERN_CHARS`` characters or whose compiled program needs more than ``RE2_MAX_MEM``.
 """
 
 from __future__ import annotations
@@ -12,9 +18,18 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from typing import Final, Protocol
+
+import re2  # google-re2 ships no type hints (mypy: ignore_missing_imports)
 
 _MATCHER: Final = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
+MAX_PATTERN_CHARS: Final = 1000
+RE2_MAX_MEM: Final = 1 << 20
+"""Bytes RE2 may use for one compiled pattern (its default is 8 MiB)."""
+
+
+class _Pattern(Protocol):
+    def fullmatch(self, text: str) -> object | None: ...
 
 
 class MatchOp(enum.Enum):
@@ -53,8 +68,36 @@ class Matcher:
 
 
 @lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _compiled(pattern: str) -> _Pattern:
+    """``pattern`` compiled by RE2; ``ValueError`` with a reason if it is refused.
+
+    >>> _compiled("(a+)+$").fullmatch("a" * 10_000 + "b") is None
+    True
+    >>> _compiled("(?=a)a")
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid regular expression '(?=a)a': not supported by RE2 (no look-around or \
+back-references): invalid perl operator: (?=
+    """
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise ValueError(
+            f"regular expression of {len(pattern)} characters: the limit is {MAX_PATTERN_CHARS}"
+        )
+    try:
+        re.compile(pattern)  # Python's messages say where a pattern is broken
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    options = re2.Options()
+    options.log_errors, options.max_mem = False, RE2_MAX_MEM
+    try:
+        compiled: _Pattern = re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(
+            f"invalid regular expression {pattern!r}: not supported by RE2 "
+            f"(no look-around or back-references): {reason}"
+        ) from None
+    return compiled
 
 
 @lru_cache(maxsize=4096)
@@ -69,10 +112,7 @@ def parse_matcher(text: str) -> Matcher:
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
     if op in (MatchOp.REGEX, MatchOp.NOT_REGEX):
-        try:
-            _compiled(value)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+        _compiled(value)
     return Matcher(name, op, value)
 
 

@@ -18,6 +18,13 @@ Optional keys beyond the user's format (all with defaults, so the user's file ke
 * ``model_performance``: ``label_horizon`` (default 7d), ``check_interval`` (default 1h),
   ``min_labels`` (default 50), ``positive_label`` (default 1), ``max_pending`` (default 100000
   predictions awaiting a label); a metric may give ``maximum`` instead of ``minimum`` (mae, rmse).
+  Alarm discipline (``engine.detect.performance_bounds``, ``engine.detect.performance_change``):
+  ``alarm_on`` (``confidence_bound``, default, or ``point_estimate``, the old rule),
+  ``confidence`` (default 0.99, one-sided), ``min_effective_labels`` (default 30: below it the
+  metric is ``insufficient_labels``, never a breach), ``change_detection`` (default true: the
+  change-point scan for an early alarm on a sustained drop), ``change_min_labels`` (default 10),
+  ``expected_run_time`` (default 180d, the scan's false-alarm control), ``estimate_alarms``
+  (default false: the estimate from scores before labels is reported, never raised by itself).
 * ``actions``: ``retrain_cooldown`` (default 24h), ``fallback_cooldown`` (default 24h),
   ``incident_wait`` (default 30m: a retrain request is held until the incident record holding
   its anomaly arrives, at most this long; see ``engine.act.retrain``),
@@ -110,6 +117,19 @@ class ModelPerformance(StrictModel):
     min_labels: int = Field(50, ge=1)
     positive_label: int | str = 1
     max_pending: int = Field(100_000, ge=1)
+    alarm_on: Literal["confidence_bound", "point_estimate"] = "confidence_bound"
+    """``point_estimate`` is the old rule (value past the limit, any sample; no change test)."""
+    confidence: float = Field(0.99, gt=0.5, lt=1.0)
+    """One-sided confidence of the bound that must be past the limit for an alarm."""
+    min_effective_labels: int = Field(30, ge=1)
+    """Fewer effective labels (e.g. predicted positives for precision): insufficient labels."""
+    change_detection: bool = True
+    change_min_labels: int = Field(10, ge=1)
+    """Rows a change-point split needs after it (predicted positives for precision, ...)."""
+    expected_run_time: DurationS = Field(180 * 86400.0, gt=0.0)
+    """The change test's level is ``check_interval / expected_run_time`` per check."""
+    estimate_alarms: bool = False
+    """Whether the estimate from scores (before labels) may raise anomalies by itself."""
 
     @field_validator("alert")
     @classmethod

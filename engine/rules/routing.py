@@ -61,7 +61,11 @@ class Receiver(StrictModel):
     deadline: DurationS = 3600.0
     """Retry (capped exponential backoff) until this long after the action was decided."""
     rate_per_min: float | None = Field(None, gt=0)
-    """Sending rate limit; defaults: slack 60, pagerduty 120, others unlimited."""
+    """Sending rate limit; defaults (``connectors.notify``): slack 54, pagerduty 120, others
+    unlimited."""
+    concurrency: int | None = Field(None, gt=0, le=64)
+    """Requests in flight at most; defaults (``connectors.notify``): webhook and runbook 4,
+    others 1."""
     webhook_url: str | None = None
     routing_key: str | None = None
     secret: str | None = None

@@ -17,6 +17,13 @@ Example::
         max_body_bytes: 1048576
         max_alerts_per_request: 1000
         max_json_depth: 64
+        max_connections: 1000    # open connections per process (503 past it)
+        header_timeout: 10s      # a request head must arrive within this (also keep-alive idle)
+        body_timeout: 30s        # a request body must arrive within this (408)
+        max_streams: 100         # open event streams (console tabs) per process (503 past it)
+        max_requests_per_connection: 1000
+        allowed_hosts: [vigil.example.org]  # Host names served besides localhost and IPs
+        max_silence_duration: 90d
 """
 
 from __future__ import annotations
@@ -40,6 +47,27 @@ class HttpLimits(StrictModel):
     """Alertmanager payloads with more alerts than this get 413."""
     max_json_depth: Annotated[int, Field(ge=2)] = 64
     """JSON nested deeper than this gets 400 (guards the decoder's recursion)."""
+    max_connections: Annotated[int, Field(ge=1)] = 1000
+    """Open connections per process; a connection past it gets 503 + ``Retry-After`` and is
+    closed. Never more than the open-file limit (``RLIMIT_NOFILE``) minus a reserve of a quarter
+    of it (at least 32), so a flood of connections cannot exhaust file descriptors."""
+    header_timeout: DurationS = 10.0
+    """A connection is closed when no complete request line and headers arrived within this
+    since it opened or since its previous response (slowloris; also the keep-alive idle time)."""
+    body_timeout: DurationS = 30.0
+    """A request body must arrive in full within this, or the answer is 408."""
+    max_streams: Annotated[int, Field(ge=1)] = 100
+    """Open event streams (``/api/v1/stream``, one per console tab) per process; past it 503, so
+    long-lived streams cannot hold every connection."""
+    max_requests_per_connection: Annotated[int, Field(ge=1)] = 1000
+    """Past this many requests on one keep-alive connection, the answer says
+    ``Connection: close``."""
+    allowed_hosts: tuple[str, ...] = ()
+    """``Host`` names the API and console answer besides ``localhost``, IP addresses and the
+    address they are bound to (anything else gets 421: a guard against DNS rebinding); ``"*"``
+    answers any name. Add the names clients use, such as a Kubernetes service or ingress."""
+    max_silence_duration: DurationS = 90 * 86400.0
+    """A new silence (HTTP API, console) may end at most this long after it is created."""
 
 
 class RuntimeRules(StrictModel):

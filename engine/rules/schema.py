@@ -22,6 +22,7 @@ from engine.rules.monitoring import MonitoringConfig, check_monitoring
 from engine.rules.routing import RoutingRules, check_routing
 from engine.rules.runtime import RuntimeRules
 from engine.rules.topology import TopologyRules
+from engine.rules.unrouted import warn_unrouted
 from engine.rules.yamltext import KeyPath, YamlDocument, load_yaml
 
 
@@ -52,6 +53,7 @@ class Locator:
 
 CrossCheck = Callable[[RuleSet, Locator], list[RuleProblem]]
 CROSS_CHECKS: list[CrossCheck] = [check_routing, check_monitoring]
+WARNINGS: list[CrossCheck] = [warn_unrouted]
 
 
 def parse(text: str, source: str = "<rules>") -> RuleSet:
@@ -61,6 +63,14 @@ def parse(text: str, source: str = "<rules>") -> RuleSet:
 
 def parse_documents(documents: Iterable[tuple[str, str]]) -> RuleSet:
     """Parse and merge ``(text, source)`` documents into one ``RuleSet``."""
+    return parse_with_warnings(documents)[0]
+
+
+def parse_with_warnings(
+    documents: Iterable[tuple[str, str]],
+) -> tuple[RuleSet, list[RuleProblem]]:
+    """``parse_documents``, plus the warnings (``WARNINGS``): rules that load but cannot work
+    as meant, in the same ``file:line: key: warning: ...`` form; ``vigil check`` prints them."""
     problems: list[RuleProblem] = []
     merged: dict[str, Any] = {}
     owners: dict[str, YamlDocument] = {}
@@ -89,7 +99,8 @@ def parse_documents(documents: Iterable[tuple[str, str]]) -> RuleSet:
         problems.extend(check(ruleset, locator))
     if problems:
         raise RuleError(problems)
-    return ruleset
+    warnings = [w for check in WARNINGS for w in check(ruleset, locator)]
+    return ruleset, sorted(warnings, key=lambda p: (p.source, p.line, p.key))
 
 
 def _validate_document(doc: YamlDocument) -> list[RuleProblem]:

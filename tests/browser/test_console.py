@@ -161,3 +161,48 @@ def test_new_incidents_appear_live_without_reload(
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
     assert page.locator("tbody tr").count() >= 1
     page.screenshot(path=str(artifacts / "incidents-live.png"), full_page=True)
+
+
+def test_console_runs_under_its_content_security_policy(page: Page, served: Served) -> None:
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    response = page.goto(served.session.url)
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    incident = _incident_with_root_cause(served)
+    _open_incident(page, served, incident["id"])  # list, stream, graph and uPlot charts
+    assert violations == []
+
+
+def test_link_token_replaces_a_stored_one_only_when_confirmed(page: Page, served: Served) -> None:
+    base = served.session.server.url
+    page.goto(f"{base}/")
+    page.evaluate("localStorage.setItem('vigil.token', 'stored-token')")
+    asked: list[str] = []
+
+    def refuse(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", refuse)
+    page.goto("about:blank")  # a link opened afresh, not a fragment change of the open page
+    page.goto(f"{base}/#token=link-token")
+    _until(page, "location.hash === '#/'")
+    assert len(asked) == 1
+    assert "Replace the stored token" in asked[0]
+    assert page.evaluate("localStorage.getItem('vigil.token')") == "stored-token"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.goto("about:blank")
+    page.goto(f"{base}/#token=link-token")
+    _until(page, "localStorage.getItem('vigil.token') === 'link-token'")
+
+
+def _until(page: Page, condition: str) -> None:
+    """Poll ``condition`` (``wait_for_function`` evaluates strings, which the CSP forbids)."""
+    for _ in range(200):
+        if page.evaluate(condition):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"never true: {condition}")

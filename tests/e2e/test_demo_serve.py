@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -42,3 +43,51 @@ def test_demo_serve_prints_a_working_url_and_stops_on_interrupt() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def _serve_with(args: list[str], env: dict[str, str], cwd: Path) -> tuple[str, str, int, int]:
+    """Start ``vigil demo --serve`` with ``args``; ``(printed line, base URL, status of a write
+    with the chosen token, status with another)``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    for name in ("VIGIL_API_TOKEN", "VIGIL_TOKEN"):
+        if name not in env or not env[name]:
+            env.pop(name, None)
+    command = [sys.executable, "-m", "connectors", "demo", "--serve", "--port", "0", *args]
+    proc = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = ""
+        deadline = time.monotonic() + 60
+        while "console: " not in line and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+        base = re.findall(r"console: (http://[^/\s]+)", line)[0]
+
+        def write(token: str) -> int:
+            headers = {"Authorization": f"Bearer {token}"}
+            url = f"{base}/api/v1/silences/nope"
+            return httpx.delete(url, headers=headers, timeout=10).status_code
+
+        return line, base, write(CHOSEN), write("some-other-token-value")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+CHOSEN = "scripted-token-0123456789"
+
+
+def test_serve_uses_a_token_from_a_file_and_does_not_print_it(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(CHOSEN + "\n")
+    line, _, chosen, other = _serve_with(["--token-file", str(token_file)], {}, tmp_path)
+    assert (chosen, other) == (404, 401)  # 404: authorized, no such silence
+    assert CHOSEN not in line
+
+
+def test_serve_uses_a_token_from_the_environment(tmp_path: Path) -> None:
+    _, _, chosen, other = _serve_with([], {"VIGIL_API_TOKEN": CHOSEN}, tmp_path)
+    assert (chosen, other) == (404, 401)
+    _, _, chosen, other = _serve_with(["--token", CHOSEN], {}, tmp_path)
+    assert (chosen, other) == (404, 401)

@@ -21,7 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.console.session import ConsoleSession
 from connectors.files import write_scenario
-from connectors.replay import ReplayResult, replay
+from connectors.metrics import VigilMetrics, vigil_version
+from connectors.replay import ReplayOptions, ReplayResult, replay
 from connectors.sender import OutboxDeliverer
 from connectors.silences import SilenceStore
 from engine.rules import RuleSet
@@ -136,6 +137,33 @@ def test_metrics_count_what_the_replay_wrote(served: dict[str, tuple[dict, Path]
     assert samples[("vigil_ready", ())] == 1
     latency = {labels for (n, labels) in samples if n == "vigil_stage_latency_seconds_count"}
     assert {(("stage", s),) for s in ("intake", "pipeline", "deliver")} <= latency
+
+
+def test_state_size_build_info_and_process_metrics_are_served(
+    served: dict[str, tuple[dict, Path]],
+) -> None:
+    samples, _ = served["plain"]
+    for stage in ("detect", "incident"):
+        assert samples[("vigil_state_size_bytes", (("stage", stage),))] > 1000
+    assert samples[("vigil_build_info", (("version", vigil_version()),))] == 1
+    assert samples[("process_resident_memory_bytes", ())] > 0
+    assert samples[("vigil_event_time_lag_seconds", ())] == 0  # the input is over
+
+
+def test_event_time_lag_is_the_replay_clock_minus_the_watermark(
+    tmp_path: Path, folders: dict[str, Path]
+) -> None:
+    metrics, lags = VigilMetrics(), []
+
+    def observe(_events: object, _outputs: object) -> None:
+        lags.append(metrics.registry.get_sample_value("vigil_event_time_lag_seconds"))
+
+    options = ReplayOptions(metrics=metrics, observe=observe)
+    replay(folders["plain"], tmp_path / "out", RuleSet(), lambda _actions: [], options)
+    allowed_lateness = RuntimeRules().allowed_lateness  # the watermark trails by at least this
+    assert max(lags) >= allowed_lateness
+    final = metrics.registry.get_sample_value("vigil_event_time_lag_seconds")
+    assert final == 0  # at the end of the input event time moves to the newest event
 
 
 def test_series_past_the_cap_are_dropped_and_counted(

@@ -3,7 +3,9 @@
 Script entries are consumed per request, in order: an int status (``503``), ``("429", s)`` for
 a 429 with ``Retry-After: s``, ``"slow"`` (answer after ``slow_s``, beyond the client timeout),
 ``"reset"`` (close the connection without answering). When the script is empty the receiver
-answers ``default`` (200), or fails with ``fail_rate`` probability (seeded).
+answers ``default`` (200), or fails with ``fail_rate`` probability (seeded). Every answer can
+be held back ``delay_s``; error answers carry ``error_body``. Each request records when it
+arrived and when it was answered (``arrived``, ``at``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     status: int
+    arrived: float = 0.0
 
 
 @dataclass
@@ -32,6 +35,8 @@ class Receiver:
     default: int = 200
     fail_rate: float = 0.0
     slow_s: float = 1.0
+    delay_s: float = 0.0
+    error_body: str = "nope"
     seed: int = 1
     requests: list[Request] = field(default_factory=list)
     down_until: float = 0.0
@@ -44,7 +49,10 @@ class Receiver:
         return [r for r in self.requests if 200 <= r.status < 300]
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        arrived = time.monotonic()
         body = await request.read()
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         step = self.script.pop(0) if self.script else None
         status = self.default
         down = time.monotonic() < self.down_until
@@ -52,7 +60,7 @@ class Receiver:
             status = 503
         headers: dict[str, str] = {}
         if step == "reset":
-            self._record(request, body, 0)
+            self._record(request, body, 0, arrived)
             assert request.transport is not None
             request.transport.close()
             return web.Response(status=500)
@@ -63,12 +71,13 @@ class Receiver:
             status, headers = 429, {"Retry-After": str(step[1])}
         elif isinstance(step, int):
             status = step
-        self._record(request, body, status)
-        return web.Response(status=status, text="ok" if status < 300 else "nope", headers=headers)
+        self._record(request, body, status, arrived)
+        text = "ok" if status < 300 else self.error_body
+        return web.Response(status=status, text=text, headers=headers)
 
-    def _record(self, request: web.Request, body: bytes, status: int) -> None:
+    def _record(self, request: web.Request, body: bytes, status: int, arrived: float) -> None:
         self.requests.append(
-            Request(time.monotonic(), request.path, dict(request.headers), body, status)
+            Request(time.monotonic(), request.path, dict(request.headers), body, status, arrived)
         )
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -39,6 +38,7 @@ from tests.integration.kafka_io import (
     key_of,
     metric_records,
     produce,
+    read_incidents,
     read_topic,
     worker_config,
 )
@@ -60,17 +60,21 @@ routing:
 """
 
 
-def _replay(folder: Path, out: Path, url: str) -> tuple[ReplayResult, VigilMetrics]:
-    rules = parse(_hook_rules(url))
-    metrics = VigilMetrics()
-    deliver = OutboxDeliverer(
-        rules.routing,
+def _deliverer(out: Path, url: str, metrics: VigilMetrics) -> OutboxDeliverer:
+    return OutboxDeliverer(
+        parse(_hook_rules(url)).routing,
         out,
         env={"T_HMAC": "chaos-key"},
         stream=io.StringIO(),
         backoff=Backoff(0.5, 2.0),
         metrics=metrics,
     )
+
+
+def _replay(folder: Path, out: Path, url: str) -> tuple[ReplayResult, VigilMetrics]:
+    rules = parse(_hook_rules(url))
+    metrics = VigilMetrics()
+    deliver = _deliverer(out, url, metrics)
     return replay(folder, out, rules, deliver, ReplayOptions(metrics=metrics)), metrics
 
 
@@ -87,8 +91,13 @@ def test_receiver_outage_delays_but_neither_loses_nor_duplicates_deliveries(
     calm_sent = [orjson.loads(r.body)["action"]["id"] for r in receiver.accepted()]
     receiver.requests.clear()
 
-    receiver.down_until = time.monotonic() + 2.0  # every request in the next 2 s gets 503
+    # the outage: the first requests get 503, however slowly a loaded machine replays (a fixed
+    # 2-s window of wall time could end before the first action was decided)
+    receiver.script = [503] * 4
     stormy, metrics = _replay(tmp_path / "in", tmp_path / "storm", receiver.url)
+    # what still waited for a retry at the end stayed in the outbox: the next run sends it
+    later = _deliverer(tmp_path / "storm", receiver.url, metrics)
+    late = later([]) + later.flush(60.0) + later.close()
     accepted = [orjson.loads(r.body)["action"]["id"] for r in receiver.accepted()]
 
     assert any(r.status == 503 for r in receiver.requests), "the outage must hit a delivery"
@@ -97,7 +106,7 @@ def test_receiver_outage_delays_but_neither_loses_nor_duplicates_deliveries(
     assert calm_sent
     assert sorted(accepted) == sorted(calm_sent)
     assert max(Counter(accepted).values()) == 1  # no duplicate deliveries
-    finals = {a.id: a.status.value for a in stormy.actions}
+    finals = {a.id: a.status.value for a in stormy.actions + late}
     assert finals == {a.id: "delivered" for a in calm.actions}
     assert metrics.delivery_retries.labels(receiver="hook")._value.get() > 0
     assert metrics.outbox_depth._value.get() == 0
@@ -121,8 +130,8 @@ async def _worker_run(
     anomalies = await read_topic(
         bootstrap, topics.name("anomalies"), lambda got: {a["id"] for a in got} >= expected
     )
-    await asyncio.sleep(3.0)  # the incident stage catches up through the repartition topic
-    incidents = await read_topic(bootstrap, topics.name("incidents"), lambda _: False, 3.0)
+    ids = {a["id"] for a in anomalies}  # the incident stage catches up through incident-in
+    incidents = await read_incidents(bootstrap, topics.name("incidents"), ids)
     stop.set()
     await asyncio.wait_for(worker, 20)
     gathered: dict[str, set[str]] = {}

@@ -16,7 +16,6 @@ import asyncio
 import os
 import re
 import signal
-import time
 from pathlib import Path
 
 import orjson
@@ -24,10 +23,13 @@ import pytest
 import yaml
 
 from tests.integration.kafka_io import (
+    STALL_S,
+    Patience,
     create_topics,
     key_of,
     metric_records,
     produce,
+    read_incidents,
     read_topic,
     worker_config,
 )
@@ -40,16 +42,18 @@ RULES = "correlation:\n  confirm_s: 0\nruntime:\n  idle_source: 2s\n"
 EVERYTHING = 7 * 4  # 4 detect + 2 context input topics and the repartition topic, 4 partitions
 
 
-async def _wait_for_progress(logs: list[Path], timeout_s: float = 40.0) -> None:
+async def _wait_for_progress(logs: list[Path], stall_s: float = STALL_S) -> None:
     """Until each worker holds a share of the partitions (not all of them) and has written a
     checkpoint of a metrics partition since that assignment: both are mid-stream with detector
-    state of their own."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if all(_progressed(path.read_text()) for path in logs):
+    state of their own. Fails after ``stall_s`` without a new line in their logs."""
+    patience = Patience(stall_s)
+    while True:
+        texts = [path.read_text() for path in logs]
+        if all(_progressed(text) for text in texts):
             return
+        if patience.expired(sum(map(len, texts))):
+            raise AssertionError("workers made no progress: " + texts[0][-3000:])
         await asyncio.sleep(0.1)
-    raise AssertionError("workers made no progress: " + logs[0].read_text()[-3000:])
 
 
 def _progressed(text: str) -> bool:
@@ -99,10 +103,18 @@ async def test_sigkill_of_a_worker_mid_stream_gives_the_same_anomalies_and_incid
     workers = [_spawn_worker(config, tmp_path / f"worker{i}.log") for i in range(2)]
     try:
         items = [(key_of(r), orjson.dumps(r)) for r in records]
-        feeding = asyncio.create_task(
-            produce(kafka_bootstrap, topics.name("metrics"), items, rate_per_s=250)
-        )
+        resume = asyncio.Event()
+
+        async def feed() -> None:  # the rest of the input waits for both workers: on a loaded
+            cut = len(items) // 4  # machine they took longer to start than the whole feed
+            await produce(kafka_bootstrap, topics.name("metrics"), items[:cut], rate_per_s=250)
+            await resume.wait()
+            await produce(kafka_bootstrap, topics.name("metrics"), items[cut:], rate_per_s=250)
+
+        feeding = asyncio.create_task(feed())
         await _wait_for_progress([tmp_path / "worker0.log", tmp_path / "worker1.log"])
+        resume.set()
+        await asyncio.sleep(0)
         assert not feeding.done(), "the kill must land mid-stream"
         os.kill(workers[0].pid, signal.SIGKILL)
         await feeding
@@ -111,12 +123,10 @@ async def test_sigkill_of_a_worker_mid_stream_gives_the_same_anomalies_and_incid
             kafka_bootstrap,
             topics.name("anomalies"),
             lambda got: {a["id"] for a in got} >= expected,
-            timeout_s=40,
+            timeout_s=STALL_S,
         )
-        await asyncio.sleep(3.0)  # the tail is released once every source has gone idle
-        incidents = await read_topic(
-            kafka_bootstrap, topics.name("incidents"), lambda _: False, 3.0
-        )
+        ids = {a["id"] for a in anomalies}  # released once every source has gone idle
+        incidents = await read_incidents(kafka_bootstrap, topics.name("incidents"), ids)
     finally:
         for w in workers:
             if w.poll() is None:

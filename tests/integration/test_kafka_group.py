@@ -18,6 +18,7 @@ import yaml
 from connectors.kafka.app import build_pipeline, open_store
 from connectors.kafka.worker import Worker
 from tests.integration.kafka_io import (
+    Patience,
     create_topics,
     expected_anomalies,
     key_of,
@@ -46,8 +47,8 @@ async def test_two_workers_in_one_group_share_the_partitions(
     workers = [Worker(cfg, build_pipeline(cfg), await open_store(cfg)) for _ in range(2)]
     for w in workers:
         await w.start()
-    deadline = time.monotonic() + 30
-    while sum(w.processed for w in workers) < len(records) and time.monotonic() < deadline:
+    patience = Patience(30.0)  # 30 s without a record processed, not in total
+    while (done := sum(w.processed for w in workers)) < len(records) and not patience.expired(done):
         await asyncio.gather(*(w.step() for w in workers))
     owned = [{tp for tp in w.tasks if tp.topic == topics.name("metrics")} for w in workers]
     anomalies = await read_topic(
@@ -104,11 +105,19 @@ async def test_sigkilled_worker_state_is_recovered_and_anomalies_match_an_uninte
     items = [(key_of(r), orjson.dumps(r)) for r in records]
     workers = [_spawn_worker(config_path, tmp_path / f"worker{i}.log") for i in range(2)]
     try:
-        feeding = asyncio.create_task(
-            produce(kafka_bootstrap, topics.name("metrics"), items, rate_per_s=400)
-        )
+        resume = asyncio.Event()
+
+        async def feed() -> None:  # the rest of the input waits for the checkpoints: on a
+            cut = len(items) // 4  # loaded machine the workers took longer than the whole feed
+            await produce(kafka_bootstrap, topics.name("metrics"), items[:cut], rate_per_s=400)
+            await resume.wait()
+            await produce(kafka_bootstrap, topics.name("metrics"), items[cut:], rate_per_s=400)
+
+        feeding = asyncio.create_task(feed())
         # both workers have checkpointed metrics partitions, and input is still arriving
         await wait_for_snapshots(kafka_bootstrap, topics, topics.name("metrics") + "/", 4)
+        resume.set()
+        await asyncio.sleep(0)
         assert not feeding.done()
         os.kill(workers[0].pid, signal.SIGKILL)
         killed_at = time.monotonic()
@@ -136,10 +145,10 @@ async def test_sigkilled_worker_state_is_recovered_and_anomalies_match_an_uninte
 async def _wait_for_takeover(log_path: Path, timeout_s: float) -> tuple[int, int]:
     """(partitions, restored snapshots) of the survivor's assignment of every partition."""
     everything = 7 * 4  # 4 detect + 2 context input topics and the repartition topic
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = re.findall(r"assigned count=(\d+) restored=(\d+)", log_path.read_text())
+    patience = Patience(timeout_s)  # timeout_s without a new line in its log, not in total
+    while not patience.expired(len(text := log_path.read_text())):
+        found = re.findall(r"assigned count=(\d+) restored=(\d+)", text)
         if found and int(found[-1][0]) == everything:
             return int(found[-1][0]), int(found[-1][1])
         await asyncio.sleep(0.2)
-    raise AssertionError(f"no takeover within {timeout_s}s:\n{log_path.read_text()[-3000:]}")
+    raise AssertionError(f"no takeover after {timeout_s}s without progress:\n{text[-3000:]}")

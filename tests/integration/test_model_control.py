@@ -55,9 +55,9 @@ def fallback_actions() -> list[Action]:
 
 def deliver(out: Path, env: dict[str, str]) -> list[Action]:
     rules = parse(RULES).routing
-    deliverer = OutboxDeliverer(rules, out, env=env, budget_s=5.0, backoff=Backoff(0.01, 0.05))
+    deliverer = OutboxDeliverer(rules, out, env=env, backoff=Backoff(0.01, 0.05))
     finals = deliverer(fallback_actions())
-    return finals + deliverer.close(drain_s=5.0)
+    return finals + deliverer.flush(5.0) + deliverer.close()
 
 
 def lines(path: Path) -> list[dict]:

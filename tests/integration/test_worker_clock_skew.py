@@ -34,6 +34,7 @@ from tests.integration.kafka_io import (
     key_of,
     metric_records,
     produce,
+    read_incidents,
     read_topic,
     worker_config,
 )
@@ -95,8 +96,8 @@ async def _run(bootstrap: str, records: list[dict[str, Any]], rules: Path) -> di
     anomalies = await read_topic(
         bootstrap, topics.name("anomalies"), lambda got: {a["id"] for a in got} >= expected
     )
-    await asyncio.sleep(3.0)  # every source goes idle: the incident stage releases the tail
-    incidents = await read_topic(bootstrap, topics.name("incidents"), lambda _: False, 3.0)
+    ids = {a["id"] for a in anomalies}  # every source goes idle: the stage releases the tail
+    incidents = await read_incidents(bootstrap, topics.name("incidents"), ids)
     dlq = await read_topic(bootstrap, topics.name("dlq"), lambda _: False, 1.0)
     stop.set()
     await asyncio.wait_for(worker, 20)

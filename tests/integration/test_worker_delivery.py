@@ -22,7 +22,13 @@ from connectors.retry import Backoff
 from engine.act.planner import ActionPlanner, _incident
 from engine.events import Action, IncidentStatus, Severity
 from engine.rules import parse
-from tests.integration.kafka_io import create_topics, produce, read_topic, worker_config
+from tests.integration.kafka_io import (
+    Patience,
+    create_topics,
+    produce,
+    read_topic,
+    worker_config,
+)
 from tests.integration.receivers import Receiver
 
 pytestmark = pytest.mark.integration
@@ -60,9 +66,9 @@ def dispatcher_for(cfg, url: str, tmp_path: Path) -> ActionDispatcher:  # type: 
 
 
 async def _until(check, timeout_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
+    patience = Patience(timeout_s)  # timeout_s without progress of the worker, not in total
     while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
+        assert not patience.expired(), "condition not met in time"
         await asyncio.sleep(0.05)
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import httpx
 import orjson
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.kafka.app import load_worker_rules, serve
 from connectors.kafka.services import WorkerServices
+from connectors.metrics import vigil_version
 from tests.integration.kafka_io import (
+    Patience,
     create_topics,
     key_of,
     metric_records,
@@ -41,13 +43,13 @@ PAYLOAD = {
 
 
 async def _wait_for(check, timeout_s: float = 30.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    patience = Patience(timeout_s)  # timeout_s without progress of the worker, not in total
+    while not patience.expired():
         found = await check()
         if found:
             return found
         await asyncio.sleep(0.2)
-    raise AssertionError(f"not true within {timeout_s}s")
+    raise AssertionError(f"not true after {timeout_s}s without progress")
 
 
 def _sample(metrics_text: str, name: str, topic: str) -> float:
@@ -101,6 +103,7 @@ async def test_worker_serves_health_metrics_ingest_and_console(
             text = await _wait_for(counted)
             assert _sample(text, "vigil_records_out_total", topics.name("anomalies")) > 0
             assert "vigil_ready 1.0" in text
+            await _check_runtime_metrics(http)
 
             refused = await http.post("/api/v1/alerts", json=PAYLOAD)
             assert refused.status_code == 401
@@ -130,6 +133,31 @@ async def test_worker_serves_health_metrics_ingest_and_console(
     finally:
         stop.set()
         await asyncio.wait_for(worker, 30)
+
+
+async def _check_runtime_metrics(http: httpx.AsyncClient) -> None:
+    """Stage latency, state size and event-time lag are set by the worker (after a
+    checkpoint); build info and process metrics are there; a 404 is counted as one."""
+
+    async def samples() -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
+        text = (await http.get("/metrics")).text
+        found = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+        sized = found.get(("vigil_state_size_bytes", (("stage", "detect"),)), 0.0) > 0
+        return found if sized else None
+
+    found = await _wait_for(samples)
+    assert found[("vigil_stage_latency_seconds_count", (("stage", "detect"),))] > 0
+    assert found[("vigil_event_time_lag_seconds", ())] > 0  # the records are from the past
+    assert found[("vigil_build_info", (("version", vigil_version()),))] == 1
+    assert found[("process_resident_memory_bytes", ())] > 0
+    assert (await http.get("/no/such/page")).status_code == 404
+    text = (await http.get("/metrics")).text
+    assert 'vigil_http_requests_total{route="unmatched",status="404"}' in text
+    assert 'route=""' not in text
 
 
 async def _value(value: int | None) -> int | None:

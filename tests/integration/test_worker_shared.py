@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,13 @@ from connectors.kafka.follower import TopicFollower
 from connectors.kafka.lag import LagMonitor
 from connectors.kafka.services import WorkerServices
 from engine.events import Action, Incident, RetrainRequest
-from tests.integration.kafka_io import create_topics, produce, read_topic, worker_config
+from tests.integration.kafka_io import (
+    Patience,
+    create_topics,
+    produce,
+    read_topic,
+    worker_config,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -72,13 +77,13 @@ def alert(cluster: str, service: str) -> dict[str, Any]:
 
 
 async def wait_for(check: Callable[[], Awaitable[Any]], timeout_s: float = 40.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    patience = Patience(timeout_s)  # timeout_s without progress of the worker, not in total
+    while not patience.expired():
         found = await check()
         if found:
             return found
         await asyncio.sleep(0.2)
-    raise AssertionError(f"not true within {timeout_s}s")
+    raise AssertionError(f"not true after {timeout_s}s without progress")
 
 
 def owned_incident_in(services: WorkerServices, cfg: WorkerConfig) -> set[int]:

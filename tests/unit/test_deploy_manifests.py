@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from dataclasses import fields
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 import yaml
 
+from connectors.http.server import build_app
+from connectors.http.state import AppState
 from connectors.kafka.admin import topic_layout
-from connectors.kafka.config import DEFAULT_METRICS_PORT, Topics, config_from_dict
+from connectors.kafka.config import DEFAULT_METRICS_PORT, Topics, WorkerConfig, config_from_dict
+from engine.rules.runtime import HttpLimits
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -53,8 +58,121 @@ def test_worker_config_files_load_with_the_code_defaults() -> None:
     compose_cfg = config_from_dict(yaml.safe_load((DEPLOY / "worker.yaml").read_text()))
     assert compose_cfg.bootstrap_servers == "kafka:9092"
     assert compose_cfg.api_port == DEFAULT_METRICS_PORT
-    assert compose_cfg.rules_path == "/app/rules"  # where the Dockerfile copies rules/
-    assert "COPY rules /app/rules" in (DEPLOY / "Dockerfile").read_text()
+    assert f"COPY rules {compose_cfg.rules_path}" in (DEPLOY / "Dockerfile").read_text()
+
+
+def test_compose_workers_mount_the_worker_config_and_the_rules_it_names() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    cfg = config_from_dict(yaml.safe_load((DEPLOY / "worker.yaml").read_text()))
+    for name in ("worker-1", "worker-2"):
+        service = compose["services"][name]
+        config_path = service["command"][service["command"].index("--config") + 1]
+        mounts = {m.split(":")[1]: m.split(":")[0] for m in service["volumes"]}
+        assert mounts[config_path] == "./deploy/worker.yaml"
+        assert mounts[cfg.rules_path] == "./rules"
+        assert service["environment"]["VIGIL_API_TOKEN"]
+
+
+def test_compose_alertmanager_sends_to_the_worker_alert_webhook_with_its_token() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    manager = services["alertmanager"]
+    assert manager["image"].startswith("prom/alertmanager:")
+    mounted = dict(m.split(":")[:2] for m in manager["volumes"])
+    config_file = re.search(r"--config\.file=(\S+)", manager["command"][0])
+    assert config_file is not None
+    assert mounted["./deploy/alertmanager/alertmanager.yml"] == config_file.group(1)
+    config = yaml.safe_load((DEPLOY / "alertmanager" / "alertmanager.yml").read_text())
+    assert config["route"]["receiver"] in {r["name"] for r in config["receivers"]}
+    hook = config["receivers"][0]["webhook_configs"][0]
+    url = urlsplit(hook["url"])
+    assert url.hostname in services
+    assert services[url.hostname]["command"][0] == "worker"
+    cfg = config_from_dict(yaml.safe_load((DEPLOY / "worker.yaml").read_text()))
+    assert url.port == cfg.api_port
+    routes = {(r.method, r.resource.canonical) for r in build_app(AppState()).router.routes()
+              if r.resource is not None}
+    assert ("POST", url.path) in routes
+    assert hook["max_alerts"] == HttpLimits().max_alerts_per_request
+    token_file = hook["http_config"]["authorization"]["credentials_file"]
+    assert f"> {token_file}" in manager["command"][0]  # written from the workers' token
+    assert manager["environment"]["VIGIL_API_TOKEN"] == services["worker-1"]["environment"][
+        "VIGIL_API_TOKEN"
+    ]
+
+
+def test_prometheus_loads_vigil_alert_rules_and_sends_them_to_alertmanager() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    prom = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    mounts = dict(m.split(":")[:2] for m in services["prometheus"]["volumes"])
+    for rule_file in prom["rule_files"]:
+        folder, name = rule_file.rsplit("/", 1)
+        host = next(h for h, c in mounts.items() if c == folder)
+        assert (ROOT / host / name).is_file()
+    target = prom["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"][0]
+    host, port = target.split(":")
+    assert host in services
+    assert f"{port}:{port}" in services[host]["ports"]
+
+
+WORKER_WRITES = [
+    f.name for f in fields(WorkerConfig) if f.name.endswith("_path")
+    and f.name not in {"rules_path", "references_path"}
+]
+"""Config keys naming places the worker writes (a new ``*_path`` key is included)."""
+RESTRICTED_VOLUMES = {
+    "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
+    "projected", "secret",
+}
+
+
+def _worker_pod() -> tuple[dict, dict]:
+    docs = _docs(DEPLOY / "k8s" / "deployment.yaml")
+    pod = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+    return pod, pod["containers"][0]
+
+
+def test_worker_pod_passes_pod_security_restricted() -> None:
+    pod, _ = _worker_pod()
+    assert not any(pod.get(k) for k in ("hostNetwork", "hostPID", "hostIPC"))
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] != 0
+    assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+    for c in [*pod["containers"], *pod.get("initContainers", [])]:
+        ctx = c["securityContext"]
+        assert ctx["allowPrivilegeEscalation"] is False
+        assert ctx["capabilities"]["drop"] == ["ALL"]
+        assert not ctx["capabilities"].get("add")
+        assert ctx.get("privileged") is not True
+        assert ctx.get("seccompProfile", {"type": "RuntimeDefault"})["type"] == "RuntimeDefault"
+        assert all("hostPort" not in p for p in c.get("ports", []))
+    for volume in pod["volumes"]:
+        assert set(volume) - {"name"} <= RESTRICTED_VOLUMES, volume
+
+
+def test_every_path_the_worker_writes_is_on_a_writable_volume() -> None:
+    pod, container = _worker_pod()
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    writable = {v["name"] for v in pod["volumes"] if {"emptyDir", "persistentVolumeClaim"} & set(v)}
+    mounts = [m["mountPath"] for m in container["volumeMounts"]
+              if m["name"] in writable and not m.get("readOnly")]
+    configmaps = {d["metadata"]["name"]: d for d in _docs(DEPLOY / "k8s" / "configmap.yaml")}
+    cfg = yaml.safe_load(configmaps["vigil-worker"]["data"]["worker.yaml"])
+    assert WORKER_WRITES
+    for key in WORKER_WRITES:
+        path = PurePosixPath(cfg.get(key) or getattr(WorkerConfig(), key))
+        assert path.is_absolute(), f"{key}: relative to the read-only image ({path})"
+        assert any(path.is_relative_to(m) for m in mounts), f"{key}: {path} not on {mounts}"
+    assert "/tmp" in mounts  # noqa: S108  (the pod's own emptyDir)
+
+
+def test_compose_worker_writes_where_the_image_lets_its_user_write() -> None:
+    cfg = yaml.safe_load((DEPLOY / "worker.yaml").read_text())
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    owned = re.findall(r"chown 10001:10001 (\S+)", dockerfile)
+    assert re.search(r"^USER 10001$", dockerfile, re.MULTILINE)
+    for key in WORKER_WRITES:
+        path = PurePosixPath(cfg.get(key) or getattr(WorkerConfig(), key))
+        assert any(path.is_relative_to(o) for o in owned), f"{key}: {path} not in {owned}"
 
 
 def test_kubernetes_manifests_agree_on_labels_ports_and_secrets() -> None:
@@ -81,7 +199,7 @@ def test_kubernetes_manifests_agree_on_labels_ports_and_secrets() -> None:
     cfg = config_from_dict(yaml.safe_load(configmaps["vigil-worker"]["data"]["worker.yaml"]))
     assert cfg.api_port == DEFAULT_METRICS_PORT
     assert "sasl_password:" not in configmaps["vigil-worker"]["data"]["worker.yaml"]  # env only
-    mounted = {v["configMap"]["name"] for v in pod["spec"]["volumes"]}
+    mounted = {v["configMap"]["name"] for v in pod["spec"]["volumes"] if "configMap" in v}
     assert mounted <= set(configmaps)
 
 

@@ -1,6 +1,6 @@
 // Vigil incident console: the incidents list, routing, the live stream and the API token.
-// Data: GET /api/v1/console/incidents (list), GET /api/v1/stream (server-sent events),
-// the incident page lives in incident.js.
+// Data: GET /api/v1/console/incidents (list), GET /api/v1/models (model performance status),
+// GET /api/v1/stream (server-sent events); the incident page lives in incident.js.
 
 import { clockUTC, dateTimeUTC, duration, h, severityBadge, statusPill, toast } from "./dom.js";
 import { renderIncident, refreshIncident } from "./incident.js";
@@ -10,6 +10,7 @@ const SEVERITIES = ["critical", "error", "warning", "info"];
 
 export const app = {
   incidents: new Map(),
+  models: {},
   now: null,
   filters: { status: "all", severity: "any", service: "", label: "" },
   route: { view: "list", id: null },
@@ -53,11 +54,20 @@ export async function authorized(path, body) {
   }
 }
 
+// A link may carry the token (`vigil --serve` prints one). It never silently replaces a
+// different token already stored here: a crafted link could otherwise swap in its own.
 function takeTokenFromFragment() {
   const match = location.hash.match(/^#token=([^&]+)/);
   if (!match) return;
-  localStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
   history.replaceState(null, "", `${location.pathname}#/`);
+  let offered = "";
+  try { offered = decodeURIComponent(match[1]).trim(); } catch { return; }
+  const stored = token();
+  if (!offered || offered === stored) return;
+  const replace = !stored || window.confirm(
+    "This link carries an API token different from the one stored in this browser.\n\n" +
+    "Replace the stored token with the one from the link? Only do so if you trust the link.");
+  if (replace) localStorage.setItem(TOKEN_KEY, offered);
 }
 
 function askToken() {
@@ -134,6 +144,7 @@ async function loadList() {
     const fresh = new Set([...app.incidents.values()].filter((i) => i.fresh).map((i) => i.id));
     app.incidents = new Map(data.incidents.map((i) => [i.id, { ...i, fresh: fresh.has(i.id) }]));
     app.now = data.now;
+    app.models = (await api("/api/v1/models").catch(() => ({ models: {} }))).models;
     if (app.route.view === "list") renderList();
   } catch (error) {
     toast(`Could not load incidents: ${error.message}`, "error");
@@ -224,6 +235,7 @@ function renderList(resetFocus = true) {
         `${open} open · ${all.length - open} resolved · showing ${shown.length}`)),
     filterBar(all),
     h("section", { class: "card", "aria-label": "Incident list" }, table),
+    ...[modelCard(app.models)].filter(Boolean),  // replaceChildren would print a null
     h("p", { class: "footnote" }, "Times in UTC. Ages are measured to the newest event seen",
       app.now ? ` (${dateTimeUTC(app.now)}).` : "."));
   if (active && active.startsWith("f-")) {
@@ -234,6 +246,29 @@ function renderList(resetFocus = true) {
     main.focus({ preventScroll: true });
   }
   for (const incident of app.incidents.values()) incident.fresh = false;
+}
+
+// --- Model performance --------------------------------------------------------------------
+
+const STATUS_TEXT = { ok: "ok", breach: "breach", insufficient_labels: "insufficient labels" };
+
+// One row per model and metric: a metric with too few labels says so and shows no breach.
+function modelCard(models) {
+  const rows = Object.entries(models || {}).flatMap(([model, metrics]) =>
+    Object.entries(metrics).map(([metric, r]) => h("tr", {},
+      h("td", {}, model), h("td", {}, metric + (r.estimate ? " (estimate)" : "")),
+      h("td", { class: `model-status model-${r.status}` }, STATUS_TEXT[r.status] || r.status),
+      h("td", {}, r.value === undefined ? "–" : Number(r.value).toFixed(3)),
+      h("td", {}, r.lower === undefined ? "–"
+        : `${Number(r.lower).toFixed(3)} – ${Number(r.upper).toFixed(3)} (${r.confidence})`),
+      h("td", {}, `${r.n_effective ?? 0} of ${r.n_labels ?? 0}`))));
+  if (rows.length === 0) return null;
+  return h("section", { class: "card", "aria-label": "Model performance" },
+    h("table", { class: "table models" },
+      h("caption", {}, "Model performance (latest check)"),
+      h("thead", {}, h("tr", {}, ["Model", "Metric", "Status", "Value", "Bound", "Effective labels"]
+        .map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows)));
 }
 
 // --- Routing -------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ export function h(tag, attrs = {}, ...children) {
       node.addEventListener(key.slice(2), value);
     } else if (key === "class") {
       node.setAttribute("class", value);
+    } else if (key === "style" && typeof value === "object") {
+      Object.assign(node.style, value); // CSSOM, not a style attribute: allowed by the CSP
     } else if (key === "text") {
       node.textContent = value;
     } else {

@@ -94,7 +94,7 @@ function causeItem(cause, index) {
       index === 0 ? h("span", { class: "tag tag-top" }, "most likely") : null,
       h("span", { class: "score", "aria-label": `score ${percent} percent` },
         h("span", { class: "bar", "aria-hidden": "true" },
-          h("span", { style: `width:${Math.max(2, percent)}%` })),
+          h("span", { style: { width: `${Math.max(2, percent)}%` } })),
         `${percent}%`)),
     cause.evidence.length
       ? h("ul", { class: "evidence" }, cause.evidence.map((e) => h("li", {}, e)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 
 from connectors.silences import SilenceStore
@@ -32,3 +33,11 @@ def test_store_adds_lists_and_expires(tmp_path: Path) -> None:
     ended = store.expire(s.id, now=10.0)
     assert ended.ends_at == 10.0
     assert not store.load()[0].active(10.0)
+
+
+def test_stored_silence_with_a_regex_re2_refuses_is_left_out_not_fatal(tmp_path: Path) -> None:
+    store = SilenceStore(tmp_path / "silences.json")
+    kept = store.add(Silence.create(["service=db"], starts_at=0.0, ends_at=1000.0))
+    old = {**kept.to_dict(), "id": "sil-old", "matchers": ["service=~(?!db).*"]}
+    store.path.write_bytes(orjson.dumps([kept.to_dict(), old]))
+    assert [s.id for s in store.load()] == [kept.id]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 from aiokafka import TopicPartition
 
+from connectors.errors import ConnectorError
 from connectors.kafka.config import config_from_dict
 from connectors.kafka.dispatch import TopicOutbox, action_from_record
 from connectors.kafka.services import alert_to_wire
@@ -48,6 +51,18 @@ def test_api_token_comes_from_the_named_environment_variable(
     monkeypatch.setenv("T_TOKEN_VAR", "s3cret")
     assert cfg.api_token() == "s3cret"
     assert "s3cret" not in repr(cfg)
+
+
+def test_api_token_file_wins_over_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("from-file-0123456789\n")
+    monkeypatch.setenv("T_TOKEN_VAR", "from-env")
+    cfg = config_from_dict({"api_token_env": "T_TOKEN_VAR", "api_token_file": str(token_file)})
+    assert cfg.api_token() == "from-file-0123456789"
+    with pytest.raises(ConnectorError, match="api_token_file"):
+        config_from_dict({"api_token_file": str(tmp_path / "absent")}).api_token()
 
 
 def test_alerts_reencoded_for_the_alerts_topic_decode_to_the_same_alerts() -> None:

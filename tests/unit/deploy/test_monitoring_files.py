@@ -43,3 +43,33 @@ def test_alert_rules_name_only_exported_metrics_and_cover_the_issue() -> None:
     for rule in alerts.values():
         assert rule["labels"]["severity"] in {"warning", "critical"}
         assert rule["annotations"]["summary"]
+
+
+JOB_MATCHER = re.compile(r'\bjob\s*(=~|!=|!~|=)\s*"([^"]*)"')
+
+
+def scrape_jobs() -> set[str]:
+    prom = yaml.safe_load((REPO / "deploy/prometheus.yml").read_text())
+    return {c["job_name"] for c in prom["scrape_configs"]}
+
+
+def test_alert_rules_and_dashboard_select_the_scrape_job_that_exists() -> None:
+    rules = yaml.safe_load((REPO / "deploy/prometheus/vigil-alerts.yml").read_text())
+    exprs = [r["expr"] for g in rules["groups"] for r in g["rules"]]
+    dashboard = json.loads((REPO / "deploy/grafana/dashboards/vigil.json").read_text())
+    exprs += [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    matchers = [m for e in exprs for m in JOB_MATCHER.findall(e)]
+    literal = [(op, value) for op, value in matchers if "$" not in value]  # $job: a variable
+    assert literal, "the alert rules name Vigil's scrape job (VigilDown)"
+    jobs = scrape_jobs()
+    for op, value in literal:
+        assert op in {"=", "=~"}, (op, value)
+        assert any(j == value or (op == "=~" and re.fullmatch(value, j)) for j in jobs), (
+            f'job{op}"{value}" selects none of the scrape jobs {sorted(jobs)}'
+        )
+
+
+def test_dashboard_job_variable_lists_jobs_of_an_exported_metric() -> None:
+    dashboard = json.loads((REPO / "deploy/grafana/dashboards/vigil.json").read_text())
+    job = next(v for v in dashboard["templating"]["list"] if v["name"] == "job")
+    assert set(METRIC.findall(job["query"]["query"])) <= exported_names()

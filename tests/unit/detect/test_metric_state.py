@@ -25,7 +25,7 @@ def _snapshot() -> tuple[MetricDetector, dict[str, object]]:
 
 def test_snapshot_carries_the_current_version() -> None:
     _, snap = _snapshot()
-    assert snap["version"] == STATE_VERSION == 6
+    assert snap["version"] == STATE_VERSION == 7
 
 
 def test_version_1_snapshot_with_old_model_fields_loads_and_keeps_its_baseline() -> None:
@@ -60,17 +60,30 @@ def test_version_2_snapshot_loads_with_a_fresh_shift_statistic() -> None:
     assert restored.to_dict()["hist"] == model["hist"]
 
 
-def test_version_3_snapshot_loads_with_no_report_history() -> None:
+def test_version_3_snapshot_loads_and_keeps_its_baseline() -> None:
     op, snap = _snapshot()
     series = snap["series"]
     assert isinstance(series, dict)
     key = _points(1)[0].key
-    model = {k: v for k, v in series[key]["model"].items() if k != "reports"}
+    model = dict(series[key]["model"])
     state = op.restore_state({"version": 3, "series": {key: {**series[key], "model": model}}})
     restored = state.series[key].model
     assert restored is not None
-    assert restored.to_dict()["reports"] == 0.0
     assert restored.to_dict()["level"] == model["level"]
+
+
+def test_version_6_snapshot_with_a_report_count_loads_without_it() -> None:
+    op, snap = _snapshot()
+    series = snap["series"]
+    assert isinstance(series, dict)
+    key = _points(1)[0].key
+    model = {**series[key]["model"], "reports": 2.5}  # the repeat penalty's count, gone in 7
+    state = op.restore_state({"version": 6, "series": {key: {**series[key], "model": model}}})
+    restored, current = state.series[key].model, op.restore_state(snap).series[key].model
+    assert restored is not None
+    assert current is not None
+    assert "reports" not in restored.to_dict()
+    assert restored.to_dict() == current.to_dict()
 
 
 def test_version_4_snapshot_loads_with_its_histogram_sums_recomputed() -> None:

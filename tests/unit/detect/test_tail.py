@@ -1,4 +1,4 @@
-"""Tail extrapolation of a surprise histogram: fixed, power-law and Weibull fits."""
+"""Tail extrapolation of a surprise histogram: fixed and Weibull fits."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import random
 from engine.detect.tail import (
     BINS,
     bin_of,
-    fixed_decades,
-    power_decades,
     quantile_position,
     weibull_decades,
 )
@@ -53,12 +51,3 @@ def test_weibull_decades_grow_within_a_bin_too_and_faster_on_a_light_tail() -> N
     light_q, heavy_q = _q99(light, n)[0], _q99(heavy, n)[0]
     assert weibull_decades(light_q + 8, light, n, 0.03, 0.3, 1.0) > 1.5 * weibull_decades(
         heavy_q + 8, heavy, n, 0.03, 0.3, 1.0)
-
-
-def test_a_fitted_power_law_never_exceeds_its_ceiling_or_the_fixed_slope() -> None:
-    rng = random.Random(3)
-    hist, n = _histogram([abs(rng.gauss(0.0, 1.0)) for _ in range(20_000)])
-    q99, acc = _q99(hist, n)
-    for b in range(q99 + 1, BINS):
-        fitted = power_decades(b, hist, n, q99, acc, 0.05, 0.5, 2.0)
-        assert fixed_decades(b, q99, 0.5) <= fitted <= fixed_decades(b, q99, 2.0)

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from connectors.metrics import MAX_REASONS, VigilMetrics
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from connectors.http.state import AppState
+from connectors.http.thread import BackgroundServer
+from connectors.metrics import MAX_REASONS, VigilMetrics, vigil_version
 from engine.detect.cardinality import GuardState, admit
 from engine.ingest.watermark import WatermarkState
 
@@ -49,3 +56,64 @@ def test_incident_late_events_count_each_batch_once() -> None:
     metrics.observe_reorder(restored, {**restored, "late": 9, "too_late": 2})
     assert sample(metrics, "vigil_incident_late_events_total", lateness="late") == 2.0
     assert sample(metrics, "vigil_incident_late_events_total", lateness="too_late") == 1.0
+
+
+def test_404s_are_counted_as_404_under_one_route_label(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<html></html>")
+    state = AppState(static_dir=tmp_path)  # the console's files: every path falls back there
+    with BackgroundServer(state) as server, httpx.Client(base_url=server.url) as client:
+        statuses = [client.get(f"/no/such/{i}").status_code for i in range(3)]
+        statuses.append(client.get("/index.html").status_code)
+    assert statuses == [404, 404, 404, 200]
+    assert sample(state.metrics, "vigil_http_requests_total", route="unmatched", status="404") == 3
+    assert sample(state.metrics, "vigil_http_requests_total", route="static", status="200") == 1
+    routes = {
+        s.labels["route"]
+        for family in state.metrics.registry.collect()
+        if family.name == "vigil_http_requests"
+        for s in family.samples
+    }
+    # "connection": the connection guard's refusal counters, created when the server starts
+    assert routes == {"unmatched", "static", "connection"}
+
+
+def test_build_info_and_process_metrics_are_exported(client: httpx.Client) -> None:
+    text = client.get("/metrics").text
+    found = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert found[("vigil_build_info", (("version", vigil_version()),))] == 1
+    assert found[("process_cpu_seconds_total", ())] >= 0
+    assert found[("process_resident_memory_bytes", ())] > 0
+
+
+def test_event_time_lag_is_processing_time_minus_the_watermark() -> None:
+    metrics = VigilMetrics()
+    metrics.observe_event_time(1000.0, None)  # no watermark yet: left as is
+    assert sample(metrics, "vigil_event_time_lag_seconds") == 0
+    metrics.observe_event_time(1000.0, 700.0)
+    assert sample(metrics, "vigil_event_time_lag_seconds") == 300
+
+
+def test_alert_memory_evictions_are_counted_per_batch_by_memory() -> None:
+    from dataclasses import replace
+
+    from connectors.metrics import alert_evictions
+    from engine.correlate.example import example_alert
+    from engine.ingest.reorder import EventReorder
+    from engine.pipeline import Pipeline
+    from engine.rules import RuleSet
+    from engine.testing import T0
+
+    pipeline = Pipeline.from_rules(RuleSet())
+    stage = replace(pipeline.incident, reorder=EventReorder(max_alert_keys=2))
+    metrics, state = VigilMetrics(), stage.initial_state()
+    for i, node in enumerate(["a", "b", "c", "d"]):
+        before = alert_evictions(state)
+        state, _ = stage.process(state, [example_alert(T0 + i, "firing", node)], now=T0 + i)
+        metrics.observe_alert_memory(before, alert_evictions(state))
+    assert alert_evictions(state) == {"correlate": 0, "reorder": 2}
+    assert sample(metrics, "vigil_alerts_evicted_total", memory="reorder") == 2.0
+    assert sample(metrics, "vigil_alerts_evicted_total", memory="correlate") is None

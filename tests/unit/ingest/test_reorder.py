@@ -138,9 +138,32 @@ def test_a_version_1_state_is_read_with_no_alert_memory() -> None:
     del data["alerts"]
     data["version"] = 1
     restored = ReorderState.from_dict(data)
-    assert (restored.released, restored.alerts, restored.version) == (state.released, {}, 2)
+    assert (restored.released, restored.alerts, restored.version) == (state.released, {}, 3)
 
 
 def test_the_alert_horizon_cannot_be_shorter_than_the_dedupe_horizon() -> None:
     with pytest.raises(ValueError, match="alert_horizon_s"):
         EventReorder(dedupe_horizon_s=600.0, alert_horizon_s=60.0)
+
+
+def test_past_the_alert_key_cap_the_least_recently_received_is_evicted_and_counted() -> None:
+    op = EventReorder(dedupe_horizon_s=600.0, max_alert_keys=2)
+    a, b, c = (example_alert(T0, "firing", node) for node in ("a", "b", "c"))
+    state, out = op.process(op.initial_state(), [a, b], now=T0)
+    state, out = op.process(state, [a], now=T0 + 60)  # a re-send of a: b is the oldest key
+    state, out = op.process(state, [c], now=T0 + 120)  # late (behind the watermark): released
+    assert (out, len(state.alerts), state.alerts_evicted) == ([c], 2, 1)
+    state, out = op.process(state, [a, b], now=T0 + 180)  # a still known; b was forgotten
+    assert (out, state.alerts_evicted) == ([b], 2)
+
+
+def test_a_version_2_state_keeps_its_alert_keys_and_has_evicted_none() -> None:
+    state, _ = OP.process(OP.initial_state(), [example_alert(T0, "firing")], now=T0)
+    data = orjson.loads(orjson.dumps(state.to_dict()))
+    del data["alerts_evicted"]
+    data["version"] = 2
+    restored = ReorderState.from_dict(data)
+    assert (dict(restored.alerts), restored.alerts_evicted) == (dict(state.alerts), 0)
+    assert restored.to_dict() == state.to_dict()
+    _, out = OP.process(restored, [example_alert(T0, "firing")], now=T0 + 4 * 3600.0)
+    assert out == []  # its re-send is still a duplicate

@@ -1,0 +1,115 @@
+"""Tuning of the per-series metric model (``engine.detect.baseline.SeriesModel``).
+
+The defaults are the one configuration every corpus of the benchmarks runs with; how each
+value was chosen, and what was tried and dropped, is logged in ``benchmarks/nab/README.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.detect.context import ContextConfig
+from engine.detect.recurrence import DAY_S
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesConfig:
+    """Tuning of ``SeriesModel``.
+
+    Parameters
+    ----------
+    level_alpha : EWMA weight of the level predictor.
+    error_alpha : EWMA weight of each predictor's mean absolute error.
+    clip_z : residuals are clipped to ``clip_z`` error scales before they are learned.
+    season_slots : slots per day of the seasonal profile (0 disables seasonality).
+    season_alpha : EWMA weight of a seasonal slot.
+    surprise_alpha : EWMA weight of the surprise distribution (the calibration's memory).
+    min_samples : points before scores are reported (warm-up, ``None``).
+    quiet_points : points after a report (score >= ``report_score``) that score 0.
+    report_score : the score that starts a quiet period (the rule's threshold).
+    error_weight : weight of the prediction surprise's decades.
+    error_offset : decades of surprise that are not news (subtracted).
+    run_points : earlier points a persistent surprise must span (besides the current one).
+    run_offset : decades subtracted from a persistent surprise's joint rarity.
+    range_tolerance : fraction of the all-time range a value must exceed it by to break it.
+    range_decades : decades of rarity of a range break, at most.
+    corroboration : fraction of each further view of the series' state (context novelty,
+        level shift, range break) added to the strongest one (0: the strongest alone).
+    beyond_decades : decades per octave above the 99th percentile of the level-shift
+        statistic's own distribution.
+    tail_quantile : the lower of the two tail quantiles (the other is the 99th percentile)
+        the series' own surprise tail is fitted through (``engine.detect.tail``).
+    tail_k_min, tail_k_max : bounds of the fitted Weibull tail's shape.
+    shift_k : CUSUM allowance, in error scales, of the level-shift statistic.
+    shift_offset : decades of the level-shift statistic's rarity that are not news.
+    shift_weight : weight of the level-shift decades (0 disables the path).
+    shift_warm_points : points before the level-shift path scores.
+    recur_slots : slots per day of the recurrence memory (0 disables it).
+    recur_reach_s : a surprise recurs when one as large was seen within this time of day.
+    recur_decay : surprise bins (quarter octaves) a remembered surprise fades per day.
+    recur_tolerance : bins a surprise may exceed the remembered one by and still recur.
+    context : the context-novelty configuration.
+    """
+
+    level_alpha: float = 0.1
+    error_alpha: float = 0.02
+    clip_z: float = 4.0
+    season_slots: int = 96
+    season_alpha: float = 0.3
+    surprise_alpha: float = 0.001
+    min_samples: int = 30
+    quiet_points: int = 30
+    report_score: float = 0.37
+    error_weight: float = 1.0
+    error_offset: float = 1.5
+    run_points: int = 2
+    run_offset: float = 3.0
+    range_tolerance: float = 0.05
+    range_decades: float = 5.0
+    corroboration: float = 0.5
+    beyond_decades: float = 2.0
+    tail_quantile: float = 0.03
+    tail_k_min: float = 0.3
+    tail_k_max: float = 1.0
+    shift_k: float = 1.0
+    shift_offset: float = 1.5
+    shift_weight: float = 1.0
+    shift_warm_points: int = 120
+    recur_slots: int = 96
+    recur_reach_s: float = 3600.0
+    recur_decay: float = 1.0
+    recur_tolerance: int = 3
+    context: ContextConfig = field(default_factory=ContextConfig)
+
+    def __post_init__(self) -> None:
+        for key in ("level_alpha", "error_alpha", "season_alpha", "surprise_alpha"):
+            value = getattr(self, key)
+            if not 0.0 < value <= 1.0:
+                raise ValueError(f"{key} must be in (0, 1], got {value}")
+        if self.clip_z <= 0.0:
+            raise ValueError(f"clip_z must be > 0, got {self.clip_z}")
+        if not 0 <= self.season_slots <= 1440:
+            raise ValueError(f"season_slots must be in [0, 1440], got {self.season_slots}")
+        if self.min_samples < 2 or self.quiet_points < 0:
+            raise ValueError("min_samples must be >= 2 and quiet_points >= 0")
+        if not 0.0 < self.report_score < 1.0 or self.error_weight < 0.0:
+            raise ValueError("report_score must be in (0, 1) and error_weight >= 0")
+        if not 1 <= self.run_points <= 16 or self.error_offset < 0.0:
+            raise ValueError("run_points must be in [1, 16] and error_offset >= 0")
+        if self.range_tolerance < 0.0 or self.range_decades < 0.0:
+            raise ValueError("range_tolerance and range_decades must be >= 0")
+        if not 0.0 <= self.corroboration <= 1.0:
+            raise ValueError(f"corroboration must be in [0, 1], got {self.corroboration}")
+        if not 0.01 < self.tail_quantile < 1.0:
+            raise ValueError(f"tail_quantile must be in (0.01, 1), got {self.tail_quantile}")
+        if not 0.0 < self.tail_k_min <= self.tail_k_max:
+            raise ValueError("tail_k_min must be > 0 and at most tail_k_max")
+        if not 0 <= self.recur_slots <= 1440 or self.recur_reach_s < 0.0:
+            raise ValueError("recur_slots must be in [0, 1440] and recur_reach_s >= 0")
+        if self.recur_decay < 0.0 or self.recur_tolerance < 0:
+            raise ValueError("recur_decay and recur_tolerance must be >= 0")
+
+    @property
+    def recur_reach(self) -> int:
+        """The recurrence memory's reach in slots, either side."""
+        return round(self.recur_reach_s * self.recur_slots / DAY_S)
