@@ -11,6 +11,7 @@ PagerDuty routes enabled); its anomalies, incidents and decided actions are scor
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import platform
 import shutil
 import sys
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 from benchmarks.e2e.cases import HELD_OUT, TUNED_ON, generated_case, plan
+from benchmarks.e2e.generate import Knobs
 from benchmarks.e2e.report import Split, print_split
 from benchmarks.e2e.run import bench_rules, run_folder, write_folder
 from benchmarks.e2e.truth import Case
@@ -35,7 +37,16 @@ def main() -> None:
     parser.add_argument("--split", choices=("tuned", "held-out", "both"), default="both")
     parser.add_argument("--data", type=Path, help="a real dataset folder (see README)")
     parser.add_argument("--keep", type=Path, help="keep replay folders and outputs here")
+    for knob in ("hours", "services", "noise", "background_errors", "blips_per_series_day"):
+        parser.add_argument(
+            f"--{knob.replace('_', '-')}",
+            nargs=2,
+            type=float,
+            metavar=("LO", "HI"),
+            help=f"generator range (default {getattr(Knobs(), knob)})",
+        )
     args = parser.parse_args()
+    knobs = _knobs(args)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     ordinary, per_hard = SIZES["quick" if args.quick else "full" if args.full else "default"]
     print(
@@ -48,12 +59,25 @@ def main() -> None:
     chosen = list(splits) if args.split == "both" else [args.split]
     for key in chosen:
         label, seeds = splits[key]
-        cases = (generated_case(s, m) for s, m in plan(seeds, ordinary, per_hard))
+        cases = (generated_case(s, m, knobs) for s, m in plan(seeds, ordinary, per_hard))
         print_split(run_split(label, cases, args.keep))
     if args.data is not None:
         from benchmarks.e2e.real import load_cases
 
         print_split(run_split(f"real: {args.data.name}", load_cases(args.data), args.keep))
+
+
+def _knobs(args: argparse.Namespace) -> Knobs:
+    """The default generator ranges, with any given on the command line."""
+    changed = {}
+    for name in ("hours", "services", "noise", "background_errors", "blips_per_series_day"):
+        given = getattr(args, name)
+        if given is not None:
+            changed[name] = (int(given[0]), int(given[1])) if name == "services" else tuple(given)
+    knobs = dataclasses.replace(Knobs(), **changed)
+    if changed:
+        print(f"generator knobs changed: {changed}")
+    return knobs
 
 
 def run_split(label: str, cases: object, keep: Path | None) -> Split:
