@@ -21,6 +21,7 @@ from typing import Any
 from engine.act.planner import ActionPlanner
 from engine.act.retrain import RetrainPlanner
 from engine.correlate.grouping import Correlator
+from engine.correlate.recovery import RecoveryWatch
 from engine.detect.logs import LogDetector
 from engine.detect.metric import MetricDetector
 from engine.detect.model import ModelMonitor
@@ -65,15 +66,22 @@ class StageState:
 
 @dataclass(frozen=True, slots=True)
 class DetectStage:
-    """Series-keyed detection: metric points, log records, predictions and labels -> anomalies."""
+    """Series-keyed detection: metric points, log records, predictions and labels -> anomalies,
+    plus the recovery watch's holds (a series still outside its pre-incident band)."""
 
     metrics: MetricDetector
     logs: LogDetector
     models: ModelMonitor
+    recovery: RecoveryWatch = field(default_factory=RecoveryWatch)
     name: str = "detect"
 
     def _slots(self) -> dict[str, Any]:
-        return {"metrics": self.metrics, "logs": self.logs, "models": self.models}
+        return {
+            "metrics": self.metrics,
+            "logs": self.logs,
+            "models": self.models,
+            "recovery": self.recovery,
+        }
 
     def initial_state(self) -> StageState:
         return StageState({name: op.initial_state() for name, op in self._slots().items()})
@@ -92,7 +100,10 @@ class DetectStage:
         slots["metrics"], from_metrics = self.metrics.process(slots["metrics"], points, now=now)
         slots["logs"], from_logs = self.logs.process(slots["logs"], records, now=now)
         slots["models"], from_models = self.models.process(slots["models"], ml, now=now)
-        found = [*from_metrics, *from_logs, *from_models]
+        watched: list[MetricPoint | Anomaly] = [*points]
+        watched.extend(a for a in from_metrics if isinstance(a, Anomaly))
+        slots["recovery"], holds = self.recovery.process(slots["recovery"], watched, now=now)
+        found = [*from_metrics, *from_logs, *from_models, *holds]
         rejected = [o for o in found if isinstance(o, Rejected)]
         anomalies = sorted((o for o in found if isinstance(o, Anomaly)), key=_by_time)
         return state, [*rejected, *anomalies]
@@ -189,6 +200,10 @@ class Pipeline:
                 MetricDetector.from_rules(rules.detectors),
                 LogDetector.from_rules(rules.logs),
                 ModelMonitor.from_rules(rules.monitoring).with_references(references or {}),
+                RecoveryWatch(
+                    max_watch_s=rules.correlation.recovery_watch_s,
+                    recover_points=rules.correlation.recovery_points,
+                ),
             ),
             IncidentStage(
                 Correlator.from_rules(rules),

@@ -49,15 +49,17 @@ def build_event(action: Action, routing_key: str) -> dict[str, Any]:
     causes = incident.get("root_causes") or []
     top = escape_text(causes[0]["node"] if causes else (incident.get("nodes") or ["vigil"])[0])
     severity = incident.get("severity", "error")
+    labels: dict[str, Any] = {**json_object(incident.get("labels")), **_labels_of(action)}
+    kind = causes[0].get("kind") if causes else None
     summary = escape_text(incident.get("summary") or f"incident {action.incident}")
     event["payload"] = {
         "summary": summary[:MAX_SUMMARY],
         "source": top,
         "severity": severity if severity in SEVERITIES else "error",
         "timestamp": _iso(float(incident.get("updated_at") or action.ts)),
-        "component": top,
-        "group": escape_text((incident.get("labels") or {}).get("cluster", "vigil")),
-        "class": "vigil-incident",
+        "component": escape_text(labels.get("service") or top),
+        "group": escape_text(labels.get("cluster") or labels.get("namespace") or "vigil"),
+        "class": escape_text(f"vigil-{kind}-incident" if kind else "vigil-incident"),
         "custom_details": {
             "incident": action.incident,
             "status": incident.get("status"),
@@ -67,9 +69,18 @@ def build_event(action: Action, routing_key: str) -> dict[str, Any]:
         },
     }
     event["client"] = "Vigil"
+    link = action.payload.get("link")
+    if isinstance(link, str) and link:
+        event["client_url"] = link
+        event["links"] = [{"href": link, "text": "Vigil incident"}]
     if len(orjson.dumps(event)) > MAX_EVENT_BYTES:
         event["payload"]["custom_details"] = {"incident": action.incident, "truncated": True}
     return event
+
+
+def _labels_of(action: Action) -> dict[str, Any]:
+    """The incident's routing labels (cluster, namespace, service of the top cause, ...)."""
+    return json_object(action.payload.get("labels"))
 
 
 def validate_event(event: dict[str, Any]) -> list[str]:

@@ -56,16 +56,16 @@ def build_message(action: Action) -> dict[str, Any]:
                     "text": _cut(f"*Incident*\n`{_md(action.incident)}`", MAX_FIELD),
                 },
                 {"type": "mrkdwn", "text": _cut(f"*Update*\n{_md(said)}", MAX_FIELD)},
+                *_label_fields(action),
             ],
         },
     ]
     blocks += _causes_block(incident)
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"Vigil · action `{_md(action.id)}`"}],
-        }
-    )
+    link = action.payload.get("link")
+    footer = f"Vigil · action `{_md(action.id)}`"
+    if isinstance(link, str) and link:
+        footer = f"<{escape_text(link)}|Open in Vigil> · action `{_md(action.id)}`"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
     return {"text": _cut(_md(title), MAX_SECTION), "blocks": blocks}
 
 
@@ -78,6 +78,16 @@ def _md(value: object) -> str:
     """
     text = escape_text(value)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _label_fields(action: Action) -> list[dict[str, Any]]:
+    """Cluster, namespace and service from the incident's labels (at most 10 fields in all)."""
+    labels = json_object(action.payload.get("labels"))
+    return [
+        {"type": "mrkdwn", "text": _cut(f"*{key.capitalize()}*\n{_md(labels[key])}", MAX_FIELD)}
+        for key in ("cluster", "namespace", "service")
+        if isinstance(labels.get(key), str) and labels[key]
+    ]
 
 
 def _causes_block(incident: dict[str, Any]) -> list[dict[str, Any]]:

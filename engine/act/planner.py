@@ -2,11 +2,13 @@
 
 Each incident record is routed (``engine.act.routing``) to receivers; per (incident, receiver)
 a ``Notice`` tracks the conversation. A new page waits ``group_wait`` (and ``flap_hold``) so
-early updates fold into it and an incident resolving sooner is never paged; later content
-changes go out at most every ``group_interval``; a firing page is repeated every
-``repeat_interval``; a resolve is held ``flap_hold`` so a flapping incident is not re-paged.
-Inhibition and maintenance windows mute new pages (recorded once as ``suppressed``). Silences
-are applied at delivery. Actions are only decided here; connectors deliver them.
+early updates fold into it and an incident resolving sooner is never paged; later material
+changes (severity or top cause; see ``_digest``) go out at most every ``group_interval``; a
+firing page is repeated every ``repeat_interval``; a resolve is held ``flap_hold`` so a
+flapping incident is not re-paged. Inhibition and maintenance windows mute new pages (recorded
+once as ``suppressed``). Silences are applied at delivery. With ``external_url`` set, every
+action links to the incident's console page. Actions are only decided here; connectors
+deliver them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from engine.act.inhibit import inhibitor_of
 from engine.act.maintenance import active_window
@@ -51,7 +54,7 @@ class PlannerState:
     clock: float | None = None
     incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
     notices: dict[str, Notice] = field(default_factory=dict)
-    version: int = 1
+    version: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,8 @@ class PlannerState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlannerState:
+        if int(data.get("version", 1)) == 1:
+            data = _upgrade_v1_to_v2(data)
         return cls(
             clock=data["clock"],
             incidents={k: dict(v) for k, v in data["incidents"].items()},
@@ -220,6 +225,14 @@ class ActionPlanner:
             parts = (*parts, notice.repeats)
         if muted is not None:
             parts = (*parts, "suppressed", muted)
+        payload: dict[str, Any] = {
+            "event": said,
+            "occurrence": notice.occurrence,
+            "incident": record["wire"],
+            "labels": dict(record["labels"]),
+        }
+        if self.rules.external_url is not None:
+            payload["link"] = incident_link(self.rules.external_url, notice.incident)
         return Action(
             id=stable_id("act", *parts),
             ts=clock,
@@ -227,12 +240,7 @@ class ActionPlanner:
             receiver=notice.receiver,
             type=receiver.type if receiver is not None else "console",
             dedup_key=notice.incident,
-            payload={
-                "event": said,
-                "occurrence": notice.occurrence,
-                "incident": record["wire"],
-                "labels": dict(record["labels"]),
-            },
+            payload=payload,
             status=ActionStatus.SUPPRESSED if muted else ActionStatus.DECIDED,
             error=muted,
         )
@@ -252,9 +260,33 @@ class ActionPlanner:
                 del state.incidents[incident_id]
 
 
+def _upgrade_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 digests named the top 3 causes (``severity|a,b,c``); version 2 only the top
+    one (``severity|a``): cut them so a restored page is not re-sent as an update."""
+
+    def cut(digest: str) -> str:
+        severity, _, causes = digest.partition("|")
+        return f"{severity}|{causes.split(',')[0]}" if digest else digest
+
+    incidents = {k: {**v, "digest": cut(v["digest"])} for k, v in data["incidents"].items()}
+    notices = {k: {**n, "sent_digest": cut(n["sent_digest"])} for k, n in data["notices"].items()}
+    return {**data, "incidents": incidents, "notices": notices, "version": 2}
+
+
 def _digest(incident: Incident) -> str:
-    causes = ",".join(c.node for c in incident.root_causes[:3])
-    return f"{incident.severity.value}|{causes}"
+    """What a receiver already paged is told again about: a material change only, i.e. the
+    severity or the top cause (not a reshuffle further down the list, not a new member)."""
+    top = incident.root_causes[0].node if incident.root_causes else ""
+    return f"{incident.severity.value}|{top}"
+
+
+def incident_link(external_url: str, incident_id: str) -> str:
+    """The incident's console page.
+
+    >>> incident_link("https://vigil.example.com", "inc-1")
+    'https://vigil.example.com/#/incident/inc-1'
+    """
+    return f"{external_url.rstrip('/')}/#/incident/{quote(incident_id, safe='')}"
 
 
 def _incident(

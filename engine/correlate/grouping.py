@@ -10,8 +10,11 @@ was active during that window, so a model's drift lands in the upstream data out
 alert name and cluster. A member related to several incidents merges them into the oldest once
 both ends of the link persist: its node's members and a related node's in the other incident
 each span ``merge_after_s`` (a passing blip or a lone warning joins one and links nothing).
-Incidents resolve after ``quiet_s`` without activity. Placing one member (join, merge or open)
-is ``engine.correlate.placement``; this module applies events and emits snapshots.
+Incidents resolve after ``quiet_s`` without activity, where a recovery-watch hold (one of its
+nodes' series still outside its pre-incident band, see ``engine.correlate.recovery``) counts
+as activity: an incident does not resolve while its members are still bad. Placing one member
+(join, merge or open) is ``engine.correlate.placement``; this module applies events and emits
+snapshots.
 
 Snapshots are emitted per event time: all events with the same ``ts`` are applied, then every
 incident that opened or changed (new node, new alert, higher severity, merge, new change)
@@ -31,6 +34,7 @@ from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_strea
 from engine.correlate.incidents import IncidentRecord
 from engine.correlate.placement import Member, Placement, alert_of, evidence_start, join
 from engine.correlate.records import alert_to_dict, change_to_dict
+from engine.correlate.recovery import is_hold
 from engine.correlate.state import CorrelateState
 from engine.correlate.topology import Topology
 from engine.events import (
@@ -96,11 +100,12 @@ class Correlator:
     confirm_nodes: int = 2
     merge_after_s: float = 180.0
     link_s: float = 180.0
+    max_span_s: float = 3600.0
     name: str = "correlate"
 
     def __post_init__(self) -> None:
         durations = ("window_s", "quiet_s", "change_lookback_s", "forget_after_s", "alert_ttl_s")
-        for key in (*durations, "confirm_s", "merge_after_s", "link_s"):
+        for key in (*durations, "confirm_s", "merge_after_s", "link_s", "max_span_s"):
             if getattr(self, key) < 0:
                 raise ValueError(f"{key} must be >= 0, got {getattr(self, key)}")
         if not 0 <= self.max_hops <= 4:
@@ -129,6 +134,7 @@ class Correlator:
             confirm_nodes=c.confirm_nodes,
             merge_after_s=c.merge_after_s,
             link_s=c.link_s,
+            max_span_s=c.max_span_s,
         )
 
     @property
@@ -149,6 +155,7 @@ class Correlator:
             self.link_s,
             self.merge_after_s,
             self.max_anomalies_per_node,
+            self.max_span_s,
         )
 
     def initial_state(self) -> CorrelateState:
@@ -181,8 +188,8 @@ class Correlator:
                 status = IncidentStatus.UPDATED if record.announced else IncidentStatus.OPEN
                 out.append(self._emit(state, record, status))
         for record in state.incidents.values():
-            if record.is_open and ts - record.last_ts > self.quiet_s:
-                record.resolved_at = record.last_ts + self.quiet_s
+            if record.is_open and ts - record.active_ts > self.quiet_s:
+                record.resolved_at = record.active_ts + self.quiet_s
                 out.append(self._emit(state, record, IncidentStatus.RESOLVED))
         for key in [k for k, r in state.incidents.items() if _forgettable(r, ts, self)]:
             for member in state.incidents.pop(key).members:
@@ -218,6 +225,8 @@ class Correlator:
             state.topology.apply(event)
         elif isinstance(event, Change):
             self._apply_change(state, event)
+        elif isinstance(event, Anomaly) and is_hold(event):
+            _apply_hold(state, event)
         elif isinstance(event, Anomaly):
             if event.id not in state.member_of:
                 since = evidence_start(event)
@@ -265,6 +274,14 @@ class Correlator:
     ) -> None:
         for other in merged:
             out.append(self._emit(state, other, IncidentStatus.RESOLVED))
+
+
+def _apply_hold(state: CorrelateState, hold: Anomaly) -> None:
+    """A member's series is still outside its pre-incident band: the open incidents holding
+    its node stay open (a hold is not a member: it joins, opens and ranks nothing)."""
+    for record in state.incidents.values():
+        if record.is_open and hold.node in record.spans:
+            record.held_ts = hold.ts if record.held_ts is None else max(record.held_ts, hold.ts)
 
 
 def _forgettable(record: IncidentRecord, ts: EventTime, op: Correlator) -> bool:

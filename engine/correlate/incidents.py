@@ -25,6 +25,8 @@ from engine.events import (
 )
 
 _SEVERITIES = [Severity.INFO, Severity.WARNING, Severity.ERROR, Severity.CRITICAL]
+INCIDENT_LABEL_KEYS = ("cluster", "namespace", "env", "region", "team")
+"""Member labels an incident carries when all its members that have them agree."""
 
 
 @dataclass(slots=True)
@@ -48,10 +50,17 @@ class IncidentRecord:
     confirmed: bool = False
     spans: dict[str, list[float]] = field(default_factory=dict)
     """Node -> [first member ts, last member ts, member count] (for confirmation)."""
+    held_ts: EventTime | None = None
+    """Latest recovery-watch hold on one of its nodes (a member still outside its band)."""
 
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    @property
+    def active_ts(self) -> EventTime:
+        """Its last sign of life: a member, or a hold (a member still outside its band)."""
+        return self.last_ts if self.held_ts is None else max(self.last_ts, self.held_ts)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +80,7 @@ class IncidentRecord:
             "announced": self.announced,
             "confirmed": self.confirmed,
             "spans": {n: list(v) for n, v in self.spans.items()},
+            "held_ts": self.held_ts,
         }
 
     @classmethod
@@ -92,6 +102,7 @@ class IncidentRecord:
             announced=d["announced"],
             confirmed=d["confirmed"],
             spans={n: list(v) for n, v in d["spans"].items()},
+            held_ts=d["held_ts"],
         )
 
     # -- membership --------------------------------------------------------------------------
@@ -137,6 +148,8 @@ class IncidentRecord:
         self.changes.extend(c for c in other.changes if _change_key(c) not in seen)
         self.severity = max(self.severity, other.severity)
         self.confirmed = self.confirmed or other.confirmed
+        if other.held_ts is not None:
+            self.held_ts = max(self.held_ts or other.held_ts, other.held_ts)
         for node, (first, last, count) in other.spans.items():
             span = self.spans.setdefault(node, [first, last, 0])
             span[0], span[1], span[2] = min(span[0], first), max(span[1], last), span[2] + count
@@ -144,6 +157,18 @@ class IncidentRecord:
         other.members, other.nodes, other.anomalies, other.alerts = [], [], {}, {}
 
     # -- output ------------------------------------------------------------------------------
+
+    def shared_labels(self) -> dict[str, str]:
+        """The ``INCIDENT_LABEL_KEYS`` its members agree on (cluster, namespace, ...): the
+        labels receivers group and route by. A key whose members disagree is left out."""
+        seen: dict[str, set[str]] = {}
+        records = [a for kept in self.anomalies.values() for a in kept]
+        for record in [*records, *self.alerts.values()]:
+            for key in INCIDENT_LABEL_KEYS:
+                value = record["labels"].get(key)
+                if isinstance(value, str) and value:
+                    seen.setdefault(key, set()).add(value)
+        return {k: next(iter(v)) for k, v in sorted(seen.items()) if len(v) == 1}
 
     def snapshot(
         self,
@@ -154,7 +179,9 @@ class IncidentRecord:
         """Emit the next revision of this incident with its members and neighbourhood."""
         self.revision += 1
         self.dirty = False
-        labels = {"merged_into": self.merged_into} if self.merged_into else {}
+        labels = self.shared_labels()
+        if self.merged_into:
+            labels["merged_into"] = self.merged_into
         if not self.confirmed:
             labels["noise"] = "true"
         incident = Incident(

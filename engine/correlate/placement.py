@@ -34,6 +34,7 @@ class Placement:
     link_s: float
     merge_after_s: float
     max_anomalies_per_node: int
+    max_span_s: float = 3600.0
 
     def place(
         self,
@@ -58,7 +59,10 @@ class Placement:
             state.incidents[record.id] = record
             return record, []
         if node is not None and len(candidates) > 1:
-            candidates = self._connected(state, candidates, node, ts)
+            if any(self._sealed(r, ts) for r in candidates):  # a sealed incident merges nothing
+                candidates = [next(r for r in candidates if self._continues(r, node, ts))]
+            else:
+                candidates = self._connected(state, candidates, node, ts)
         # an announced incident keeps its id (and its page); else the oldest candidate wins
         target = min(candidates, key=_seniority)
         merged = [other for other in candidates if other is not target]
@@ -95,14 +99,31 @@ class Placement:
         """Whether a member at ``node`` belongs with ``record``: its node is already in it, or
         a related node of it is still active (a member within ``link_s``). A symptom shows
         while its cause is still misbehaving; a node going bad next to neighbours that went
-        quiet (a finished blip, a fault that is over) is a separate problem."""
-        if node in record.spans:
+        quiet (a finished blip, a fault that is over) is a separate problem.
+
+        Bounded span: an incident open longer than ``max_span_s`` is *sealed*: members at
+        its nodes still join it, nothing else does (a long-lived incident does not absorb
+        unrelated activity for hours) and it merges with nothing."""
+        if self._continues(record, node, ts):
             return True
         if not record.spans:  # records from version-1 state carry no spans
             return any(n in related for n in record.nodes)
+        if self._sealed(record, ts):
+            return False
         return any(
             n in related and ts - last <= self.link_s for n, (_, last, _) in record.spans.items()
         )
+
+    def _continues(self, record: IncidentRecord, node: str, ts: EventTime) -> bool:
+        """Whether a member at ``node`` continues ``record`` (its node is already in it).
+
+        A stricter split by time (only members at most ``window_s`` after the node's last)
+        was measured on the e2e held-out streams and split faults more often (groups per
+        incident up) without raising purity; it was not kept."""
+        return node in record.spans
+
+    def _sealed(self, record: IncidentRecord, ts: EventTime) -> bool:
+        return self.max_span_s > 0 and ts - record.opened_at > self.max_span_s
 
     def _connected(
         self, state: CorrelateState, candidates: list[IncidentRecord], node: str, ts: EventTime

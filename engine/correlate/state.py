@@ -10,7 +10,7 @@ from engine.correlate.incidents import IncidentRecord
 from engine.correlate.topology import Topology
 from engine.events import EventTime
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 @dataclass(slots=True)
@@ -40,6 +40,8 @@ class CorrelateState:
     def from_dict(cls, data: dict[str, Any]) -> CorrelateState:
         if data.get("version", 1) == 1:
             data = _upgrade_v1_to_v2(data)
+        if data["version"] == 2:
+            data = _upgrade_v2_to_v3(data)
         return cls(
             topology=Topology.from_dict(data["topology"]),
             incidents={k: IncidentRecord.from_dict(r) for k, r in data["incidents"].items()},
@@ -54,3 +56,9 @@ def _upgrade_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """Version 1 opened every incident at once: its records count as confirmed."""
     incidents = {k: {**r, "confirmed": True, "spans": {}} for k, r in data["incidents"].items()}
     return {**data, "incidents": incidents, "version": 2}
+
+
+def _upgrade_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 had no recovery-watch holds: no incident is held."""
+    incidents = {k: {**r, "held_ts": None} for k, r in data["incidents"].items()}
+    return {**data, "incidents": incidents, "version": 3}

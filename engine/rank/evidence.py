@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from engine.events import EventTime
-from engine.rank.scoring import Candidate
+from engine.rank.scoring import Candidate, is_unsupported
 from engine.rank.signals import IncidentView
 
 _SIGNAL_WORDS = (
@@ -54,7 +54,7 @@ def describe(cand: Candidate, view: IncidentView) -> tuple[str, ...]:
     if signal is not None:
         out.append(f"strongest signal |z|={signal.z:.1f} over {signal.count} signals")
     else:
-        out.append("no signals of its own; named by its anomalous dependents")
+        out.append(silent_evidence(cand, view))
     residents = view.residents.get(cand.node, [])
     if residents:
         bad = [r for r in residents if r in view.signals]
@@ -64,13 +64,31 @@ def describe(cand: Candidate, view: IncidentView) -> tuple[str, ...]:
     return tuple(out)
 
 
+def silent_evidence(cand: Candidate, view: IncidentView) -> str:
+    """What names a node with no signals of its own: how many of its direct dependents are
+    anomalous, and whether that is strong topology evidence (see ``is_unsupported``)."""
+    direct = view.dependents.get(cand.node, [])
+    bad = [d for d in direct if d in view.signals]
+    strength = "weak" if is_unsupported(view, cand) else "strong"
+    if cand.features.get("silent", 1.0) > 0.5 and strength == "strong":
+        strength = "moderate"
+    return (
+        f"no signals of its own; {len(bad)} of its {len(direct)} direct dependents anomalous"
+        f"{' (' + _names(bad) + ')' if bad else ''}: {strength} topology evidence"
+    )
+
+
 def summarize(ranked: list[Candidate], view: IncidentView) -> str:
     """One line: the probable cause, what it shows, and who else is affected."""
     if not ranked:
         return "no ranked cause"
     top = ranked[0]
     signal = view.signals.get(top.node)
-    words = _signal_words(signal.names) if signal is not None else "no own signals"
+    if signal is not None:
+        words = _signal_words(signal.names)
+    else:
+        bad = [d for d in view.dependents.get(top.node, []) if d in view.signals]
+        words = f"no own signals, named by {len(bad)} anomalous dependents"
     others = sorted(n for n in view.signals if n != top.node)
     tail = f"; {len(others)} other nodes degraded: {_names(others)}" if others else ""
     return f"probable cause {top.node} ({top.kind}): {words}{tail}"

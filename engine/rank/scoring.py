@@ -71,7 +71,19 @@ def score_candidates(
         cand.features.update(extra_features(ctx, cand.node, cand.kind, cand.onset, changed))
         cand.score = sum(weights.get(k, 0.0) * v for k, v in cand.features.items())
     ranked.sort(key=lambda c: (-c.score, c.node))
+    backed = next((i for i, c in enumerate(ranked) if not is_unsupported(view, c)), 0)
+    if backed > 0:  # never lead with a node nothing but one dependent points at
+        ranked.insert(0, ranked.pop(backed))
     return ranked
+
+
+def is_unsupported(view: IncidentView, cand: Candidate) -> bool:
+    """A node with no signals of its own whose topology evidence is weak (fewer than two of
+    its direct dependents are anomalous): it is never ranked first while a candidate with
+    evidence of its own exists."""
+    if cand.node in view.signals:
+        return False
+    return sum(1 for d in view.dependents.get(cand.node, ()) if d in view.signals) < 2
 
 
 def _candidate_nodes(view: IncidentView, changes: Sequence[Change]) -> list[str]:

@@ -38,3 +38,12 @@ class CorrelationRules(StrictModel):
     link_s: DurationS = 180.0
     """A member at a node new to an incident joins it only through a related node of the
     incident that had a member at most this long ago (still misbehaving)."""
+    max_span_s: DurationS = 3600.0
+    """Bounded span: an incident open longer than this is sealed. Members at its nodes still
+    join it; new nodes and merges go elsewhere. ``0``: no bound."""
+    recovery_watch_s: DurationS = 14400.0
+    """A metric series that went anomalous is watched against its pre-incident band for at
+    most this long; while it stays outside, the incident holding it does not resolve. ``0``
+    turns the watch off (incidents then resolve ``quiet_s`` after their last anomaly)."""
+    recovery_points: int = Field(3, ge=1)
+    """Points in a row back inside the pre-incident band that end a series' watch."""

@@ -185,6 +185,16 @@ class RoutingRules(StrictModel):
     route: Route = Field(default_factory=lambda: Route(receiver="console"))
     inhibit_rules: list[InhibitRule] = Field(default_factory=list)
     maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
+    external_url: str | None = None
+    """The console's external base URL (``https://vigil.example.com``): notifications link to
+    ``{external_url}/#/incident/{id}``. Unset: no link."""
+
+    @field_validator("external_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("external_url must start with https:// or http://")
+        return value.rstrip("/") if value is not None else None
 
     def receiver(self, name: str) -> Receiver | None:
         return next((r for r in self.receivers if r.name == name), None)

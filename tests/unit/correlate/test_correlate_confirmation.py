@@ -56,7 +56,7 @@ def test_an_error_alert_still_firing_after_confirm_s_opens_an_incident() -> None
     )
     assert out == []
     _, out = OP.process(state, [], now=T0 + 300)
-    assert _statuses(out) == [("open", ("mail",), {})]
+    assert _statuses(out) == [("open", ("mail",), {"cluster": "eu-1"})]
 
 
 def test_a_transient_error_alert_and_a_lone_warning_never_open() -> None:
@@ -67,7 +67,7 @@ def test_a_transient_error_alert_and_a_lone_warning_never_open() -> None:
     ]
     _, out = OP.process(OP.initial_state(), events, now=T0 + 10_000)
     assert [s for s in _statuses(out) if s[0] != "resolved"] == []
-    assert all(s.incident.labels == {"noise": "true"} for s in out)
+    assert all(s.incident.labels == {"cluster": "eu-1", "noise": "true"} for s in out)
     assert sorted(m for s in out for m in s.incident.alerts) == ["am-fp-mail", "am-fp-web"]
 
 
@@ -99,9 +99,9 @@ def test_state_with_held_candidates_round_trips_and_v1_state_upgrades() -> None:
     assert CorrelateState.from_dict(data).to_dict() == data
     v1 = {**data, "version": 1}
     v1["incidents"] = {
-        k: {f: v for f, v in r.items() if f not in ("confirmed", "spans")}
+        k: {f: v for f, v in r.items() if f not in ("confirmed", "spans", "held_ts")}
         for k, r in data["incidents"].items()
     }
     upgraded = CorrelateState.from_dict(v1)
-    assert upgraded.version == 2
+    assert upgraded.version == 3
     assert all(r.confirmed for r in upgraded.incidents.values())

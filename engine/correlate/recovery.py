@@ -1,0 +1,183 @@
+"""Recovery watch: is a series that went anomalous back inside its pre-incident band?
+
+A detector adapts: a few minutes into a lasting fault its baseline has learnt the new level and
+it stops flagging, although the series is still far from where it was. Resolving an incident
+when its anomalies stop would then resolve it during the outage. This operator remembers, per
+series, the normal band the detector reported with the *first* anomaly of an episode (its
+band before it learnt anything from the fault) and watches the series' later points against
+that fixed band:
+
+* while points stay outside it, it emits a *hold* every ``every_s``: an ``Anomaly`` of kind
+  ``metric`` with score 0, severity ``info`` and ``detail["outside_band"] = true`` (plus
+  ``value``, ``band`` and ``since``). The correlator treats a hold as "this member is still
+  bad": it keeps the incident holding that node open, and never opens, joins or ranks on it;
+* once ``recover_points`` points in a row are back inside the band, the watch ends;
+* a watch also ends after ``max_watch_s`` (a level that never comes back, e.g. a deliberate
+  change, must not hold an incident open for ever).
+
+It runs in the detect stage (keyed by series, like the detectors) so that the incident stage
+needs nothing but the anomaly stream it already receives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.events import (
+    Anomaly,
+    AnomalyKind,
+    EventTime,
+    MetricPoint,
+    Severity,
+    series_key,
+    stable_id,
+)
+
+STATE_VERSION = 1
+
+
+@dataclass(slots=True)
+class RecoveryState:
+    """Series key -> its watch: ``band`` [lo, hi], ``node``, ``since``, ``last_hold``,
+    ``inside`` (consecutive points back inside the band)."""
+
+    watches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    version: int = STATE_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "watches": {k: {**w, "band": list(w["band"])} for k, w in self.watches.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RecoveryState:
+        watches = {k: {**w, "band": list(w["band"])} for k, w in data["watches"].items()}
+        return cls(watches=watches, version=STATE_VERSION)
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryWatch:
+    """Watches anomalous series against their pre-incident band; emits holds (module doc).
+
+    Updates ``state`` in place and returns it. The batch holds metric points and the metric
+    anomalies the detector found on them (in any order: the anomalies are indexed first).
+
+    Examples
+    --------
+    >>> from engine.testing import pt
+    >>> def an(ts, value):
+    ...     return Anomaly(f"an-{ts}", ts, AnomalyKind.METRIC, "api",
+    ...                    {"name": "api", "labels": {"service": "api"}}, 0.9,
+    ...                    Severity.ERROR, {"value": value, "band": [0.0, 2.0]})
+    >>> op = RecoveryWatch(every_s=120.0, recover_points=2)
+    >>> points = [pt("api", v, 60.0 * i) for i, v in enumerate([9, 9, 9, 9, 1, 1, 9])]
+    >>> _, out = op.process(op.initial_state(), [*points, an(0.0, 9.0)], now=360.0)
+    >>> [(a.ts, a.detail["outside_band"], a.detail["since"]) for a in out]
+    [(120.0, True, 0.0)]
+    """
+
+    every_s: float = 300.0
+    recover_points: int = 3
+    max_watch_s: float = 14400.0
+    name: str = "recovery"
+
+    def __post_init__(self) -> None:
+        if self.every_s <= 0 or self.max_watch_s < 0:
+            raise ValueError("every_s must be > 0 and max_watch_s >= 0")
+        if self.recover_points < 1:
+            raise ValueError(f"recover_points must be >= 1, got {self.recover_points}")
+
+    def initial_state(self) -> RecoveryState:
+        return RecoveryState()
+
+    def process(
+        self, state: RecoveryState, batch: Sequence[MetricPoint | Anomaly], *, now: EventTime
+    ) -> tuple[RecoveryState, list[Anomaly]]:
+        """Start watches at anomalies, judge each later point of a watched series."""
+        if self.max_watch_s <= 0:
+            return state, []
+        onsets = {
+            (_key_of(a), a.ts): a
+            for a in batch
+            if isinstance(a, Anomaly) and _band_of(a) is not None
+        }
+        out: list[Anomaly] = []
+        points = sorted((p for p in batch if isinstance(p, MetricPoint)), key=lambda p: p.ts)
+        for point in points:
+            key = point.key
+            watch = state.watches.get(key)
+            onset = onsets.get((key, point.ts))
+            if watch is None or point.ts - watch["since"] > self.max_watch_s:
+                state.watches.pop(key, None)
+                if onset is not None:
+                    state.watches[key] = _start(onset, point.ts)
+                continue
+            hold = self._judge(watch, point, key)
+            if hold is not None:
+                out.append(hold)
+            elif watch["inside"] >= self.recover_points:
+                del state.watches[key]
+        return state, out
+
+    def _judge(self, watch: dict[str, Any], point: MetricPoint, key: str) -> Anomaly | None:
+        lo, hi = watch["band"]
+        if lo <= point.value <= hi:
+            watch["inside"] += 1
+            return None
+        watch["inside"] = 0
+        if point.ts - watch["last_hold"] < self.every_s:
+            return None
+        watch["last_hold"] = point.ts
+        return Anomaly(
+            id=stable_id("an", "hold", key, point.ts),
+            ts=point.ts,
+            kind=AnomalyKind.METRIC,
+            node=watch["node"],
+            subject={"name": point.name, "labels": dict(point.labels)},
+            score=0.0,
+            severity=Severity.INFO,
+            detail={
+                "outside_band": True,
+                "value": point.value,
+                "band": [lo, hi],
+                "since": watch["since"],
+            },
+            labels=point.labels,
+        )
+
+
+def is_hold(anomaly: Anomaly) -> bool:
+    """Whether ``anomaly`` is a recovery-watch hold (still outside its pre-incident band)."""
+    return anomaly.detail.get("outside_band") is True
+
+
+def _band_of(anomaly: Anomaly) -> list[float] | None:
+    band = anomaly.detail.get("band")
+    if anomaly.kind is not AnomalyKind.METRIC or is_hold(anomaly) or not isinstance(band, list):
+        return None
+    if len(band) != 2 or not all(isinstance(b, int | float) for b in band):
+        return None
+    subject = anomaly.subject
+    if not isinstance(subject.get("name"), str) or not isinstance(subject.get("labels"), dict):
+        return None
+    return [float(band[0]), float(band[1])]
+
+
+def _key_of(anomaly: Anomaly) -> str:
+    """The series key of a metric anomaly (its subject: the point's name and labels)."""
+    labels = anomaly.subject["labels"]
+    pairs = labels.items() if isinstance(labels, dict) else ()  # a dict: checked by _band_of
+    return series_key(str(anomaly.subject["name"]), {k: str(v) for k, v in pairs})
+
+
+def _start(onset: Anomaly, ts: EventTime) -> dict[str, Any]:
+    return {
+        "band": _band_of(onset),
+        "node": onset.node,
+        "since": ts,
+        "last_hold": ts,
+        "inside": 0,
+    }
