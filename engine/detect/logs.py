@@ -133,8 +133,12 @@ class LogDetector:
     ...          LogRecord(101.0, "disk /dev/sdb2 failed after 5 retries", Level.ERROR,
     ...                    {"service": "db"})]
     >>> state, out = det.process(det.initial_state(), batch, now=101.0)
+    >>> out  # the service's first hour (``learning_s``) teaches its templates: no anomalies
+    []
+    >>> later = [LogRecord(4000.0, "replica db-2 lost quorum", Level.ERROR, {"service": "db"})]
+    >>> state, out = det.process(state, later, now=4001.0)
     >>> [(a.detail["reason"], a.subject["template"]) for a in out]
-    [('new_template', 'disk <*> failed after <*> retries')]
+    [('new_template', 'replica db-<*> lost quorum')]
     """
 
     miner: TemplateMiner = field(default_factory=TemplateMiner)
