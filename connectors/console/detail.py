@@ -190,8 +190,10 @@ def _series(
 def suggest_matchers(
     incident: Incident, anomalies: list[Anomaly], alerts: list[Alert]
 ) -> list[str]:
-    """Matchers for a silence: the incident's labels, else its services and shared labels."""
-    if incident.labels:
+    """Matchers for a silence: its services and the labels its members share; an incident with
+    no nodes (an alert group) by its labels. Never the shared labels alone: incidents carry
+    their members' common labels (``cluster``...), which would silence a whole cluster."""
+    if incident.labels and not incident.nodes:
         return [f"{k}={v}" for k, v in sorted(incident.labels.items())]
     services = sorted(incident.nodes)
     matchers = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from connectors.console.detail import incident_detail, incident_summary, suggest_matchers
@@ -150,6 +151,14 @@ def test_silence_matchers_prefer_incident_labels_then_services_and_shared_labels
         labels={"team": "pay", "env": "prod"},
     )
     assert suggest_matchers(labelled, [], []) == ["env=prod", "team=pay"]
+
+
+def test_silence_suggestion_of_an_incident_with_shared_labels_names_its_services() -> None:
+    rec = _recorded()
+    incident = _incident(2, IncidentStatus.RESOLVED, 240.0)
+    anomalies, alerts = rec.members_of(incident)
+    labelled = replace(incident, labels={"cluster": "eu-1"})  # its members' common labels
+    assert suggest_matchers(labelled, anomalies, alerts) == ["service=~api|web", "cluster=eu-1"]
 
 
 def test_layout_survives_call_cycles_and_places_every_node() -> None:
