@@ -13,11 +13,11 @@ import itertools
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from math import comb
 from typing import Any
 
 from benchmarks.e2e.run import CHAT, PAGER, Outputs
 from benchmarks.e2e.truth import Case, TrueFault, alert_episodes
+from benchmarks.rca.evaluate import pair_scores
 
 
 @dataclass(slots=True)
@@ -166,26 +166,3 @@ def _still_out(case: Case, fault: TrueFault, at: float) -> bool:
     lo, hi = before[len(before) // 100], before[-1 - len(before) // 100]
     level = statistics.median(recent)
     return not lo <= level <= hi
-
-
-def pair_scores(truth: dict[str, str], predicted: dict[str, str]) -> dict[str, float]:
-    """Pairwise precision/recall/F1 over members in both maps; groups per true fault."""
-    members = [m for m in predicted if m in truth]
-    cells = Counter((predicted[m], truth[m]) for m in members)
-    pred_sizes = Counter(predicted[m] for m in members)
-    true_sizes = Counter(truth[m] for m in members)
-    tp = sum(comb(c, 2) for c in cells.values())
-    pp = sum(comb(c, 2) for c in pred_sizes.values())
-    tt = sum(comb(c, 2) for c in true_sizes.values())
-    precision = tp / pp if pp else 1.0
-    recall = tp / tt if tt else 1.0
-    per_true: dict[str, set[str]] = defaultdict(set)
-    for p, t in cells:
-        if t.startswith("fault:"):
-            per_true[t].add(p)
-    return {
-        "precision": precision,
-        "recall": recall,
-        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
-        "groups": sum(len(v) for v in per_true.values()) / max(len(per_true), 1),
-    }
