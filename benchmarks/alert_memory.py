@@ -30,6 +30,9 @@ growing). Every record of an incident lists all its members, so re-emitting it p
 made the stage quadratic (2k / 4k alerts on one service: 9.1 / 39.4 CPU s); the baseline is
 that previous rule (``full_report_members`` above the size), the candidate the default (one
 record per 1/16 of growth past 256 members). Sizes default to 2k..16k (baseline up to 4k).
+``burst`` is ``one`` at 20 alerts per second: the incident stays unconfirmed for its first
+``confirm_s`` (300 s, 6,000 alerts) and, until then, every step scans all its alerts for a loud
+one (``engine.correlate.confirmation.is_confirmed``): still quadratic up to rate x confirm_s.
 
     python -m benchmarks.alert_memory --stage [--sizes 2000,4000,8000,16000]
 """
@@ -143,23 +146,25 @@ def old_reorder(count: int, horizon_s: float = 86400.0) -> tuple[float, int, int
 # -- the whole incident stage ------------------------------------------------------------------
 
 
-def stage_chunks(count: int, services: int) -> Iterator[list[Alert]]:
+def stage_chunks(count: int, services: int, step_s: float) -> Iterator[list[Alert]]:
     for start in range(0, count, CHUNK):
         yield [
-            Alert(T0 + i, "Spam", AlertStatus.FIRING, Severity.WARNING, f"fp{i:08d}",
+            Alert(T0 + i * step_s, "Spam", AlertStatus.FIRING, Severity.WARNING, f"fp{i:08d}",
                   {"service": f"svc{i % services:03d}", "request_id": str(i)})
             for i in range(start, min(count, start + CHUNK))
         ]  # fmt: skip
 
 
-def stage(count: int, services: int, full_report: int | None) -> tuple[float, int]:
+def stage(
+    count: int, services: int, full_report: int | None, step_s: float = 1.0
+) -> tuple[float, int]:
     """CPU seconds of ``IncidentStage.process`` over ``count`` alerts, and its outputs."""
     stage_op: IncidentStage = Pipeline.from_rules(RuleSet()).incident
     if full_report is not None:
         correlator = replace(stage_op.correlator, full_report_members=full_report)
         stage_op = replace(stage_op, correlator=correlator)
     state, spent, outputs = stage_op.initial_state(), 0.0, 0
-    for chunk in stage_chunks(count, services):
+    for chunk in stage_chunks(count, services, step_s):
         started = time.process_time()
         state, out = stage_op.process(state, chunk, now=chunk[-1].ts)
         spent += time.process_time() - started
@@ -169,9 +174,13 @@ def stage(count: int, services: int, full_report: int | None) -> tuple[float, in
 
 def main_stage(sizes: list[int]) -> None:
     print(f"{platform.machine()} py{platform.python_version()} incident stage, sizes={sizes}"
-          f" one alert per second, {CHUNK} per call")  # fmt: skip
+          f" one alert per second (burst: per {STEP_S} s), {CHUNK} per call")  # fmt: skip
     print(f"{'':28} {'alerts':>9} {'us/alert':>9} {'outputs':>8}")
-    for shape, services in [("spread", SERVICES), ("one", 1)]:
+    for shape, services, step_s in [
+        ("spread", SERVICES, 1.0),
+        ("one", 1, 1.0),
+        ("burst", 1, STEP_S),
+    ]:
         runs: list[tuple[str, int | None, list[int]]] = [
             (f"baseline  {shape}", 10**9, [*STAGE_BASELINE_SIZES]),
             (f"candidate {shape}", None, sizes),
@@ -179,7 +188,7 @@ def main_stage(sizes: list[int]) -> None:
         for label, full_report, counts in runs:
             per_alert = []
             for n in counts:
-                seconds, outputs = stage(n, services, full_report)
+                seconds, outputs = stage(n, services, full_report, step_s)
                 per_alert.append(seconds * 1e6 / n)
                 print(f"{label:28} {n:>9,} {per_alert[-1]:>9.1f} {outputs:>8,}", flush=True)
             print(f"{label:28} per-alert cost, largest / smallest size: "
