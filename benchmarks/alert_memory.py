@@ -31,8 +31,9 @@ made the stage quadratic (2k / 4k alerts on one service: 9.1 / 39.4 CPU s); the 
 that previous rule (``full_report_members`` above the size), the candidate the default (one
 record per 1/16 of growth past 256 members). Sizes default to 2k..16k (baseline up to 4k).
 ``burst`` is ``one`` at 20 alerts per second: the incident stays unconfirmed for its first
-``confirm_s`` (300 s, 6,000 alerts) and, until then, every step scans all its alerts for a loud
-one (``engine.correlate.confirmation.is_confirmed``): still quadratic up to rate x confirm_s.
+``confirm_s`` (300 s, 6,000 alerts); every step used to scan all its alerts for a loud one
+(``engine.correlate.confirmation.is_confirmed``), quadratic up to rate x confirm_s; a candidate
+younger than ``confirm_s`` is no longer scanned (none of its alerts can have fired that long).
 
     python -m benchmarks.alert_memory --stage [--sizes 2000,4000,8000,16000]
 """

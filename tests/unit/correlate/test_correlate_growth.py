@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
+from engine.correlate.confirmation import ConfirmPolicy, is_confirmed
 from engine.correlate.grouping import Correlator
+from engine.correlate.incidents import IncidentRecord
 from engine.correlate.placement import reports_growth
 from engine.events import Alert, AlertStatus, IncidentStatus, Severity
 
@@ -42,3 +47,33 @@ def test_every_alert_is_reported_at_once_up_to_the_full_report_size() -> None:
     assert all(reports_growth(n, 256) for n in range(1, 257))
     assert sum(reports_growth(n, 256) for n in range(257, 513)) == 16
     assert sum(reports_growth(n, 256) for n in range(513, 1025)) == 16
+
+
+class _CountingBook(dict[str, dict[str, Any]]):
+    """A plain fingerprint map that counts lookups (``is_confirmed`` reads it per alert)."""
+
+    lookups = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.lookups += 1
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        self.lookups += 1
+        return super().__getitem__(key)
+
+
+def test_a_young_candidate_is_not_scanned_for_loud_alerts() -> None:
+    # fails on main: every step read every alert's memory (4,000 lookups here), so a storm of
+    # loud alerts was quadratic until the incident confirmed
+    record = IncidentRecord("inc-1", opened_at=T0, last_ts=T0 + 100)
+    book = _CountingBook()
+    for alert in _storm(2000):
+        loud = replace(alert, severity=Severity.ERROR)
+        record.add_alert(loud)
+        book[alert.fingerprint] = {"firing": True, "first_ts": alert.ts, "last_ts": alert.ts,
+                                   "flips": []}  # fmt: skip
+    policy = ConfirmPolicy(confirm_s=300.0)
+    assert not is_confirmed(record, book, T0 + 299, policy)
+    assert book.lookups == 0
+    assert is_confirmed(record, book, T0 + 300, policy)  # the first alert fired 300 s ago
