@@ -34,6 +34,10 @@ record per 1/16 of growth past 256 members). Sizes default to 2k..16k (baseline 
 ``confirm_s`` (300 s, 6,000 alerts); every step used to scan all its alerts for a loud one
 (``engine.correlate.confirmation.is_confirmed``), quadratic up to rate x confirm_s; a candidate
 younger than ``confirm_s`` is no longer scanned (none of its alerts can have fired that long).
+That change applies to baseline and candidate alike (the baseline only restores the report
+rule); its before/after is in the commit that made it. Per-alert cost left in ``spread`` grows
+with the open incidents, not the alerts: each member scans every open incident
+(``Placement._candidates``) and each step every incident (``Correlator._advance``).
 
     python -m benchmarks.alert_memory --stage [--sizes 2000,4000,8000,16000]
 """
