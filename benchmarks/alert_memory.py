@@ -21,6 +21,25 @@ copied below, run in the same process at small sizes only (it is quadratic). The
 read is per-alert microseconds: flat across sizes for the candidate.
 
     python -m benchmarks.alert_memory [--sizes 10000,100000,1000000] [--quick]
+
+``--stage`` times the whole incident stage instead (``Pipeline.from_rules(RuleSet())``:
+reorder, correlate, rank, act, retrain) on distinct firing alerts, one per second of event
+time, ``CHUNK`` alerts per ``process`` call with the watermark at the chunk's end, in two
+shapes: ``spread`` over ``SERVICES`` services and ``one`` service (one incident that keeps
+growing). Every record of an incident lists all its members, so re-emitting it per new alert
+made the stage quadratic (2k / 4k alerts on one service: 9.1 / 39.4 CPU s); the baseline is
+that previous rule (``full_report_members`` above the size), the candidate the default (one
+record per 1/16 of growth past 256 members). Sizes default to 2k..16k (baseline up to 4k).
+``burst`` is ``one`` at 20 alerts per second: the incident stays unconfirmed for its first
+``confirm_s`` (300 s, 6,000 alerts); every step used to scan all its alerts for a loud one
+(``engine.correlate.confirmation.is_confirmed``), quadratic up to rate x confirm_s; a candidate
+younger than ``confirm_s`` is no longer scanned (none of its alerts can have fired that long).
+That change applies to baseline and candidate alike (the baseline only restores the report
+rule); its before/after is in the commit that made it. Per-alert cost left in ``spread`` grows
+with the open incidents, not the alerts: each member scans every open incident
+(``Placement._candidates``) and each step every incident (``Correlator._advance``).
+
+    python -m benchmarks.alert_memory --stage [--sizes 2000,4000,8000,16000]
 """
 
 from __future__ import annotations
@@ -29,17 +48,23 @@ import argparse
 import platform
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from engine.correlate.alerts import AlertBook, AlertPolicy, forget_alerts, observe_alert
 from engine.events import Alert, AlertStatus, Severity
 from engine.ingest.reorder import EventReorder, event_key
+from engine.pipeline import IncidentStage, Pipeline
+from engine.rules import RuleSet
 
 T0 = 1_764_115_200.0
 STEP_S = 0.05
 CHUNK = 500
 REORDER_BATCH = 10
 BASELINE_SIZES = (2_000, 4_000, 8_000)
+SERVICES = 200
+STAGE_SIZES = (2_000, 4_000, 8_000, 16_000)
+STAGE_BASELINE_SIZES = (1_000, 2_000, 4_000)
 
 
 def alerts(count: int) -> Iterator[list[Alert]]:
@@ -123,12 +148,69 @@ def old_reorder(count: int, horizon_s: float = 86400.0) -> tuple[float, int, int
     return timed(count, run), len(keys), 0
 
 
+# -- the whole incident stage ------------------------------------------------------------------
+
+
+def stage_chunks(count: int, services: int, step_s: float) -> Iterator[list[Alert]]:
+    for start in range(0, count, CHUNK):
+        yield [
+            Alert(T0 + i * step_s, "Spam", AlertStatus.FIRING, Severity.WARNING, f"fp{i:08d}",
+                  {"service": f"svc{i % services:03d}", "request_id": str(i)})
+            for i in range(start, min(count, start + CHUNK))
+        ]  # fmt: skip
+
+
+def stage(
+    count: int, services: int, full_report: int | None, step_s: float = 1.0
+) -> tuple[float, int]:
+    """CPU seconds of ``IncidentStage.process`` over ``count`` alerts, and its outputs."""
+    stage_op: IncidentStage = Pipeline.from_rules(RuleSet()).incident
+    if full_report is not None:
+        correlator = replace(stage_op.correlator, full_report_members=full_report)
+        stage_op = replace(stage_op, correlator=correlator)
+    state, spent, outputs = stage_op.initial_state(), 0.0, 0
+    for chunk in stage_chunks(count, services, step_s):
+        started = time.process_time()
+        state, out = stage_op.process(state, chunk, now=chunk[-1].ts)
+        spent += time.process_time() - started
+        outputs += len(out)
+    return spent, outputs
+
+
+def main_stage(sizes: list[int]) -> None:
+    print(f"{platform.machine()} py{platform.python_version()} incident stage, sizes={sizes}"
+          f" one alert per second (burst: per {STEP_S} s), {CHUNK} per call")  # fmt: skip
+    print(f"{'':28} {'alerts':>9} {'us/alert':>9} {'outputs':>8}")
+    for shape, services, step_s in [
+        ("spread", SERVICES, 1.0),
+        ("one", 1, 1.0),
+        ("burst", 1, STEP_S),
+    ]:
+        runs: list[tuple[str, int | None, list[int]]] = [
+            (f"baseline  {shape}", 10**9, [*STAGE_BASELINE_SIZES]),
+            (f"candidate {shape}", None, sizes),
+        ]
+        for label, full_report, counts in runs:
+            per_alert = []
+            for n in counts:
+                seconds, outputs = stage(n, services, full_report, step_s)
+                per_alert.append(seconds * 1e6 / n)
+                print(f"{label:28} {n:>9,} {per_alert[-1]:>9.1f} {outputs:>8,}", flush=True)
+            print(f"{label:28} per-alert cost, largest / smallest size: "
+                  f"{per_alert[-1] / per_alert[0]:.2f}x")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--sizes", default=None, help="default 10k,100k,1M (--stage: 2k..16k)")
     parser.add_argument("--quick", action="store_true", help="sizes 10k and 100k")
+    parser.add_argument("--stage", action="store_true", help="the whole incident stage")
     args = parser.parse_args(argv)
-    sizes = [10_000, 100_000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    if args.stage:
+        main_stage([int(s) for s in args.sizes.split(",")] if args.sizes else [*STAGE_SIZES])
+        return
+    sizes = [int(s) for s in (args.sizes or "10000,100000,1000000").split(",")]
+    sizes = [10_000, 100_000] if args.quick else sizes
     print(f"{platform.machine()} py{platform.python_version()} sizes={sizes}"
           f" one alert per {STEP_S}s of event time")  # fmt: skip
     print(f"{'':28} {'alerts':>9} {'us/alert':>9} {'kept':>8} {'evicted':>8}")

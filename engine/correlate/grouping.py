@@ -18,7 +18,10 @@ snapshots.
 
 Snapshots are emitted per event time: all events with the same ``ts`` are applied, then every
 incident that opened or changed (new node, new alert, higher severity, merge, new change)
-is emitted once, when event time moves on (a later event, or ``now`` at or past it). An
+is emitted once, when event time moves on (a later event, or ``now`` at or past it). Every
+record lists all members, so past ``full_report_members`` an alert on a node the incident
+already holds re-emits it only once per 1/16 of growth (``placement.reports_growth``): the
+next record, and always the last, still lists it. An
 incident is announced only once confirmed (see ``engine.correlate.confirmation``); a candidate
 that never is comes out once, resolved, labelled ``noise`` (accounted for, never paged).
 """
@@ -101,6 +104,9 @@ class Correlator:
     merge_after_s: float = 180.0
     link_s: float = 180.0
     max_span_s: float = 3600.0
+    full_report_members: int = 256
+    """Every new alert re-emits an incident up to this many members, then one record per
+    1/16 of growth (``engine.correlate.placement.reports_growth``): records list all members."""
     name: str = "correlate"
 
     def __post_init__(self) -> None:
@@ -233,7 +239,8 @@ class Correlator:
                 record, merged = self.placement.place(state, event.node, event.ts, since=since)
                 self._announce_merged(state, merged, out)
                 record.add_anomaly(event, self.max_anomalies_per_node)
-                join(state, record, Member(event.id, event.node, event.ts, event.severity.rank))
+                member = Member(event.id, event.node, event.ts, event.severity.rank)
+                join(state, record, member, self.full_report_members)
         else:
             self._apply_alert(state, event, out)
 
@@ -266,7 +273,8 @@ class Correlator:
         # a later firing episode of the same fingerprint is a new member with its own id
         first = state.alerts[alert.fingerprint]["first_ts"] == alert.ts
         member_id = alert.id if first else f"{alert.id}@{alert.ts:.0f}"
-        join(state, record, Member(member_id, node, alert.ts, alert.severity.rank))
+        member = Member(member_id, node, alert.ts, alert.severity.rank)
+        join(state, record, member, self.full_report_members)
         state.member_of[alert.id] = record.id  # later events of the alert find its episode
 
     def _announce_merged(

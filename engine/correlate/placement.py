@@ -14,6 +14,9 @@ from engine.correlate.incidents import IncidentRecord
 from engine.correlate.state import CorrelateState
 from engine.events import Alert, Anomaly, EventTime, stable_id
 
+GROWTH_REPORTS = 16
+"""Beyond ``Correlator.full_report_members``: records per doubling of members from new alerts."""
+
 
 @dataclass(frozen=True, slots=True)
 class Member:
@@ -177,17 +180,35 @@ class Placement:
         other.merged_into, other.resolved_at = target.id, ts
 
 
-def join(state: CorrelateState, record: IncidentRecord, member: Member) -> None:
-    """Add ``member`` to ``record``; the record turns dirty when the member changes it."""
+def join(state: CorrelateState, record: IncidentRecord, member: Member, full_report: int) -> None:
+    """Add ``member`` to ``record``; the record turns dirty when the member changes it (an
+    alert on a node it holds: see ``reports_growth``)."""
     record.members.append(member.id)
     state.member_of[member.id] = record.id
     record.note_member(member.node, member.ts)
     new_node = member.node is not None and record.add_node(member.node)
-    is_alert = member.id.startswith("am-")
+    is_alert = member.id.startswith("am-") and reports_growth(len(record.members), full_report)
     if new_node or is_alert or member.severity_rank > record.severity or not record.announced:
         record.dirty = True
     record.severity = max(record.severity, member.severity_rank)
     record.last_ts = max(record.last_ts, member.ts)
+
+
+def reports_growth(members: int, full_report: int) -> bool:
+    """Whether a new alert that brings an incident to ``members`` members, on a node it
+    already holds, is worth a new record by itself: every one up to ``full_report`` members,
+    then about one per ``1/GROWTH_REPORTS`` of growth (one in 16 alerts from 257 members, one
+    in 32 from 512, ...). Each record lists every member, so re-emitting a huge incident per alert
+    made the stage quadratic; this keeps its cost per alert flat. A member that does not mark
+    the incident dirty is still in the next record (and always in the last, ``resolved``);
+    a new node, a higher severity or a merge still marks it dirty at once.
+
+    >>> [n for n in range(250, 300) if reports_growth(n, 256)]
+    [250, 251, 252, 253, 254, 255, 256, 272, 288]
+    """
+    if members <= full_report:
+        return True
+    return members % (1 << (members.bit_length() - GROWTH_REPORTS.bit_length())) == 0
 
 
 def evidence_start(anomaly: Anomaly) -> EventTime | None:
