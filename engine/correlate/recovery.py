@@ -104,6 +104,8 @@ class RecoveryWatch:
             for a in batch
             if isinstance(a, Anomaly) and _band_of(a) is not None
         }
+        if not onsets and not state.watches:  # nothing watched: the common case, per point
+            return state, []
         out: list[Anomaly] = []
         points = sorted((p for p in batch if isinstance(p, MetricPoint)), key=lambda p: p.ts)
         for point in points:
