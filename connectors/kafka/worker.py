@@ -125,6 +125,8 @@ class Worker:
         self._checkpointed_since_assign = False
         self._assignments = 0
         self._covers: tuple[int, list[str], float] = (0, [], 0.0)
+        self._saving: dict[str, float] = {}
+        """Watermarks of the source partitions in the checkpoint in flight."""
         """The checkpoint in flight: assignment count, partitions, start (monotonic s)."""
         kwargs = cfg.client_kwargs()
         self.consumer = AIOKafkaConsumer(
@@ -280,6 +282,8 @@ class Worker:
         self._observe_state(dirty, snapshots)
         self.checkpoints.start(self.sink.detach(), snapshots, offsets)
         self._covers = (self._assignments, names, started)
+        sources = source_positions(self.tasks[tp] for tp in dirty)
+        self._saving = {src: position.watermark for src, position in sources}
         self.dirty.clear()
         self._last_checkpoint = started
 
@@ -294,6 +298,7 @@ class Worker:
     def _written(self, keys: list[str]) -> None:
         """After a checkpoint's offsets were committed."""
         assignments, names, started = self._covers
+        self.watermarks.saved(self._saving)  # marks may now tell of what was saved
         if keys and assignments == self._assignments and not self._checkpointed_since_assign:
             self._checkpointed_since_assign = True
             log.info("first checkpoint since assignment snapshots=%d of=%s", len(names), names)

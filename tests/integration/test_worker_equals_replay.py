@@ -9,10 +9,13 @@ keys and event-time timestamps) and read by:
 * two worker processes in one consumer group;
 * two worker processes, one of them SIGKILLed mid-stream while both catch up a backlog.
 
+* a worker that read half the input without saving it, SIGKILLed, and the next one.
+
 Each run must give the replay's anomaly ids, incident ids with their members and last top
 cause, and decided action ids with their event times. Repeats after a crash are allowed, but
 never one id with other content, and no ``late: ...`` dead letters (what is re-read after a
-crash is a re-delivery, not late data).
+crash is a re-delivery, not late data). ``forget_after_s`` (the incident stage's de-duplication
+horizon) is 10 minutes, so that losing minutes of event time in a crash is enough to show it.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ pytestmark = pytest.mark.integration
 RULES = """\
 correlation:
   confirm_s: 0
+  forget_after_s: 10m
 runtime:
   idle_source: 2s
 routing:
@@ -59,6 +63,10 @@ routing:
   route: {receiver: console, group_wait: 30s, group_interval: 60s, repeat_interval: 10m}
 """
 Record = dict[str, Any]
+EVERY_HALF_SECOND = "checkpoint_interval_s: 0.5"
+"""The checkpoint interval ``_worker_yaml`` writes; the crash tests replace it."""
+KILL_AFTER_S = 5400.0
+"""Worker 0 is killed once every anomaly of the scenario's first 90 minutes is out."""
 
 
 def _scenario(folder: Path) -> None:
@@ -104,7 +112,8 @@ class Replayed:
     """What ``vigil replay`` wrote for the scenario."""
 
     def __init__(self, out: Path) -> None:
-        self.anomalies = {a["id"] for a in _jsonl(out / "anomalies.jsonl")}
+        self.anomaly_ts = {a["id"]: a["ts"] for a in _jsonl(out / "anomalies.jsonl")}
+        self.anomalies = set(self.anomaly_ts)
         self.incidents = _incidents(_jsonl(out / "incidents.jsonl"))
         self.actions = _actions(_jsonl(out / "actions.jsonl"))
         self.members = {m for members, _ in self.incidents.values() for m in members}
@@ -212,22 +221,39 @@ async def test_one_worker_gives_the_replays_anomalies_incidents_and_actions(
 async def _two_workers(
     bootstrap: str, tmp_path: Path, *, kill: bool
 ) -> tuple[dict[str, list[Record]], Replayed]:
-    """Two worker processes; the input's first quarter, then (once both hold partitions and
-    checkpointed) the rest, with worker 0 SIGKILLed as it arrives when ``kill``."""
+    """Two worker processes: the input's first quarter, then (once both hold partitions) the
+    rest. With ``kill``, worker 0 checkpoints every 3 s and is SIGKILLed while the rest is
+    read, once the outputs show event time past ``KILL_AFTER_S``: what it did since its last
+    checkpoint is re-done by the survivor."""
     folder, rules, want = await _replay(tmp_path)
     topics, group = _names()
     await create_topics(worker_config(bootstrap, topics, group, rules_path=str(rules)))
-    config = _worker_yaml(tmp_path / "worker.yaml", bootstrap, topics.prefix, group, rules)
+    configs = [
+        _worker_yaml(tmp_path / f"worker{i}.yaml", bootstrap, topics.prefix, group, rules)
+        for i in range(2)
+    ]
+    if kill:  # seconds of a catch-up lost: many minutes of event time
+        text = configs[0].read_text().replace(EVERY_HALF_SECOND, "checkpoint_interval_s: 3.0")
+        configs[0].write_text(text)
     logs = [tmp_path / f"worker{i}.log" for i in range(2)]
     records = list(scenario_records(folder, ReadProgress()))
     cut = len(records) // 4
-    workers = [_spawn_worker(config, log) for log in logs]
+    workers = [_spawn_worker(config, log) for config, log in zip(configs, logs, strict=True)]
     try:
         await _produce(bootstrap, topics, records[:cut])
-        await _wait_for_progress(logs)
-        if kill:  # mid-stream: the rest arrives as a backlog the survivor catches up
+        await _wait_for_progress(logs[1:])  # worker 1 holds a share: worker 0 the rest
+        feeding = asyncio.create_task(_produce(bootstrap, topics, records[cut:]))
+        if kill:
+            start = records[0].timestamp_ms / 1000.0
+            early = {a for a, ts in want.anomaly_ts.items() if ts < start + KILL_AFTER_S}
+            await read_topic(
+                bootstrap,
+                topics.name("anomalies"),
+                lambda got: {a["id"] for a in got} >= early,
+                STALL_S,
+            )
             os.kill(workers[0].pid, signal.SIGKILL)
-        await _produce(bootstrap, topics, records[cut:])
+        await feeding
         out = await _outputs(bootstrap, topics, want)
     finally:
         for w in workers:
@@ -248,4 +274,55 @@ async def test_a_sigkill_mid_stream_gives_the_replays_anomalies_incidents_and_ac
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     out, want = await _two_workers(kafka_bootstrap, tmp_path, kill=True)
+    _check(out, want)
+
+
+async def test_a_worker_killed_with_unsaved_progress_gives_no_late_dead_letters(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """The backlog case: a worker with rare checkpoints reads the second half of the input
+    and is SIGKILLed before saving it. Its watermark marks for that half are already in
+    ``incident-in``; the next worker restores the first half's snapshots and re-reads it. Were
+    those marks ahead of the saved state, the incident stage would move on before the
+    re-read and dead-letter the re-detected anomalies as too late (they are re-deliveries)."""
+    folder, rules, want = await _replay(tmp_path)
+    topics, group = _names()
+    cfg = worker_config(kafka_bootstrap, topics, group, rules_path=str(rules))
+    await create_topics(cfg)
+    records = list(scenario_records(folder, ReadProgress()))
+    half = len(records) // 2
+    cut = records[half].timestamp_ms / 1000.0 - 600.0
+    first = {a for a, ts in want.anomaly_ts.items() if ts < cut}
+    await _produce(kafka_bootstrap, topics, records[:half])
+    stop = asyncio.Event()
+    worker = asyncio.create_task(serve(cfg, stop))
+    await read_topic(
+        kafka_bootstrap, topics.name("anomalies"), lambda got: {a["id"] for a in got} >= first
+    )
+    stop.set()
+    await asyncio.wait_for(worker, 30)  # a clean stop: the first half is saved
+
+    config = _worker_yaml(tmp_path / "worker.yaml", kafka_bootstrap, topics.prefix, group, rules)
+    config.write_text(
+        config.read_text().replace(EVERY_HALF_SECOND, "checkpoint_interval_s: 3600.0")
+    )
+    unsaved = _spawn_worker(config, tmp_path / "unsaved.log")
+    try:
+        await _produce(kafka_bootstrap, topics, records[half:])
+        await read_topic(  # it has read the whole second half: then it dies unsaved
+            kafka_bootstrap,
+            topics.name("anomalies"),
+            lambda got: {a["id"] for a in got} >= want.anomalies,
+            STALL_S,
+        )
+    finally:
+        os.kill(unsaved.pid, signal.SIGKILL)
+        unsaved.wait(timeout=30)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(serve(cfg, stop))
+    try:
+        out = await _outputs(kafka_bootstrap, topics, want)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 30)
     _check(out, want)
