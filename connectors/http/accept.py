@@ -27,7 +27,7 @@ from aiohttp import web
 
 from connectors.http.auth import bearer_matches
 from connectors.http.ingest import Decoded
-from connectors.http.limits import RequestRefusedError, read_body
+from connectors.http.limits import RequestRefusedError, read_body, read_raw_body
 from connectors.http.state import AppState
 from engine.events import Rejected
 
@@ -62,20 +62,21 @@ def refused_response(exc: RequestRefusedError) -> web.Response:
     return json_response({"error": exc.reason}, exc.status)
 
 
-async def read_ingest_body(request: web.Request, state: AppState) -> bytes:
-    """Auth, then the body within ``max_ingest_body_bytes`` (Content-Encoding undone).
+async def read_ingest_body(request: web.Request, state: AppState, *, raw: bool = False) -> bytes:
+    """Auth, then the body within ``max_ingest_body_bytes`` (``Content-Encoding`` undone unless
+    ``raw``).
 
     ``RequestRefusedError``: 401 token, 413 size, 400/415 encoding, 503 body too slow."""
     if not bearer_matches(request.headers.get("Authorization"), state.token):
         raise RequestRefusedError(401, "missing or wrong bearer token")
-    return await read_body_within(request, state)
+    return await read_body_within(request, state, raw=raw)
 
 
-async def read_body_within(request: web.Request, state: AppState) -> bytes:
+async def read_body_within(request: web.Request, state: AppState, *, raw: bool = False) -> bytes:
     """The body within the ingest limits (no auth check); see ``read_ingest_body``."""
-    limits = state.limits
+    limits, read = state.limits, read_raw_body if raw else read_body
     try:
-        return await read_body(request, limits.max_ingest_body_bytes, limits.body_timeout)
+        return await read(request, limits.max_ingest_body_bytes, limits.body_timeout)
     except RequestRefusedError as exc:
         if exc.status == 408:
             raise RequestRefusedError(503, f"{exc.reason}; retry") from None
