@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+import orjson
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -35,6 +36,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 
+from connectors.formats import otlp_json
 from connectors.formats.labels import attribute_text, resource_labels, with_attributes
 from engine.events import InputEvent, Level, LogRecord, MetricPoint, Rejected
 from engine.ingest.decode import Origin, serialise
@@ -53,22 +55,22 @@ class DecodedOtlp:
     skipped: int = 0
 
 
-def parse(body: bytes, message: Message, encoding: Encoding) -> str | None:
-    """Fill ``message`` from ``body``; the reason it could not, or ``None``."""
+def parse(body: bytes, message: Message) -> str | None:
+    """Fill ``message`` from protobuf ``body``; the reason it could not, or ``None``."""
     try:
-        if encoding == "json":
-            json_format.Parse(body, message, ignore_unknown_fields=True)
-        else:
-            message.ParseFromString(body)
-    except (DecodeError, json_format.ParseError, UnicodeDecodeError) as exc:
-        what = "JSON" if encoding == "json" else "protobuf"
-        return f"not an OTLP {type(message).__name__} ({what}: {str(exc)[:200]})"
+        message.ParseFromString(body)
+    except DecodeError as exc:
+        return f"not an OTLP {type(message).__name__} (protobuf: {str(exc)[:200]})"
     return None
 
 
 def decode_metrics(body: bytes, origin: Origin, encoding: Encoding = "protobuf") -> DecodedOtlp:
+    """Events of an ``ExportMetricsServiceRequest`` (JSON: ``connectors.formats.otlp_json``)."""
+    if encoding == "json":
+        events, skipped = otlp_json.metric_events(body, origin)
+        return DecodedOtlp(list(events), skipped)
     out, request = DecodedOtlp(), ExportMetricsServiceRequest()
-    reason = parse(body, request, encoding)
+    reason = parse(body, request)
     if reason is not None:
         out.events.append(Rejected(origin.source, reason, body, origin.partition, origin.offset))
         return out
@@ -124,8 +126,11 @@ def _emit(
 
 
 def decode_logs(body: bytes, origin: Origin, encoding: Encoding = "protobuf") -> DecodedOtlp:
+    """Events of an ``ExportLogsServiceRequest`` (JSON: ``connectors.formats.otlp_json``)."""
+    if encoding == "json":
+        return DecodedOtlp(list(otlp_json.log_events(body, origin)))
     out, request = DecodedOtlp(), ExportLogsServiceRequest()
-    reason = parse(body, request, encoding)
+    reason = parse(body, request)
     if reason is not None:
         out.events.append(Rejected(origin.source, reason, body, origin.partition, origin.offset))
         return out
@@ -151,7 +156,8 @@ def _message(body: Any) -> str:
         return text
     if body.WhichOneof("value") is None:
         return ""
-    return str(json_format.MessageToJson(body, indent=None))
+    as_dict = json_format.MessageToDict(body)  # {"kvlistValue": {...}}: the value, as JSON
+    return orjson.dumps(next(iter(as_dict.values()))).decode()
 
 
 def level_of(record: Any) -> Level:
