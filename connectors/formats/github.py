@@ -70,21 +70,8 @@ def decode_deployment_status(payload: dict[str, object], service_hint: str | Non
     service = _payload_text(extra, "service") or service_hint or _text(repository, "name", "")
     if not service:
         raise FieldError("repository.name: required (or deployment.payload.service)")
-    environment = _text(status, "environment", "deployment_status") or _text(
-        deployment, "environment", "deployment"
-    )
-    labels = {
-        "env": environment,
-        "state": state,
-        "repository": _text(repository, "full_name", "repository"),
-        "ref": _text(deployment, "ref", "deployment"),
-        "sha": sha,
-    }
-    url = _text(status, "log_url", "deployment_status") or _text(
-        status, "target_url", "deployment_status"
-    )
-    if url:
-        labels["url"] = url
+    labels = _labels(status, deployment, repository, state)
+    environment = labels["env"]
     task = _text(deployment, "task", "deployment") or "deploy"
     note = _text(status, "description", "deployment_status")
     description = f"{task} of {labels['repository']} {labels['ref']}@{sha[:7]} to {environment}"
@@ -96,6 +83,30 @@ def decode_deployment_status(payload: dict[str, object], service_hint: str | Non
         description=f"{description}: {state}" + (f" ({note})" if note else ""),
         labels=labels,
     )
+
+
+def _labels(
+    status: dict[str, object],
+    deployment: dict[str, object],
+    repository: dict[str, object],
+    state: str,
+) -> dict[str, str]:
+    environment = _text(status, "environment", "deployment_status") or _text(
+        deployment, "environment", "deployment"
+    )
+    labels = {
+        "env": environment,
+        "state": state,
+        "repository": _text(repository, "full_name", "repository"),
+        "ref": _text(deployment, "ref", "deployment"),
+        "sha": _text(deployment, "sha", "deployment"),
+    }
+    url = _text(status, "log_url", "deployment_status") or _text(
+        status, "target_url", "deployment_status"
+    )
+    if url:
+        labels["url"] = url
+    return labels
 
 
 def _payload_text(extra: dict[str, object], key: str) -> str | None:

@@ -102,7 +102,7 @@ def metric_events(body: bytes, origin: Origin) -> tuple[list[MetricPoint | Rejec
             for sm in _items(rm, "scopeMetrics", "resourceMetrics[]."):
                 for metric in _items(sm, "metrics", "scopeMetrics[]."):
                     skipped += _metric(metric, base, origin, out)
-    except (orjson.JSONDecodeError, MalformedError, ValueError, TypeError) as exc:
+    except (orjson.JSONDecodeError, MalformedError, ValueError, TypeError, OverflowError) as exc:
         reason = f"not an OTLP ExportMetricsServiceRequest (JSON: {str(exc)[:200]})"
         return [Rejected(origin.source, reason, body, origin.partition, origin.offset)], 0
     return out, skipped
@@ -167,7 +167,7 @@ def log_events(body: bytes, origin: Origin) -> list[LogRecord | Rejected]:
             for sl in _items(rl, "scopeLogs", "resourceLogs[]."):
                 for record in _items(sl, "logRecords", "scopeLogs[]."):
                     out.append(_log(record, labels, origin.timestamp))
-    except (orjson.JSONDecodeError, MalformedError, ValueError, TypeError) as exc:
+    except (orjson.JSONDecodeError, MalformedError, ValueError, TypeError, OverflowError) as exc:
         reason = f"not an OTLP ExportLogsServiceRequest (JSON: {str(exc)[:200]})"
         return [Rejected(origin.source, reason, body, origin.partition, origin.offset)]
     return out

@@ -3,8 +3,8 @@
 * ``POST /api/v1/write``: Prometheus remote write 1.0 (``Content-Encoding: snappy``,
   ``Content-Type: application/x-protobuf``, ``X-Prometheus-Remote-Write-Version: 0.1.0``);
   decoded by ``connectors.formats.remote_write``. 204 once the runtime took the samples; 400
-  for a body that is not a snappy ``WriteRequest``; 415 for remote write 2.0 or another
-  encoding (a 2.0 sender falls back to 1.0 on 415).
+  for a body that is not a snappy ``WriteRequest``; 415 for remote write 2.0 (what the 2.0
+  specification asks of a receiver without it) or another encoding.
 * ``POST /v1/metrics``, ``POST /v1/logs``: OTLP/HTTP, ``application/x-protobuf`` or
   ``application/json``, optionally gzip; decoded by ``connectors.formats.otlp``. 200 with the
   export response in the request's encoding, carrying ``partial_success`` (how many points or
