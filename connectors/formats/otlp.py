@@ -24,7 +24,6 @@ split a service's logs).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -173,7 +172,3 @@ def level_of(record: Any) -> Level:
     if number > 20:
         return Level.FATAL
     return LEVELS.get(record.severity_text.strip().upper(), Level.INFO)
-
-
-def rejected_count(events: Iterable[object]) -> int:
-    return sum(1 for e in events if isinstance(e, Rejected))
