@@ -191,24 +191,23 @@ def silence_request_body(body: object) -> dict[str, Any]:
 
 
 async def list_silences(request: web.Request) -> web.Response:
-    wanted = set(request.query.getall("filter", []))
-    silences = [gettable_silence(s) for s in _state(request).silences.list_silences(time.time())]
-    if wanted:
-        silences = [s for s in silences if wanted <= _matcher_strings(s)]
-    return json_response(silences)
+    """Every silence; ``?filter=`` matchers keep, as Alertmanager does, the silences whose
+    equality matchers form a label set every filter matches (``400`` for a bad filter)."""
+    try:
+        wanted = [parse_matcher(text) for text in request.query.getall("filter", [])]
+    except ValueError as exc:
+        return json_response(f"filter: {exc}", 400)
+    silences = _state(request).silences.list_silences(time.time())
+    kept = [s for s in silences if all(m.matches(_equal_labels(s)) for m in wanted)]
+    return json_response([gettable_silence(s) for s in kept])
 
 
-def _matcher_strings(silence: JsonDict) -> set[str]:
-    """Each matcher of a ``gettable_silence`` written as text, with and without quotes."""
-    out: set[str] = set()
-    matchers = silence["matchers"]
-    assert isinstance(matchers, list)  # noqa: S101  (built by gettable_silence)
-    for m in matchers:
-        assert isinstance(m, dict)  # noqa: S101
-        regex, equal = bool(m["isRegex"]), bool(m["isEqual"])
-        op = ("=~" if equal else "!~") if regex else ("=" if equal else "!=")
-        out |= {f"{m['name']}{op}{m['value']}", f'{m["name"]}{op}"{m["value"]}"'}
-    return out
+def _equal_labels(wire: JsonDict) -> dict[str, str]:
+    """The label set a silence's equality matchers describe (regex and negative ones left out)."""
+    matchers = wire["matchers"]
+    assert isinstance(matchers, list)  # noqa: S101  (silence_wire writes a list of strings)
+    found = (parse_matcher(str(text)) for text in matchers)
+    return {m.name: m.value for m in found if m.op is MatchOp.EQUAL}
 
 
 async def get_silence(request: web.Request) -> web.Response:

@@ -219,3 +219,25 @@ def test_a_runtime_that_cannot_take_the_notification_gets_503_not_4xx(
         response = c.post("/api/v1/alerts", content=orjson.dumps(webhook(1500)), headers=auth)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
+
+
+def test_silence_filters_match_the_equality_matchers_as_alertmanager_does(
+    client: httpx.Client, auth: dict[str, str]
+) -> None:
+    now = time.time()
+    ids = {}
+    for name in ("InstanceDown", "DiskFull"):
+        body = {
+            "matchers": [{"name": "alertname", "value": name, "isRegex": False}],
+            "startsAt": _iso(now),
+            "endsAt": _iso(now + 600),
+            "createdBy": "ana",
+            "comment": "",
+        }
+        ids[name] = client.post(
+            "/api/v2/silences", content=orjson.dumps(body), headers=auth
+        ).json()["silenceID"]
+    kept = client.get("/api/v2/silences", params={"filter": "alertname=~Instance.*"}).json()
+    assert [s["id"] for s in kept] == [ids["InstanceDown"]]
+    assert len(client.get("/api/v2/silences", params={"filter": "team=ops"}).json()) == 0
+    assert client.get("/api/v2/silences", params={"filter": "a=~(?=x)"}).status_code == 400
