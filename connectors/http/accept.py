@@ -3,8 +3,9 @@
 The ingest endpoints (Alertmanager webhook and v2 API, Prometheus remote write, OTLP/HTTP,
 changes) all end the same way:
 
-* each ``Rejected`` is counted in ``vigil_dead_letters_total`` under its reason and goes to the
-  runtime with the events (the runtime writes it to the dead-letter output);
+* each ``Rejected`` goes to the runtime with the events (the runtime writes it to the
+  dead-letter output) and, once taken, is counted in ``vigil_dead_letters_total`` under its
+  reason;
 * the decoded list reaches the ``Ingest`` port in batches of at most
   ``limits.ingest_batch_events``, so a large notification is never one huge pipeline batch;
 * a port that refuses (full, not attached, broker down) is a fault on our side and temporary:
@@ -88,13 +89,14 @@ async def hand_over(state: AppState, events: list[Decoded], source: str) -> Hand
 
     ``source`` names the endpoint in ``vigil_records_in_total{topic=...}`` (``http:alerts``)."""
     rejected = [e for e in events if isinstance(e, Rejected)]
-    for reject in rejected:
-        state.metrics.count_dead_letter(reject.error)
     errors = tuple(r.error for r in rejected[:10])
     ingest, size = state.ingest, state.limits.ingest_batch_events
     for start in range(0, len(events), size):
-        if ingest is None or not await ingest(events[start : start + size]):
+        batch = events[start : start + size]
+        if ingest is None or not await ingest(batch):
             return Handed(False, 0, len(rejected), errors)
-    if events:
-        state.metrics.records_in.labels(topic=source).inc(len(events))
+        for event in batch:  # counted once taken: a refused request is sent again
+            if isinstance(event, Rejected):
+                state.metrics.count_dead_letter(event.error)
+        state.metrics.records_in.labels(topic=source).inc(len(batch))
     return Handed(True, len(events) - len(rejected), len(rejected), errors)
