@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,25 @@ def otlp_values(records: list[dict[str, Any]], per_record: int) -> list[tuple[by
     return out
 
 
+async def _silence_through_the_v2_api(http: httpx.AsyncClient) -> None:
+    """amtool's ``silence add`` and ``query`` against a worker: the shared (Kafka) store."""
+    now = datetime.now(UTC)
+    silence = {
+        "matchers": [{"name": "service", "value": "payments", "isRegex": False, "isEqual": True}],
+        "startsAt": now.isoformat(),
+        "endsAt": (now + timedelta(hours=1)).isoformat(),
+        "createdBy": "ana",
+        "comment": "maintenance",
+    }
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    created = await http.post("/api/v2/silences", json=silence, headers=auth, timeout=30)
+    assert created.status_code == 200, created.text
+    listed = (await http.get("/api/v2/silences")).json()
+    assert [(s["id"], s["status"]["state"]) for s in listed] == [
+        (created.json()["silenceID"], "active")
+    ]
+
+
 async def test_otlp_topic_and_remote_write_reach_the_worker(
     kafka_bootstrap: str, kafka_names, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -106,7 +126,8 @@ async def test_otlp_topic_and_remote_write_reach_the_worker(
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{services.port}") as http:
             body = snappy.compress(request.SerializeToString())
             answer = await http.post("/api/v1/write", content=body, headers=headers, timeout=30)
-        assert answer.status_code == 204, answer.text
+            assert answer.status_code == 204, answer.text
+            await _silence_through_the_v2_api(http)
         written = await read_topic(
             kafka_bootstrap, topics.name("metrics"), lambda got: len(got) >= 1
         )
