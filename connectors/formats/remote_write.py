@@ -19,13 +19,11 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
-from typing import Final
+from functools import cache
+from typing import Any, Final
 
 import cramjam
 from google.protobuf.message import DecodeError
-from opentelemetry.exporter.prometheus_remote_write.gen.remote_pb2 import (  # type: ignore[attr-defined]  # generated code, no stubs
-    WriteRequest,
-)
 
 from connectors.formats.labels import prometheus_labels
 from engine.events import InputEvent, MetricPoint, Rejected
@@ -61,8 +59,18 @@ def snappy_length(body: bytes) -> int | None:
     return None
 
 
-def parse_write_request(body: bytes, max_bytes: int) -> WriteRequest | str:
-    """The ``WriteRequest`` in a snappy block, or the reason it is not one."""
+@cache
+def write_request_class() -> Any:
+    """``prometheus.WriteRequest``, imported on first use: the package that ships it imports
+    ``requests`` and the OpenTelemetry SDK (a third of a second) when it is loaded, which every
+    command that builds the HTTP server would otherwise pay at start."""
+    from opentelemetry.exporter.prometheus_remote_write.gen import remote_pb2
+
+    return remote_pb2.WriteRequest  # type: ignore[attr-defined]  # generated code, no stubs
+
+
+def parse_write_request(body: bytes, max_bytes: int) -> Any:
+    """The ``WriteRequest`` in a snappy block, or the reason it is not one (a ``str``)."""
     declared = snappy_length(body)
     if declared is None:
         return "not snappy block data (no length header)"
@@ -72,7 +80,7 @@ def parse_write_request(body: bytes, max_bytes: int) -> WriteRequest | str:
         raw = bytes(cramjam.snappy.decompress_raw(body))
     except cramjam.DecompressionError as exc:
         return f"not snappy block data ({exc})"
-    request = WriteRequest()
+    request = write_request_class()()
     try:
         request.ParseFromString(raw)
     except DecodeError as exc:
