@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+import orjson
 import pytest
 from google.protobuf import json_format
 from opentelemetry.exporter.otlp.proto.common._internal._log_encoder import encode_logs
@@ -17,6 +18,7 @@ from opentelemetry.sdk.resources import Resource
 
 from benchmarks.ingest import main as bench_main
 from connectors.formats.otlp import decode_logs, decode_metrics
+from engine.events import Level, LogRecord
 from engine.ingest.decode import Origin
 
 RESOURCE = Resource.create({"service.name": "checkout", "k8s.pod.name": "checkout-7c9f"})
@@ -76,3 +78,33 @@ def test_the_ingest_benchmark_runs_and_its_paths_agree(capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     for path in ("baseline JSON records", "remote write", "OTLP protobuf", "OTLP JSON"):
         assert path in out
+
+
+def test_the_otlp_specification_example_shapes_decode() -> None:
+    """Trimmed from opentelemetry-proto's examples/metrics.json and logs.json: integers as
+    JSON numbers, hex trace ids (ignored), a severity text that is no level name (INFO)."""
+    point = {"asDouble": 5, "timeUnixNano": 1544712660300000000, "attributes": [
+        {"key": "my.counter.attr", "value": {"stringValue": "some value"}}]}  # fmt: skip
+    service = {"key": "service.name", "value": {"stringValue": "my.service"}}
+    metrics = {"resourceMetrics": [{
+        "resource": {"attributes": [service]},
+        "scopeMetrics": [{"scope": {"name": "my.library", "version": "1.0.0"}, "metrics": [
+            {"name": "my.counter", "unit": "1", "sum": {"aggregationTemporality": 1,
+             "isMonotonic": True, "dataPoints": [point]}},
+            {"name": "my.histogram", "histogram": {"aggregationTemporality": 1, "dataPoints": [
+                {"timeUnixNano": 1544712660300000000, "count": 3, "sum": 3,
+                 "bucketCounts": [1, 1, 1], "explicitBounds": [1], "min": 1, "max": 1}]}},
+        ]}]}]}  # fmt: skip
+    events = decode_metrics(orjson.dumps(metrics), Origin("otlp"), "json").events
+    assert [(e.name, e.value, e.ts) for e in events] == [  # type: ignore[union-attr]
+        ("my.counter", 5.0, 1544712660.3),
+        ("my.histogram_count", 3.0, 1544712660.3),
+        ("my.histogram_sum", 3.0, 1544712660.3),
+    ]
+    assert events[0].labels == {"service": "my.service", "my.counter.attr": "some value"}  # type: ignore[union-attr]
+    logs = {"resourceLogs": [{"resource": {}, "scopeLogs": [{"logRecords": [{
+        "timeUnixNano": 1544712660300000000, "severityText": "Information",
+        "traceId": "5B8EFFF798038103D269B633813FC60C", "spanId": "EEE19B7EC3C1B174",
+        "body": {"stringValue": "Example log record"}}]}]}]}  # fmt: skip
+    [record] = decode_logs(orjson.dumps(logs), Origin("otlp"), "json").events
+    assert record == LogRecord(1544712660.3, "Example log record", Level.INFO, {})
