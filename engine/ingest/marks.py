@@ -60,6 +60,10 @@ class Sourced:
     def key(self) -> str:
         return self.source if self.partition is None else f"{self.source}[{self.partition}]"
 
+    @property
+    def ts(self) -> EventTime:
+        return self.event.ts
+
     def rejected(self, error: str) -> Rejected:
         """This event as a dead letter: its raw bytes (else its repr) and where it came from."""
         value = self.raw or repr(self.event).encode()
