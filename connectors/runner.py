@@ -27,7 +27,8 @@ source with offsets commits them after ``checkpoint`` returns. Delivery is thus 
 after a crash the batches since the last checkpoint are run again and give the same ids.
 
 The Kafka worker keeps one state per partition: its detect/context tasks run the same intake
-stage through ``connectors.kafka.partition`` and report through ``observe_intake`` here.
+stage through ``connectors.kafka.partition`` and report through ``count_intake`` and
+``observe_intakes`` here.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class Runner:
 
     def __post_init__(self) -> None:
         self.state = self.pipeline.initial_state()
-        self.metrics.series_cap.labels(kind="metrics").set(self.pipeline.intake.guard.max_series)
+        observe_intakes(self.metrics, self.pipeline.intake, [])
 
     def run(self, source: Iterable[list[Sourced]]) -> None:
         """Every batch of ``source``, then ``finish``."""
@@ -128,9 +129,12 @@ class Runner:
             self.metrics.records_in.labels(topic=item.source).inc()
         started = time.perf_counter()
         intake = self.state.slots["intake"]
+        before = IntakeCounts.of(intake)
         events, rejected = self.pipeline.admit(self.state, batch, now=now)
         event_time = self.pipeline.intake.event_time(intake, now=now)
-        observe_intake(self.metrics, self.pipeline.intake, intake, now, event_time)
+        count_intake(self.metrics, before, IntakeCounts.of(intake))
+        observe_intakes(self.metrics, self.pipeline.intake, [intake])
+        self.metrics.observe_event_time(now, event_time)
         self.metrics.stage_latency.labels(stage="intake").observe(time.perf_counter() - started)
         self.sink.write(rejected)
         if event_time is None:
@@ -201,18 +205,54 @@ class Runner:
         return True
 
 
-def observe_intake(
-    metrics: VigilMetrics,
-    stage: IntakeStage,
-    state: IntakeState,
-    clock: float,
-    event_time: EventTime | None,
+@dataclass(frozen=True, slots=True)
+class IntakeCounts:
+    """An intake state's running totals: late events, evicted producers, series refused at the
+    cap and series evicted as idle."""
+
+    late: int = 0
+    too_late: int = 0
+    producers_evicted: int = 0
+    series_dropped: int = 0
+    series_evicted: int = 0
+
+    @classmethod
+    def of(cls, state: IntakeState) -> IntakeCounts:
+        counts, series = state.marks.counts, state.series
+        return cls(counts.get("late", 0), counts.get("too_late", 0), state.marks.evicted,
+                   series.dropped, series.evicted)
+
+
+def count_intake(metrics: VigilMetrics, before: IntakeCounts, after: IntakeCounts) -> None:
+    """Count what one batch's intake added (``after`` less ``before``). Deltas, not totals: a
+    worker runs one intake per partition, and a restored state's totals were exported by the
+    process that counted them."""
+    counters = (
+        (metrics.late_events.labels(lateness="late"), after.late - before.late),
+        (metrics.late_events.labels(lateness="too_late"), after.too_late - before.too_late),
+        (metrics.producers_evicted, after.producers_evicted - before.producers_evicted),
+        (metrics.series_dropped.labels(kind="metrics"),
+         after.series_dropped - before.series_dropped),
+        (metrics.series_evicted.labels(kind="metrics"),
+         after.series_evicted - before.series_evicted),
+    )
+    for counter, added in counters:  # each child exists (at 0) once a batch was counted
+        if added > 0:
+            counter.inc(added)
+
+
+def observe_intakes(
+    metrics: VigilMetrics, stage: IntakeStage, states: Iterable[IntakeState]
 ) -> None:
-    """Late events, skewed and evicted producers, event-time lag and the series guard of one
-    intake state after a batch (totals: one intake state per process)."""
-    metrics.observe_watermark(state.marks)
-    metrics.observe_event_time(clock, event_time)
-    metrics.observe_guard("metrics", state.series, stage.guard.max_series)
+    """The gauges over every intake state of the process (one per owned partition in a
+    worker): skewed producers, live series, the series cap."""
+    skewed = live = 0
+    for state in states:
+        skewed += state.marks.skewed()
+        live += len(state.series.live)
+    metrics.skewed_producers.set(skewed)
+    metrics.live_series.labels(kind="metrics").set(live)
+    metrics.series_cap.labels(kind="metrics").set(stage.guard.max_series)
 
 
 def batches(

@@ -50,7 +50,7 @@ from connectors.kafka.tasks import (
     DetectTask,
     IncidentTask,
     Task,
-    event_time_from,
+    intake_from,
     pipeline_watermark,
     position_from,
     source_positions,
@@ -67,8 +67,8 @@ from connectors.kafka.telemetry import (
 )
 from connectors.kafka.watermarks import FetchProbe, WatermarkPublisher
 from connectors.logformat import summarize
+from connectors.runner import IntakeCounts, count_intake, observe_intakes
 from engine.events import Rejected
-from engine.ingest.watermark import WatermarkTracker
 from engine.pipeline import Pipeline
 from engine.rules.runtime import RuntimeRules
 
@@ -108,8 +108,6 @@ class Worker:
     ) -> None:
         self.cfg = cfg
         self.runtime = runtime or RuntimeRules()
-        self.tracker = WatermarkTracker.from_rules(self.runtime)
-        """Event time of every detect/context partition (``connectors.kafka.tasks``)."""
         self.pipeline = pipeline
         self.store = store
         self.tasks: dict[TopicPartition, Task] = {}
@@ -223,7 +221,7 @@ class Worker:
 
     async def _run(self, task: Task, records: list[Any]) -> None:
         if isinstance(task, DetectTask):
-            counted = _late_counts(task)
+            counted = IntakeCounts.of(task.intake.state)
             for start in range(0, len(records), DETECT_CHUNK):
                 if start:  # the producer sends what the previous chunk found meanwhile
                     await asyncio.sleep(0)
@@ -232,15 +230,15 @@ class Worker:
                     anomalies, rejected = task.process(chunk, clock=time.time())
                 await self.sink.anomalies(anomalies)
                 await self._reject(task, rejected)
-            _count_late(task, counted)
+            self._count_intake(counted, task)
             if task.state.slots["models"].models:  # model-performance status gauges
                 METRICS.models.observe(task.state.slots["models"])
             return
         if isinstance(task, ContextTask):
-            counted = _late_counts(task)
+            counted = IntakeCounts.of(task.intake.state)
             with STAGE_LATENCY["context"].time():
                 events, rejected = task.process(records, clock=time.time())
-            _count_late(task, counted)
+            self._count_intake(counted, task)
             await self.sink.context(events)  # type: ignore[arg-type]  # alerts/changes only
         else:
             with STAGE_LATENCY["incident"].time():
@@ -249,6 +247,12 @@ class Worker:
             for hook in self.on_incident_outputs:  # services: incident view, console, metrics
                 hook(outs)
         await self._reject(task, rejected)
+
+    def _count_intake(self, before: IntakeCounts, task: DetectTask | ContextTask) -> None:
+        """The intake's counters (what this batch added) and gauges (over owned partitions)."""
+        count_intake(METRICS, before, IntakeCounts.of(task.intake.state))
+        sources = (t for t in self.tasks.values() if not isinstance(t, IncidentTask))
+        observe_intakes(METRICS, self.pipeline.intake, [t.intake.state for t in sources])
 
     async def _reject(self, task: Task, rejected: list[Rejected]) -> None:
         if rejected:
@@ -357,15 +361,15 @@ class Worker:
     def _new_task(self, tp: TopicPartition, snap: Snapshot | None) -> Task:
         topics, position = self.cfg.topics, position_from(snap)
         state = snap["state"] if snap is not None else None
-        event_time = event_time_from(snap, tp.topic, tp.partition, self.tracker)
+        intake = intake_from(snap, tp.topic, tp.partition, self.pipeline.intake)
         if tp.topic in topics.detect_inputs():
             stage = self.pipeline.detect
             restored = stage.restore_state(state) if state else stage.initial_state()
             kind = topics.detect_inputs()[tp.topic]
-            return DetectTask(stage, kind, tp.topic, tp.partition, restored, position, event_time)
+            return DetectTask(stage, kind, tp.topic, tp.partition, restored, position, intake)
         if tp.topic in topics.context_inputs():
             kind = topics.context_inputs()[tp.topic]
-            return ContextTask(kind, tp.topic, tp.partition, position, event_time)
+            return ContextTask(kind, tp.topic, tp.partition, position, intake)
         incident = self.pipeline.incident
         restored = incident.restore_state(state) if state else incident.initial_state()
         hold_s = self.runtime.incident_hold_s
@@ -454,15 +458,3 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # untyped ba
             await self.worker.assign(set(assigned))
         except Exception as exc:  # aiokafka would only log it; stop the worker
             self.worker.fatal = exc
-
-
-def _late_counts(task: DetectTask | ContextTask) -> tuple[int, int]:
-    counts = task.event_time.marks.counts
-    return counts.get("late", 0), counts.get("too_late", 0)
-
-
-def _count_late(task: DetectTask | ContextTask, before: tuple[int, int]) -> None:
-    """``vigil_late_events_total``: what the task's tracker counted since ``before``."""
-    for lateness, was, now in zip(("late", "too_late"), before, _late_counts(task), strict=True):
-        if now > was:
-            METRICS.late_events.labels(lateness=lateness).inc(now - was)

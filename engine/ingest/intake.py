@@ -105,31 +105,34 @@ class IntakeStage:
         self, state: IntakeState, batch: Sequence[Sourced], *, now: EventTime
     ) -> tuple[IntakeState, list[IntakeOutput]]:
         state.marks, timed = self.tracker.process(state.marks, batch, now=now)
-        return state, self._guard(state, timed, now)
+        kept, evicted = self._guard(state, timed, now)
+        return state, [*kept, *evicted]
 
     def process_source(
         self, state: IntakeState, key: str, events: Sequence[InputEvent], *, now: EventTime
-    ) -> tuple[IntakeState, list[InputEvent | Eviction], list[tuple[int, str]]]:
+    ) -> tuple[IntakeState, list[InputEvent], list[Eviction], list[tuple[int, str]]]:
         """``process`` for events of one source ``key`` without a ``Sourced`` each (a Kafka
-        partition's hot path): the events kept and evictions, and ``(index in events, reason)``
-        of each too-late event, for the caller to turn into a dead letter with its record."""
+        partition's hot path): the events kept, the evictions, and ``(index in events,
+        reason)`` of each too-late event for the caller to turn into a dead letter."""
         state.marks, kept, late = self.tracker.process_source(state.marks, key, events, now=now)
-        return state, self._guard(state, kept, now), late
+        kept, evicted = self._guard(state, kept, now)
+        return state, kept, evicted, late
 
-    def _guard(self, state: IntakeState, events: list[Any], now: EventTime) -> list[Any]:
-        """Pass ``events`` through the series guard at the stage's event time (robust to a
-        producer ahead: its hosts' series stay); other events pass as they are."""
+    def _guard(
+        self, state: IntakeState, events: list[Any], now: EventTime
+    ) -> tuple[list[Any], list[Eviction]]:
+        """Pass ``events``' metric points through the series guard at the stage's event time
+        (robust to a producer ahead: its hosts' series stay); other events pass as they are."""
         if not any(type(e) is MetricPoint for e in events):
-            return events
+            return events, []
         event_time = self.event_time(state, now=now)
         points = [e for e in events if type(e) is MetricPoint]
         state.series, guarded = self.guard.process(
             state.series, points, now=now if event_time is None else event_time
         )
         kept = {id(e) for e in guarded if type(e) is MetricPoint}
-        out = [e for e in events if type(e) is not MetricPoint or id(e) in kept]
-        out.extend(e for e in guarded if type(e) is Eviction)
-        return out
+        evicted = [e for e in guarded if type(e) is Eviction]
+        return [e for e in events if type(e) is not MetricPoint or id(e) in kept], evicted
 
 
 def _example_operator() -> IntakeStage:
