@@ -35,24 +35,30 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import IllegalStateError
 
-from connectors.checkpoint import CheckpointStore, Snapshot, encode_snapshot
+from connectors.checkpoint import CheckpointStore, encode_snapshot
 from connectors.kafka.broadcast import TopologyBroadcast
 from connectors.kafka.commit import BackgroundCheckpoint
 from connectors.kafka.config import WorkerConfig
 from connectors.kafka.fetched import install as install_raw_records
 from connectors.kafka.fetched import raw_value
+from connectors.kafka.membership import (
+    Committer,
+    Rebalance,
+    fetch_upstream,
+    new_task,
+    register_sources,
+    unseen,
+)
 from connectors.kafka.sink import Outbox, OutputSink
 from connectors.kafka.tasks import (
     ContextTask,
     DetectTask,
     IncidentTask,
     Task,
-    intake_from,
     pipeline_watermark,
-    position_from,
     source_positions,
 )
 from connectors.kafka.telemetry import (
@@ -142,7 +148,7 @@ class Worker:
             linger_ms=cfg.linger_ms, max_batch_size=1 << 20, acks="all", **kwargs
         )
         self.sink = OutputSink(self.producer, cfg.topics, outbox)
-        self.checkpoints = BackgroundCheckpoint(store, _Committer(self.consumer), self._written)
+        self.checkpoints = BackgroundCheckpoint(store, Committer(self.consumer), self._written)
         self.topology = TopologyBroadcast(cfg.topics.name("topology"), kwargs)
         self.watermarks = WatermarkPublisher(
             self.producer,
@@ -165,13 +171,13 @@ class Worker:
         await self.producer.start()
         await self.topology.start()
         await self.consumer.start()
-        self.upstream = await self._fetch_upstream()
+        self.upstream = await fetch_upstream(self.producer, self.cfg.topics)
         log.info(
             "upstream sources count=%d sources=%s",
             len(self.upstream),
             summarize(sorted(self.upstream)),
         )
-        self.consumer.subscribe(self.subscribed_topics(), listener=_Rebalance(self))
+        self.consumer.subscribe(self.subscribed_topics(), listener=Rebalance(self))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until ``stop`` is set, then checkpoint and leave the group."""
@@ -200,7 +206,7 @@ class Worker:
                 if task is None:  # fetched before our assignment callback finished (or revoked)
                     self._rewind(tp, fetched[0].offset)
                     continue
-                records = _unseen(fetched, task.position.next_offset)
+                records = unseen(fetched, task.position.next_offset)
                 if not records:
                     continue
                 await self._run(task, records)
@@ -329,11 +335,13 @@ class Worker:
             ):
                 fresh[tp] = parked  # still ours: the snapshot was written on revocation
             else:
-                fresh[tp] = self._new_task(tp, snap)
+                fresh[tp] = new_task(
+                    self.pipeline, self.cfg.topics, self.runtime, self.upstream, tp, snap
+                )
             if snap is not None and snap["offset"] is not None:
                 self.consumer.seek(tp, snap["offset"])
         self._parked.clear()
-        await self._register_sources(fresh)
+        await register_sources(self.consumer, self.watermarks, fresh)
         self.tasks.update(fresh)
         self._checkpointed_since_assign = False
         self._assignments += 1
@@ -358,61 +366,6 @@ class Worker:
         self.state_sizes.export()
         ASSIGNED.set(len(self.tasks))
 
-    def _new_task(self, tp: TopicPartition, snap: Snapshot | None) -> Task:
-        topics, position = self.cfg.topics, position_from(snap)
-        state = snap["state"] if snap is not None else None
-        intake = intake_from(snap, tp.topic, tp.partition, self.pipeline.intake)
-        if tp.topic in topics.detect_inputs():
-            stage = self.pipeline.detect
-            restored = stage.restore_state(state) if state else stage.initial_state()
-            kind = topics.detect_inputs()[tp.topic]
-            return DetectTask(stage, kind, tp.topic, tp.partition, restored, position, intake)
-        if tp.topic in topics.context_inputs():
-            kind = topics.context_inputs()[tp.topic]
-            return ContextTask(kind, tp.topic, tp.partition, position, intake)
-        incident = self.pipeline.incident
-        restored = incident.restore_state(state) if state else incident.initial_state()
-        hold_s = self.runtime.incident_hold_s
-        return IncidentTask(
-            incident, tp.topic, tp.partition, restored, position, hold_s, self.upstream
-        )
-
-    async def _fetch_upstream(self) -> frozenset[str]:
-        """``topic/partition`` of every detect/context partition, asked of the broker (the
-        producer waits until each topic's metadata lists it; a topic the broker does not know
-        raises). Not read from the consumer's cached metadata at task creation: a topic that
-        answered with an error there was silently left out, and an incident task then moved
-        on without waiting for its partitions."""
-        topics = [*self.cfg.topics.detect_inputs(), *self.cfg.topics.context_inputs()]
-        names: set[str] = set()
-        for topic in topics:
-            partitions = await self.producer.partitions_for(topic)
-            if not partitions:
-                raise RuntimeError(f"topic {topic} has no partitions in the cluster metadata")
-            names.update(f"{topic}/{p}" for p in partitions)
-        return frozenset(names)
-
-    async def _register_sources(self, assigned: dict[TopicPartition, Task]) -> None:
-        """Announce each newly assigned detect/context partition to the incident stage: active
-        (holding it) when records wait past its restored offset or the end is unknown, else
-        idle."""
-        fresh = [tp for tp, task in assigned.items() if isinstance(task, DetectTask | ContextTask)]
-        if not fresh:
-            return
-        try:
-            ends = await self.consumer.end_offsets(fresh)
-        except Exception as exc:  # unknown: hold until the idle timer says so
-            log.warning("end offsets unavailable reason=%s", exc)
-            ends = {}
-        registered = []
-        for tp in fresh:
-            position = assigned[tp].position
-            waiting = tp not in ends or ends[tp] > (position.next_offset or 0)
-            src = f"{tp.topic}/{tp.partition}"
-            await self.watermarks.register(src, position, waiting, time.monotonic())
-            registered.append(f"{src}:{'active' if waiting else 'idle'}@{position.watermark}")
-        log.info("registered sources=%s", summarize(sorted(registered)))
-
     async def close(self) -> None:
         """Final checkpoint, then leave the group (a clean stop re-processes nothing)."""
         async with self._lock:
@@ -421,40 +374,3 @@ class Worker:
         await self.topology.stop()
         await self.producer.stop()
         await self.store.close()
-
-
-def _unseen(records: list[Any], next_offset: int | None) -> list[Any]:
-    """Drop records the task's state already holds (fetched from a pre-restore position)."""
-    if next_offset is None or records[0].offset >= next_offset:
-        return records
-    return [r for r in records if r.offset >= next_offset]
-
-
-class _Committer:
-    """Commits offsets; a commit refused because the group is rebalancing is only logged.
-
-    The snapshots were written already and hold the offsets, so the next owner loses nothing.
-    """
-
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
-        self.consumer = consumer
-
-    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
-        try:
-            await self.consumer.commit(offsets)
-        except (CommitFailedError, IllegalStateError) as exc:
-            log.warning("offset commit skipped reason=%s", exc)
-
-
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # untyped base class
-    def __init__(self, worker: Worker) -> None:
-        self.worker = worker
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self.worker.revoke(set(revoked))
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        try:
-            await self.worker.assign(set(assigned))
-        except Exception as exc:  # aiokafka would only log it; stop the worker
-            self.worker.fatal = exc
