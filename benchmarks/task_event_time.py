@@ -33,8 +33,9 @@ import orjson
 
 from connectors.kafka.decoder import decode_batch
 from connectors.kafka.partition import PartitionIntake
+from connectors.kafka.taskrun import DETECT_CHUNK
 from connectors.kafka.tasks import DetectTask, Position
-from connectors.kafka.worker import DETECT_CHUNK, GC_THRESHOLD0
+from connectors.kafka.worker import GC_THRESHOLD0
 from engine.events import InputKind, Rejected
 from engine.ingest.watermark import Sourced, WatermarkTracker
 from engine.pipeline import Pipeline

@@ -14,7 +14,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from connectors.checkpoint import Snapshot
-from connectors.kafka.config import Topics
+from connectors.kafka.config import Topics, WorkerConfig
+from connectors.kafka.fetched import raw_value
 from connectors.kafka.tasks import (
     ContextTask,
     DetectTask,
@@ -29,6 +30,26 @@ from engine.pipeline import Pipeline
 from engine.rules.runtime import RuntimeRules
 
 log = logging.getLogger("vigil.worker")
+
+FETCH_MAX_BYTES = 50 * 1024 * 1024
+PARTITION_FETCH_BYTES = 8 * 1024 * 1024
+
+
+def group_consumer(cfg: WorkerConfig) -> AIOKafkaConsumer:
+    """The worker's consumer: manual commits, large fetches, raw record values."""
+    return AIOKafkaConsumer(
+        group_id=cfg.group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=cfg.session_timeout_ms,
+        heartbeat_interval_ms=cfg.heartbeat_interval_ms,
+        rebalance_timeout_ms=cfg.rebalance_timeout_ms,
+        fetch_max_bytes=FETCH_MAX_BYTES,
+        max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
+        fetch_max_wait_ms=cfg.fetch_max_wait_ms,
+        value_deserializer=raw_value,
+        **cfg.client_kwargs(),
+    )
 
 
 class Member(Protocol):

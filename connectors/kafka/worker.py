@@ -33,9 +33,8 @@ import gc
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import IllegalStateError
 
 from connectors.checkpoint import CheckpointStore, encode_snapshot
@@ -43,46 +42,27 @@ from connectors.kafka.broadcast import TopologyBroadcast
 from connectors.kafka.commit import BackgroundCheckpoint
 from connectors.kafka.config import WorkerConfig
 from connectors.kafka.fetched import install as install_raw_records
-from connectors.kafka.fetched import raw_value
 from connectors.kafka.membership import (
     Committer,
     Rebalance,
     fetch_upstream,
+    group_consumer,
     new_task,
     register_sources,
     unseen,
 )
 from connectors.kafka.sink import Outbox, OutputSink
-from connectors.kafka.tasks import (
-    ContextTask,
-    DetectTask,
-    IncidentTask,
-    Task,
-    pipeline_watermark,
-    source_positions,
-)
-from connectors.kafka.telemetry import (
-    ASSIGNED,
-    CHECKPOINT_SECONDS,
-    CHECKPOINTS,
-    METRICS,
-    RECORDS_IN,
-    REJECTED,
-    STAGE_LATENCY,
-    StateSizes,
-)
+from connectors.kafka.taskrun import TaskRunner
+from connectors.kafka.tasks import Task, pipeline_watermark, source_positions
+from connectors.kafka.telemetry import ASSIGNED, METRICS, RECORDS_IN, CheckpointLog, StateSizes
 from connectors.kafka.watermarks import FetchProbe, WatermarkPublisher
 from connectors.logformat import summarize
-from connectors.runner import IntakeCounts, count_intake, observe_intakes
-from engine.events import Rejected
 from engine.pipeline import Pipeline
 from engine.rules.runtime import RuntimeRules
 
 log = logging.getLogger("vigil.worker")
 install_raw_records()  # the worker's consumer reads aiokafka's batch records as they are
 
-FETCH_MAX_BYTES = 50 * 1024 * 1024
-PARTITION_FETCH_BYTES = 8 * 1024 * 1024
 TOPOLOGY_POLL_S = 0.2
 FETCHER_YIELDS = 2
 """Event-loop turns given to aiokafka's fetcher after a poll. It sends the next fetch request
@@ -90,10 +70,6 @@ to a broker only once every partition fetched from it was drained, and only when
 the next await, which was the next poll, so the worker used to wait a whole fetch round trip
 per poll. Two turns let it send the request, so the broker prepares the next records while
 this batch is processed (measured: 1-2 turns needed)."""
-DETECT_CHUNK = 2_000
-"""Records a detect task processes between two event-loop turns (~25 ms of work). A poll
-returns up to ``max_records`` (20,000: ~0.25 s of work); without the turns, an anomaly found
-early in such a batch waited for the whole batch before the producer could send it."""
 GC_THRESHOLD0 = 50_000
 """Allocations between young-generation collections (CPython's default is 700). A worker
 allocates a few objects per record that die young; collecting every 700 allocations scanned
@@ -126,29 +102,16 @@ class Worker:
         self._last_topology = 0.0
         self.upstream: frozenset[str] = frozenset()
         """``topic/partition`` of every detect/context partition, fetched in ``start``."""
-        self._checkpointed_since_assign = False
-        self._assignments = 0
-        self._covers: tuple[int, list[str], float] = (0, [], 0.0)
-        """The checkpoint in flight: assignment count, partitions, start (monotonic s)."""
+        self.checkpoint_log = CheckpointLog()
         kwargs = cfg.client_kwargs()
-        self.consumer = AIOKafkaConsumer(
-            group_id=cfg.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=cfg.session_timeout_ms,
-            heartbeat_interval_ms=cfg.heartbeat_interval_ms,
-            rebalance_timeout_ms=cfg.rebalance_timeout_ms,
-            fetch_max_bytes=FETCH_MAX_BYTES,
-            max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
-            fetch_max_wait_ms=cfg.fetch_max_wait_ms,
-            value_deserializer=raw_value,
-            **kwargs,
-        )
+        self.consumer = group_consumer(cfg)
         self.producer = AIOKafkaProducer(
             linger_ms=cfg.linger_ms, max_batch_size=1 << 20, acks="all", **kwargs
         )
         self.sink = OutputSink(self.producer, cfg.topics, outbox)
-        self.checkpoints = BackgroundCheckpoint(store, Committer(self.consumer), self._written)
+        self.checkpoints = BackgroundCheckpoint(
+            store, Committer(self.consumer), self.checkpoint_log.written
+        )
         self.topology = TopologyBroadcast(cfg.topics.name("topology"), kwargs)
         self.watermarks = WatermarkPublisher(
             self.producer,
@@ -158,8 +121,9 @@ class Worker:
         )
         # services hooks (connectors/kafka/services.py): after a restore; per incident batch
         self.on_restored: list[Callable[[], None]] = []
+        self.runner = TaskRunner(self.sink, pipeline.intake, self.tasks, self.topology)
+        self.on_incident_outputs = self.runner.on_incident_outputs
         self.state_sizes = StateSizes()
-        self.on_incident_outputs: list[Callable[[list[Any]], None]] = []
 
     def subscribed_topics(self) -> list[str]:
         t = self.cfg.topics
@@ -209,7 +173,7 @@ class Worker:
                 records = unseen(fetched, task.position.next_offset)
                 if not records:
                     continue
-                await self._run(task, records)
+                await self.runner.run(task, records)
                 self.dirty.add(tp)
                 count += len(records)
                 RECORDS_IN.labels(tp.topic).inc(len(records))
@@ -224,46 +188,6 @@ class Worker:
     def _rewind(self, tp: TopicPartition, offset: int) -> None:
         with contextlib.suppress(IllegalStateError):  # no longer ours: the new owner restores it
             self.consumer.seek(tp, offset)
-
-    async def _run(self, task: Task, records: list[Any]) -> None:
-        if isinstance(task, DetectTask):
-            counted = IntakeCounts.of(task.intake.state)
-            for start in range(0, len(records), DETECT_CHUNK):
-                if start:  # the producer sends what the previous chunk found meanwhile
-                    await asyncio.sleep(0)
-                chunk = records[start : start + DETECT_CHUNK]
-                with STAGE_LATENCY["detect"].time():
-                    anomalies, rejected = task.process(chunk, clock=time.time())
-                await self.sink.anomalies(anomalies)
-                await self._reject(task, rejected)
-            self._count_intake(counted, task)
-            if task.state.slots["models"].models:  # model-performance status gauges
-                METRICS.models.observe(task.state.slots["models"])
-            return
-        if isinstance(task, ContextTask):
-            counted = IntakeCounts.of(task.intake.state)
-            with STAGE_LATENCY["context"].time():
-                events, rejected = task.process(records, clock=time.time())
-            self._count_intake(counted, task)
-            await self.sink.context(events)  # type: ignore[arg-type]  # alerts/changes only
-        else:
-            with STAGE_LATENCY["incident"].time():
-                outs, rejected = task.process(records, self.topology.updates)
-            await self.sink.incident_outputs(outs)
-            for hook in self.on_incident_outputs:  # services: incident view, console, metrics
-                hook(outs)
-        await self._reject(task, rejected)
-
-    def _count_intake(self, before: IntakeCounts, task: DetectTask | ContextTask) -> None:
-        """The intake's counters (what this batch added) and gauges (over owned partitions)."""
-        count_intake(METRICS, before, IntakeCounts.of(task.intake.state))
-        sources = (t for t in self.tasks.values() if not isinstance(t, IncidentTask))
-        observe_intakes(METRICS, self.pipeline.intake, [t.intake.state for t in sources])
-
-    async def _reject(self, task: Task, rejected: list[Rejected]) -> None:
-        if rejected:
-            REJECTED.labels(task.topic).inc(len(rejected))
-            await self.sink.rejected(rejected)
 
     async def checkpoint(self) -> None:
         """Flush outputs, write the state of changed partitions, commit their offsets, and
@@ -289,7 +213,7 @@ class Worker:
         names = sorted(f"{tp.topic}/{tp.partition}" for tp in dirty)
         self._observe_state(dirty, snapshots)
         self.checkpoints.start(self.sink.detach(), snapshots, offsets)
-        self._covers = (self._assignments, names, started)
+        self.checkpoint_log.started(names, started)
         self.dirty.clear()
         self._last_checkpoint = started
 
@@ -300,15 +224,6 @@ class Worker:
             self.state_sizes.record(tp, stage, len(snapshots[self.key(tp)]))
         self.state_sizes.export()
         METRICS.observe_event_time(time.time(), pipeline_watermark(self.tasks.values()))
-
-    def _written(self, keys: list[str]) -> None:
-        """After a checkpoint's offsets were committed."""
-        assignments, names, started = self._covers
-        if keys and assignments == self._assignments and not self._checkpointed_since_assign:
-            self._checkpointed_since_assign = True
-            log.info("first checkpoint since assignment snapshots=%d of=%s", len(names), names)
-        CHECKPOINTS.inc()
-        CHECKPOINT_SECONDS.observe(time.monotonic() - started)
 
     def key(self, tp: TopicPartition) -> str:
         return f"{self.cfg.group_id}/{tp.topic}/{tp.partition}"
@@ -343,8 +258,7 @@ class Worker:
         self._parked.clear()
         await register_sources(self.consumer, self.watermarks, fresh)
         self.tasks.update(fresh)
-        self._checkpointed_since_assign = False
-        self._assignments += 1
+        self.checkpoint_log.assigned()
         ASSIGNED.set(len(self.tasks))
         log.info(
             "assigned count=%d restored=%d keys=%s",
