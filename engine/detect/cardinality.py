@@ -57,7 +57,7 @@ class GuardState:
     dropped: int = 0
     evicted: int = 0
     version: int = 1
-    keys: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False, repr=False)
+    keys: dict[tuple[object, ...], str] = field(default_factory=dict, compare=False, repr=False)
     """Series key per ``(name, *labels)`` seen (a cache, not state: never serialized)."""
 
     def key_of(self, point: MetricPoint) -> str:
