@@ -4,8 +4,8 @@ Every runtime hands the runner batches of decoded events and gets the pipeline's
 sink; the engine's stages (intake, detect, incident) and the metrics of each stage are the
 runner's, so no runtime wires the pipeline's edges itself.
 
-Ports (``typing.Protocol``; stable: ``vigil replay``, ``vigil serve`` and the Kafka tasks use
-them):
+Ports (``typing.Protocol``; stable: ``vigil replay`` and ``vigil serve`` drive ``Runner``
+through them):
 
 * **Source** -- ``Iterable[list[Sourced]]``: batches of decoded events, each with its source
   (file, topic/partition, HTTP route) and offset. ``Runner.run(source)`` drains one and ends
@@ -17,7 +17,8 @@ them):
 * **CheckpointStore** -- ``connectors.checkpoint.CheckpointStore`` (``load(keys)``,
   ``save({key: bytes})``; ``file.FileCheckpointStore`` for a local directory, ``memory`` in
   tests). The runner keeps one snapshot under ``Runner.key``: ``{"version", "state": the
-  pipeline state, "clock": the last processing time}``.
+  pipeline state (``Pipeline.restore_state`` reads every version), "clock": the last
+  processing time, "events_in"}``.
 * **Clock** -- ``now(batch) -> float``: processing time when ``batch`` is handed in (the
   intake's ``now``: idle sources and producers). ``EventClock`` for a replay (the newest event
   time seen: a replay has no clock of its own), ``WallClock`` for live ingest.
@@ -26,9 +27,10 @@ Checkpoint order (``Runner.checkpoint``): **flush the sink -> write the state sn
 source with offsets commits them after ``checkpoint`` returns. Delivery is thus at-least-once:
 after a crash the batches since the last checkpoint are run again and give the same ids.
 
-The Kafka worker keeps one state per partition: its detect/context tasks run the same intake
-stage through ``connectors.kafka.partition`` and report through ``count_intake`` and
-``observe_intakes`` here.
+The Kafka worker keeps one state per partition, its async topic sinks, its checkpoint order
+and offsets (``connectors.kafka.worker``); its detect/context tasks run the same intake stage
+(``connectors.kafka.partition``) at this module's ``WallClock`` and count through
+``count_intake`` / ``observe_intakes`` (``connectors.kafka.taskrun``), as ``Runner`` does.
 """
 
 from __future__ import annotations
