@@ -174,21 +174,29 @@ class SeriesGuard:
     def process(
         self, state: GuardState, batch: Sequence[MetricPoint], *, now: EventTime
     ) -> tuple[GuardState, list[MetricPoint | Eviction]]:
-        """``admit`` for each point, inlined (the hot path of every metric point)."""
+        """``admit`` for each point, inlined (the hot path of every metric point); the oldest
+        key is looked at again only when the clock moved or the oldest key changed (the
+        answer cannot differ otherwise)."""
         out: list[MetricPoint | Eviction] = []
         live, max_series, idle_s, key_of = state.live, self.max_series, self.idle_s, state.key_of
         keys = state.keys
         clock, dropped, evicted = state.clock, 0, 0
+        first: str | None = None  # the oldest key when eviction was last checked
+        stale = True  # whether it must be checked again (clock moved, or the oldest changed)
         for point in batch:
             seen = point.ts if point.ts < now else now
             if clock is None or seen > clock:
-                clock = seen
-            while live:  # evict the least recently seen while idle
-                oldest = next(iter(live))
-                if clock - live[oldest] <= idle_s:
-                    break
-                out.append(Eviction(oldest, live.pop(oldest)))
-                evicted += 1
+                clock, stale = seen, True
+            if stale:
+                while live:  # evict the least recently seen while idle
+                    first = next(iter(live))
+                    if clock - live[first] <= idle_s:
+                        break
+                    out.append(Eviction(first, live.pop(first)))
+                    evicted += 1
+                else:
+                    first = None
+                stale = False
             key = keys.get((point.name, *point.labels.items())) or key_of(point)
             last = live.get(key)
             if last is None:
@@ -196,10 +204,12 @@ class SeriesGuard:
                     dropped += 1
                     continue
                 live[key] = seen
+                stale = stale or first is None  # it is the oldest now
             else:
                 if seen > last:
                     live[key] = seen
                 live.move_to_end(key)
+                stale = stale or key == first  # another key is the oldest now
             out.append(point)
         state.clock, state.dropped, state.evicted = clock, state.dropped + dropped, \
             state.evicted + evicted

@@ -130,8 +130,10 @@ class IntakeStage:
         state.series, guarded = self.guard.process(
             state.series, points, now=now if event_time is None else event_time
         )
-        kept = {id(e) for e in guarded if type(e) is MetricPoint}
         evicted = [e for e in guarded if type(e) is Eviction]
+        if len(points) == len(events):  # metrics only (a metrics partition): keep the order
+            return [e for e in guarded if type(e) is MetricPoint] if evicted else guarded, evicted
+        kept = {id(e) for e in guarded if type(e) is MetricPoint}
         return [e for e in events if type(e) is not MetricPoint or id(e) in kept], evicted
 
 
