@@ -85,8 +85,9 @@ class PlannerState:
 class ActionPlanner:
     """Decide notifications for incident records; outputs are ``Action``s with status decided.
 
-    Updates ``state`` in place and returns it. Time only moves with event time: the clock is
-    the latest of ``now`` and the records' ``updated_at``.
+    Updates ``state`` in place and returns it. Time only moves with event time: a record is
+    taken in at its ``updated_at`` and each action goes out at its due time, so batching and
+    how ``now`` advances change when an action is emitted, never its id or ``ts``.
 
     Examples
     --------
