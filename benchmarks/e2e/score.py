@@ -58,6 +58,8 @@ def member_tags(case: Case, out: Outputs) -> dict[str, str]:
     """Member id -> ``fault:<i>`` or ``noise:<id>`` (noise members are singletons)."""
     tags: dict[str, str] = {}
     for an in out.anomalies:
+        if an.get("detail", {}).get("outside_band") is True:
+            continue  # a recovery-watch hold: never a member (docs/events.md)
         tags[an["id"]] = (
             _tag(case.faults, an.get("node") or "", float(an["ts"])) or f"noise:{an['id']}"
         )
@@ -69,11 +71,15 @@ def member_tags(case: Case, out: Outputs) -> dict[str, str]:
 
 
 def _tag(faults: list[TrueFault], node: str, ts: float) -> str | None:
+    """The fault whose window holds ``ts`` on ``node``; where windows overlap (a fault's tail
+    and the next one's start), the latest started one: it is the one now unfolding."""
+    found = None
     for i, fault in enumerate(faults):
         lo, hi = fault.window()
         if node in fault.nodes and lo <= ts <= hi:
-            return f"fault:{i}"
-    return None
+            if found is None or fault.start > faults[found].start:
+                found = i
+    return None if found is None else f"fault:{found}"
 
 
 def score_case(case: Case, out: Outputs) -> CaseScore:
