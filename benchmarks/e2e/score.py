@@ -71,15 +71,16 @@ def member_tags(case: Case, out: Outputs) -> dict[str, str]:
 
 
 def _tag(faults: list[TrueFault], node: str, ts: float) -> str | None:
-    """The fault whose window holds ``ts`` on ``node``; where windows overlap (a fault's tail
-    and the next one's start), the latest started one: it is the one now unfolding."""
-    found = None
+    """The fault whose window holds ``ts`` on ``node``. Where windows overlap, a fault still
+    active at ``ts`` (``start - 2 min`` to ``end``) comes before one in its 10-minute tail (a
+    real dataset's faults follow each other), then the first listed."""
+    found: tuple[bool, int] | None = None
     for i, fault in enumerate(faults):
         lo, hi = fault.window()
         if node in fault.nodes and lo <= ts <= hi:
-            if found is None or fault.start > faults[found].start:
-                found = i
-    return None if found is None else f"fault:{found}"
+            key = (ts > fault.end, i)
+            found = key if found is None else min(found, key)
+    return None if found is None else f"fault:{found[1]}"
 
 
 def score_case(case: Case, out: Outputs) -> CaseScore:
