@@ -28,6 +28,7 @@ that never is comes out once, resolved, labelled ``noise`` (accounted for, never
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -220,7 +221,8 @@ class Correlator:
             and record.opened_at - self.change_lookback_s <= c["ts"] <= record.last_ts
             and (c["ts"], c["service"], c["kind"]) not in seen
         )
-        return record.snapshot(status, nodes, edges)
+        observed = frozenset(n.id for n in nodes if state.topology.is_observed(n.id))
+        return dataclasses.replace(record.snapshot(status, nodes, edges), observed=observed)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -232,8 +234,10 @@ class Correlator:
         elif isinstance(event, Change):
             self._apply_change(state, event)
         elif isinstance(event, Anomaly) and is_hold(event):
+            state.topology.observe(event.node)
             _apply_hold(state, event)
         elif isinstance(event, Anomaly):
+            state.topology.observe(event.node)
             if event.id not in state.member_of:
                 since = evidence_start(event)
                 record, merged = self.placement.place(state, event.node, event.ts, since=since)
@@ -266,7 +270,7 @@ class Correlator:
         node = node_of(alert.labels)
         if node is not None:
             kind = "host" if node == alert.labels.get("host") else "service"
-            state.topology.ensure_node(node, kind)
+            state.topology.observe(node, kind)
         record, merged = self.placement.place(state, node, alert.ts, alert=alert)
         self._announce_merged(state, merged, out)
         record.add_alert(alert)

@@ -59,7 +59,7 @@ def test_version_2_state_restores_with_no_holds() -> None:
         del record["held_ts"]
     restored = CorrelateState.from_dict(old)
     assert [r.held_ts for r in restored.incidents.values()] == [None]
-    assert restored.to_dict()["version"] == 3
+    assert restored.to_dict()["version"] == 4
 
 
 def test_a_watch_ends_after_max_watch_s() -> None:
