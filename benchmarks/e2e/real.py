@@ -21,8 +21,8 @@ import csv
 import json
 import math
 import re
-import zlib
 import statistics
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
