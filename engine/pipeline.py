@@ -21,7 +21,7 @@ from typing import Any
 from engine.act.planner import ActionPlanner
 from engine.act.retrain import RetrainPlanner
 from engine.correlate.grouping import Correlator
-from engine.correlate.recovery import RecoveryWatch
+from engine.correlate.recovery import RecoveryWatch, is_hold
 from engine.detect.logs import LogDetector
 from engine.detect.metric import MetricDetector
 from engine.detect.model import ModelMonitor
@@ -231,7 +231,9 @@ class Pipeline:
     def process(
         self, state: StageState, batch: Sequence[InputEvent], *, now: EventTime
     ) -> tuple[StageState, list[PipelineOutput]]:
-        """Detect, then correlate the new anomalies with the batch's alerts, changes, topology."""
+        """Detect, then correlate the new anomalies with the batch's alerts, changes, topology.
+
+        The recovery watch's holds go to the incident stage only: they are not outputs."""
         slots = state.slots
         slots["detect"], found = self.detect.process(slots["detect"], batch, now=now)
         anomalies = [a for a in found if isinstance(a, Anomaly)]
@@ -239,7 +241,8 @@ class Pipeline:
         slots["incident"], outs = self.incident.process(
             slots["incident"], [*anomalies, *context], now=now
         )
-        return state, [*found, *outs]
+        public = [o for o in found if not (isinstance(o, Anomaly) and is_hold(o))]
+        return state, [*public, *outs]
 
 
 def _restore_slots(operators: dict[str, Any], data: dict[str, Any]) -> StageState:
