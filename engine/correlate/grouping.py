@@ -44,6 +44,7 @@ from engine.correlate.topology import Topology
 from engine.events import (
     Alert,
     Anomaly,
+    AnomalyKind,
     Change,
     EventTime,
     IncidentSnapshot,
@@ -238,6 +239,8 @@ class Correlator:
             _apply_hold(state, event)
         elif isinstance(event, Anomaly):
             state.topology.observe(event.node)
+            if _corroborates_only(event) and not self.placement.joins(state, event.node, event.ts):
+                return
             if event.id not in state.member_of:
                 since = evidence_start(event)
                 record, merged = self.placement.place(state, event.node, event.ts, since=since)
@@ -294,6 +297,13 @@ def _apply_hold(state: CorrelateState, hold: Anomaly) -> None:
     for record in state.incidents.values():
         if record.is_open and hold.node in record.spans:
             record.held_ts = hold.ts if record.held_ts is None else max(record.held_ts, hold.ts)
+
+
+def _corroborates_only(anomaly: Anomaly) -> bool:
+    """A log template that went quiet (``rate_drop``) is evidence about a problem already
+    open (a service that stopped logging in an outage), not a problem of its own: it joins an
+    incident but never opens one (an error line stopping when its fault ended is recovery)."""
+    return anomaly.kind is AnomalyKind.LOG and anomaly.detail.get("reason") == "rate_drop"
 
 
 def _forgettable(record: IncidentRecord, ts: EventTime, op: Correlator) -> bool:
