@@ -108,6 +108,7 @@ def _candidate_nodes(view: IncidentView, changes: Sequence[Change]) -> list[str]
     nodes = set(view.signals)
     for n in view.signals:
         nodes.update(view.depends_on.get(n, ()))
+        nodes.update(view.residents.get(n, ()))  # a pod burning CPU shows on its host
     nodes.update(c.service for c in changes)
     return sorted(nodes)
 

@@ -94,3 +94,12 @@ def test_the_correlator_marks_nodes_with_anomalies_observed_and_keeps_them_in_it
     assert not any(upgraded.topology.is_observed(n) for n in ("email", "checkout"))
     state, _ = op.process(upgraded, [example_anomaly("email", T0 + 180, 0.9999)], now=T0 + 180)
     assert state.topology.is_observed("email")
+
+
+def test_the_residents_of_an_anomalous_host_are_candidates() -> None:
+    """Fails on main: only the host was named (its CPU rose with its one pod's, which showed
+    nothing of its own); the pod's service is now named after it."""
+    edges = [TopologyEdge("ad", "node-76", "runs_on"), TopologyEdge("frontend", "ad")]
+    anomalies = [example_anomaly("node-76", T0 + 60 * i, 0.9999, "node_cpu") for i in range(3)]
+    ranked = _ranked(_snap(anomalies, edges, observed={"ad", "node-76"}))
+    assert ranked[:2] == ["node-76", "ad"], ranked
