@@ -28,6 +28,7 @@ that never is comes out once, resolved, labelled ``noise`` (accounted for, never
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,6 +44,7 @@ from engine.correlate.topology import Topology
 from engine.events import (
     Alert,
     Anomaly,
+    AnomalyKind,
     Change,
     EventTime,
     IncidentSnapshot,
@@ -220,7 +222,8 @@ class Correlator:
             and record.opened_at - self.change_lookback_s <= c["ts"] <= record.last_ts
             and (c["ts"], c["service"], c["kind"]) not in seen
         )
-        return record.snapshot(status, nodes, edges)
+        observed = frozenset(n.id for n in nodes if state.topology.is_observed(n.id))
+        return dataclasses.replace(record.snapshot(status, nodes, edges), observed=observed)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -232,8 +235,12 @@ class Correlator:
         elif isinstance(event, Change):
             self._apply_change(state, event)
         elif isinstance(event, Anomaly) and is_hold(event):
+            state.topology.observe(event.node)
             _apply_hold(state, event)
         elif isinstance(event, Anomaly):
+            state.topology.observe(event.node)
+            if _corroborates_only(event) and not self.placement.joins(state, event.node, event.ts):
+                return
             if event.id not in state.member_of:
                 since = evidence_start(event)
                 record, merged = self.placement.place(state, event.node, event.ts, since=since)
@@ -266,7 +273,7 @@ class Correlator:
         node = node_of(alert.labels)
         if node is not None:
             kind = "host" if node == alert.labels.get("host") else "service"
-            state.topology.ensure_node(node, kind)
+            state.topology.observe(node, kind)
         record, merged = self.placement.place(state, node, alert.ts, alert=alert)
         self._announce_merged(state, merged, out)
         record.add_alert(alert)
@@ -290,6 +297,13 @@ def _apply_hold(state: CorrelateState, hold: Anomaly) -> None:
     for record in state.incidents.values():
         if record.is_open and hold.node in record.spans:
             record.held_ts = hold.ts if record.held_ts is None else max(record.held_ts, hold.ts)
+
+
+def _corroborates_only(anomaly: Anomaly) -> bool:
+    """A log template that went quiet (``rate_drop``) is evidence about a problem already
+    open (a service that stopped logging in an outage), not a problem of its own: it joins an
+    incident but never opens one (an error line stopping when its fault ended is recovery)."""
+    return anomaly.kind is AnomalyKind.LOG and anomaly.detail.get("reason") == "rate_drop"
 
 
 def _forgettable(record: IncidentRecord, ts: EventTime, op: Correlator) -> bool:

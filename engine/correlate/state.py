@@ -10,7 +10,7 @@ from engine.correlate.incidents import IncidentRecord
 from engine.correlate.topology import Topology
 from engine.events import EventTime
 
-STATE_VERSION = 3
+STATE_VERSION = 4
 
 
 @dataclass(slots=True)
@@ -42,6 +42,8 @@ class CorrelateState:
             data = _upgrade_v1_to_v2(data)
         if data["version"] == 2:
             data = _upgrade_v2_to_v3(data)
+        if data["version"] == 3:
+            data = _upgrade_v3_to_v4(data)
         return cls(
             topology=Topology.from_dict(data["topology"]),
             incidents={k: IncidentRecord.from_dict(r) for k, r in data["incidents"].items()},
@@ -62,3 +64,10 @@ def _upgrade_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
     """Version 2 had no recovery-watch holds: no incident is held."""
     incidents = {k: {**r, "held_ts": None} for k, r in data["incidents"].items()}
     return {**data, "incidents": incidents, "version": 3}
+
+
+def _upgrade_v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 did not mark observed nodes (topology nodes were [id, kind, flagged]): none
+    is observed until its next anomaly, hold or alert."""
+    nodes = [[*n[:3], False] for n in data["topology"]["nodes"]]
+    return {**data, "topology": {**data["topology"], "nodes": nodes}, "version": 4}

@@ -103,5 +103,5 @@ def test_state_with_held_candidates_round_trips_and_v1_state_upgrades() -> None:
         for k, r in data["incidents"].items()
     }
     upgraded = CorrelateState.from_dict(v1)
-    assert upgraded.version == 3
+    assert upgraded.version == 4
     assert all(r.confirmed for r in upgraded.incidents.values())
