@@ -22,6 +22,7 @@ from engine.act.planner import ActionPlanner
 from engine.act.retrain import RetrainPlanner
 from engine.correlate.grouping import Correlator
 from engine.correlate.recovery import RecoveryWatch
+from engine.correlate.reorder import ALERT_HORIZON_S, EventReorder
 from engine.detect.logs import LogDetector
 from engine.detect.metric import MetricDetector
 from engine.detect.model import ModelMonitor
@@ -42,7 +43,6 @@ from engine.events import (
     RetrainRequest,
     TopologyUpdate,
 )
-from engine.ingest.reorder import ALERT_HORIZON_S, EventReorder
 from engine.operator import OperatorExample, register_example
 from engine.rank.causes import CauseRanker
 from engine.rules import RuleSet

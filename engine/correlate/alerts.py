@@ -11,7 +11,7 @@ seen, and at most ``max_alerts`` are kept: past that the least recently seen is 
 back it counts as new. ``RecentKeys`` keeps a min-heap of ``(last seen, key)`` beside the map,
 so expiring and evicting cost O(log n) per alert whatever the number of distinct alerts (a
 label with many values used to make every step scan them all). The incident stage's
-re-send memory (``engine.ingest.reorder``) uses the same structure.
+re-send memory (``engine.correlate.reorder``) uses the same structure.
 """
 
 from __future__ import annotations

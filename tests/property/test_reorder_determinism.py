@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from engine.correlate.example import example_alert, example_anomaly
 from engine.correlate.grouping import Correlator
+from engine.correlate.reorder import EventReorder
 from engine.events import IncidentSnapshot, TopologyEdge
-from engine.ingest.reorder import EventReorder
 from engine.testing import T0
 
 NODES = [f"s{i}" for i in range(6)]

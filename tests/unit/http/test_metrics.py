@@ -102,7 +102,7 @@ def test_alert_memory_evictions_are_counted_per_batch_by_memory() -> None:
 
     from connectors.metrics import alert_evictions
     from engine.correlate.example import example_alert
-    from engine.ingest.reorder import EventReorder
+    from engine.correlate.reorder import EventReorder
     from engine.pipeline import Pipeline
     from engine.rules import RuleSet
     from engine.testing import T0

@@ -6,6 +6,7 @@ import orjson
 import pytest
 
 from engine.correlate.example import example_alert, example_anomaly
+from engine.correlate.reorder import EventReorder, ReorderState
 from engine.events import (
     Change,
     Rejected,
@@ -14,7 +15,6 @@ from engine.events import (
     TopologyNode,
     TopologyUpdate,
 )
-from engine.ingest.reorder import EventReorder, ReorderState
 from engine.testing import T0
 
 OP = EventReorder(dedupe_horizon_s=600.0)
