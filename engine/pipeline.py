@@ -175,7 +175,7 @@ class Pipeline:
 
     Examples
     --------
-    >>> from engine.scenario import generate_scenario
+    >>> from testing.scenarios.shop import generate_scenario
     >>> scenario = generate_scenario(seed=7)  # a bad deploy of payments, noise elsewhere
     >>> events = list(scenario.events())
     >>> pipeline = Pipeline.from_rules(RuleSet())
@@ -268,7 +268,7 @@ _EXAMPLE_HOURS = 3.0
 
 
 def _example_batch() -> list[InputEvent]:
-    from engine.scenario import generate_scenario
+    from testing.scenarios.shop import generate_scenario
 
     return list(generate_scenario(seed=3, n_services=10, n_hosts=3, hours=_EXAMPLE_HOURS).events())
 

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 from engine.correlate.alerts import AlertPolicy, Verdict, forget_alerts, observe_alert
 from engine.correlate.confirmation import ConfirmPolicy, is_confirmed
-from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_stream
 from engine.correlate.incidents import IncidentRecord
 from engine.correlate.placement import Member, Placement, alert_of, evidence_start, join
 from engine.correlate.records import alert_to_dict, change_to_dict
@@ -297,9 +296,17 @@ def _forgettable(record: IncidentRecord, ts: EventTime, op: Correlator) -> bool:
 
 
 def _example_correlator() -> Correlator:
+    from testing.examples import EXAMPLE_EDGES, EXAMPLE_NODES
+
     return Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES)
 
 
+def _example_batch() -> list[Anomaly | Alert | Change | TopologyUpdate]:
+    from testing.examples import example_stream
+
+    return example_stream()
+
+
 register_example(
-    OperatorExample("correlate", _example_correlator, example_stream, CorrelateState, now=T0 - 1)
+    OperatorExample("correlate", _example_correlator, _example_batch, CorrelateState, now=T0 - 1)
 )

@@ -251,7 +251,7 @@ class EventReorder:
 def _example_batch() -> list[ReorderInput]:
     """One event per ts, rising (a split batch then respects the per-call watermark), each
     third one re-delivered after the next."""
-    from engine.correlate.example import example_stream
+    from testing.examples import example_stream
 
     fresh = list({e.ts: e for e in reversed(example_stream())}.values())[::-1]
     batch: list[ReorderInput] = []

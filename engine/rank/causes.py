@@ -166,8 +166,8 @@ def _kind_of(cand: Candidate, view: IncidentView) -> str:
 
 
 def _example_snapshots() -> list[IncidentSnapshot]:
-    from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_stream
     from engine.correlate.grouping import Correlator
+    from testing.examples import EXAMPLE_EDGES, EXAMPLE_NODES, example_stream
 
     op = Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES)
     _, snapshots = op.process(op.initial_state(), example_stream(), now=T0 + 9000)

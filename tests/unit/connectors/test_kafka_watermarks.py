@@ -17,11 +17,11 @@ from connectors.kafka.watermarks import (
     observe_mark,
     stage_time,
 )
-from engine.correlate.example import example_anomaly
 from engine.events import Incident
 from engine.pipeline import Pipeline
 from engine.rules import parse
 from engine.testing import T0
+from testing.examples import example_anomaly
 
 RULES = parse("correlation:\n  confirm_s: 0\n")
 

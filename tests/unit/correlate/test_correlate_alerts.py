@@ -96,9 +96,9 @@ def test_a_version_1_book_is_read_and_upgraded() -> None:
 
 
 def test_a_correlator_checkpoint_with_the_old_alert_map_restores() -> None:
-    from engine.correlate.example import example_alert
     from engine.correlate.grouping import CorrelateState, Correlator
     from engine.testing import T0
+    from testing.examples import example_alert
 
     op = Correlator(confirm_s=0)
     state, _ = op.process(op.initial_state(), [example_alert(T0, "firing")], now=T0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from engine.correlate.example import example_alert, example_anomaly
 from engine.correlate.reorder import EventReorder, ReorderState
 from engine.events import (
     Change,
@@ -16,6 +15,7 @@ from engine.events import (
     TopologyUpdate,
 )
 from engine.testing import T0
+from testing.examples import example_alert, example_anomaly
 
 OP = EventReorder(dedupe_horizon_s=600.0)
 
