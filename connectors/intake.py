@@ -26,13 +26,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from connectors.metrics import VigilMetrics
 from engine.detect.cardinality import Eviction, GuardState, SeriesGuard
 from engine.events import EventTime, InputEvent, MetricPoint, Rejected
 from engine.ingest.watermark import Sourced, WatermarkState, WatermarkTracker, combined_watermark
 from engine.rules.runtime import RuntimeRules
+from engine.state import PipelineState
 
 
 @dataclass(slots=True)
@@ -55,7 +55,7 @@ class Intake:
         return cls(WatermarkTracker.from_rules(rules), SeriesGuard.from_rules(rules), metrics)
 
     def admit(
-        self, batch: Sequence[Sourced], pipeline_state: Any, *, clock: EventTime
+        self, batch: Sequence[Sourced], pipeline_state: PipelineState, *, clock: EventTime
     ) -> tuple[list[InputEvent], list[Rejected]]:
         """Events for the pipeline and the rejected too-late ones; evicted series are removed
         from the metric detector's slot of ``pipeline_state`` (a ``Pipeline`` state)."""
@@ -83,10 +83,10 @@ class Intake:
         return combined_watermark(self.marks, self.tracker, now=clock)
 
 
-def _forget(pipeline_state: Any, keys: list[str]) -> None:
+def _forget(pipeline_state: PipelineState, keys: list[str]) -> None:
     """Drop evicted series from the metric detector's per-series state."""
     if not keys:
         return
-    series = pipeline_state.slots["detect"].slots["metrics"].series
+    series = pipeline_state.detect.metrics.series
     for key in keys:
         series.pop(key, None)

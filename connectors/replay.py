@@ -36,8 +36,9 @@ from engine.events import (
     RetrainRequest,
 )
 from engine.ingest.watermark import Sourced
-from engine.pipeline import Pipeline, StageState
+from engine.pipeline import Pipeline
 from engine.rules import RuleSet
+from engine.state import PipelineState
 
 Deliver = Callable[[list[Action]], list[Action]]
 """Takes decided actions, returns final action records (delivered, failed, suppressed).
@@ -84,7 +85,7 @@ class _Run:
     """One replay's pipeline, state, intake and writers."""
 
     pipeline: Pipeline
-    state: StageState
+    state: PipelineState
     intake: Intake
     writers: dict[str, JsonlWriter]
     result: ReplayResult
@@ -124,21 +125,21 @@ class _Run:
     def observe_state(self) -> None:
         """``vigil_state_size_bytes`` per stage: the state serialized as a checkpoint would be."""
         for stage in ("detect", "incident"):
-            size = len(orjson.dumps(self.state.slots[stage].to_dict()))
+            size = len(orjson.dumps(getattr(self.state, stage).to_dict()))
             self.options.metrics.state_size.labels(stage=stage).set(size)
         self.sized_at = time.monotonic()
 
     def run_pipeline(self, events: list[InputEvent], now: float) -> None:
         metrics = self.options.metrics
         counts = dict(_reorder_counts(self.state))
-        evicted = alert_evictions(self.state.slots["incident"])
+        evicted = alert_evictions(self.state.incident)
         with metrics.stage_latency.labels(stage="pipeline").time():
             self.state, outputs = self.pipeline.process(self.state, events, now=now)
         metrics.observe_reorder(counts, _reorder_counts(self.state))
-        models = self.state.slots["detect"].slots["models"]
+        models = self.state.detect.models
         if models.models:
             metrics.models.observe(models)
-        metrics.observe_alert_memory(evicted, alert_evictions(self.state.slots["incident"]))
+        metrics.observe_alert_memory(evicted, alert_evictions(self.state.incident))
         if self.options.observe is not None:
             self.options.observe(events, outputs)
         with metrics.stage_latency.labels(stage="deliver").time():
@@ -253,7 +254,6 @@ def _write_rejected(
     result.dead_letter_reasons[rejected.error.split(":", 1)[0]] += 1
 
 
-def _reorder_counts(state: StageState) -> dict[str, int]:
+def _reorder_counts(state: PipelineState) -> dict[str, int]:
     """The incident stage's reorder counts (late events there are exported per batch)."""
-    counts: dict[str, int] = state.slots["incident"].slots["reorder"].counts
-    return counts
+    return state.incident.reorder.counts

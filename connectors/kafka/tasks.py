@@ -44,7 +44,8 @@ from engine.events import (
     TopologyUpdate,
 )
 from engine.ingest.watermark import WatermarkState, WatermarkTracker
-from engine.pipeline import DetectStage, IncidentOutput, IncidentStage, StageState
+from engine.pipeline import DetectStage, IncidentOutput, IncidentStage
+from engine.state import DetectState, IncidentState
 
 SNAPSHOT_VERSION = 2
 """2: detect/context snapshots carry the watermark tracker's state (``marks``); a version 1
@@ -135,7 +136,7 @@ class DetectTask:
     kind: InputKind
     topic: str
     partition: int
-    state: StageState
+    state: DetectState
     position: Position
     event_time: PartitionTime = field(default_factory=PartitionTime)
 
@@ -180,7 +181,7 @@ class IncidentTask:
     stage: IncidentStage
     topic: str
     partition: int
-    state: StageState
+    state: IncidentState
     position: Position
     hold_s: float = 5.0
     expected_sources: frozenset[str] = frozenset()
@@ -212,11 +213,11 @@ class IncidentTask:
         if records:
             self.position.advance(records, events)
         now = stage_time(self.position.sources, self.hold_s, self.expected_sources)
-        reorder = self.state.slots["reorder"]
+        reorder = self.state.reorder
         before = (self._late_count(), reorder.released_to, set(reorder.released))
         counts, evicted = dict(reorder.counts), alert_evictions(self.state)
         self.state, outs = self.stage.process(self.state, events, now=now)
-        METRICS.observe_reorder(counts, self.state.slots["reorder"].counts)
+        METRICS.observe_reorder(counts, self.state.reorder.counts)
         METRICS.observe_alert_memory(evicted, alert_evictions(self.state))
         if self._late_count() > before[0]:
             late = [
@@ -240,7 +241,7 @@ class IncidentTask:
         return [o for o in outs if not isinstance(o, Rejected)], rejected
 
     def _late_count(self) -> int:
-        counts = self.state.slots["reorder"].counts
+        counts = self.state.reorder.counts
         return int(counts["late"] + counts["too_late"])
 
     def snapshot(self) -> Snapshot:

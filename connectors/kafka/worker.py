@@ -233,8 +233,8 @@ class Worker:
                 await self.sink.anomalies(anomalies)
                 await self._reject(task, rejected)
             _count_late(task, counted)
-            if task.state.slots["models"].models:  # model-performance status gauges
-                METRICS.models.observe(task.state.slots["models"])
+            if task.state.models.models:  # model-performance status gauges
+                METRICS.models.observe(task.state.models)
             return
         if isinstance(task, ContextTask):
             counted = _late_counts(task)
@@ -367,10 +367,10 @@ class Worker:
             kind = topics.context_inputs()[tp.topic]
             return ContextTask(kind, tp.topic, tp.partition, position, event_time)
         incident = self.pipeline.incident
-        restored = incident.restore_state(state) if state else incident.initial_state()
+        held = incident.restore_state(state) if state else incident.initial_state()
         hold_s = self.runtime.incident_hold_s
         return IncidentTask(
-            incident, tp.topic, tp.partition, restored, position, hold_s, self.upstream
+            incident, tp.topic, tp.partition, held, position, hold_s, self.upstream
         )
 
     async def _fetch_upstream(self) -> frozenset[str]:

@@ -51,8 +51,13 @@ def test_each_stage_restores_its_part_of_main_snapshot(main_snapshot: dict[str, 
     for name, stage in (("detect", pipeline.detect), ("incident", pipeline.incident)):
         part = main_snapshot["state"]["slots"][name]
         restored = orjson.loads(orjson.dumps(stage.restore_state(part).to_dict()))
-        assert restored == orjson.loads(orjson.dumps(_stage_dict(whole, name)))
+        assert restored == orjson.loads(orjson.dumps(whole[name]))
 
 
-def _stage_dict(whole: dict[str, Any], name: str) -> Any:
-    return whole["slots"][name] if "slots" in whole else whole[name]
+def test_restored_state_is_written_as_version_2(main_snapshot: dict[str, Any]) -> None:
+    written = fixture_pipeline().restore_state(main_snapshot["state"]).to_dict()
+    assert main_snapshot["state"]["version"] == 1
+    assert (written["version"], written["detect"]["version"], written["incident"]["version"]) == (
+        2, 2, 2)
+    assert set(written["detect"]) == {"version", "metrics", "logs", "models", "recovery"}
+    assert set(written["incident"]) == {"version", "reorder", "correlate", "rank", "act", "retrain"}
