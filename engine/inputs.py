@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from engine.vocabulary import EventTime, JsonDict, Labels, Severity, series_key
 
@@ -116,6 +116,37 @@ class Alert:
         """Alert id as it appears in an incident's ``alerts`` list."""
         return f"am-{self.fingerprint}"
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (operator state, the Kafka repartition envelope); not the wire's
+        input form, which ``engine.ingest`` decodes."""
+        return {
+            "ts": self.ts,
+            "name": self.name,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "fingerprint": self.fingerprint,
+            "labels": dict(self.labels),
+            "annotations": dict(self.annotations),
+            "starts_at": self.starts_at,
+            "ends_at": self.ends_at,
+            "generator_url": self.generator_url,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Alert:
+        return cls(
+            ts=d["ts"],
+            name=d["name"],
+            status=AlertStatus(d["status"]),
+            severity=Severity(d["severity"]),
+            fingerprint=d["fingerprint"],
+            labels=d["labels"],
+            annotations=d["annotations"],
+            starts_at=d["starts_at"],
+            ends_at=d["ends_at"],
+            generator_url=d["generator_url"],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Change:
@@ -127,6 +158,28 @@ class Change:
     version: str | None = None
     description: str = ""
     labels: Labels = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (operator state, the Kafka repartition envelope)."""
+        return {
+            "ts": self.ts,
+            "kind": self.kind,
+            "service": self.service,
+            "version": self.version,
+            "description": self.description,
+            "labels": dict(self.labels),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Change:
+        return cls(
+            ts=d["ts"],
+            kind=d["kind"],
+            service=d["service"],
+            version=d["version"],
+            description=d["description"],
+            labels=d["labels"],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +203,24 @@ class TopologyUpdate:
     mode: TopologyMode
     nodes: tuple[TopologyNode, ...] = ()
     edges: tuple[TopologyEdge, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (operator state): nodes and edges as lists."""
+        return {
+            "ts": self.ts,
+            "mode": self.mode.value,
+            "nodes": [[n.id, n.kind] for n in self.nodes],
+            "edges": [[e.source, e.target, e.kind] for e in self.edges],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TopologyUpdate:
+        return cls(
+            ts=d["ts"],
+            mode=TopologyMode(d["mode"]),
+            nodes=tuple(TopologyNode(n[0], n[1]) for n in d["nodes"]),
+            edges=tuple(TopologyEdge(e[0], e[1], e[2]) for e in d["edges"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,6 @@ from engine.correlate.alerts import AlertPolicy, Verdict, forget_alerts, observe
 from engine.correlate.confirmation import ConfirmPolicy, is_confirmed
 from engine.correlate.incidents import IncidentRecord
 from engine.correlate.placement import Member, Placement, alert_of, evidence_start, join
-from engine.correlate.records import alert_to_dict, change_to_dict
 from engine.correlate.recovery import is_hold
 from engine.correlate.state import CorrelateState
 from engine.correlate.topology import Topology
@@ -244,7 +243,7 @@ class Correlator:
             self._apply_alert(state, event, out)
 
     def _apply_change(self, state: CorrelateState, change: Change) -> None:
-        state.changes.append(change_to_dict(change))
+        state.changes.append(change.to_dict())
         for record in state.incidents.values():
             if record.is_open and change.service in record.nodes:
                 record.dirty = True
@@ -256,7 +255,7 @@ class Correlator:
         owner = state.incidents.get(state.member_of.get(alert.id, ""))
         if owner is not None and owner.is_open:
             if verdict is Verdict.RESOLVED:
-                owner.alerts[alert.fingerprint] = alert_to_dict(alert)
+                owner.alerts[alert.fingerprint] = alert.to_dict()
             elif verdict in (Verdict.NEW, Verdict.REFRESH):
                 owner.last_ts = max(owner.last_ts, alert.ts)
             return

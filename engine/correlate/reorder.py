@@ -32,16 +32,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from engine.correlate.alerts import MAX_ALERTS, RecentKeys
-from engine.correlate.records import (
-    alert_from_dict,
-    alert_to_dict,
-    anomaly_from_dict,
-    anomaly_to_dict,
-    change_from_dict,
-    change_to_dict,
-    topology_from_dict,
-    topology_to_dict,
-)
 from engine.events import (
     Alert,
     Anomaly,
@@ -66,16 +56,16 @@ _KINDS: Final = ("topology", "change", "alert", "anomaly")
 """Release order among events with the same ts: the topology first (members are placed on it),
 changes before the alerts and anomalies they may explain."""
 _ENCODE: Final[dict[type, tuple[str, Callable[[Any], dict[str, Any]]]]] = {
-    TopologyUpdate: ("topology", topology_to_dict),
-    Change: ("change", change_to_dict),
-    Alert: ("alert", alert_to_dict),
-    Anomaly: ("anomaly", anomaly_to_dict),
+    TopologyUpdate: ("topology", TopologyUpdate.to_dict),
+    Change: ("change", Change.to_dict),
+    Alert: ("alert", Alert.to_dict),
+    Anomaly: ("anomaly", lambda a: a.to_wire(labels=True)),
 }
 _DECODE: Final[dict[str, Callable[[dict[str, Any]], Any]]] = {
-    "topology": topology_from_dict,
-    "change": change_from_dict,
-    "alert": alert_from_dict,
-    "anomaly": anomaly_from_dict,
+    "topology": TopologyUpdate.from_dict,
+    "change": Change.from_dict,
+    "alert": Alert.from_dict,
+    "anomaly": Anomaly.from_wire,
 }
 
 
