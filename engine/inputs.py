@@ -116,7 +116,7 @@ class Alert:
         """Alert id as it appears in an incident's ``alerts`` list."""
         return f"am-{self.fingerprint}"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         """Plain-data form (operator state, the Kafka repartition envelope); not the wire's
         input form, which ``engine.ingest`` decodes."""
         return {
@@ -159,7 +159,7 @@ class Change:
     description: str = ""
     labels: Labels = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         """Plain-data form (operator state, the Kafka repartition envelope)."""
         return {
             "ts": self.ts,
@@ -204,7 +204,7 @@ class TopologyUpdate:
     nodes: tuple[TopologyNode, ...] = ()
     edges: tuple[TopologyEdge, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         """Plain-data form (operator state): nodes and edges as lists."""
         return {
             "ts": self.ts,

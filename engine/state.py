@@ -32,6 +32,7 @@ from engine.detect.logs import LogDetectorState
 from engine.detect.metric_state import MetricState
 from engine.detect.model_state import ModelMonitorState
 from engine.rank.causes import RankState
+from engine.vocabulary import JsonDict
 
 STATE_VERSION = 2
 
@@ -48,7 +49,7 @@ class DetectState:
     recovery: RecoveryState
     version: int = STATE_VERSION
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "metrics": self.metrics.to_dict(),
@@ -69,7 +70,7 @@ class IncidentState:
     retrain: RetrainState
     version: int = STATE_VERSION
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "reorder": self.reorder.to_dict(),
@@ -88,7 +89,7 @@ class PipelineState:
     incident: IncidentState
     version: int = STATE_VERSION
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "detect": self.detect.to_dict(),

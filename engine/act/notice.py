@@ -9,6 +9,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from engine.vocabulary import JsonDict
+
 Said = Literal["trigger", "update", "resolve", "repeat"]
 
 
@@ -41,7 +43,7 @@ class Notice:
     def key(self) -> str:
         return notice_key(self.incident, self.receiver)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return dataclasses.asdict(self)
 
     @classmethod
@@ -60,7 +62,7 @@ class LiveIncident:
     firing: bool
     digest: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"wire": self.wire, "labels": dict(self.labels), "firing": self.firing,
                 "digest": self.digest}
 

@@ -43,6 +43,7 @@ from engine.events import (
 )
 from engine.operator import OperatorExample, register_example
 from engine.rules.routing import RoutingRules
+from engine.vocabulary import JsonDict
 
 CLOSED_RETENTION_S = 7 * 86400.0
 """How long a finished conversation is remembered (so a reopen counts as a new occurrence)."""
@@ -57,7 +58,7 @@ class PlannerState:
     notices: dict[str, Notice] = field(default_factory=dict)
     version: int = 2
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "clock": self.clock,

@@ -46,6 +46,7 @@ from engine.act.model_actions import (
 from engine.events import Action, Anomaly, AnomalyKind, EventTime, Incident, RetrainRequest
 from engine.operator import OperatorExample, register_example
 from engine.rules.monitoring import ModelMonitoringSpec, MonitoringConfig
+from engine.vocabulary import JsonDict
 
 
 @dataclass(slots=True)
@@ -58,7 +59,7 @@ class RetrainState:
     """Retrain requests waiting for their incident: wire form plus ``anomaly`` and ``until``."""
     version: int = 2
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "last_retrain": dict(self.last_retrain),

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from engine.events import Alert, AlertStatus, EventTime
+from engine.vocabulary import JsonDict
 
 MAX_ALERTS: Final = 100_000
 """Default cap on remembered alert fingerprints (and on the incident stage's re-send keys)."""
@@ -162,7 +163,7 @@ class AlertBook(Mapping[str, dict[str, Any]]):
         for fp in self._recent.expire(lambda t: now - t > ttl_s):
             del self.tracks[fp]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         tracks = {fp: {**t, "flips": list(t["flips"])} for fp, t in self.tracks.items()}
         return {"version": self.version, "tracks": tracks, "evicted": self.evicted}
 

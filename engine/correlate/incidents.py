@@ -17,6 +17,7 @@ from engine.events import (
     TopologyEdge,
     TopologyNode,
 )
+from engine.vocabulary import JsonDict
 
 _SEVERITIES = [Severity.INFO, Severity.WARNING, Severity.ERROR, Severity.CRITICAL]
 INCIDENT_LABEL_KEYS = ("cluster", "namespace", "env", "region", "team")
@@ -56,7 +57,7 @@ class IncidentRecord:
         """Its last sign of life: a member, or a hold (a member still outside its band)."""
         return self.last_ts if self.held_ts is None else max(self.last_ts, self.held_ts)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "id": self.id,
             "opened_at": self.opened_at,

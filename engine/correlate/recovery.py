@@ -34,6 +34,7 @@ from engine.events import (
     series_key,
     stable_id,
 )
+from engine.vocabulary import JsonDict
 
 STATE_VERSION = 1
 
@@ -46,7 +47,7 @@ class RecoveryState:
     watches: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: int = STATE_VERSION
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "watches": {k: {**w, "band": list(w["band"])} for k, w in self.watches.items()},

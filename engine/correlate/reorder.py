@@ -42,6 +42,7 @@ from engine.events import (
     stable_id,
 )
 from engine.operator import OperatorExample, register_example
+from engine.vocabulary import JsonDict
 
 ReorderInput = Anomaly | Alert | Change | TopologyUpdate
 
@@ -98,7 +99,7 @@ class ReorderState:
     alerts_evicted: int = 0
     version: int = 3
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "pending": [list(p) for p in self.pending],

@@ -28,6 +28,7 @@ from typing import Any
 from engine.events import EventTime, MetricPoint
 from engine.operator import OperatorExample, register_example
 from engine.rules.runtime import RuntimeRules
+from engine.vocabulary import JsonDict
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ class GuardState:
     evicted: int = 0
     version: int = 1
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "live": [[k, v] for k, v in self.live.items()],  # a list keeps the recency order

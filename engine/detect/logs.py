@@ -45,6 +45,7 @@ from engine.ingest.masking import DEFAULT_MASKS, Masker, MaskMemo, MaskPattern
 from engine.ingest.multiline import head_line, is_continuation
 from engine.operator import OperatorExample, register_example
 from engine.rules.logs import LogRules
+from engine.vocabulary import JsonDict
 
 STATE_VERSION: Final = 3
 MAX_GAP_WINDOWS: Final = 1000
@@ -64,7 +65,7 @@ class ServiceLogs:
     labels: dict[str, str] = field(default_factory=dict)
     """Labels of the service's latest record: the scope of its rate anomalies."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"miner": self.miner.to_dict(), "window": self.window.to_dict(),
                 "pending": self.pending, "samples": dict(self.samples), "last_ts": self.last_ts,
                 "learn_until": self.learn_until, "labels": dict(self.labels)}
@@ -90,7 +91,7 @@ class LogDetectorState:
     """One masking memo shared by every service's miner (a pure-function cache, bounded by
     ``MaskMemo``; not serialised)."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"version": self.version,
                 "services": {name: s.to_dict() for name, s in self.services.items()}}
 

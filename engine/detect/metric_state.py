@@ -17,6 +17,7 @@ from engine.detect.baseline import SeriesModel
 from engine.detect.forecast import TrendModel
 from engine.detect.river_trees import HalfSpaceTreesModel
 from engine.rules.detectors import MetricDetectorKind
+from engine.vocabulary import JsonDict
 
 if TYPE_CHECKING:
     from engine.detect.metric import ModelConfigs
@@ -43,7 +44,7 @@ class SeriesSlot:
     model: SeriesModel | HalfSpaceTreesModel | None = None
     trend: TrendModel | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"rule": self.rule, "forecast": self.forecast, "last_ts": self.last_ts,
                 "model": None if self.model is None else self.model.to_dict(),
                 "trend": None if self.trend is None else self.trend.to_dict()}
@@ -69,7 +70,7 @@ class MetricState:
             key = self.keys[memo] = point.key
         return key
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"version": self.version,
                 "series": {key: slot.to_dict() for key, slot in self.series.items()}}
 

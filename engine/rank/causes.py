@@ -24,6 +24,7 @@ from engine.rank.signals import IncidentView, build_view
 from engine.rank.weights import HAND_WEIGHTS, LEARNED_WEIGHTS
 from engine.rules import RuleSet
 from engine.testing import T0
+from engine.vocabulary import JsonDict
 
 WEIGHT_SETS = {"learned": LEARNED_WEIGHTS, "hand": HAND_WEIGHTS}
 STATE_VERSION = 2
@@ -36,7 +37,7 @@ class RankState:
     tops: dict[str, str] = field(default_factory=dict)
     version: int = STATE_VERSION
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"version": self.version, "tops": dict(self.tops)}
 
     @classmethod
