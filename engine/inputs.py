@@ -116,9 +116,29 @@ class Alert:
         """Alert id as it appears in an incident's ``alerts`` list."""
         return f"am-{self.fingerprint}"
 
+    def to_wire(self) -> JsonDict:
+        """The single-alert form of the wire contract (spec: alerts), which
+        ``engine.ingest.decode`` reads back to an equal ``Alert``."""
+        out: JsonDict = {
+            "ts": self.ts,
+            "name": self.name,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "fingerprint": self.fingerprint,
+            "labels": dict(self.labels),
+            "annotations": dict(self.annotations),
+        }
+        if self.starts_at is not None:
+            out["startsAt"] = self.starts_at
+        if self.ends_at is not None:
+            out["endsAt"] = self.ends_at
+        if self.generator_url is not None:
+            out["generatorURL"] = self.generator_url
+        return out
+
     def to_dict(self) -> JsonDict:
         """Plain-data form (operator state, the Kafka repartition envelope); not the wire's
-        input form, which ``engine.ingest`` decodes."""
+        input form (``to_wire``)."""
         return {
             "ts": self.ts,
             "name": self.name,

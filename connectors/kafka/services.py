@@ -57,26 +57,6 @@ from engine.rules import RuleSet
 log = logging.getLogger("vigil.services")
 
 
-def alert_to_wire(alert: Alert) -> dict[str, Any]:
-    """The single-alert form of ``alert`` (spec: alerts), decoding back to an equal ``Alert``."""
-    out: dict[str, Any] = {
-        "ts": alert.ts,
-        "name": alert.name,
-        "status": alert.status.value,
-        "severity": alert.severity.value,
-        "fingerprint": alert.fingerprint,
-        "labels": dict(alert.labels),
-        "annotations": dict(alert.annotations),
-    }
-    if alert.starts_at is not None:
-        out["startsAt"] = alert.starts_at
-    if alert.ends_at is not None:
-        out["endsAt"] = alert.ends_at
-    if alert.generator_url is not None:
-        out["generatorURL"] = alert.generator_url
-    return out
-
-
 class WorkerServices:
     """HTTP API + console + dispatcher of one worker process (see the module docstring)."""
 
@@ -207,7 +187,7 @@ class WorkerServices:
         for event in events:
             if isinstance(event, Alert):
                 alerts += 1
-                body, key = orjson.dumps(alert_to_wire(event)), event.fingerprint.encode()
+                body, key = orjson.dumps(event.to_wire()), event.fingerprint.encode()
                 sends.append(await self.producer.send(topics.name("alerts"), body, key=key))
             elif isinstance(event, Rejected):
                 body = orjson.dumps(event.to_wire())

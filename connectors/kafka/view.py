@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
 import orjson
 from aiokafka import ConsumerRecord
@@ -32,7 +32,7 @@ log = logging.getLogger("vigil.view")
 MAX_ACTIONS_SEEN: Final = 200_000
 
 
-def incident_from_wire(data: Any) -> Incident | None:
+def incident_from_wire(data: object) -> Incident | None:
     """The ``Incident`` of an ``incidents`` record (its ``to_wire`` form); ``None`` otherwise.
 
     >>> from engine.events import IncidentStatus, RootCause, Severity
@@ -44,6 +44,8 @@ def incident_from_wire(data: Any) -> Incident | None:
     >>> incident_from_wire({"id": "inc-1"}) is None
     True
     """
+    if not isinstance(data, dict):
+        return None
     try:
         return Incident.from_wire(data)
     except (AttributeError, KeyError, TypeError, ValueError):
