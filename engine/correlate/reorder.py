@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from engine.correlate.alerts import MAX_ALERTS, RecentKeys
 from engine.events import (
@@ -70,6 +70,18 @@ _DECODE: Final[dict[str, Callable[[dict[str, Any]], Any]]] = {
 }
 
 
+class Pending(NamedTuple):
+    """An event waiting for the watermark, in its plain form; tuples sort in release order
+    ``(ts, rank, key)``. Written to state as the list ``[ts, rank, key, kind, body]``."""
+
+    ts: float
+    rank: int
+    """Position of ``kind`` in the release order among events with the same ts."""
+    key: str
+    kind: str
+    body: dict[str, Any]
+
+
 def event_key(kind: str, body: dict[str, Any]) -> str:
     """Identity of an event for de-duplication (the same event re-delivered has the same key).
 
@@ -85,11 +97,11 @@ def event_key(kind: str, body: dict[str, Any]) -> str:
 
 @dataclass(slots=True)
 class ReorderState:
-    """Pending events ``[ts, kind rank, key, kind, body]``, released keys ``{key: ts}``, alert
+    """Pending events (``Pending``), released keys ``{key: ts}``, alert
     keys ``{key: event time last received}`` (indexed by time), the watermark released up to
     (``None`` before the first release), counts and how many alert keys the cap evicted."""
 
-    pending: list[list[Any]] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
     released: dict[str, float] = field(default_factory=dict)
     alerts: RecentKeys = field(default_factory=RecentKeys)
     released_to: float | None = None
@@ -116,7 +128,7 @@ class ReorderState:
         if data.get("version", 1) < 3:
             data = _upgrade_to_v3(data)
         return cls(
-            pending=[list(p) for p in data["pending"]],
+            pending=[Pending(*p) for p in data["pending"]],
             released={str(k): float(v) for k, v in data["released"].items()},
             alerts=RecentKeys({str(k): float(v) for k, v in data["alerts"].items()}),
             released_to=data["released_to"],
@@ -174,7 +186,7 @@ class EventReorder:
         self, state: ReorderState, batch: Sequence[ReorderInput], *, now: EventTime
     ) -> tuple[ReorderState, list[ReorderInput | Rejected]]:
         out: list[ReorderInput | Rejected] = []
-        waiting = {p[2] for p in state.pending} if batch else set()
+        waiting = {p.key for p in state.pending} if batch else set()
         for event in batch:
             kind, encode = _ENCODE[type(event)]
             body = encode(event)
@@ -188,7 +200,7 @@ class EventReorder:
                 out.append(self._late(state, event, key, now))
             else:
                 waiting.add(key)
-                state.pending.append([event.ts, _KINDS.index(kind), key, kind, body])
+                state.pending.append(Pending(event.ts, _KINDS.index(kind), key, kind, body))
         out.extend(self._release(state, now))
         return state, out
 
@@ -216,14 +228,14 @@ class EventReorder:
         """Pop pending events with ``ts <= now`` in order; forget keys older than the horizon."""
         if state.released_to is not None and now <= state.released_to:
             return []
-        ready = sorted((p for p in state.pending if p[0] <= now), key=lambda p: p[:3])
+        ready = sorted((p for p in state.pending if p.ts <= now), key=lambda p: p[:3])
         if ready:
-            state.pending = [p for p in state.pending if p[0] > now]
-        for ts, _, key, kind, _ in ready:
-            if kind == "alert":
-                self._remember_alert(state, key, now)
+            state.pending = [p for p in state.pending if p.ts > now]
+        for p in ready:
+            if p.kind == "alert":
+                self._remember_alert(state, p.key, now)
             else:
-                state.released[key] = ts
+                state.released[p.key] = p.ts
         horizon = now - self.dedupe_horizon_s
         if state.released and min(state.released.values()) < horizon:
             state.released = {k: t for k, t in state.released.items() if t >= horizon}
@@ -231,7 +243,7 @@ class EventReorder:
         state.alerts.expire(lambda t: t < horizon)
         state.released_to = now
         state.counts["released"] += len(ready)
-        return [_DECODE[kind](body) for _, _, _, kind, body in ready]
+        return [_DECODE[p.kind](p.body) for p in ready]
 
 
     def _remember_alert(self, state: ReorderState, key: str, now: EventTime) -> None:
