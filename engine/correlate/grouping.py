@@ -269,7 +269,7 @@ class Correlator:
         self._announce_merged(state, merged, out)
         record.add_alert(alert)
         # a later firing episode of the same fingerprint is a new member with its own id
-        first = state.alerts[alert.fingerprint]["first_ts"] == alert.ts
+        first = state.alerts[alert.fingerprint].first_ts == alert.ts
         member_id = alert.id if first else f"{alert.id}@{alert.ts:.0f}"
         member = Member(member_id, node, alert.ts, alert.severity.rank)
         join(state, record, member, self.full_report_members)
