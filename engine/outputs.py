@@ -239,6 +239,19 @@ class RetrainRequest:
             "dedup_key": self.dedup_key,
         }
 
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> RetrainRequest:
+        return cls(
+            id=d["id"],
+            model=d["model"],
+            reason=d["reason"],
+            evidence=d["evidence"],
+            requested_at=d["requested_at"],
+            dedup_key=d["dedup_key"],
+            version=d["version"],
+            incident=d["incident"],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class IncidentSnapshot:

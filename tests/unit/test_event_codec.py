@@ -15,6 +15,7 @@ from engine.events import (
     Change,
     Incident,
     IncidentStatus,
+    RetrainRequest,
     RootCause,
     Severity,
     TopologyEdge,
@@ -73,3 +74,9 @@ def test_context_events_round_trip_through_their_plain_form() -> None:
     assert Alert.from_dict(_json(alert.to_dict())) == alert
     assert Change.from_dict(_json(change.to_dict())) == change
     assert TopologyUpdate.from_dict(_json(update.to_dict())) == update
+
+
+def test_retrain_request_round_trips() -> None:
+    request = RetrainRequest("rt-1", "fraud", "data_drift", {"psi": 0.3}, T0, "fraud|drift",
+                             "v3", "inc-1")
+    assert RetrainRequest.from_wire(_json(request.to_wire())) == request
