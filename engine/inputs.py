@@ -65,6 +65,10 @@ class MetricPoint:
     def key(self) -> str:
         return series_key(self.name, self.labels)
 
+    def to_wire(self) -> JsonDict:
+        """The ``metrics`` record (spec), which ``engine.ingest.decode`` reads back."""
+        return {"ts": self.ts, "name": self.name, "value": self.value, "labels": self.labels}
+
 
 @dataclass(frozen=True, slots=True)
 class LogRecord:
@@ -72,6 +76,15 @@ class LogRecord:
     message: str
     level: Level = Level.INFO
     labels: Labels = field(default_factory=dict)
+
+    def to_wire(self) -> JsonDict:
+        """The ``logs`` record (spec), which ``engine.ingest.decode`` reads back."""
+        return {
+            "ts": self.ts,
+            "message": self.message,
+            "level": self.level.name,
+            "labels": self.labels,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +191,20 @@ class Change:
     version: str | None = None
     description: str = ""
     labels: Labels = field(default_factory=dict)
+
+    def to_wire(self) -> JsonDict:
+        """The ``changes`` record (spec), which ``engine.ingest.decode`` reads back; not the
+        plain form of operator state (``to_dict``)."""
+        out: JsonDict = {
+            "ts": self.ts,
+            "kind": self.kind,
+            "service": self.service,
+            "description": self.description,
+            "labels": self.labels,
+        }
+        if self.version is not None:
+            out["version"] = self.version
+        return out
 
     def to_dict(self) -> JsonDict:
         """Plain-data form (operator state, the Kafka repartition envelope)."""
