@@ -24,7 +24,8 @@ from engine.correlate.grouping import Correlator
 from engine.correlate.recovery import RecoveryState, RecoveryWatch
 from engine.correlate.reorder import ALERT_HORIZON_S, EventReorder, ReorderState
 from engine.correlate.state import CorrelateState
-from engine.detect.logs import LogDetector, LogDetectorState
+from engine.detect.logs import LogDetector
+from engine.detect.logs_state import LogDetectorState
 from engine.detect.metric import MetricDetector
 from engine.detect.model import ModelMonitor
 from engine.detect.model_state import ModelMonitorState

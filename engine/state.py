@@ -28,7 +28,7 @@ from engine.act.retrain import RetrainState
 from engine.correlate.recovery import RecoveryState
 from engine.correlate.reorder import ReorderState
 from engine.correlate.state import CorrelateState
-from engine.detect.logs import LogDetectorState
+from engine.detect.logs_state import LogDetectorState
 from engine.detect.metric_state import MetricState
 from engine.detect.model_state import ModelMonitorState
 from engine.rank.causes import RankState
