@@ -79,12 +79,8 @@ class LogRecord:
 
     def to_wire(self) -> JsonDict:
         """The ``logs`` record (spec), which ``engine.ingest.decode`` reads back."""
-        return {
-            "ts": self.ts,
-            "message": self.message,
-            "level": self.level.name,
-            "labels": self.labels,
-        }
+        return {"ts": self.ts, "message": self.message, "level": self.level.name,
+                "labels": self.labels}
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +189,7 @@ class Change:
     labels: Labels = field(default_factory=dict)
 
     def to_wire(self) -> JsonDict:
-        """The ``changes`` record (spec), which ``engine.ingest.decode`` reads back; not the
-        plain form of operator state (``to_dict``)."""
+        """The ``changes`` record (spec), which ``engine.ingest.decode`` reads back."""
         out: JsonDict = {
             "ts": self.ts,
             "kind": self.kind,
