@@ -1,7 +1,8 @@
 """Typed, versioned state of the pipeline's stages: one named field per operator.
 
-``DetectState`` and ``IncidentState`` are what the two stages of ``engine.pipeline`` carry (and
-what a Kafka task checkpoints); ``PipelineState`` holds both for the embedded runtime. Each
+``DetectState`` and ``IncidentState`` are what the detect and incident stages of
+``engine.pipeline`` carry (and what a Kafka task checkpoints); ``PipelineState`` holds them and
+the intake's ``IntakeState`` for the embedded runtimes. Each
 writes ``{"version": 2, "<field>": <operator state dict>, ...}``.
 
 Version 1 (written until the state was typed) kept the same operator dicts in a ``slots``
@@ -31,6 +32,7 @@ from engine.correlate.state import CorrelateState
 from engine.detect.logs_state import LogDetectorState
 from engine.detect.metric_state import MetricState
 from engine.detect.model_state import ModelMonitorState
+from engine.ingest.intake import IntakeState
 from engine.rank.causes import RankState
 from engine.vocabulary import JsonDict
 
@@ -83,8 +85,9 @@ class IncidentState:
 
 @dataclass(slots=True)
 class PipelineState:
-    """The embedded pipeline: both stages back to back."""
+    """The embedded pipeline: the three stages back to back."""
 
+    intake: IntakeState
     detect: DetectState
     incident: IncidentState
     version: int = STATE_VERSION
@@ -92,6 +95,7 @@ class PipelineState:
     def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
+            "intake": self.intake.to_dict(),
             "detect": self.detect.to_dict(),
             "incident": self.incident.to_dict(),
         }

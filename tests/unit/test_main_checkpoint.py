@@ -31,7 +31,7 @@ def test_main_snapshot_restores_and_carries_on_as_main_did(main_snapshot: dict[s
     _, rest, now = split(fixture_events())
     assert now == main_snapshot["now"]
     state = pipeline.restore_state(main_snapshot["state"])
-    _, outputs = pipeline.process(state, rest, now=rest[-1].ts)
+    _, outputs = pipeline.advance(state, rest, now=rest[-1].ts)  # main's process (no intake)
     assert len(outputs) == main_snapshot["outputs"]
     assert digest(outputs) == main_snapshot["digest"]
 
@@ -59,5 +59,6 @@ def test_restored_state_is_written_as_version_2(main_snapshot: dict[str, Any]) -
     assert main_snapshot["state"]["version"] == 1
     assert (written["version"], written["detect"]["version"], written["incident"]["version"]) == (
         2, 2, 2)
+    assert written["intake"] == fixture_pipeline().intake.initial_state().to_dict()
     assert set(written["detect"]) == {"version", "metrics", "logs", "models", "recovery"}
     assert set(written["incident"]) == {"version", "reorder", "correlate", "rank", "act", "retrain"}
