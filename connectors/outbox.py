@@ -154,23 +154,11 @@ class SqliteOutbox:
 
 
 def _encode(action: Action) -> bytes:
-    return orjson.dumps({**action.to_wire(), "payload": action.payload})
+    return orjson.dumps(action.to_wire(payload=True))
 
 
 def _decode(blob: bytes) -> Action:
-    data = orjson.loads(blob)
-    return Action(
-        id=data["id"],
-        ts=data["ts"],
-        incident=data["incident"],
-        receiver=data["receiver"],
-        type=data["type"],
-        dedup_key=data["dedup_key"],
-        payload=data["payload"],
-        status=ActionStatus(data["status"]),
-        attempts=data["attempts"],
-        error=data.get("error"),
-    )
+    return Action.from_wire(orjson.loads(blob))
 
 
 def final_of(entry: Entry, status: ActionStatus, error: str | None = None) -> Action:

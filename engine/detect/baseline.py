@@ -42,6 +42,7 @@ from engine.detect.metric_config import SeriesConfig
 from engine.detect.metric_evidence import combine, shift_decades, surprise_decades
 from engine.detect.recurrence import DAY_S, MIN_BIN, NEVER, remember
 from engine.detect.tail import BINS, BINS_PER_OCTAVE, HALF_DECADES, LOWEST_BIN, bin_of
+from engine.vocabulary import JsonDict
 
 __all__ = ["STATE_FIELDS", "SeriesConfig", "SeriesModel"]
 
@@ -255,7 +256,7 @@ class SeriesModel:
         self.shift_total /= w
         self.hist_w = 1.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {**{key: getattr(self, key) for key in STATE_FIELDS},
                 "context": self.context.to_dict()}
 

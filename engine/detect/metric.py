@@ -31,7 +31,7 @@ from engine.events import (
     stable_id,
 )
 from engine.operator import OperatorExample, register_example
-from engine.rules.detectors import DetectorRules, MetricDetectorRule
+from engine.rules.detectors import DetectorRules, MetricDetectorKind, MetricDetectorRule
 
 BAND_Z = 3.0
 """Half-width of the reported normal band, in error scales."""
@@ -159,7 +159,7 @@ class ModelConfigs:
         return cls(tuple(rules.metrics), series, forecasts)
 
     def model(self, rule: int) -> SeriesModel | HalfSpaceTreesModel:
-        if self.rules[rule].detector == "halfspacetrees":
+        if self.rules[rule].detector is MetricDetectorKind.HALFSPACETREES:
             return HalfSpaceTreesModel(min_samples=self.rules[rule].min_samples)
         return SeriesModel(self.series[rule])
 

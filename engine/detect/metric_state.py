@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 from engine.detect.baseline import SeriesModel
 from engine.detect.forecast import TrendModel
 from engine.detect.river_trees import HalfSpaceTreesModel
+from engine.rules.detectors import MetricDetectorKind
+from engine.vocabulary import JsonDict
 
 if TYPE_CHECKING:
     from engine.detect.metric import ModelConfigs
@@ -42,7 +44,7 @@ class SeriesSlot:
     model: SeriesModel | HalfSpaceTreesModel | None = None
     trend: TrendModel | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"rule": self.rule, "forecast": self.forecast, "last_ts": self.last_ts,
                 "model": None if self.model is None else self.model.to_dict(),
                 "trend": None if self.trend is None else self.trend.to_dict()}
@@ -68,7 +70,7 @@ class MetricState:
             key = self.keys[memo] = point.key
         return key
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"version": self.version,
                 "series": {key: slot.to_dict() for key, slot in self.series.items()}}
 
@@ -103,7 +105,7 @@ class MetricState:
 
 def _load_model(configs: ModelConfigs, rule: int,
                 raw: dict[str, Any]) -> SeriesModel | HalfSpaceTreesModel:
-    if configs.rules[rule].detector == "halfspacetrees":
+    if configs.rules[rule].detector is MetricDetectorKind.HALFSPACETREES:
         return HalfSpaceTreesModel.from_dict(raw)
     return SeriesModel.from_dict(configs.series[rule], raw)
 
@@ -114,7 +116,8 @@ def upgrade(data: dict[str, Any], configs: ModelConfigs) -> dict[str, Any]:
     series = {}
     for key, raw in data["series"].items():
         model = raw["model"]
-        if model is not None and configs.rules[raw["rule"]].detector != "halfspacetrees":
+        trees = configs.rules[raw["rule"]].detector is MetricDetectorKind.HALFSPACETREES
+        if model is not None and not trees:
             fresh = SeriesModel(configs.series[raw["rule"]]).to_dict()
             model = _with_totals({**fresh, **{k: v for k, v in model.items() if k in fresh}},
                                  model)

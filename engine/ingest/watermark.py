@@ -18,7 +18,7 @@ event cannot tell a skewed clock from a late event.
 
 An ``Alert`` is never ``too_late`` either: its ts is the alert's ``startsAt``, and Alertmanager
 re-sends a firing alert with that same ``startsAt`` for as long as it fires, so an old ts is
-normal for it (the incident stage de-duplicates re-sends: ``engine.ingest.reorder``).
+normal for it (the incident stage de-duplicates re-sends: ``engine.correlate.reorder``).
 
 A producer whose clock runs ahead or behind thus only judges its own events. At most
 ``max_producers`` producers are kept per source; past that the least recently seen is evicted
