@@ -29,7 +29,7 @@ TUNED_ON = {"nab", "smd", "nab-1h", "smd-1h"}
 An hourly rollup (``NAME-1h``, ``benchmarks.nab.hourly``) keeps its source's split."""
 NAB_HELD_OUT = {"realKnownCause", "realTweets"}
 """NAB categories never looked at while tuning (in ``nab`` and ``nab-1h``)."""
-DEFAULT_CORPORA = ("nab=../shared/datasets/nab", "smd=/work/data/smd", "asd=/work/data/asd",
+DEFAULT_CORPORA = ("nab=/work/shared/datasets/nab", "smd=/work/data/smd", "asd=/work/data/asd",
                    "nab-1h=/work/data/nab-1h", "smd-1h=/work/data/smd-1h",
                    "asd-1h=/work/data/asd-1h")
 

@@ -1,7 +1,7 @@
 """State of the metric operator: one slot per series, with a bounded series count.
 
 ``STATE_VERSION`` numbers the snapshot format. Older snapshots (version 1, whose per-series
-model fields changed twice without a bump, and versions 2 to 6) load through ``upgrade``: a Vigil
+model fields changed twice without a bump, and versions 2 to 7) load through ``upgrade``: a Vigil
 model's missing fields start fresh (the running histogram sums added in version 5 are summed
 from the histograms) and fields that no longer exist are dropped, so the series keeps its
 baseline and re-learns only the new parts. Snapshots of an unknown version are
@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 
 MAX_KEYS: Final = 200_000
 """Bound of the series-key memo (cleared when full)."""
-STATE_VERSION: Final = 7
-"""7: drops the decaying report count ``reports`` (the repeat penalty was never the default);
+STATE_VERSION: Final = 8
+"""8: adds ``prev_ts`` and the typical interval ``dt`` (seasonal trust after
+``season_trust_s`` of points), ``quiet_decades`` (escalation inside a quiet period) and
+``integral`` (count-aware error floor);
+7: drops the decaying report count ``reports`` (the repeat penalty was never the default);
 6: adds the recurrence memory ``recur``;
 5: adds the running histogram sums ``hist_total``, ``shift_total`` and the context's ``total``;
 4: adds the decaying report count ``reports``; 3: adds the level-shift CUSUM fields;
@@ -79,7 +82,7 @@ class MetricState:
 
         configs = configs or ModelConfigs.of(DetectorRules())
         version = data.get("version")
-        if version in (1, 2, 3, 4, 5, 6):
+        if version in (1, 2, 3, 4, 5, 6, 7):
             data = upgrade(data, configs)
         elif version != STATE_VERSION:
             raise ValueError(f"metric state version {version!r} is not supported: this build "
