@@ -1,6 +1,8 @@
 """Converts public labelled corpora of operational series to NAB layout.
 
 ``python -m benchmarks.nab.convert --source DIR --out /work/data``
+(``--hourly NAME=DIR``, repeatable, also writes ``NAME-1h``: a corpus in NAB layout rolled up to
+clock hours, ``benchmarks.nab.hourly``; ``--source`` may then be left out).
 
 ``DIR`` is a git directory (or a work tree) of the public repository ``zhhlee/InterFusion``
 (MIT licence), whose ``data/processed`` holds two corpora of real operational series as pickled
