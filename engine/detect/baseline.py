@@ -236,8 +236,12 @@ class SeriesModel:
                           cfg.corroboration)
         score = decades / (decades + HALF_DECADES)
         quiet = self.quiet
-        out = score if quiet == 0 or decades > self.quiet_decades + cfg.escalate_decades else 0.0
-        self.quiet = quiet - 1 if quiet > 0 else 0
+        if quiet == 0:
+            out = score
+            self.quiet_decades = 0.0
+        else:
+            out = score if decades > self.quiet_decades + cfg.escalate_decades else 0.0
+            self.quiet = quiet - 1
         if out >= cfg.report_score:  # beyond 20 decades (score 0.8) rarities are not compared
             self.quiet_decades = decades if decades < 20.0 else 20.0
         if score >= cfg.report_score:

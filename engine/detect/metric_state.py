@@ -119,10 +119,25 @@ def upgrade(data: dict[str, Any], configs: ModelConfigs) -> dict[str, Any]:
         model = raw["model"]
         if model is not None and configs.rules[raw["rule"]].detector != "halfspacetrees":
             fresh = SeriesModel(configs.series[raw["rule"]]).to_dict()
-            model = _with_totals({**fresh, **{k: v for k, v in model.items() if k in fresh}},
-                                 model)
+            model = _with_v8_fields(_with_totals(
+                {**fresh, **{k: v for k, v in model.items() if k in fresh}}, model),
+                model, raw["last_ts"])
         series[key] = {**raw, "model": model}
     return {**data, "version": STATE_VERSION, "series": series}
+
+
+def _with_v8_fields(model: dict[str, Any], old: dict[str, Any],
+                    last_ts: float) -> dict[str, Any]:
+    """``model`` with the fields state version 8 added, as far as the ``old`` one implies them:
+    the last point's time is the slot's, the typical interval is learnt from the next gap, a
+    series is a count while its range and last value are non-negative integers, and a quiet
+    period under way escalates only past 21 decades (its report's are unknown)."""
+    if "prev_ts" in old:
+        return model
+    whole = [float(model[k]) for k in ("lo", "hi", "last")]
+    return {**model, "prev_ts": float(last_ts), "dt": 0.0,
+            "integral": all(v >= 0.0 and v == int(v) for v in whole),
+            "quiet_decades": 20.0 if old.get("quiet", 0) else 0.0}
 
 
 def _with_totals(model: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:

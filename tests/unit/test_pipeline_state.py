@@ -4,6 +4,7 @@ goes on exactly like this version's state after the same events."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -34,10 +35,22 @@ def test_a_state_written_by_main_restores_and_continues_like_this_versions() -> 
     old = pipeline.restore_state(data)
     assert old.slots["intake"] == pipeline.intake.initial_state()
     new, _ = pipeline.advance(pipeline.initial_state(), _points(0, 30), now=T0 + 29 * 60)
-    assert old.to_dict()["slots"]["detect"] == new.to_dict()["slots"]["detect"]
+    assert _without_interval(old.to_dict()["slots"]["detect"]) == _without_interval(
+        new.to_dict()["slots"]["detect"])
     batch = [Sourced("metrics.jsonl", p) for p in _points(30, 200)]
     old, from_old = pipeline.process(old, batch, now=batch[-1].ts)
     new, from_new = pipeline.process(new, batch, now=batch[-1].ts)
     assert from_old == from_new
     assert any(isinstance(o, Anomaly) for o in from_new)
     assert old.to_dict() == new.to_dict()
+
+
+def _without_interval(detect: dict[str, Any]) -> dict[str, Any]:
+    """A detect state without the metric models' typical interval ``dt`` (metric state version
+    8), which an older snapshot cannot know: it is learnt from the next gap (and is equal
+    again after the next batch, as the last assertion above checks)."""
+    out = orjson.loads(orjson.dumps(detect))
+    for slot in out["slots"]["metrics"]["series"].values():
+        if slot["model"] is not None:
+            slot["model"].pop("dt", None)
+    return out

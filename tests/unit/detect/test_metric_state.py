@@ -160,7 +160,8 @@ def test_version_7_snapshot_loads_with_its_baseline_and_relearns_the_new_fields(
     assert restored is not None
     data = restored.to_dict()
     assert data["dt"] == 0.0  # learnt again from the next gap
-    assert data["integral"] is True  # re-checked on the next value
+    assert data["prev_ts"] == series[key]["last_ts"]
+    assert data["integral"] is True  # its range and last value are whole: a count so far
     assert {k: v for k, v in data.items() if k not in new} == model
     state, _ = op.process(state, [MetricPoint(T0 + 60 * 200, "latency", 10.5,
                                               {"service": "api"})], now=T0)
