@@ -75,7 +75,7 @@ class MetricDetector:
     >>> pts.append(pt("api", 90.0, T0 + 3600))
     >>> _, out = op.process(op.initial_state(), pts, now=T0 + 3600)
     >>> [(a.kind.value, round(a.score, 2), a.detail["value"]) for a in out]
-    [('metric', 0.97, 90.0)]
+    [('metric', 0.96, 90.0)]
     """
 
     rules: DetectorRules = field(default_factory=DetectorRules)

@@ -1,7 +1,7 @@
 """State of the metric operator: one slot per series, with a bounded series count.
 
 ``STATE_VERSION`` numbers the snapshot format. Older snapshots (version 1, whose per-series
-model fields changed twice without a bump, and versions 2 to 6) load through ``upgrade``: a Vigil
+model fields changed twice without a bump, and versions 2 to 7) load through ``upgrade``: a Vigil
 model's missing fields start fresh (the running histogram sums added in version 5 are summed
 from the histograms) and fields that no longer exist are dropped, so the series keeps its
 baseline and re-learns only the new parts. Snapshots of an unknown version are
@@ -25,8 +25,11 @@ if TYPE_CHECKING:
 
 MAX_KEYS: Final = 200_000
 """Bound of the series-key memo (cleared when full)."""
-STATE_VERSION: Final = 7
-"""7: drops the decaying report count ``reports`` (the repeat penalty was never the default);
+STATE_VERSION: Final = 8
+"""8: adds ``prev_ts`` and the typical interval ``dt`` (seasonal trust after
+``season_trust_s`` of points), ``quiet_decades`` (escalation inside a quiet period) and
+``integral`` (count-aware error floor);
+7: drops the decaying report count ``reports`` (the repeat penalty was never the default);
 6: adds the recurrence memory ``recur``;
 5: adds the running histogram sums ``hist_total``, ``shift_total`` and the context's ``total``;
 4: adds the decaying report count ``reports``; 3: adds the level-shift CUSUM fields;
@@ -81,7 +84,7 @@ class MetricState:
 
         configs = configs or ModelConfigs.of(DetectorRules())
         version = data.get("version")
-        if version in (1, 2, 3, 4, 5, 6):
+        if version in (1, 2, 3, 4, 5, 6, 7):
             data = upgrade(data, configs)
         elif version != STATE_VERSION:
             raise ValueError(f"metric state version {version!r} is not supported: this build "
@@ -119,10 +122,25 @@ def upgrade(data: dict[str, Any], configs: ModelConfigs) -> dict[str, Any]:
         trees = configs.rules[raw["rule"]].detector is MetricDetectorKind.HALFSPACETREES
         if model is not None and not trees:
             fresh = SeriesModel(configs.series[raw["rule"]]).to_dict()
-            model = _with_totals({**fresh, **{k: v for k, v in model.items() if k in fresh}},
-                                 model)
+            model = _with_v8_fields(_with_totals(
+                {**fresh, **{k: v for k, v in model.items() if k in fresh}}, model),
+                model, raw["last_ts"])
         series[key] = {**raw, "model": model}
     return {**data, "version": STATE_VERSION, "series": series}
+
+
+def _with_v8_fields(model: dict[str, Any], old: dict[str, Any],
+                    last_ts: float) -> dict[str, Any]:
+    """``model`` with the fields state version 8 added, as far as the ``old`` one implies them:
+    the last point's time is the slot's, the typical interval is learnt from the next gap, a
+    series is a count while its range and last value are non-negative integers, and a quiet
+    period under way escalates only past 21 decades (its report's are unknown)."""
+    if "prev_ts" in old:
+        return model
+    whole = [float(model[k]) for k in ("lo", "hi", "last")]
+    return {**model, "prev_ts": float(last_ts), "dt": 0.0,
+            "integral": all(v >= 0.0 and v == int(v) for v in whole),
+            "quiet_decades": 20.0 if old.get("quiet", 0) else 0.0}
 
 
 def _with_totals(model: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
