@@ -2,7 +2,8 @@
 
 Read endpoints are open; write endpoints need ``Authorization: Bearer <token>``. Every refusal
 is a JSON ``{"error": reason}`` with a 4xx status: 401 missing/wrong token, 413 body or alert
-count over the limit, 400 unreadable JSON or a payload without one valid alert.
+count over the limit, 400 unreadable JSON or a payload without one valid alert, 409 for alerts
+sent to a runtime that takes no live input (``vigil replay/demo --serve``; use ``vigil serve``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from connectors.http.state import APP_STATE, AppState
 from engine.events import IncidentStatus, InputKind, JsonValue, Rejected
 
 MAX_ERRORS_SHOWN: Final = 10
+NO_LIVE_INPUT: Final = (
+    "this Vigil replays files and takes no live input (vigil replay/demo --serve); "
+    "send alerts to `vigil serve` or a worker"
+)
+"""The 409 answer of ``POST /api/v1/alerts`` without an ingest: 4xx, so Alertmanager does not
+retry it forever (it retries 5xx)."""
 T = TypeVar("T")
 
 
@@ -88,6 +95,8 @@ async def post_alerts(request: web.Request) -> web.Response:
             raise RequestRefusedError(413, f"{n_alerts} alerts is over the limit of {limit}")
     except RequestRefusedError as exc:
         return _refused(exc)
+    if state.ingest is None:  # a replay serving its results: a retry would never succeed
+        return _json({"error": NO_LIVE_INPUT}, 409)
     decode = state.decode_alerts or _default_decoder()
     if decode is None:
         return _json({"error": "alert decoding is not available"}, 503, **{"Retry-After": "10"})
@@ -95,8 +104,8 @@ async def post_alerts(request: web.Request) -> web.Response:
     rejected = [e for e in events if isinstance(e, Rejected)]
     for reject in rejected:
         state.metrics.count_dead_letter(reject.error)
-    if state.ingest is None or not await state.ingest(events):
-        return _json({"error": "pipeline is busy or not attached"}, 503, **{"Retry-After": "1"})
+    if not await state.ingest(events):
+        return _json({"error": "pipeline is busy: retry later"}, 503, **{"Retry-After": "1"})
     state.metrics.records_in.labels(topic="http:alerts").inc(len(events))
     accepted = len(events) - len(rejected)
     errors: list[JsonValue] = [r.error for r in rejected[:MAX_ERRORS_SHOWN]]
