@@ -1,0 +1,233 @@
+"""The live embedded runtime behind ``vigil serve``: journal -> intake -> pipeline -> outputs.
+
+``LiveRuntime`` reads the input journal (``connectors.serve.journal``) from its checkpointed
+offset, one record per step, and drives replay's pipeline edges (``connectors.replay._Run``:
+intake, pipeline, metrics, console hook, outputs, the outbox deliverer) with the record's wall
+clock as processing time. Event time is the intake's combined watermark, moved on by the wall
+clock once every source is idle (``connectors.serve.clock``); it never goes backwards.
+
+Because every step is a function of the journal (ticks included), a restart from a checkpoint
+repeats exactly what the crashed process did after it. Checkpoint order (``checkpoint``):
+
+1. flush and fsync the output files (decided actions are already in the SQLite outbox: the
+   deliverer stores them before a step returns);
+2. write the snapshot (pipeline and intake state, event time, journal offset, output sizes)
+   atomically to ``STATE_DIR/checkpoint/serve.json``;
+3. delete the journal segments the snapshot covers.
+
+A crash at any point loses nothing: on start the output files are cut back to the sizes of
+the snapshot and the journal is replayed from its offset; the outbox ignores action ids it
+already holds, so no receiver is paged twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from connectors.checkpoint import encode_snapshot
+from connectors.checkpoint.file import FileCheckpointStore
+from connectors.intake import Intake
+from connectors.kafka.view import incident_from_wire
+from connectors.replay import (
+    OUTPUT_FILES,
+    Deliver,
+    ReplayOptions,
+    ReplayResult,
+    _Run,
+    _write_action,
+    _write_rejected,
+)
+from connectors.serve.clock import idle_event_time
+from connectors.serve.codec import decode_event
+from connectors.serve.journal import InputJournal, JournalIngest, Record
+from connectors.serve.outputs import OutputFile
+from engine.detect.cardinality import GuardState
+from engine.events import Incident, IncidentStatus, InputEvent, InputKind, Rejected
+from engine.ingest.watermark import Sourced, WatermarkState
+from engine.pipeline import Pipeline
+from engine.rules import RuleSet
+
+log = logging.getLogger("vigil.serve")
+
+SNAPSHOT_KEY: Final = "serve"
+SNAPSHOT_VERSION: Final = 1
+APPENDED_ONLY: Final = ("actions",)
+"""Outputs written from delivery outcomes, not replayed: never cut back."""
+SOURCES: Final = {
+    "MetricPoint": InputKind.METRICS,
+    "LogRecord": InputKind.LOGS,
+    "Prediction": InputKind.PREDICTIONS,
+    "GroundTruth": InputKind.LABELS,
+    "Alert": InputKind.ALERTS,
+    "Change": InputKind.CHANGES,
+    "TopologyUpdate": InputKind.TOPOLOGY,
+}
+"""Each input kind is one event-time source, ``http:<kind>``, however it arrived."""
+
+
+@dataclass(slots=True)
+class ServeOptions:
+    checkpoint_interval_s: float = 10.0
+    """Wall time between two checkpoints (and one at shutdown)."""
+    tick_s: float = 1.0
+    """Wall time without input after which a tick record lets the runtime see time pass."""
+    max_backlog_bytes: int = 256 * 1024 * 1024
+    """Journal bytes not yet processed past which ingest answers 503 (senders retry)."""
+    replay: ReplayOptions = field(default_factory=ReplayOptions)
+    """Metrics, console hook and model references, as for a replay."""
+
+
+class LiveRuntime:
+    """Journal-driven pipeline with local checkpoints (see the module docstring)."""
+
+    def __init__(
+        self, rules: RuleSet, state_dir: Path, deliver: Deliver, options: ServeOptions
+    ) -> None:
+        self.options = options
+        self.journal = InputJournal(state_dir / "journal")
+        self.ingest = JournalIngest(self.journal, options.max_backlog_bytes)
+        self.store = FileCheckpointStore(state_dir / "checkpoint")
+        self.idle_source_s = rules.runtime.idle_source
+        pipeline = Pipeline.from_rules(rules, options.replay.references)
+        snapshot = asyncio.run(self.store.load([SNAPSHOT_KEY])).get(SNAPSHOT_KEY)
+        sizes = snapshot["outputs"] if snapshot else {}
+        writers = {
+            name: OutputFile(
+                state_dir / f"{name}.jsonl",
+                None if name in APPENDED_ONLY else int(sizes.get(name, 0)),
+            )
+            for name in OUTPUT_FILES
+        }
+        intake = Intake.from_rules(rules.runtime, options.replay.metrics)
+        state = pipeline.initial_state()
+        self.offset, self.now = 0, None
+        if snapshot is not None:
+            state = pipeline.restore_state(snapshot["pipeline"])
+            intake.marks = WatermarkState.from_dict(snapshot["marks"])
+            intake.series = GuardState.from_dict(snapshot["series"])
+            self.offset, self.now = int(snapshot["offset"]), snapshot["now"]
+        self.run = _Run(
+            pipeline, state, intake, dict(writers), ReplayResult(), deliver, options.replay
+        )
+        self.writers = writers
+        self.ingest.consumed = self.offset
+        self.checkpointed_at = time.monotonic()
+
+    def restored_incidents(self) -> list[Incident]:
+        """The latest record of each incident in ``incidents.jsonl`` (for the console)."""
+        latest: dict[str, Incident] = {}
+        with self.writers["incidents"].path.open("rb") as handle:
+            for line in handle:
+                incident = incident_from_wire(orjson.loads(line))
+                if incident is not None:
+                    latest[incident.id] = incident
+        return list(latest.values())
+
+    def serve(self, stop: threading.Event) -> None:
+        """Process the journal until ``stop`` is set; then refuse new input, process what was
+        accepted, and checkpoint."""
+        while not stop.is_set():
+            records = self.journal.read(self.offset)
+            for record in records:
+                self.step(record)
+            if not records:
+                self.collect()
+                if not self.journal.wait(self.offset, self.options.tick_s):
+                    self.journal.append([])  # nothing came: a tick, so time passes
+            if time.monotonic() - self.checkpointed_at >= self.options.checkpoint_interval_s:
+                self.checkpoint()
+        self.ingest.closed = True  # from now on 503: the senders retry (after the restart)
+        while records := self.journal.read(self.offset):
+            for record in records:
+                self.step(record)
+        self.checkpoint()
+
+    def step(self, record: Record) -> None:
+        """One journal record through intake and pipeline, at its wall clock."""
+        run = self.run
+        batch: list[Sourced] = []
+        for data in record.events:
+            event = decode_event(data)
+            if isinstance(event, Rejected):
+                _write_rejected(event, run.writers, run.result, run.options.metrics)
+            else:
+                batch.append(_sourced(event, record.end))
+        run.result.events_in += len(batch)
+        events, late = run.intake.admit(batch, run.state, clock=record.at)
+        for item in late:
+            _write_rejected(item, run.writers, run.result, run.options.metrics)
+        self.advance(events, record.at)
+        self.offset = self.ingest.consumed = record.end
+
+    def advance(self, events: list[InputEvent], clock: float) -> None:
+        """Run the pipeline at the event time ``clock`` allows (never earlier than before)."""
+        intake = self.run.intake
+        candidates = [
+            t
+            for t in (
+                self.now,
+                intake.now(clock),
+                idle_event_time(intake.marks, self.idle_source_s, clock),
+            )
+            if t is not None
+        ]
+        if not candidates:
+            return
+        self.now = max(candidates)
+        self.run.run_pipeline(events, self.now)
+        self.run.options.metrics.observe_event_time(clock, self.now)
+        self._forget_done()
+
+    def collect(self) -> None:
+        """Write the delivery outcomes finished since the last step."""
+        for action in self.run.deliver([]):
+            _write_action(action, self.run.writers, self.run.result)
+        self.run.count_outputs()
+        self._forget_done()
+
+    def _forget_done(self) -> None:
+        """Keep the result small in a long run: only unresolved incidents (the open gauge)."""
+        result = self.run.result
+        result.actions.clear()
+        done = [k for k, i in result.incidents.items() if i.status is IncidentStatus.RESOLVED]
+        for key in done:
+            del result.incidents[key]
+
+    def checkpoint(self) -> None:
+        """Outputs, then the snapshot, then the journal segments it covers (module docstring)."""
+        sizes = {name: writer.sync() for name, writer in self.writers.items()}
+        snapshot: dict[str, Any] = {
+            "version": SNAPSHOT_VERSION,
+            "offset": self.offset,
+            "now": self.now,
+            "pipeline": self.run.state.to_dict(),
+            "marks": self.run.intake.marks.to_dict(),
+            "series": self.run.intake.series.to_dict(),
+            "outputs": sizes,
+        }
+        asyncio.run(self.store.save({SNAPSHOT_KEY: encode_snapshot(snapshot)}))
+        self.journal.release(self.offset)
+        self.run.observe_state()
+        self.checkpointed_at = time.monotonic()
+
+    def close(self, drain_s: float) -> None:
+        """Deliver what is pending for up to ``drain_s``; close files and the journal."""
+        close = getattr(self.run.deliver, "close", None)
+        for action in close(drain_s=drain_s) if close is not None else []:
+            _write_action(action, self.run.writers, self.run.result)
+        for writer in self.writers.values():
+            writer.sync()
+            writer.close()
+        self.journal.close()
+
+
+def _sourced(event: InputEvent, end: int) -> Sourced:
+    return Sourced(f"http:{SOURCES[type(event).__name__].value}", event, offset=end)
