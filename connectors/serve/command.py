@@ -38,6 +38,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--drain", type=float, default=10.0, help="seconds delivery may go on at shutdown"
     )
+    p.add_argument(
+        "--clock",
+        choices=("wall", "event"),
+        default="wall",
+        help="processing time: wall (live input, default) or event (the newest event time "
+        "accepted, as a replay: for a backfill of old data)",
+    )
     p.set_defaults(handler=_cmd_serve)
 
 
@@ -47,7 +54,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from connectors.reference import load_reference_option
     from connectors.rulefiles import load_rules
     from connectors.sender import OutboxDeliverer
-    from connectors.serve.runtime import LiveRuntime, ServeOptions
+    from connectors.serve.runtime import Clock, LiveRuntime, ServeOptions
     from connectors.silences import DEFAULT_PATH, SilenceStore
 
     rules = load_rules(args.rules)
@@ -62,7 +69,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         limits=rules.runtime.http,
         routes=(add_input_routes,),
     )
-    options = ServeOptions(checkpoint_interval_s=args.checkpoint_interval)
+    options = ServeOptions(
+        checkpoint_interval_s=args.checkpoint_interval, clock=Clock(args.clock)
+    )
     options.replay = console.replay_options()
     options.replay.references = load_reference_option(args.references)
     deliverer = OutboxDeliverer(

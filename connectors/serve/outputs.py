@@ -28,6 +28,9 @@ class OutputFile(JsonlWriter):
         self._handle = path.open("ab")
         self.count = 0
 
+    def flush(self) -> None:
+        self._handle.flush()
+
     def sync(self) -> int:
         """Flush and fsync; the file's size (what a checkpoint records)."""
         self._handle.flush()

@@ -23,6 +23,7 @@ already holds, so no receiver is paged twice.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import threading
 import time
@@ -36,6 +37,7 @@ from connectors.checkpoint import encode_snapshot
 from connectors.checkpoint.file import FileCheckpointStore
 from connectors.intake import Intake
 from connectors.kafka.view import incident_from_wire
+from connectors.outbox import SqliteOutbox
 from connectors.replay import (
     OUTPUT_FILES,
     Deliver,
@@ -73,6 +75,16 @@ SOURCES: Final = {
 """Each input kind is one event-time source, ``http:<kind>``, however it arrived."""
 
 
+class Clock(enum.Enum):
+    """Processing time of ``vigil serve``: what tells an idle source (``--clock``)."""
+
+    WALL = "wall"
+    """The wall clock when each batch was accepted (live input; ticks while nothing comes)."""
+    EVENT = "event"
+    """The newest event time accepted, as a replay does (a backfill of old data over HTTP,
+    and tests: the outputs then depend on the input alone, not on when it arrived)."""
+
+
 @dataclass(slots=True)
 class ServeOptions:
     checkpoint_interval_s: float = 10.0
@@ -83,6 +95,7 @@ class ServeOptions:
     """Journal bytes not yet processed past which ingest answers 503 (senders retry)."""
     replay: ReplayOptions = field(default_factory=ReplayOptions)
     """Metrics, console hook and model references, as for a replay."""
+    clock: Clock = Clock.WALL
 
 
 class LiveRuntime:
@@ -117,7 +130,10 @@ class LiveRuntime:
         self.run = _Run(
             pipeline, state, intake, dict(writers), ReplayResult(), deliver, options.replay
         )
+        if snapshot is not None and snapshot.get("clock") is not None:  # null: -inf
+            self.run.clock = float(snapshot["clock"])
         self.writers = writers
+        _recover_outcomes(state_dir / "outbox.sqlite", writers["actions"])
         self.ingest.consumed = self.offset
         self.checkpointed_at = time.monotonic()
 
@@ -140,7 +156,8 @@ class LiveRuntime:
                 self.step(record)
             if not records:
                 self.collect()
-                if not self.journal.wait(self.offset, self.options.tick_s):
+                came = self.journal.wait(self.offset, self.options.tick_s)
+                if not came and self.options.clock is Clock.WALL:
                     self.journal.append([])  # nothing came: a tick, so time passes
             if time.monotonic() - self.checkpointed_at >= self.options.checkpoint_interval_s:
                 self.checkpoint()
@@ -161,11 +178,18 @@ class LiveRuntime:
             else:
                 batch.append(_sourced(event, record.end))
         run.result.events_in += len(batch)
-        events, late = run.intake.admit(batch, run.state, clock=record.at)
+        if self.options.clock is Clock.EVENT:
+            run.clock = max([run.clock, *(item.event.ts for item in batch)])
+        else:
+            run.clock = record.at
+        events, late = run.intake.admit(batch, run.state, clock=run.clock)
         for item in late:
             _write_rejected(item, run.writers, run.result, run.options.metrics)
-        self.advance(events, record.at)
+        if run.clock > float("-inf"):
+            self.advance(events, run.clock)
         self.offset = self.ingest.consumed = record.end
+        for writer in self.writers.values():
+            writer.flush()  # readable at once (durable only as of the next checkpoint)
 
     def advance(self, events: list[InputEvent], clock: float) -> None:
         """Run the pipeline at the event time ``clock`` allows (never earlier than before)."""
@@ -190,6 +214,7 @@ class LiveRuntime:
         """Write the delivery outcomes finished since the last step."""
         for action in self.run.deliver([]):
             _write_action(action, self.run.writers, self.run.result)
+        self.writers["actions"].flush()
         self.run.count_outputs()
         self._forget_done()
 
@@ -208,6 +233,7 @@ class LiveRuntime:
             "version": SNAPSHOT_VERSION,
             "offset": self.offset,
             "now": self.now,
+            "clock": self.run.clock,
             "pipeline": self.run.state.to_dict(),
             "marks": self.run.intake.marks.to_dict(),
             "series": self.run.intake.series.to_dict(),
@@ -231,3 +257,19 @@ class LiveRuntime:
 
 def _sourced(event: InputEvent, end: int) -> Sourced:
     return Sourced(f"http:{SOURCES[type(event).__name__].value}", event, offset=end)
+
+
+def _recover_outcomes(outbox: Path, actions: OutputFile) -> None:
+    """Append the outcomes the outbox recorded but ``actions.jsonl`` missed (the process died
+    between the two writes)."""
+    if not outbox.exists():
+        return
+    with actions.path.open("rb") as handle:
+        written = {(d["id"], d["status"]) for d in map(orjson.loads, handle)}
+    store = SqliteOutbox(outbox)
+    try:
+        for action in store.finished():
+            if (action.id, action.status.value) not in written:
+                actions.write(action.to_wire())
+    finally:
+        store.close()
