@@ -27,6 +27,7 @@ import enum
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -96,6 +97,8 @@ class ServeOptions:
     replay: ReplayOptions = field(default_factory=ReplayOptions)
     """Metrics, console hook and model references, as for a replay."""
     clock: Clock = Clock.WALL
+    wall_clock: Callable[[], float] = time.time
+    """Read when a batch is journaled (tests pass their own)."""
 
 
 class LiveRuntime:
@@ -105,7 +108,7 @@ class LiveRuntime:
         self, rules: RuleSet, state_dir: Path, deliver: Deliver, options: ServeOptions
     ) -> None:
         self.options = options
-        self.journal = InputJournal(state_dir / "journal")
+        self.journal = InputJournal(state_dir / "journal", wall_clock=options.wall_clock)
         self.ingest = JournalIngest(self.journal, options.max_backlog_bytes)
         self.store = FileCheckpointStore(state_dir / "checkpoint")
         self.idle_source_s = rules.runtime.idle_source
@@ -151,10 +154,7 @@ class LiveRuntime:
         """Process the journal until ``stop`` is set; then refuse new input, process what was
         accepted, and checkpoint."""
         while not stop.is_set():
-            records = self.journal.read(self.offset)
-            for record in records:
-                self.step(record)
-            if not records:
+            if not self.catch_up(max_records=1):
                 self.collect()
                 came = self.journal.wait(self.offset, self.options.tick_s)
                 if not came and self.options.clock is Clock.WALL:
@@ -162,10 +162,21 @@ class LiveRuntime:
             if time.monotonic() - self.checkpointed_at >= self.options.checkpoint_interval_s:
                 self.checkpoint()
         self.ingest.closed = True  # from now on 503: the senders retry (after the restart)
-        while records := self.journal.read(self.offset):
+        self.catch_up()
+        self.checkpoint()
+
+    def catch_up(self, max_records: int | None = None) -> int:
+        """Process journal records (all there are, or a read's worth past ``max_records``);
+        how many."""
+        done = 0
+        while max_records is None or done < max_records:
+            records = self.journal.read(self.offset)
+            if not records:
+                break
             for record in records:
                 self.step(record)
-        self.checkpoint()
+            done += len(records)
+        return done
 
     def step(self, record: Record) -> None:
         """One journal record through intake and pipeline, at its wall clock."""
