@@ -98,3 +98,16 @@ def test_ingest_refuses_when_the_runtime_is_too_far_behind_or_shutting_down(
     assert asyncio.run(ingest(EVENTS[:1]))
     ingest.consumed, ingest.closed = ingest.journal.end, True
     assert not asyncio.run(ingest(EVENTS[:1]))
+
+
+def test_batches_arriving_together_are_written_as_one_record_and_all_acknowledged(
+    tmp_path: Path,
+) -> None:
+    ingest = JournalIngest(InputJournal(tmp_path))
+
+    async def send_three() -> list[bool]:
+        return list(await asyncio.gather(*(ingest([event]) for event in EVENTS[:3])))
+
+    assert asyncio.run(send_three()) == [True, True, True]
+    records = ingest.journal.read(0)
+    assert [[decode_event(e) for e in r.events] for r in records] == [EVENTS[:3]]
