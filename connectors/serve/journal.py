@@ -100,6 +100,16 @@ class InputJournal:
         self._handle = self._path(self.end).open("ab")
         _fsync_dir(self.directory)
 
+    def skip_to(self, offset: int) -> None:
+        """Continue at ``offset`` if the journal ends before it (its files were removed while a
+        checkpoint still covers them): offsets never repeat, so none is mistaken for processed.
+        """
+        with self._lock:
+            if self.end < offset:
+                log.warning("journal: ends at %d before the checkpoint's %d", self.end, offset)
+                self.end = offset
+                self._roll()
+
     def wait(self, offset: int, timeout_s: float) -> bool:
         """Block until the journal holds more than ``offset`` bytes or ``timeout_s`` passed."""
         with self._lock:

@@ -24,18 +24,20 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import fcntl
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import orjson
 
 from connectors.checkpoint import encode_snapshot
 from connectors.checkpoint.file import FileCheckpointStore
+from connectors.errors import ConnectorError
 from connectors.intake import Intake
 from connectors.kafka.view import incident_from_wire
 from connectors.outbox import SqliteOutbox
@@ -53,7 +55,20 @@ from connectors.serve.codec import decode_event
 from connectors.serve.journal import InputJournal, JournalIngest, Record
 from connectors.serve.outputs import OutputFile
 from engine.detect.cardinality import GuardState
-from engine.events import Incident, IncidentStatus, InputEvent, InputKind, Rejected
+from engine.events import (
+    Alert,
+    Change,
+    GroundTruth,
+    Incident,
+    IncidentStatus,
+    InputEvent,
+    InputKind,
+    LogRecord,
+    MetricPoint,
+    Prediction,
+    Rejected,
+    TopologyUpdate,
+)
 from engine.ingest.watermark import Sourced, WatermarkState
 from engine.pipeline import Pipeline
 from engine.rules import RuleSet
@@ -64,14 +79,14 @@ SNAPSHOT_KEY: Final = "serve"
 SNAPSHOT_VERSION: Final = 1
 APPENDED_ONLY: Final = ("actions",)
 """Outputs written from delivery outcomes, not replayed: never cut back."""
-SOURCES: Final = {
-    "MetricPoint": InputKind.METRICS,
-    "LogRecord": InputKind.LOGS,
-    "Prediction": InputKind.PREDICTIONS,
-    "GroundTruth": InputKind.LABELS,
-    "Alert": InputKind.ALERTS,
-    "Change": InputKind.CHANGES,
-    "TopologyUpdate": InputKind.TOPOLOGY,
+SOURCES: Final[dict[type, InputKind]] = {
+    MetricPoint: InputKind.METRICS,
+    LogRecord: InputKind.LOGS,
+    Prediction: InputKind.PREDICTIONS,
+    GroundTruth: InputKind.LABELS,
+    Alert: InputKind.ALERTS,
+    Change: InputKind.CHANGES,
+    TopologyUpdate: InputKind.TOPOLOGY,
 }
 """Each input kind is one event-time source, ``http:<kind>``, however it arrived."""
 
@@ -108,6 +123,7 @@ class LiveRuntime:
         self, rules: RuleSet, state_dir: Path, deliver: Deliver, options: ServeOptions
     ) -> None:
         self.options = options
+        self.lock = _lock(state_dir)
         self.journal = InputJournal(state_dir / "journal", wall_clock=options.wall_clock)
         self.ingest = JournalIngest(self.journal, options.max_backlog_bytes)
         self.store = FileCheckpointStore(state_dir / "checkpoint")
@@ -130,6 +146,7 @@ class LiveRuntime:
             intake.marks = WatermarkState.from_dict(snapshot["marks"])
             intake.series = GuardState.from_dict(snapshot["series"])
             self.offset, self.now = int(snapshot["offset"]), snapshot["now"]
+            self.journal.skip_to(self.offset)
         self.run = _Run(
             pipeline, state, intake, dict(writers), ReplayResult(), deliver, options.replay
         )
@@ -264,10 +281,24 @@ class LiveRuntime:
             writer.sync()
             writer.close()
         self.journal.close()
+        self.lock.close()
+
+
+def _lock(state_dir: Path) -> IO[bytes]:
+    """Hold ``STATE_DIR/lock`` while running (released by the OS however the process ends):
+    two runtimes on one folder would interleave their journals and checkpoints."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    handle = (state_dir / "lock").open("a+b")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ConnectorError(f"{state_dir}: in use by another vigil serve") from None
+    return handle
 
 
 def _sourced(event: InputEvent, end: int) -> Sourced:
-    return Sourced(f"http:{SOURCES[type(event).__name__].value}", event, offset=end)
+    return Sourced(f"http:{SOURCES[type(event)].value}", event, offset=end)
 
 
 def _recover_outcomes(outbox: Path, actions: OutputFile) -> None:

@@ -7,7 +7,9 @@ import asyncio
 from pathlib import Path
 
 import orjson
+import pytest
 
+from connectors.errors import ConnectorError
 from connectors.serve.runtime import LiveRuntime, ServeOptions
 from engine.events import Action, Alert, AlertStatus, Severity
 from engine.rules import RuleSet
@@ -69,9 +71,35 @@ def test_a_restart_replays_the_journaled_ticks_to_the_same_outputs(tmp_path: Pat
     runtime.writers["incidents"].flush()
     before = (tmp_path / "a" / "incidents.jsonl").read_bytes()
     runtime.journal.close()  # the process dies here: no checkpoint since the alert
+    runtime.lock.close()
     clock.now += 3600.0  # the restart comes much later: the journal's clock counts, not this
     restarted = _runtime(tmp_path / "a", clock)
     assert (tmp_path / "a" / "incidents.jsonl").read_bytes() == b""  # cut to the checkpoint
     restarted.catch_up()
     restarted.checkpoint()
     assert (tmp_path / "a" / "incidents.jsonl").read_bytes() == before != b""
+
+
+def test_a_second_runtime_on_the_same_state_folder_is_refused(tmp_path: Path) -> None:
+    first = _runtime(tmp_path, WallClock())
+    with pytest.raises(ConnectorError, match="in use by another vigil serve"):
+        _runtime(tmp_path, WallClock())
+    first.close(drain_s=0.0)
+    _runtime(tmp_path, WallClock()).close(drain_s=0.0)
+
+
+def test_a_journal_removed_under_a_checkpoint_continues_after_its_offset(tmp_path: Path) -> None:
+    clock = WallClock()
+    runtime = _runtime(tmp_path, clock)
+    alert = Alert(T0, "DiskFull", AlertStatus.FIRING, Severity.CRITICAL, "f3", {"host": "n"})
+    asyncio.run(runtime.ingest([alert]))
+    runtime.catch_up()
+    runtime.checkpoint()
+    covered = runtime.offset
+    runtime.close(drain_s=0.0)
+    for segment in (tmp_path / "journal").iterdir():
+        segment.unlink()
+    restarted = _runtime(tmp_path, clock)
+    asyncio.run(restarted.ingest([alert]))
+    assert restarted.catch_up() == 1
+    assert restarted.offset > covered
