@@ -34,9 +34,17 @@ LINE_TYPES: Final = ("application/x-ndjson", "application/jsonl", "application/j
 
 
 def add_input_routes(app: web.Application) -> None:
-    """``POST /api/v1/<kind>`` for every kind in ``JSON_KINDS``."""
+    """``POST /api/v1/<kind>`` for every kind in ``JSON_KINDS`` that no other module of the
+    API serves already (the routes every runtime has are mounted first)."""
+    taken = {
+        route.resource.canonical
+        for route in app.router.routes()
+        if route.method == "POST" and route.resource is not None
+    }
     for kind in JSON_KINDS:
-        app.router.add_post(f"/api/v1/{kind.value}", _handler(kind))
+        path = f"/api/v1/{kind.value}"
+        if path not in taken:
+            app.router.add_post(path, _handler(kind))
 
 
 def _handler(kind: InputKind) -> Callable[[web.Request], Awaitable[web.Response]]:

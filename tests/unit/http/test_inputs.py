@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import httpx
 import orjson
 import pytest
+from aiohttp import web
 
 from connectors.http.ingest import QueueIngest
-from connectors.http.inputs import add_input_routes
+from connectors.http.inputs import JSON_KINDS, add_input_routes
 from connectors.http.state import AppState
 from connectors.http.thread import BackgroundServer
 from engine.events import Change, LogRecord, MetricPoint, Rejected, TopologyUpdate
@@ -79,3 +80,18 @@ def test_refusals_name_the_reason_and_busy_means_retry(
         assert http.post("/api/v1/metrics", content=point, headers=AUTH).status_code == 202
     busy = http.post("/api/v1/metrics", content=point, headers=AUTH)
     assert (busy.status_code, busy.headers["Retry-After"]) == (503, "1")
+
+
+def test_a_kind_another_module_already_serves_keeps_that_route() -> None:
+    app = web.Application()
+
+    async def theirs(_request: web.Request) -> web.Response:
+        return web.Response(text="theirs")
+
+    app.router.add_post("/api/v1/changes", theirs)
+    add_input_routes(app)
+    posts = sorted(r.resource.canonical for r in app.router.routes() if r.method == "POST")
+    assert posts == sorted(f"/api/v1/{k.value}" for k in JSON_KINDS)
+    assert [r.handler for r in app.router.routes() if "changes" in r.resource.canonical] == [
+        theirs
+    ]
