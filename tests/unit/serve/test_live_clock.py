@@ -4,6 +4,7 @@ every source is idle, so a single alert that is never re-sent still opens an inc
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 import orjson
@@ -103,3 +104,16 @@ def test_a_journal_removed_under_a_checkpoint_continues_after_its_offset(tmp_pat
     asyncio.run(restarted.ingest([alert]))
     assert restarted.catch_up() == 1
     assert restarted.offset > covered
+
+
+def test_a_state_folder_of_snapshot_version_1_resumes(tmp_path: Path) -> None:
+    """Written by the first ``vigil serve`` (before the shared runner): a checkpoint after an
+    alert and a metric point, then ten minutes of journaled ticks it never processed."""
+    shutil.copytree(Path(__file__).parent / "data" / "state-v1", tmp_path, dirs_exist_ok=True)
+    clock = WallClock()
+    runtime = _runtime(tmp_path, clock)
+    assert runtime.catch_up() == 30
+    runtime.checkpoint()
+    assert [i["status"] for i in _incidents(tmp_path)][:1] == ["open"]
+    assert runtime.now is not None
+    assert runtime.now >= T0 + 300.0
