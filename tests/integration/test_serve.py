@@ -100,12 +100,12 @@ def _requests() -> list[tuple[str, bytes, str]]:
 class Serve:
     """A ``vigil serve`` subprocess on ``state``; its log in ``log``."""
 
-    def __init__(self, state: Path, rules: Path, log: Path) -> None:
+    def __init__(self, state: Path, rules: Path, log: Path, clock: str = "event") -> None:
         self.log = log
         code = "import sys; from connectors.cli import main; sys.exit(main(sys.argv[1:]))"
         args = ["serve", "--state-dir", str(state), "--port", "0", "--token", TOKEN,
                 "--rules", str(ROOT / "rules"), "--rules", str(rules),
-                "--checkpoint-interval", "1", "--drain", "1", "--clock", "event"]
+                "--checkpoint-interval", "1", "--drain", "1", "--clock", clock]
         env = {**os.environ, "PYTHONPATH": str(ROOT), "VIGIL_SILENCES": str(state / "sil.json")}
         with log.open("ab") as handle:
             self.process = subprocess.Popen(
@@ -215,3 +215,33 @@ def test_sigkilled_serve_resumes_from_its_state_folder_with_the_uninterrupted_ou
     listed = served.client.get("/api/v1/incidents", params={"limit": 10_000}).json()
     served.stop()
     assert {i["id"] for i in listed["incidents"]} == ids
+
+
+def test_live_alert_opens_an_incident_on_the_wall_clock_and_keeps_its_id_across_sigkill(
+    tmp_path: Path,
+) -> None:
+    """``--clock wall`` (the default): one Alertmanager notification and no other input; the
+    idle wall clock releases it, the incident opens, and after ``kill -9`` and a restart the
+    same incident is served. Waits are on progress, never on a time budget."""
+    rules = tmp_path / "live.yaml"
+    rules.write_text("correlation:\n  confirm_s: 0\nruntime:\n  idle_source: 1s\n")
+    state = tmp_path / "state"
+    serve = Serve(state, rules, tmp_path / "live-1.log", clock="wall")
+    now = time.time()
+    serve.post("/api/v1/alerts", orjson.dumps(_webhook("firing", now - 5, None)),
+               "application/json")
+    first = _wait_for_incident(serve)
+    serve.kill()
+    serve = Serve(state, rules, tmp_path / "live-2.log", clock="wall")
+    listed = serve.client.get("/api/v1/incidents").json()["incidents"]
+    serve.stop()
+    assert [i["id"] for i in listed] == [first["id"]]
+    assert first["alerts"] == ["am-5d2c4c8e1f0a9b37"]
+
+
+def _wait_for_incident(serve: Serve) -> dict[str, Any]:
+    for _ in serve._patience():
+        found = serve.client.get("/api/v1/incidents").json()["incidents"]
+        if found:
+            return dict(found[0])
+    raise AssertionError("unreachable")
