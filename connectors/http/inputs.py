@@ -5,9 +5,10 @@ the body is one record of docs/events.md, a JSON array of them, or JSON Lines (o
 line, as in a replay folder's files; sent as ``application/x-ndjson`` or
 ``application/jsonl``). A record without ``ts`` takes the time it was received. Records are
 decoded here and handed to the ``Ingest`` port (``connectors.http.ingest``) with their dead
-letters. Answers: 202 ``{"accepted", "rejected", "errors"}``; 400 when no record is valid;
-401/408/413/415 as every write endpoint (``connectors.http.api``); 503 + ``Retry-After`` when
-the runtime cannot take the batch now (full backlog, disk error), so the client retries.
+letters, as every ingest endpoint does (``connectors.http.accept``). Answers: 202
+``{"accepted", "rejected", "errors"}``; 400 when no record is valid; 401/413/415 as every
+ingest endpoint; 503 + ``Retry-After`` when the runtime cannot take the batch now (full
+backlog, disk error) or the body is too slow to arrive, so the client retries.
 
 Mounted by ``vigil serve`` (``add_input_routes``); a runtime without an ingest for these kinds
 does not mount them (404).
@@ -21,12 +22,17 @@ from typing import Final
 
 from aiohttp import web
 
-from connectors.http.api import MAX_ERRORS_SHOWN, _json, _refused
-from connectors.http.auth import bearer_matches
+from connectors.http.accept import (
+    hand_over,
+    json_response,
+    not_taken_response,
+    read_ingest_body,
+    refused_response,
+)
 from connectors.http.ingest import Decoded
-from connectors.http.limits import RequestRefusedError, parse_json, read_body
+from connectors.http.limits import RequestRefusedError, parse_json
 from connectors.http.state import APP_STATE
-from engine.events import InputKind, JsonValue, Rejected
+from engine.events import InputKind
 from engine.ingest.decode import Origin, decode_object, decode_record
 
 JSON_KINDS: Final = tuple(k for k in InputKind if k is not InputKind.ALERTS)
@@ -48,45 +54,36 @@ def add_input_routes(app: web.Application) -> None:
 
 
 def _handler(kind: InputKind) -> Callable[[web.Request], Awaitable[web.Response]]:
+    source = f"http:{kind.value}"
+
     async def post_records(request: web.Request) -> web.Response:
+        state = request.app[APP_STATE]
         try:
-            events = await _decoded(request, kind)
+            body = await read_ingest_body(request, state)
+            events = _decoded(request, kind, body, state.limits.max_json_depth)
         except RequestRefusedError as exc:
-            return _refused(exc)
-        return await _ingest(request, kind, events)
+            return refused_response(exc)
+        if not events:
+            return json_response({"error": "no record in the body"}, 400)
+        handed = await hand_over(state, events, source)
+        if not handed.ok:
+            return not_taken_response(state)
+        errors = list(handed.errors)
+        if handed.accepted == 0:
+            return json_response({"error": "no valid record in the body", "errors": errors}, 400)
+        answer = {"accepted": handed.accepted, "rejected": handed.rejected, "errors": errors}
+        return json_response(answer, 202)
 
     return post_records
 
 
-async def _decoded(request: web.Request, kind: InputKind) -> list[Decoded]:
-    state = request.app[APP_STATE]
-    if not bearer_matches(request.headers.get("Authorization"), state.token):
-        raise RequestRefusedError(401, "missing or wrong bearer token")
-    body = await read_body(request, state.limits.max_body_bytes, state.limits.body_timeout)
+def _decoded(request: web.Request, kind: InputKind, body: bytes, max_depth: int) -> list[Decoded]:
     origin = Origin(f"http:{kind.value}", timestamp=time.time())
     if request.content_type not in LINE_TYPES:
-        payload = parse_json(body, state.limits.max_json_depth)
-        return list(decode_object(kind, payload, origin, body))
+        return list(decode_object(kind, parse_json(body, max_depth), origin, body))
     out: list[Decoded] = []
     for number, line in enumerate(body.splitlines(), start=1):
         if line.strip():
             at = Origin(origin.source, None, number, origin.timestamp)
             out.extend(decode_record(kind, line, at))
     return out
-
-
-async def _ingest(request: web.Request, kind: InputKind, events: list[Decoded]) -> web.Response:
-    state = request.app[APP_STATE]
-    rejected = [e for e in events if isinstance(e, Rejected)]
-    for reject in rejected:
-        state.metrics.count_dead_letter(reject.error)
-    if not events:
-        return _json({"error": "no record in the body"}, 400)
-    if state.ingest is None or not await state.ingest(events):
-        return _json({"error": "busy: retry later"}, 503, **{"Retry-After": "1"})
-    state.metrics.records_in.labels(topic=f"http:{kind.value}").inc(len(events))
-    accepted = len(events) - len(rejected)
-    errors: list[JsonValue] = [r.error for r in rejected[:MAX_ERRORS_SHOWN]]
-    if accepted == 0:
-        return _json({"error": "no valid record in the body", "errors": errors}, 400)
-    return _json({"accepted": accepted, "rejected": len(rejected), "errors": errors}, 202)
