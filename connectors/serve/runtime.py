@@ -88,7 +88,7 @@ SOURCES: Final[dict[type, InputKind]] = {
     Change: InputKind.CHANGES,
     TopologyUpdate: InputKind.TOPOLOGY,
 }
-"""Each input kind is one event-time source, ``http:<kind>``, however it arrived."""
+"""Each input kind is one event-time source (named after the kind), however it arrived."""
 
 
 class Clock(enum.Enum):
@@ -298,7 +298,7 @@ def _lock(state_dir: Path) -> IO[bytes]:
 
 
 def _sourced(event: InputEvent, end: int) -> Sourced:
-    return Sourced(f"http:{SOURCES[type(event)].value}", event, offset=end)
+    return Sourced(SOURCES[type(event)].value, event, offset=end)
 
 
 def _recover_outcomes(outbox: Path, actions: OutputFile) -> None:
