@@ -33,7 +33,7 @@ from connectors.http.inputs import add_input_routes
 from connectors.http.state import AppState
 from connectors.http.thread import BackgroundServer
 from connectors.replay import replay
-from connectors.serve.runtime import Clock, LiveRuntime, ServeOptions
+from connectors.serve.runtime import LiveRuntime, ServeClock, ServeOptions
 from engine.events import Action
 from engine.rules import RuleSet
 from engine.scenario import generate_scenario
@@ -67,7 +67,7 @@ def time_replay(folder: Path, out: Path) -> float:
 
 
 def time_serve(requests: list[tuple[str, bytes]], topology: bytes, state_dir: Path) -> float:
-    options = ServeOptions(clock=Clock.EVENT, checkpoint_interval_s=10.0)
+    options = ServeOptions(clock=ServeClock.EVENT, checkpoint_interval_s=10.0)
     runtime = LiveRuntime(RuleSet(), state_dir, _no_receivers, options)
     state = AppState(token=TOKEN, ingest=runtime.ingest, extra_routes=[add_input_routes])
     stop = threading.Event()

@@ -54,7 +54,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from connectors.reference import load_reference_option
     from connectors.rulefiles import load_rules
     from connectors.sender import OutboxDeliverer
-    from connectors.serve.runtime import Clock, LiveRuntime, ServeOptions
+    from connectors.serve.runtime import LiveRuntime, ServeClock, ServeOptions
     from connectors.silences import DEFAULT_PATH, SilenceStore
 
     rules = load_rules(args.rules)
@@ -70,7 +70,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         routes=(add_input_routes,),
     )
     options = ServeOptions(
-        checkpoint_interval_s=args.checkpoint_interval, clock=Clock(args.clock)
+        checkpoint_interval_s=args.checkpoint_interval, clock=ServeClock(args.clock)
     )
     options.replay = console.replay_options()
     options.replay.references = load_reference_option(args.references)

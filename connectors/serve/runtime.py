@@ -1,10 +1,12 @@
 """The live embedded runtime behind ``vigil serve``: journal -> intake -> pipeline -> outputs.
 
-``LiveRuntime`` reads the input journal (``connectors.serve.journal``) from its checkpointed
-offset, one record per step, and drives replay's pipeline edges (``connectors.replay._Run``:
-intake, pipeline, metrics, console hook, outputs, the outbox deliverer) with the record's wall
-clock as processing time. Event time is the intake's combined watermark, moved on by the wall
-clock once every source is idle (``connectors.serve.clock``); it never goes backwards.
+``LiveRuntime`` reads the input journal (``connectors.serve.journal``: the runner's *source*)
+from its checkpointed offset, one record per step, and hands each to the shared runner
+(``connectors.runner.Runner``: intake, pipeline, metrics, console hook) with the record's wall
+clock as processing time (the *clock* port). Outputs go to replay's sink
+(``connectors.replay.ReplaySink``: output files and the outbox deliverer); the *checkpoint
+store* is a ``FileCheckpointStore``. Event time is the intake's, moved on by the wall clock once
+every source is idle (``connectors.serve.clock``); it never goes backwards.
 
 Because every step is a function of the journal (ticks included), a restart from a checkpoint
 repeats exactly what the crashed process did after it. Checkpoint order (``checkpoint``):
@@ -24,40 +26,33 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import fcntl
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final
-
-import orjson
+from typing import Any, Final
 
 from connectors.checkpoint import encode_snapshot
 from connectors.checkpoint.file import FileCheckpointStore
-from connectors.errors import ConnectorError
-from connectors.intake import Intake
-from connectors.kafka.view import incident_from_wire
-from connectors.outbox import SqliteOutbox
 from connectors.replay import (
     OUTPUT_FILES,
     Deliver,
     ReplayOptions,
     ReplayResult,
-    _Run,
+    ReplaySink,
     _write_action,
-    _write_rejected,
 )
+from connectors.runner import EventClock, Runner
 from connectors.serve.clock import idle_event_time
 from connectors.serve.codec import decode_event
+from connectors.serve.folder import OutputFile, latest_incidents, lock, recover_outcomes
 from connectors.serve.journal import InputJournal, JournalIngest, Record
-from connectors.serve.outputs import OutputFile
-from engine.detect.cardinality import GuardState
 from engine.events import (
     Alert,
     Change,
+    EventTime,
     GroundTruth,
     Incident,
     IncidentStatus,
@@ -69,14 +64,14 @@ from engine.events import (
     Rejected,
     TopologyUpdate,
 )
-from engine.ingest.watermark import Sourced, WatermarkState
-from engine.pipeline import Pipeline
+from engine.ingest.watermark import Sourced
+from engine.pipeline import Pipeline, PipelineOutput
 from engine.rules import RuleSet
 
 log = logging.getLogger("vigil.serve")
 
 SNAPSHOT_KEY: Final = "serve"
-SNAPSHOT_VERSION: Final = 1
+SNAPSHOT_VERSION: Final = 2
 APPENDED_ONLY: Final = ("actions",)
 """Outputs written from delivery outcomes, not replayed: never cut back."""
 SOURCES: Final[dict[type, InputKind]] = {
@@ -91,7 +86,7 @@ SOURCES: Final[dict[type, InputKind]] = {
 """Each input kind is one event-time source (named after the kind), however it arrived."""
 
 
-class Clock(enum.Enum):
+class ServeClock(enum.Enum):
     """Processing time of ``vigil serve``: what tells an idle source (``--clock``)."""
 
     WALL = "wall"
@@ -111,61 +106,93 @@ class ServeOptions:
     """Journal bytes not yet processed past which ingest answers 503 (senders retry)."""
     replay: ReplayOptions = field(default_factory=ReplayOptions)
     """Metrics, console hook and model references, as for a replay."""
-    clock: Clock = Clock.WALL
+    clock: ServeClock = ServeClock.WALL
     wall_clock: Callable[[], float] = time.time
     """Read when a batch is journaled (tests pass their own)."""
 
 
+@dataclass(slots=True)
+class JournalClock:
+    """The runner's clock port in ``--clock wall``: the wall clock the journal recorded for
+    the record being run (set before each step), so a restart repeats it."""
+
+    at: float = float("-inf")
+
+    def now(self, batch: Sequence[Sourced]) -> float:
+        return self.at
+
+
+@dataclass(slots=True)
+class LiveRunner(Runner):
+    """The shared runner, with event time that never moves back: a source back from idle, or
+    the idle wall clock having moved time on, does not take it back."""
+
+    floor: EventTime | None = None
+
+    def advance(self, events: list[InputEvent], now: EventTime) -> list[PipelineOutput]:
+        if self.floor is not None and now < self.floor:
+            now = self.floor
+        self.floor = now
+        return Runner.advance(self, events, now)
+
+
 class LiveRuntime:
-    """Journal-driven pipeline with local checkpoints (see the module docstring)."""
+    """Journal-driven runner with local checkpoints (see the module docstring)."""
 
     def __init__(
         self, rules: RuleSet, state_dir: Path, deliver: Deliver, options: ServeOptions
     ) -> None:
         self.options = options
-        self.lock = _lock(state_dir)
+        self.lock = lock(state_dir)
         self.journal = InputJournal(state_dir / "journal", wall_clock=options.wall_clock)
         self.ingest = JournalIngest(self.journal, options.max_backlog_bytes)
         self.store = FileCheckpointStore(state_dir / "checkpoint")
         self.idle_source_s = rules.runtime.idle_source
-        pipeline = Pipeline.from_rules(rules, options.replay.references)
         snapshot = asyncio.run(self.store.load([SNAPSHOT_KEY])).get(SNAPSHOT_KEY)
+        if snapshot is not None and snapshot.get("version") == 1:
+            snapshot = _upgrade_v1_to_v2(snapshot)
         sizes = snapshot["outputs"] if snapshot else {}
-        writers = {
+        self.writers = {
             name: OutputFile(
                 state_dir / f"{name}.jsonl",
                 None if name in APPENDED_ONLY else int(sizes.get(name, 0)),
             )
             for name in OUTPUT_FILES
         }
-        intake = Intake.from_rules(rules.runtime, options.replay.metrics)
-        state = pipeline.initial_state()
-        self.offset, self.now = 0, None
+        recover_outcomes(state_dir / "outbox.sqlite", self.writers["actions"])
+        replay = options.replay
+        self.sink = ReplaySink(dict(self.writers), ReplayResult(), deliver, replay.metrics)
+        clock = EventClock() if options.clock is ServeClock.EVENT else JournalClock()
+        pipeline = Pipeline.from_rules(rules, replay.references)
+        self.runner = LiveRunner(pipeline, self.sink, clock, replay.metrics, replay.observe)
+        self.offset = 0
         if snapshot is not None:
-            state = pipeline.restore_state(snapshot["pipeline"])
-            intake.marks = WatermarkState.from_dict(snapshot["marks"])
-            intake.series = GuardState.from_dict(snapshot["series"])
-            self.offset, self.now = int(snapshot["offset"]), snapshot["now"]
-            self.journal.skip_to(self.offset)
-        self.run = _Run(
-            pipeline, state, intake, dict(writers), ReplayResult(), deliver, options.replay
-        )
-        if snapshot is not None and snapshot.get("clock") is not None:  # null: -inf
-            self.run.clock = float(snapshot["clock"])
-        self.writers = writers
-        _recover_outcomes(state_dir / "outbox.sqlite", writers["actions"])
+            self._restore(snapshot)
         self.ingest.consumed = self.offset
         self.checkpointed_at = time.monotonic()
 
+    def _restore(self, snapshot: dict[str, Any]) -> None:
+        runner = self.runner
+        runner.state = runner.pipeline.restore_state(snapshot["state"])
+        runner.floor, runner.events_in = snapshot["floor"], int(snapshot["events_in"])
+        clock = snapshot["clock"]
+        runner.last_now = clock
+        if clock is not None:
+            if isinstance(runner.clock, EventClock):
+                runner.clock.last = clock
+            elif isinstance(runner.clock, JournalClock):
+                runner.clock.at = clock
+        self.offset = int(snapshot["offset"])
+        self.journal.skip_to(self.offset)
+
+    @property
+    def now(self) -> EventTime | None:
+        """The pipeline's event time (``None`` before any event)."""
+        return self.runner.floor
+
     def restored_incidents(self) -> list[Incident]:
         """The latest record of each incident in ``incidents.jsonl`` (for the console)."""
-        latest: dict[str, Incident] = {}
-        with self.writers["incidents"].path.open("rb") as handle:
-            for line in handle:
-                incident = incident_from_wire(orjson.loads(line))
-                if incident is not None:
-                    latest[incident.id] = incident
-        return list(latest.values())
+        return latest_incidents(self.writers["incidents"].path)
 
     def serve(self, stop: threading.Event) -> None:
         """Process the journal until ``stop`` is set; then refuse new input, process what was
@@ -174,7 +201,7 @@ class LiveRuntime:
             if not self.catch_up(max_records=1):
                 self.collect()
                 came = self.journal.wait(self.offset, self.options.tick_s)
-                if not came and self.options.clock is Clock.WALL:
+                if not came and self.options.clock is ServeClock.WALL:
                     self.journal.append([])  # nothing came: a tick, so time passes
             if time.monotonic() - self.checkpointed_at >= self.options.checkpoint_interval_s:
                 self.checkpoint()
@@ -196,59 +223,47 @@ class LiveRuntime:
         return done
 
     def step(self, record: Record) -> None:
-        """One journal record through intake and pipeline, at its wall clock."""
-        run = self.run
-        batch: list[Sourced] = []
-        for data in record.events:
-            event = decode_event(data)
-            if isinstance(event, Rejected):
-                _write_rejected(event, run.writers, run.result, run.options.metrics)
-            else:
-                batch.append(_sourced(event, record.end))
-        run.result.events_in += len(batch)
-        if self.options.clock is Clock.EVENT:
-            run.clock = max([run.clock, *(item.event.ts for item in batch)])
-        else:
-            run.clock = record.at
-        events, late = run.intake.admit(batch, run.state, clock=run.clock)
-        for item in late:
-            _write_rejected(item, run.writers, run.result, run.options.metrics)
-        if run.clock > float("-inf"):
-            self.advance(events, run.clock)
+        """One journal record through the runner, at its wall clock (``--clock wall``)."""
+        decoded = [decode_event(data) for data in record.events]
+        self.sink.write([e for e in decoded if isinstance(e, Rejected)])
+        batch = [_sourced(e, record.end) for e in decoded if not isinstance(e, Rejected)]
+        clock = self.runner.clock
+        if isinstance(clock, JournalClock):
+            clock.at = record.at
+        self.runner.step(batch)
+        self._let_time_pass(clock.now([]))
         self.offset = self.ingest.consumed = record.end
         for writer in self.writers.values():
             writer.flush()  # readable at once (durable only as of the next checkpoint)
-
-    def advance(self, events: list[InputEvent], clock: float) -> None:
-        """Run the pipeline at the event time ``clock`` allows (never earlier than before)."""
-        intake = self.run.intake
-        candidates = [
-            t
-            for t in (
-                self.now,
-                intake.now(clock),
-                idle_event_time(intake.marks, self.idle_source_s, clock),
-            )
-            if t is not None
-        ]
-        if not candidates:
-            return
-        self.now = max(candidates)
-        self.run.run_pipeline(events, self.now)
-        self.run.options.metrics.observe_event_time(clock, self.now)
         self._forget_done()
+
+    def _let_time_pass(self, clock: float) -> None:
+        """Event time at processing time ``clock`` without new events: the intake's (a source
+        gone idle stops holding it back) or the idle wall clock's, if later."""
+        if clock == float("-inf"):
+            return
+        runner = self.runner
+        intake = runner.state.slots["intake"]
+        times = (
+            runner.pipeline.intake.event_time(intake, now=clock),
+            idle_event_time(intake.marks, self.idle_source_s, clock),
+        )
+        later = max((t for t in times if t is not None), default=None)
+        if later is not None and (runner.floor is None or later > runner.floor):
+            runner.advance([], later)
+            runner.metrics.observe_event_time(clock, later)
 
     def collect(self) -> None:
         """Write the delivery outcomes finished since the last step."""
-        for action in self.run.deliver([]):
-            _write_action(action, self.run.writers, self.run.result)
+        for action in self.sink.deliver([]):
+            _write_action(action, self.sink.writers, self.sink.result)
         self.writers["actions"].flush()
-        self.run.count_outputs()
+        self.sink.count_outputs()
         self._forget_done()
 
     def _forget_done(self) -> None:
         """Keep the result small in a long run: only unresolved incidents (the open gauge)."""
-        result = self.run.result
+        result = self.sink.result
         result.actions.clear()
         done = [k for k, i in result.incidents.items() if i.status is IncidentStatus.RESOLVED]
         for key in done:
@@ -257,26 +272,26 @@ class LiveRuntime:
     def checkpoint(self) -> None:
         """Outputs, then the snapshot, then the journal segments it covers (module docstring)."""
         sizes = {name: writer.sync() for name, writer in self.writers.items()}
+        runner = self.runner
         snapshot: dict[str, Any] = {
             "version": SNAPSHOT_VERSION,
+            "state": runner.state.to_dict(),
+            "clock": runner.clock.now([]) if self.offset else None,
+            "floor": runner.floor,
+            "events_in": runner.events_in,
             "offset": self.offset,
-            "now": self.now,
-            "clock": self.run.clock,
-            "pipeline": self.run.state.to_dict(),
-            "marks": self.run.intake.marks.to_dict(),
-            "series": self.run.intake.series.to_dict(),
             "outputs": sizes,
         }
         asyncio.run(self.store.save({SNAPSHOT_KEY: encode_snapshot(snapshot)}))
         self.journal.release(self.offset)
-        self.run.observe_state()
+        runner.observe_state()
         self.checkpointed_at = time.monotonic()
 
     def close(self, drain_s: float) -> None:
         """Deliver what is pending for up to ``drain_s``; close files and the journal."""
-        close = getattr(self.run.deliver, "close", None)
+        close = getattr(self.sink.deliver, "close", None)
         for action in close(drain_s=drain_s) if close is not None else []:
-            _write_action(action, self.run.writers, self.run.result)
+            _write_action(action, self.sink.writers, self.sink.result)
         for writer in self.writers.values():
             writer.sync()
             writer.close()
@@ -284,34 +299,21 @@ class LiveRuntime:
         self.lock.close()
 
 
-def _lock(state_dir: Path) -> IO[bytes]:
-    """Hold ``STATE_DIR/lock`` while running (released by the OS however the process ends):
-    two runtimes on one folder would interleave their journals and checkpoints."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    handle = (state_dir / "lock").open("a+b")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise ConnectorError(f"{state_dir}: in use by another vigil serve") from None
-    return handle
+def _upgrade_v1_to_v2(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 (before the shared runner) kept the intake's marks and series beside a
+    pipeline state without an intake slot, and its event time as ``now``."""
+    pipeline = snapshot["pipeline"]
+    intake = {"version": 1, "marks": snapshot["marks"], "series": snapshot["series"]}
+    return {
+        "version": 2,
+        "state": {**pipeline, "slots": {**pipeline["slots"], "intake": intake}},
+        "clock": snapshot.get("clock"),
+        "floor": snapshot["now"],
+        "events_in": 0,
+        "offset": snapshot["offset"],
+        "outputs": snapshot["outputs"],
+    }
 
 
 def _sourced(event: InputEvent, end: int) -> Sourced:
     return Sourced(SOURCES[type(event)].value, event, offset=end)
-
-
-def _recover_outcomes(outbox: Path, actions: OutputFile) -> None:
-    """Append the outcomes the outbox recorded but ``actions.jsonl`` missed (the process died
-    between the two writes)."""
-    if not outbox.exists():
-        return
-    with actions.path.open("rb") as handle:
-        written = {(d["id"], d["status"]) for d in map(orjson.loads, handle)}
-    store = SqliteOutbox(outbox)
-    try:
-        for action in store.finished():
-            if (action.id, action.status.value) not in written:
-                actions.write(action.to_wire())
-    finally:
-        store.close()
