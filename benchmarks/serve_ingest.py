@@ -33,7 +33,8 @@ from connectors.http.inputs import add_input_routes
 from connectors.http.state import AppState
 from connectors.http.thread import BackgroundServer
 from connectors.replay import replay
-from connectors.serve.runtime import LiveRuntime, ServeClock, ServeOptions
+from connectors.serve.clock import ServeClock
+from connectors.serve.runtime import LiveRuntime, ServeOptions
 from engine.events import Action
 from engine.rules import RuleSet
 from engine.scenario import generate_scenario

@@ -54,7 +54,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from connectors.reference import load_reference_option
     from connectors.rulefiles import load_rules
     from connectors.sender import OutboxDeliverer
-    from connectors.serve.runtime import LiveRuntime, ServeClock, ServeOptions
+    from connectors.serve.clock import ServeClock
+    from connectors.serve.runtime import LiveRuntime, ServeOptions
     from connectors.silences import DEFAULT_PATH, SilenceStore
 
     rules = load_rules(args.rules)

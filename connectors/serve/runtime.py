@@ -25,11 +25,10 @@ already holds, so no receiver is paged twice.
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -44,8 +43,8 @@ from connectors.replay import (
     ReplaySink,
     _write_action,
 )
-from connectors.runner import EventClock, Runner
-from connectors.serve.clock import idle_event_time
+from connectors.runner import EventClock
+from connectors.serve.clock import JournalClock, LiveRunner, ServeClock, idle_event_time
 from connectors.serve.codec import decode_event
 from connectors.serve.folder import OutputFile, latest_incidents, lock, recover_outcomes
 from connectors.serve.journal import InputJournal, JournalIngest, Record
@@ -65,7 +64,7 @@ from engine.events import (
     TopologyUpdate,
 )
 from engine.ingest.watermark import Sourced
-from engine.pipeline import Pipeline, PipelineOutput
+from engine.pipeline import Pipeline
 from engine.rules import RuleSet
 
 log = logging.getLogger("vigil.serve")
@@ -86,16 +85,6 @@ SOURCES: Final[dict[type, InputKind]] = {
 """Each input kind is one event-time source (named after the kind), however it arrived."""
 
 
-class ServeClock(enum.Enum):
-    """Processing time of ``vigil serve``: what tells an idle source (``--clock``)."""
-
-    WALL = "wall"
-    """The wall clock when each batch was accepted (live input; ticks while nothing comes)."""
-    EVENT = "event"
-    """The newest event time accepted, as a replay does (a backfill of old data over HTTP,
-    and tests: the outputs then depend on the input alone, not on when it arrived)."""
-
-
 @dataclass(slots=True)
 class ServeOptions:
     checkpoint_interval_s: float = 10.0
@@ -109,31 +98,6 @@ class ServeOptions:
     clock: ServeClock = ServeClock.WALL
     wall_clock: Callable[[], float] = time.time
     """Read when a batch is journaled (tests pass their own)."""
-
-
-@dataclass(slots=True)
-class JournalClock:
-    """The runner's clock port in ``--clock wall``: the wall clock the journal recorded for
-    the record being run (set before each step), so a restart repeats it."""
-
-    at: float = float("-inf")
-
-    def now(self, batch: Sequence[Sourced]) -> float:
-        return self.at
-
-
-@dataclass(slots=True)
-class LiveRunner(Runner):
-    """The shared runner, with event time that never moves back: a source back from idle, or
-    the idle wall clock having moved time on, does not take it back."""
-
-    floor: EventTime | None = None
-
-    def advance(self, events: list[InputEvent], now: EventTime) -> list[PipelineOutput]:
-        if self.floor is not None and now < self.floor:
-            now = self.floor
-        self.floor = now
-        return Runner.advance(self, events, now)
 
 
 class LiveRuntime:
