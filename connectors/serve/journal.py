@@ -47,6 +47,8 @@ class Record:
     end: int
     at: float
     events: list[dict[str, Any]]
+    unreadable: bytes | None = None
+    """The line, when it does not parse (a damaged disk): the runtime dead-letters it."""
 
 
 class InputJournal:
@@ -149,9 +151,13 @@ def _records(data: bytes, offset: int, max_bytes: int) -> list[Record]:
     position = 0
     while position < len(data) and (position < max_bytes or not out):
         newline = data.index(b"\n", position)
-        body = orjson.loads(data[position:newline])
+        line = data[position:newline]
         position = newline + 1
-        out.append(Record(offset + position, float(body["at"]), body.get("events", [])))
+        try:
+            body = orjson.loads(line)
+            out.append(Record(offset + position, float(body["at"]), body.get("events", [])))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            out.append(Record(offset + position, float("-inf"), [], line))
     return out
 
 

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import orjson
+
 from connectors.checkpoint import encode_snapshot
 from connectors.checkpoint.file import FileCheckpointStore
 from connectors.replay import (
@@ -188,12 +190,12 @@ class LiveRuntime:
 
     def step(self, record: Record) -> None:
         """One journal record through the runner, at its wall clock (``--clock wall``)."""
-        decoded = [decode_event(data) for data in record.events]
+        decoded = _decoded(record)
         self.sink.write([e for e in decoded if isinstance(e, Rejected)])
         batch = [_sourced(e, record.end) for e in decoded if not isinstance(e, Rejected)]
         clock = self.runner.clock
         if isinstance(clock, JournalClock):
-            clock.at = record.at
+            clock.at = max(clock.at, record.at)
         self.runner.step(batch)
         self._let_time_pass(clock.now([]))
         self.offset = self.ingest.consumed = record.end
@@ -277,6 +279,22 @@ def _upgrade_v1_to_v2(snapshot: dict[str, Any]) -> dict[str, Any]:
         "offset": snapshot["offset"],
         "outputs": snapshot["outputs"],
     }
+
+
+def _decoded(record: Record) -> list[InputEvent | Rejected]:
+    """The record's events; what cannot be read back (a damaged line, an event this version
+    does not know) is a dead letter, never a stop."""
+    if record.unreadable is not None:
+        reason = f"journal: record ending at offset {record.end} does not parse"
+        return [Rejected("journal", reason, record.unreadable, None, record.end)]
+    out: list[InputEvent | Rejected] = []
+    for data in record.events:
+        try:
+            out.append(decode_event(data))
+        except (KeyError, TypeError, ValueError) as exc:
+            reason = f"journal: cannot read an event back ({type(exc).__name__}: {exc})"
+            out.append(Rejected("journal", reason, orjson.dumps(data), None, record.end))
+    return out
 
 
 def _sourced(event: InputEvent, end: int) -> Sourced:

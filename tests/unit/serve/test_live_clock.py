@@ -117,3 +117,29 @@ def test_a_state_folder_of_snapshot_version_1_resumes(tmp_path: Path) -> None:
     assert [i["status"] for i in _incidents(tmp_path)][:1] == ["open"]
     assert runtime.now is not None
     assert runtime.now >= T0 + 300.0
+
+
+def test_a_damaged_journal_line_and_an_unknown_event_are_dead_letters_not_a_stop(
+    tmp_path: Path,
+) -> None:
+    clock = WallClock()
+    runtime = _runtime(tmp_path, clock)
+    alert = Alert(T0, "DiskFull", AlertStatus.FIRING, Severity.CRITICAL, "f4", {"host": "n"})
+    runtime.journal.append([alert])
+    runtime.journal.close()
+    segment = next((tmp_path / "journal").iterdir())
+    with segment.open("ab") as handle:  # as a damaged disk or a newer version would leave it
+        handle.write(b'{"at": 1.0, "events": [{"t": "hologram", "v": {}}]}\n')
+        handle.write(b"\x00\x00garbage\n")
+    damaged_end = segment.stat().st_size
+    runtime.lock.close()
+    restarted = _runtime(tmp_path, clock)
+    restarted.journal.append([alert])
+    assert restarted.catch_up() == 4  # the alert after them is still run
+    restarted.checkpoint()
+    letters = [orjson.loads(line) for line in (tmp_path / "dead_letters.jsonl").open("rb")]
+    assert [(d["source"], d["error"].split(" (")[0], d["value"]) for d in letters] == [
+        ("journal", "journal: cannot read an event back", '{"t":"hologram","v":{}}'),
+        ("journal", f"journal: record ending at offset {damaged_end} does not parse",
+         "\x00\x00garbage"),
+    ]
