@@ -129,8 +129,13 @@ class InputJournal:
         stop = min([end, *later])
         with self._path(start).open("rb") as handle:
             handle.seek(offset - start)
-            data = handle.read(stop - offset)
-        return _records(data, offset, max_bytes)
+            data = handle.read(min(stop - offset, max_bytes))
+            while b"\n" not in data:  # one record larger than max_bytes
+                more = handle.read(min(stop - offset - len(data), max_bytes))
+                if not more:  # the file was cut behind our back: nothing whole to read
+                    break
+                data += more
+        return _records(data[: data.rfind(b"\n") + 1], offset)
 
     def release(self, offset: int) -> None:
         """Delete the segments that end at or before ``offset`` (a checkpoint covers them)."""
@@ -146,10 +151,11 @@ class InputJournal:
             self._handle.close()
 
 
-def _records(data: bytes, offset: int, max_bytes: int) -> list[Record]:
+def _records(data: bytes, offset: int) -> list[Record]:
+    """The records of ``data``: whole lines from journal offset ``offset``."""
     out: list[Record] = []
     position = 0
-    while position < len(data) and (position < max_bytes or not out):
+    while position < len(data):
         newline = data.index(b"\n", position)
         line = data[position:newline]
         position = newline + 1

@@ -111,3 +111,15 @@ def test_batches_arriving_together_are_written_as_one_record_and_all_acknowledge
     assert asyncio.run(send_three()) == [True, True, True]
     records = ingest.journal.read(0)
     assert [[decode_event(e) for e in r.events] for r in records] == [EVENTS[:3]]
+
+
+def test_reads_are_bounded_but_a_record_larger_than_the_bound_still_comes_whole(
+    tmp_path: Path,
+) -> None:
+    journal = InputJournal(tmp_path)
+    ends = [journal.append([event]) for event in EVENTS]
+    first = journal.read(0, max_bytes=10)  # smaller than any record
+    assert [r.end for r in first] == ends[:1]
+    some = journal.read(ends[0], max_bytes=ends[3] - ends[0])
+    assert [r.end for r in some] == ends[1:4]
+    assert [r.end for r in _all(journal, 0)] == ends
