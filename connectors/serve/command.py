@@ -12,6 +12,11 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from connectors.console.session import ConsoleSession
+    from connectors.serve.runtime import LiveRuntime
 
 DEFAULT_STATE_DIR = Path("vigil-state")
 
@@ -49,39 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from connectors.console.session import ConsoleSession, chosen_token
-    from connectors.http.inputs import add_input_routes
-    from connectors.reference import load_reference_option
-    from connectors.rulefiles import load_rules
-    from connectors.sender import OutboxDeliverer
-    from connectors.serve.clock import ServeClock
-    from connectors.serve.runtime import LiveRuntime, ServeOptions
-    from connectors.silences import DEFAULT_PATH, SilenceStore
-
-    rules = load_rules(args.rules)
-    args.state_dir.mkdir(parents=True, exist_ok=True)
-    silences = SilenceStore(DEFAULT_PATH)
-    console = ConsoleSession.start(
-        args.host,
-        args.port,
-        chosen_token(args.token, args.token_file),
-        silences=silences,
-        ready=False,
-        limits=rules.runtime.http,
-        routes=(add_input_routes,),
-    )
-    options = ServeOptions(
-        checkpoint_interval_s=args.checkpoint_interval, clock=ServeClock(args.clock)
-    )
-    options.replay = console.replay_options()
-    options.replay.references = load_reference_option(args.references)
-    deliverer = OutboxDeliverer(
-        rules.routing, args.state_dir, silences=silences.load, metrics=options.replay.metrics
-    )
-    runtime = LiveRuntime(rules, args.state_dir, console.wrap(deliverer), options)
-    console.observe([], runtime.restored_incidents())
-    console.state.ingest = runtime.ingest
-    console.server.call_soon(console.state.mark_ready)
+    console, runtime = _open(args)
     print(f"vigil serve: {console.shown_url}", flush=True)
     print(f"state in {args.state_dir}/ (resumed at journal offset {runtime.offset})", flush=True)
     stop = threading.Event()
@@ -93,6 +66,45 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         console.server.stop()
     print("vigil serve: stopped", flush=True)
     return 0
+
+
+def _open(args: argparse.Namespace) -> tuple[ConsoleSession, LiveRuntime]:
+    """The console (serving, not ready yet) and the runtime restored from the state folder;
+    then ingest is attached and ``/readyz`` turns 200."""
+    from connectors.console.session import ConsoleSession, chosen_token
+    from connectors.http.inputs import add_input_routes
+    from connectors.reference import load_reference_option
+    from connectors.rulefiles import load_rules
+    from connectors.sender import OutboxDeliverer
+    from connectors.serve.clock import ServeClock
+    from connectors.serve.folder import lock
+    from connectors.serve.runtime import LiveRuntime, ServeOptions
+    from connectors.silences import DEFAULT_PATH, SilenceStore
+
+    rules = load_rules(args.rules)
+    silences = SilenceStore(DEFAULT_PATH)
+    token = chosen_token(args.token, args.token_file)
+    console = ConsoleSession.start(
+        args.host, args.port, token, silences=silences, ready=False,
+        limits=rules.runtime.http, routes=(add_input_routes,),
+    )
+    try:
+        held = lock(args.state_dir)  # before the outbox: one dispatcher per folder
+        options = ServeOptions(args.checkpoint_interval, clock=ServeClock(args.clock))
+        options.replay = console.replay_options()
+        options.replay.references = load_reference_option(args.references)
+        deliverer = OutboxDeliverer(
+            rules.routing, args.state_dir, silences=silences.load, metrics=options.replay.metrics
+        )
+        deliver = console.wrap(deliverer)
+        runtime = LiveRuntime(rules, args.state_dir, deliver, options, held)
+    except BaseException:
+        console.server.stop()
+        raise
+    console.observe([], runtime.restored_incidents())
+    console.state.ingest = runtime.ingest
+    console.server.call_soon(console.state.mark_ready)
+    return console, runtime
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import orjson
 
@@ -106,10 +106,17 @@ class LiveRuntime:
     """Journal-driven runner with local checkpoints (see the module docstring)."""
 
     def __init__(
-        self, rules: RuleSet, state_dir: Path, deliver: Deliver, options: ServeOptions
+        self,
+        rules: RuleSet,
+        state_dir: Path,
+        deliver: Deliver,
+        options: ServeOptions,
+        held: IO[bytes] | None = None,
     ) -> None:
+        """``held``: the folder's lock (``folder.lock``) if the caller took it already (before
+        opening the outbox in the folder, as ``vigil serve`` does)."""
         self.options = options
-        self.lock = lock(state_dir)
+        self.lock = held or lock(state_dir)
         self.journal = InputJournal(state_dir / "journal", wall_clock=options.wall_clock)
         self.ingest = JournalIngest(self.journal, options.max_backlog_bytes)
         self.store = FileCheckpointStore(state_dir / "checkpoint")
