@@ -30,7 +30,11 @@ import httpx
 import orjson
 import pytest
 import snappy
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.prometheus_remote_write.gen.remote_pb2 import WriteRequest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExportResult
+from opentelemetry.sdk.resources import Resource
 
 from engine.scenario import generate_scenario
 
@@ -243,9 +247,10 @@ def test_sigkilled_serve_resumes_from_its_state_folder_with_the_uninterrupted_ou
 def test_live_alert_opens_an_incident_on_the_wall_clock_and_keeps_its_id_across_sigkill(
     tmp_path: Path,
 ) -> None:
-    """``--clock wall`` (the default): one Alertmanager notification and no other input; the
-    idle wall clock releases it, the incident opens, and after ``kill -9`` and a restart the
-    same incident is served. Waits are on progress, never on a time budget."""
+    """``--clock wall`` (the default): one Alertmanager notification and what the OpenTelemetry
+    SDK's OTLP exporter sends, then no input; the idle wall clock releases the alert, the
+    incident opens, and after ``kill -9`` and a restart the same incident is served and every
+    accepted event was run exactly once. Waits are on progress, never on a time budget."""
     rules = tmp_path / "live.yaml"
     rules.write_text("correlation:\n  confirm_s: 0\nruntime:\n  idle_source: 1s\n")
     state = tmp_path / "state"
@@ -253,6 +258,9 @@ def test_live_alert_opens_an_incident_on_the_wall_clock_and_keeps_its_id_across_
     now = time.time()
     serve.post("/api/v1/alerts", orjson.dumps(_webhook("firing", now - 5, None)),
                "application/json")
+    exporter = OTLPMetricExporter(endpoint=f"{serve.url}/v1/metrics",
+                                  headers={"Authorization": f"Bearer {TOKEN}"})
+    assert exporter.export(_sdk_metrics()) is MetricExportResult.SUCCESS  # 3 points
     first = _wait_for_incident(serve)
     serve.kill()
     serve = Serve(state, rules, tmp_path / "live-2.log", clock="wall")
@@ -260,6 +268,20 @@ def test_live_alert_opens_an_incident_on_the_wall_clock_and_keeps_its_id_across_
     serve.stop()
     assert [i["id"] for i in listed] == [first["id"]]
     assert first["alerts"] == ["am-5d2c4c8e1f0a9b37"]
+    snapshot = orjson.loads((state / "checkpoint" / "serve.json").read_bytes())
+    assert snapshot["events_in"] == 1 + 3  # each accepted event run once: none lost, none twice
+
+
+def _sdk_metrics() -> object:
+    """MetricsData as the OpenTelemetry SDK collects it: a counter and a histogram."""
+    reader = InMemoryMetricReader()
+    resource = Resource.create({"service.name": "payments", "host.name": "node-3"})
+    meter = MeterProvider(resource=resource, metric_readers=[reader]).get_meter("shop")
+    meter.create_counter("http.requests").add(3, {"route": "/pay"})
+    latency = meter.create_histogram("latency")
+    latency.record(0.2)
+    latency.record(0.4)
+    return reader.get_metrics_data()
 
 
 def _wait_for_incident(serve: Serve) -> dict[str, Any]:
