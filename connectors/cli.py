@@ -35,6 +35,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "connectors.reference",  # vigil reference build
     "connectors.kafka.app",  # vigil worker
     "connectors.kafka.load",  # vigil load
+    "connectors.serve.command",  # vigil serve
 )
 
 

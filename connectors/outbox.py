@@ -146,6 +146,11 @@ class SqliteOutbox:
             (final.status.value, final.attempts, final.error, _encode(final), entry.seq),
         )
 
+    def finished(self) -> list[Action]:
+        """Every outcome recorded (delivered, failed, suppressed), oldest first."""
+        rows = self.db.execute("SELECT action FROM outbox WHERE status != 'pending' ORDER BY seq")
+        return [_decode(blob) for (blob,) in rows]
+
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status"))
 
