@@ -13,7 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -85,3 +85,19 @@ def latest_incidents(path: Path) -> list[Incident]:
             if incident is not None:
                 latest[incident.id] = incident
     return list(latest.values())
+
+
+def upgrade_v1_to_v2(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 (before the shared runner) kept the intake's marks and series beside a
+    pipeline state without an intake slot, and its event time as ``now``."""
+    pipeline = snapshot["pipeline"]
+    intake = {"version": 1, "marks": snapshot["marks"], "series": snapshot["series"]}
+    return {
+        "version": 2,
+        "state": {**pipeline, "slots": {**pipeline["slots"], "intake": intake}},
+        "clock": snapshot.get("clock"),
+        "floor": snapshot["now"],
+        "events_in": 0,
+        "offset": snapshot["offset"],
+        "outputs": snapshot["outputs"],
+    }

@@ -29,7 +29,8 @@ from typing import Any, Final
 
 import orjson
 
-from connectors.serve.codec import Journaled, encode_event
+from connectors.serve.codec import Journaled, decode_event, encode_event
+from engine.events import InputEvent, Rejected
 
 log = logging.getLogger("vigil.serve")
 
@@ -236,3 +237,19 @@ class JournalIngest:
             for _, done in group:
                 if not done.done():
                     done.set_result(written)
+
+
+def events_of(record: Record) -> list[InputEvent | Rejected]:
+    """The record's events; what cannot be read back (a damaged line, an event this version
+    does not know) is a dead letter, never a stop."""
+    if record.unreadable is not None:
+        reason = f"journal: record ending at offset {record.end} does not parse"
+        return [Rejected("journal", reason, record.unreadable, None, record.end)]
+    out: list[InputEvent | Rejected] = []
+    for data in record.events:
+        try:
+            out.append(decode_event(data))
+        except (KeyError, TypeError, ValueError) as exc:
+            reason = f"journal: cannot read an event back ({type(exc).__name__}: {exc})"
+            out.append(Rejected("journal", reason, orjson.dumps(data), None, record.end))
+    return out

@@ -33,8 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
-import orjson
-
 from connectors.checkpoint import encode_snapshot
 from connectors.checkpoint.file import FileCheckpointStore
 from connectors.replay import (
@@ -47,9 +45,14 @@ from connectors.replay import (
 )
 from connectors.runner import EventClock
 from connectors.serve.clock import JournalClock, LiveRunner, ServeClock, idle_event_time
-from connectors.serve.codec import decode_event
-from connectors.serve.folder import OutputFile, latest_incidents, lock, recover_outcomes
-from connectors.serve.journal import InputJournal, JournalIngest, Record
+from connectors.serve.folder import (
+    OutputFile,
+    latest_incidents,
+    lock,
+    recover_outcomes,
+    upgrade_v1_to_v2,
+)
+from connectors.serve.journal import InputJournal, JournalIngest, Record, events_of
 from engine.events import (
     Alert,
     Change,
@@ -123,7 +126,7 @@ class LiveRuntime:
         self.idle_source_s = rules.runtime.idle_source
         snapshot = asyncio.run(self.store.load([SNAPSHOT_KEY])).get(SNAPSHOT_KEY)
         if snapshot is not None and snapshot.get("version") == 1:
-            snapshot = _upgrade_v1_to_v2(snapshot)
+            snapshot = upgrade_v1_to_v2(snapshot)
         sizes = snapshot["outputs"] if snapshot else {}
         self.writers = {
             name: OutputFile(
@@ -198,7 +201,7 @@ class LiveRuntime:
 
     def step(self, record: Record) -> None:
         """One journal record through the runner, at its wall clock (``--clock wall``)."""
-        decoded = _decoded(record)
+        decoded = events_of(record)
         self.sink.write([e for e in decoded if isinstance(e, Rejected)])
         batch = [_sourced(e, record.end) for e in decoded if not isinstance(e, Rejected)]
         clock = self.runner.clock
@@ -275,38 +278,6 @@ class LiveRuntime:
             writer.close()
         self.journal.close()
         self.lock.close()
-
-
-def _upgrade_v1_to_v2(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """Version 1 (before the shared runner) kept the intake's marks and series beside a
-    pipeline state without an intake slot, and its event time as ``now``."""
-    pipeline = snapshot["pipeline"]
-    intake = {"version": 1, "marks": snapshot["marks"], "series": snapshot["series"]}
-    return {
-        "version": 2,
-        "state": {**pipeline, "slots": {**pipeline["slots"], "intake": intake}},
-        "clock": snapshot.get("clock"),
-        "floor": snapshot["now"],
-        "events_in": 0,
-        "offset": snapshot["offset"],
-        "outputs": snapshot["outputs"],
-    }
-
-
-def _decoded(record: Record) -> list[InputEvent | Rejected]:
-    """The record's events; what cannot be read back (a damaged line, an event this version
-    does not know) is a dead letter, never a stop."""
-    if record.unreadable is not None:
-        reason = f"journal: record ending at offset {record.end} does not parse"
-        return [Rejected("journal", reason, record.unreadable, None, record.end)]
-    out: list[InputEvent | Rejected] = []
-    for data in record.events:
-        try:
-            out.append(decode_event(data))
-        except (KeyError, TypeError, ValueError) as exc:
-            reason = f"journal: cannot read an event back ({type(exc).__name__}: {exc})"
-            out.append(Rejected("journal", reason, orjson.dumps(data), None, record.end))
-    return out
 
 
 def _sourced(event: InputEvent, end: int) -> Sourced:
