@@ -42,6 +42,7 @@ from engine.events import (
     RetrainRequest,
     TopologyUpdate,
 )
+from engine.ingest.node_labels import NodeLabels
 from engine.ingest.reorder import ALERT_HORIZON_S, EventReorder
 from engine.operator import OperatorExample, register_example
 from engine.rank.causes import CauseRanker
@@ -73,6 +74,8 @@ class DetectStage:
     logs: LogDetector
     models: ModelMonitor
     recovery: RecoveryWatch = field(default_factory=RecoveryWatch)
+    node_labels: NodeLabels = field(default_factory=NodeLabels)
+    """Which labels name a topology node; applied to each metric point and log record."""
     name: str = "detect"
 
     def _slots(self) -> dict[str, Any]:
@@ -93,8 +96,9 @@ class DetectStage:
         self, state: StageState, batch: Sequence[InputEvent], *, now: EventTime
     ) -> tuple[StageState, list[Anomaly | Rejected]]:
         """Route each event to its detector; dead letters first, then anomalies by (ts, id)."""
-        points = [e for e in batch if isinstance(e, MetricPoint)]
-        records = [e for e in batch if isinstance(e, LogRecord)]
+        to_node = self.node_labels.apply
+        points = [to_node(e) for e in batch if isinstance(e, MetricPoint)]
+        records = [to_node(e) for e in batch if isinstance(e, LogRecord)]
         ml = [e for e in batch if isinstance(e, Prediction | GroundTruth)]
         slots = state.slots
         slots["metrics"], from_metrics = self.metrics.process(slots["metrics"], points, now=now)
@@ -121,6 +125,8 @@ class IncidentStage:
     planner: ActionPlanner
     retrain: RetrainPlanner
     reorder: EventReorder = field(default_factory=EventReorder)
+    node_labels: NodeLabels = field(default_factory=NodeLabels)
+    """Which labels name a topology node; applied to each alert."""
     name: str = "incident"
 
     def _slots(self) -> dict[str, Any]:
@@ -148,6 +154,8 @@ class IncidentStage:
         so the outputs depend on the set of events and the watermarks, not on arrival order.
         """
         slots = state.slots
+        to_node = self.node_labels.apply
+        batch = [to_node(e) if isinstance(e, Alert) else e for e in batch]
         slots["reorder"], released = self.reorder.process(slots["reorder"], batch, now=now)
         rejected = [e for e in released if isinstance(e, Rejected)]
         ordered = [e for e in released if not isinstance(e, Rejected)]
@@ -204,6 +212,7 @@ class Pipeline:
                     max_watch_s=rules.correlation.recovery_watch_s,
                     recover_points=rules.correlation.recovery_points,
                 ),
+                rules.topology.node_mapping(),
             ),
             IncidentStage(
                 Correlator.from_rules(rules),
@@ -212,6 +221,7 @@ class Pipeline:
                 RetrainPlanner.from_rules(rules.monitoring),
                 EventReorder(rules.correlation.forget_after_s,
                              max(ALERT_HORIZON_S, rules.correlation.forget_after_s)),
+                rules.topology.node_mapping(),
             ),
         )
 

@@ -90,7 +90,7 @@ class Placement:
             r
             for r in state.incidents.values()
             if r.is_open
-            and start - r.last_ts <= self.window_s
+            and (start - r.last_ts <= self.window_s or r.firing)
             and (
                 self._links(r, node, related, ts) or self._feeds(r, upstream, start)
                 if node is not None
@@ -114,7 +114,8 @@ class Placement:
         if self._sealed(record, ts):
             return False
         return any(
-            n in related and ts - last <= self.link_s for n, (_, last, _) in record.spans.items()
+            n in related and (ts - last <= self.link_s or n in record.firing)
+            for n, (_, last, _) in record.spans.items()
         )
 
     def _continues(self, record: IncidentRecord, node: str, ts: EventTime) -> bool:

@@ -8,9 +8,9 @@ from typing import Any
 from engine.correlate.alerts import AlertBook
 from engine.correlate.incidents import IncidentRecord
 from engine.correlate.topology import Topology
-from engine.events import EventTime
+from engine.events import EventTime, node_of
 
-STATE_VERSION = 3
+STATE_VERSION = 4
 
 
 @dataclass(slots=True)
@@ -42,6 +42,8 @@ class CorrelateState:
             data = _upgrade_v1_to_v2(data)
         if data["version"] == 2:
             data = _upgrade_v2_to_v3(data)
+        if data["version"] == 3:
+            data = _upgrade_v3_to_v4(data)
         return cls(
             topology=Topology.from_dict(data["topology"]),
             incidents={k: IncidentRecord.from_dict(r) for k, r in data["incidents"].items()},
@@ -62,3 +64,19 @@ def _upgrade_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
     """Version 2 had no recovery-watch holds: no incident is held."""
     incidents = {k: {**r, "held_ts": None} for k, r in data["incidents"].items()}
     return {**data, "incidents": incidents, "version": 3}
+
+
+def _upgrade_v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 did not index an incident's firing alerts: rebuilt from their last status
+    (the node their labels name), none settled."""
+    incidents = {k: {**r, **_firing_of(r)} for k, r in data["incidents"].items()}
+    return {**data, "incidents": incidents, "version": 4}
+
+
+def _firing_of(record: dict[str, Any]) -> dict[str, Any]:
+    firing: dict[str, dict[str, float]] = {}
+    if record["resolved_at"] is None:
+        for fp, alert in record["alerts"].items():
+            if alert["status"] == "firing":
+                firing.setdefault(node_of(alert["labels"]) or "", {})[fp] = alert["ts"]
+    return {"firing": firing, "settled_at": None}
