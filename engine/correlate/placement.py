@@ -90,19 +90,24 @@ class Placement:
             r
             for r in state.incidents.values()
             if r.is_open
-            and (start - r.last_ts <= self.window_s or r.firing)
+            and (start - r.last_ts <= self.window_s or (alert is not None and r.firing))
             and (
-                self._links(r, node, related, ts) or self._feeds(r, upstream, start)
+                self._links(r, node, related, ts, alert is not None)
+                or self._feeds(r, upstream, start)
                 if node is not None
                 else _same_alert(r, alert)
             )
         ]
 
-    def _links(self, record: IncidentRecord, node: str, related: set[str], ts: EventTime) -> bool:
+    def _links(
+        self, record: IncidentRecord, node: str, related: set[str], ts: EventTime, alert: bool
+    ) -> bool:
         """Whether a member at ``node`` belongs with ``record``: its node is already in it, or
-        a related node of it is still active (a member within ``link_s``). A symptom shows
-        while its cause is still misbehaving; a node going bad next to neighbours that went
-        quiet (a finished blip, a fault that is over) is a separate problem.
+        a related node of it is still active (a member within ``link_s``; for a new alert
+        also an alert member on it still firing). A symptom shows while its cause is still
+        misbehaving; a node going bad next to neighbours that went quiet (a finished blip, a
+        fault that is over) is a separate problem. (Letting a still-firing alert link
+        anomalies too lowered purity on the e2e tuned-on streams, 0.72 -> 0.61.)
 
         Bounded span: an incident open longer than ``max_span_s`` is *sealed*: members at
         its nodes still join it, nothing else does (a long-lived incident does not absorb
@@ -114,7 +119,7 @@ class Placement:
         if self._sealed(record, ts):
             return False
         return any(
-            n in related and (ts - last <= self.link_s or n in record.firing)
+            n in related and (ts - last <= self.link_s or (alert and n in record.firing))
             for n, (_, last, _) in record.spans.items()
         )
 
