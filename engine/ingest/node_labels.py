@@ -101,7 +101,7 @@ def parse_template(template: str, labels: tuple[str, ...]) -> tuple[Part, ...]:
 
 def _literal(text: str, template: str) -> str:
     if "{" in text or "}" in text:
-        raise ValueError(f"unbalanced or malformed {{label}} in {template!r}")
+        raise ValueError("malformed: write {label} or {label|filter}")
     return text
 
 
