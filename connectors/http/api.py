@@ -1,8 +1,11 @@
 """Routes of the HTTP API (everything but the event stream and static files).
 
 Read endpoints are open; write endpoints need ``Authorization: Bearer <token>``. Every refusal
-is a JSON ``{"error": reason}`` with a 4xx status: 401 missing/wrong token, 413 body or alert
-count over the limit, 400 unreadable JSON or a payload without one valid alert.
+is a JSON ``{"error": reason}``: 401 missing/wrong token, 413 body or alert count over the
+limit, 400 unreadable JSON or a payload without one valid alert; 503 + ``Retry-After`` when the
+fault is ours or temporary (the runtime cannot take the alerts now, a body too slow to arrive).
+The other ingest endpoints (Alertmanager v2, remote write, OTLP, changes) are in ``amv2``,
+``telemetry`` and ``changes``.
 """
 
 from __future__ import annotations
@@ -10,20 +13,20 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Awaitable
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
 
 from connectors.errors import ConnectorError
+from connectors.http.accept import busy_response, hand_over, read_ingest_body, refused_response
 from connectors.http.auth import bearer_matches
 from connectors.http.ingest import Decoded
 from connectors.http.limits import RequestRefusedError, count_alerts, parse_json, read_body
 from connectors.http.silences import parse_silence_request
 from connectors.http.state import APP_STATE, AppState
-from engine.events import IncidentStatus, InputKind, JsonValue, Rejected
+from engine.events import IncidentStatus, InputKind, JsonValue
 
-MAX_ERRORS_SHOWN: Final = 10
 T = TypeVar("T")
 
 
@@ -78,31 +81,32 @@ async def _read_write_request(request: web.Request) -> tuple[Any, bytes]:
 
 
 async def post_alerts(request: web.Request) -> web.Response:
-    """Alertmanager webhook v4 payloads (or single alerts / arrays of them) into the pipeline."""
+    """Alertmanager webhook v4 payloads (or single alerts / arrays of them) into the pipeline.
+
+    A large notification is taken whole (``max_ingest_body_bytes``, ``max_alerts_per_request``)
+    and handed to the runtime in batches (``connectors.http.accept``); when the runtime cannot
+    take it now the answer is 503, which Alertmanager retries."""
     state = _state(request)
     try:
-        payload, raw = await _read_write_request(request)
+        raw = await read_ingest_body(request, state)
+        payload = parse_json(raw, state.limits.max_json_depth)
         n_alerts = count_alerts(payload)
         if n_alerts > state.limits.max_alerts_per_request:
             limit = state.limits.max_alerts_per_request
             raise RequestRefusedError(413, f"{n_alerts} alerts is over the limit of {limit}")
     except RequestRefusedError as exc:
-        return _refused(exc)
+        return refused_response(exc)
     decode = state.decode_alerts or _default_decoder()
     if decode is None:
         return _json({"error": "alert decoding is not available"}, 503, **{"Retry-After": "10"})
     events: list[Decoded] = decode(payload, raw, time.time())
-    rejected = [e for e in events if isinstance(e, Rejected)]
-    for reject in rejected:
-        state.metrics.count_dead_letter(reject.error)
-    if state.ingest is None or not await state.ingest(events):
-        return _json({"error": "pipeline is busy or not attached"}, 503, **{"Retry-After": "1"})
-    state.metrics.records_in.labels(topic="http:alerts").inc(len(events))
-    accepted = len(events) - len(rejected)
-    errors: list[JsonValue] = [r.error for r in rejected[:MAX_ERRORS_SHOWN]]
-    if accepted == 0 and rejected:
+    handed = await hand_over(state, events, "http:alerts")
+    if not handed.ok:
+        return busy_response()
+    errors: list[JsonValue] = list(handed.errors)
+    if handed.accepted == 0 and handed.rejected:
         return _json({"error": "no valid alert in the payload", "errors": errors}, 400)
-    return _json({"accepted": accepted, "rejected": len(rejected), "errors": errors}, 202)
+    return _json({"accepted": handed.accepted, "rejected": handed.rejected, "errors": errors}, 202)
 
 
 def _default_decoder() -> Any:

@@ -1,8 +1,10 @@
-"""The ingest port: how the HTTP API hands decoded alerts to the runtime, and its adapter.
+"""The ingest port: how the HTTP API hands decoded events to the runtime, and its adapter.
 
-``Ingest`` is any async callable taking a list of decoded events (``Rejected`` included, so
-the runtime writes them to the dead-letter output) and returning ``False`` when it cannot take
-them now (the API answers 503 with ``Retry-After`` and Alertmanager retries).
+``Ingest`` is any async callable taking a list of decoded events (alerts, metric points, log
+records, changes from every ingest endpoint, ``Rejected`` included, so the runtime writes them
+to the dead-letter output) and returning ``False`` when it cannot take them now (the API
+answers 503 with ``Retry-After`` and the sender retries). A request's events arrive in batches
+of at most ``runtime.http.ingest_batch_events`` (``connectors.http.accept``).
 """
 
 from __future__ import annotations

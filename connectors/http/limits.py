@@ -34,6 +34,13 @@ CLIENT_GONE: Final = 499
 async def read_body(request: web.Request, max_bytes: int, timeout_s: float = 30.0) -> bytes:
     """The whole request body, or ``RequestRefusedError``: 413 once it is over ``max_bytes``,
     408 past ``timeout_s``, 400 if it does not decode, 499 if the client hung up."""
+    raw = await read_raw_body(request, max_bytes, timeout_s)
+    return decoded(raw, request.headers.get("Content-Encoding", ""), max_bytes)
+
+
+async def read_raw_body(request: web.Request, max_bytes: int, timeout_s: float = 30.0) -> bytes:
+    """The body as sent, ``Content-Encoding`` left in place (Prometheus remote write is snappy,
+    which only its endpoint decodes); refusals as ``read_body``."""
     declared = request.content_length
     if declared is not None and declared > max_bytes:
         raise RequestRefusedError(413, f"body of {declared} bytes is over the limit of {max_bytes}")
@@ -47,7 +54,7 @@ async def read_body(request: web.Request, max_bytes: int, timeout_s: float = 30.
         raise RequestRefusedError(400, f"unreadable body: {_reason(cause)}") from None
     except ConnectionError:
         raise RequestRefusedError(CLIENT_GONE, "client closed the connection") from None
-    return decoded(raw, request.headers.get("Content-Encoding", ""), max_bytes)
+    return raw
 
 
 def decoded(raw: bytes, encoding: str, max_bytes: int) -> bytes:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from connectors.http import api, stream
+from connectors.http import amv2, api, changes, stream, telemetry
 from connectors.http.acceptlog import rate_limit_accept_errors
 from connectors.http.guard import ConnectionGuard, GuardedSite, guard_middleware
 from connectors.http.limits import CLIENT_GONE
@@ -40,6 +40,9 @@ def build_app(
     app[APP_STATE] = state
     app.on_response_prepare.append(_count_response)
     api.add_routes(app)
+    amv2.add_routes(app)
+    telemetry.add_routes(app)
+    changes.add_routes(app)
     stream.add_routes(app)
     for add_routes in state.extra_routes:
         add_routes(app)

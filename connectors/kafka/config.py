@@ -21,6 +21,7 @@ DEFAULT_HTTP_PORT: Final = 9108
 DEFAULT_METRICS_PORT: Final = DEFAULT_HTTP_PORT  # the old name of the HTTP API's port
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+RecordEncoding = Literal["json", "otlp_proto"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,22 +53,39 @@ class Topics:
     dlq: str = "dlq"
     incident_in: str = "vigil.incident-in"
     state: str = "vigil.state"
+    otlp_metrics: str = ""
+    """Topic the OpenTelemetry Collector's Kafka exporter writes metrics to (``encoding:
+    otlp_proto``; the Collector's default topic is ``otlp_metrics``); empty = not read."""
+    otlp_logs: str = ""
+    """The same for logs (the Collector's default topic is ``otlp_logs``)."""
 
     def name(self, attr: str) -> str:
         """The full topic name (prefix + name) of field ``attr``."""
         return self.prefix + str(getattr(self, attr))
 
     def detect_inputs(self) -> dict[str, InputKind]:
-        """Series/model-keyed input topics -> their input kind (the detect stage)."""
+        """Series/model-keyed input topics -> their input kind (the detect stage), with the
+        OTLP topics when set (``encoding_of`` tells them apart)."""
         kinds = (InputKind.METRICS, InputKind.LOGS, InputKind.PREDICTIONS, InputKind.LABELS)
-        return {self.name(k.value): k for k in kinds}
+        out = {self.name(k.value): k for k in kinds}
+        for attr, kind in (("otlp_metrics", InputKind.METRICS), ("otlp_logs", InputKind.LOGS)):
+            if getattr(self, attr):
+                out[self.name(attr)] = kind
+        return out
+
+    def encoding_of(self, topic: str) -> RecordEncoding:
+        """How the records of input ``topic`` are encoded: the contract's JSON, or OTLP."""
+        otlp = {self.name(a) for a in ("otlp_metrics", "otlp_logs") if getattr(self, a)}
+        return "otlp_proto" if topic in otlp else "json"
 
     def context_inputs(self) -> dict[str, InputKind]:
         """Alerts and changes: repartitioned by cluster to the incident stage."""
         return {self.name(k.value): k for k in (InputKind.ALERTS, InputKind.CHANGES)}
 
     def all_names(self) -> list[str]:
-        return [self.name(f.name) for f in fields(self) if f.name != "prefix"]
+        return [
+            self.name(f.name) for f in fields(self) if f.name != "prefix" and getattr(self, f.name)
+        ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from connectors.formats import otlp
+from connectors.kafka.config import RecordEncoding
 from engine.events import InputEvent, InputKind, MetricPoint, Rejected
 from engine.ingest.decode import DECODERS, Origin, decode_object, decode_record
 from engine.ingest.errors import FieldError
@@ -42,9 +44,18 @@ class Record(Protocol):
 
 
 def decode_batch(
-    kind: InputKind, topic: str, partition: int, records: Sequence[Record]
+    kind: InputKind,
+    topic: str,
+    partition: int,
+    records: Sequence[Record],
+    encoding: RecordEncoding = "json",
 ) -> tuple[list[InputEvent], list[Rejected]]:
-    """Decode records into events and dead letters (each carrying topic, partition, offset)."""
+    """Decode records into events and dead letters (each carrying topic, partition, offset).
+
+    ``encoding`` ``otlp_proto``: each record is an OTLP export request as the OpenTelemetry
+    Collector's Kafka exporter writes it (``connectors.formats.otlp``; metrics or logs)."""
+    if encoding == "otlp_proto":
+        return _decode_otlp(kind, topic, partition, records)
     if kind is InputKind.METRICS:
         return _decode_metrics(topic, partition, records)
     events: list[InputEvent] = []
@@ -82,6 +93,21 @@ def _decode_metrics(
                     _route(decode_object(InputKind.METRICS, [element], origin), events, rejected)
             continue
         _decode_one(InputKind.METRICS, topic, partition, r, events, rejected)
+    return events, rejected
+
+
+def _decode_otlp(
+    kind: InputKind, topic: str, partition: int, records: Sequence[Record]
+) -> tuple[list[InputEvent], list[Rejected]]:
+    decode = otlp.decode_metrics if kind is InputKind.METRICS else otlp.decode_logs
+    events: list[InputEvent] = []
+    rejected: list[Rejected] = []
+    for r in records:
+        if r.value is None:
+            rejected.append(Rejected(topic, "value: empty record", b"", partition, r.offset))
+            continue
+        origin = Origin(topic, partition, r.offset, r.timestamp / 1000.0)
+        _route(decode(r.value, origin).events, events, rejected)
     return events, rejected
 
 

@@ -5,10 +5,11 @@
 * **HTTP API** (``connectors.http``) on ``cfg.api_port``: ``/metrics`` renders the worker's
   ``VigilMetrics`` (``connectors.kafka.telemetry.METRICS``), ``/healthz``, ``/readyz`` (200
   once the first partition assignment is restored), incidents, silences, the event stream, and
-  ``POST /api/v1/alerts``: accepted alerts are produced to the ``alerts`` topic in the
-  single-alert form (keyed by fingerprint), so they reach the incident stage through the same
-  repartitioning as every other alert; rejects go to ``dlq``. The 202 is sent once the broker
-  has acknowledged them.
+  the ingest endpoints (Alertmanager webhook and v2, remote write, OTLP, changes): decoded
+  events are produced to their input topics (``connectors.kafka.wire``: alerts in the
+  single-alert form keyed by fingerprint, metrics keyed by series, ...), so they reach the
+  stages through the same partitions as every other producer's records; rejects go to
+  ``dlq``. The answer is sent once the broker has acknowledged them.
 * **Console** (``connectors.console``) at ``/``, fed with this worker's incident-stage outputs
   (``observe_incident_outputs``, called by the worker after each incident batch) and with the
   outcome of every action its dispatcher delivers.
@@ -34,7 +35,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -51,30 +51,11 @@ from connectors.kafka.follower import TopicFollower
 from connectors.kafka.lag import LagMonitor
 from connectors.kafka.telemetry import METRICS
 from connectors.kafka.view import GlobalView
-from engine.events import Action, ActionStatus, Alert, Incident, Rejected, RetrainRequest
+from connectors.kafka.wire import records_of
+from engine.events import Action, ActionStatus, Incident, RetrainRequest
 from engine.rules import RuleSet
 
 log = logging.getLogger("vigil.services")
-
-
-def alert_to_wire(alert: Alert) -> dict[str, Any]:
-    """The single-alert form of ``alert`` (spec: alerts), decoding back to an equal ``Alert``."""
-    out: dict[str, Any] = {
-        "ts": alert.ts,
-        "name": alert.name,
-        "status": alert.status.value,
-        "severity": alert.severity.value,
-        "fingerprint": alert.fingerprint,
-        "labels": dict(alert.labels),
-        "annotations": dict(alert.annotations),
-    }
-    if alert.starts_at is not None:
-        out["startsAt"] = alert.starts_at
-    if alert.ends_at is not None:
-        out["endsAt"] = alert.ends_at
-    if alert.generator_url is not None:
-        out["generatorURL"] = alert.generator_url
-    return out
 
 
 class WorkerServices:
@@ -200,24 +181,23 @@ class WorkerServices:
             METRICS.outbox_depth.set(self.dispatcher.backlog())
 
     async def ingest(self, events: list[Decoded]) -> bool:
-        """``POST /api/v1/alerts``: alerts to the ``alerts`` topic, rejects to ``dlq``."""
+        """The HTTP ingest endpoints: events to their input topics, rejects to ``dlq``
+        (``connectors.kafka.wire``); ``True`` once the broker acknowledged every record."""
         if self.producer is None:
             return False
-        topics, sends, alerts = self.cfg.topics, [], 0
-        for event in events:
-            if isinstance(event, Alert):
-                alerts += 1
-                body, key = orjson.dumps(alert_to_wire(event)), event.fingerprint.encode()
-                sends.append(await self.producer.send(topics.name("alerts"), body, key=key))
-            elif isinstance(event, Rejected):
-                body = orjson.dumps(event.to_wire())
-                sends.append(await self.producer.send(topics.name("dlq"), body, key=b"http"))
+        topics, sends, counts = self.cfg.topics, [], dict[str, int]()
+        for attr, key, body in records_of(events):
+            topic = topics.name(attr)
+            sends.append(await self.producer.send(topic, body, key=key))
+            counts[topic] = counts.get(topic, 0) + 1
         try:
             await asyncio.gather(*sends)
-        except KafkaError as exc:  # the broker refused: Alertmanager retries on 503
-            log.warning("alert ingest failed reason=%s", exc)
+        except KafkaError as exc:  # the broker refused: every sender here retries on 503
+            log.warning("http ingest failed reason=%s", exc)
             return False
-        METRICS.records_out.labels(topic=topics.name("alerts")).inc(alerts)
+        for topic, n in counts.items():
+            if topic != topics.name("dlq"):
+                METRICS.records_out.labels(topic=topic).inc(n)
         return True
 
     async def stop(self) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 
 from connectors.checkpoint import Snapshot
 from connectors.kafka import envelope
+from connectors.kafka.config import RecordEncoding
 from connectors.kafka.decoder import Record, decode_batch
 from connectors.kafka.telemetry import METRICS
 from connectors.kafka.watermarks import NO_TIME, observe_mark, stage_time
@@ -84,14 +85,15 @@ class PartitionTime:
         records: Sequence[Record],
         position: Position,
         clock: float,
+        encoding: RecordEncoding = "json",
     ) -> tuple[list[InputEvent], list[Rejected]]:
         """Decode ``records``, drop the too-late events into the dead letters and move
         ``position`` (offset; watermark to the partition's robust event time, never back)."""
-        events, rejected = decode_batch(kind, topic, partition, records)
+        events, rejected = decode_batch(kind, topic, partition, records, encoding)
         key = f"{topic}[{partition}]"
         self.marks, kept, late = self.tracker.process_source(self.marks, key, events, now=clock)
         if late:
-            rejected += _late_letters(kind, topic, partition, records, late)
+            rejected += _late_letters(kind, topic, partition, records, late, encoding)
         position.next_offset = records[-1].offset + 1
         mark = self.marks.sources.get(key)
         if mark is not None and mark[0] > position.watermark:
@@ -115,13 +117,14 @@ def _late_letters(
     partition: int,
     records: Sequence[Record],
     late: list[tuple[int, str]],
+    encoding: RecordEncoding = "json",
 ) -> list[Rejected]:
     """Dead letters of the too-late events ``(index in the batch's events, reason)``, each with
     its record's offset and value. Rare: each record is decoded again alone to count its
     events (decoding is per record, so the indices line up)."""
     owner: list[Record] = []
     for r in records:
-        owner += [r] * len(decode_batch(kind, topic, partition, [r])[0])
+        owner += [r] * len(decode_batch(kind, topic, partition, [r], encoding)[0])
     letters = []
     for index, reason in late:
         r = owner[index]
@@ -138,13 +141,15 @@ class DetectTask:
     state: StageState
     position: Position
     event_time: PartitionTime = field(default_factory=PartitionTime)
+    encoding: RecordEncoding = "json"
+    """How the topic's records are encoded (``Topics.encoding_of``)."""
 
     def process(
         self, records: Sequence[Record], *, clock: float
     ) -> tuple[list[Anomaly], list[Rejected]]:
         """Decode, judge event time (``clock``: the worker's wall time), detect."""
         events, rejected = self.event_time.judge(
-            self.kind, self.topic, self.partition, records, self.position, clock
+            self.kind, self.topic, self.partition, records, self.position, clock, self.encoding
         )
         self.state, found = self.stage.process(self.state, events, now=self.position.watermark)
         anomalies = [a for a in found if isinstance(a, Anomaly)]

@@ -361,8 +361,10 @@ class Worker:
         if tp.topic in topics.detect_inputs():
             stage = self.pipeline.detect
             restored = stage.restore_state(state) if state else stage.initial_state()
-            kind = topics.detect_inputs()[tp.topic]
-            return DetectTask(stage, kind, tp.topic, tp.partition, restored, position, event_time)
+            kind, encoding = topics.detect_inputs()[tp.topic], topics.encoding_of(tp.topic)
+            return DetectTask(
+                stage, kind, tp.topic, tp.partition, restored, position, event_time, encoding
+            )
         if tp.topic in topics.context_inputs():
             kind = topics.context_inputs()[tp.topic]
             return ContextTask(kind, tp.topic, tp.partition, position, event_time)

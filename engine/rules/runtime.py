@@ -42,9 +42,16 @@ class HttpLimits(StrictModel):
     """Limits of the HTTP API's write endpoints."""
 
     max_body_bytes: Annotated[int, Field(ge=1)] = 1_048_576
-    """Larger request bodies get 413 before they are read in full."""
-    max_alerts_per_request: Annotated[int, Field(ge=1)] = 1000
+    """Larger request bodies get 413 before they are read in full (silences, acknowledgements;
+    the ingest endpoints have ``max_ingest_body_bytes``)."""
+    max_ingest_body_bytes: Annotated[int, Field(ge=1)] = 32 * 1_048_576
+    """Body limit of the ingest endpoints (Alertmanager webhook and v2 alerts, remote write,
+    OTLP, changes), after ``Content-Encoding`` is undone. Alertmanager sends a whole group in
+    one notification by default (``max_alerts: 0``), so this is large; larger gets 413."""
+    max_alerts_per_request: Annotated[int, Field(ge=1)] = 100_000
     """Alertmanager payloads with more alerts than this get 413."""
+    ingest_batch_events: Annotated[int, Field(ge=1)] = 1000
+    """A request's decoded events reach the runtime in batches of at most this many."""
     max_json_depth: Annotated[int, Field(ge=2)] = 64
     """JSON nested deeper than this gets 400 (guards the decoder's recursion)."""
     max_connections: Annotated[int, Field(ge=1)] = 1000

@@ -63,7 +63,12 @@ PAYLOAD: dict[str, Any] = {
 @pytest.fixture(scope="module")
 def fuzz_server() -> Iterator[tuple[BackgroundServer, httpx.Client]]:
     pytest.importorskip("engine.ingest.decode")
-    limits = HttpLimits(max_body_bytes=MAX_BODY, max_alerts_per_request=50, max_json_depth=32)
+    limits = HttpLimits(
+        max_body_bytes=MAX_BODY,
+        max_ingest_body_bytes=MAX_BODY,
+        max_alerts_per_request=50,
+        max_json_depth=32,
+    )
     state = AppState(ingest=QueueIngest(maxsize=10_000), token=TOKEN, limits=limits)
     with BackgroundServer(state) as server, httpx.Client(base_url=server.url, timeout=10) as c:
         yield server, c

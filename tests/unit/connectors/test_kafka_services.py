@@ -11,7 +11,7 @@ from aiokafka import TopicPartition
 from connectors.errors import ConnectorError
 from connectors.kafka.config import config_from_dict
 from connectors.kafka.dispatch import TopicOutbox, action_from_record
-from connectors.kafka.services import alert_to_wire
+from connectors.kafka.wire import alert_to_wire
 from engine.events import Action, Alert, InputKind
 from engine.ingest.decode import Origin, decode_object
 

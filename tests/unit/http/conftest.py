@@ -17,7 +17,9 @@ TOKEN = "test-token-123"
 
 @pytest.fixture
 def app_state() -> AppState:
-    limits = HttpLimits(max_body_bytes=4096, max_alerts_per_request=5, max_json_depth=8)
+    limits = HttpLimits(
+        max_body_bytes=4096, max_ingest_body_bytes=4096, max_alerts_per_request=5, max_json_depth=8
+    )
     return AppState(ingest=QueueIngest(maxsize=100), token=TOKEN, limits=limits)
 
 
