@@ -148,6 +148,14 @@ class IncidentRecord:
         self.firing.setdefault(node or "", {}).setdefault(fingerprint, ts)
         self.settled_at = None
 
+    def loud_firing(self, node: str) -> bool:
+        """Whether an alert member of severity error or critical fires at ``node``."""
+        alerts = self.alerts
+        return any(
+            fp in alerts and alerts[fp]["severity"] in ("error", "critical")
+            for fp in self.firing.get(node, ())
+        )
+
     def alert_resolved(self, fingerprint: str, node: str | None, ts: EventTime) -> None:
         """An alert member at ``node`` resolved at ``ts``; with no alert still firing and no
         other member, the incident is settled at ``ts`` (see ``is_settled``)."""
