@@ -16,12 +16,12 @@ as activity: an incident does not resolve while its members are still bad.
 
 Alert state drives the lifecycle (``engine.correlate.alerts``). A firing alert member is
 still bad until it resolves (``status=resolved``, or no status and ``endsAt`` past, see
-``engine.ingest.alertmanager``): an error or critical one keeps its node active for linking
-new alerts, and an incident holding one does not go quiet (it is held, like a recovery-watch hold) while the alert was seen within
-``alert_ttl_s``; each re-send is activity at its arrival (its ``ts``). An incident whose members
-are all alerts, all resolved, resolves at the last resolve once ``confirm_s`` has passed with
-none firing again and no hold after it (the mirror of confirmation: an alert that fires again
-within it continues the same incident). Placing one member
+``engine.ingest.alertmanager``): an incident holding one does not go quiet (it is held, like a
+recovery-watch hold) while the alert was seen within ``alert_ttl_s``, and an error or critical
+one keeps its node active for linking new alerts; each re-send is activity at its arrival (its
+``ts``). An incident whose members are all alerts, all resolved, resolves at the last resolve
+once ``confirm_s`` has passed with none firing again and no hold after it (the mirror of
+confirmation: an alert that fires again within it continues the same incident). Placing one member
 (join, merge or open) is ``engine.correlate.placement``; this module applies events and emits
 snapshots.
 
