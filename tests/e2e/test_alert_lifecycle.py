@@ -7,6 +7,8 @@ The cases of issue 17, each through the real pipeline:
   records it); a related alert on ``web`` (web calls db) fires 00:40-01:10. Other telemetry
   moves the clock on. Wanted: one incident, open until the last alert resolves (01:15); it
   used to resolve at 00:25 (``startsAt`` + the quiet period) and the web alert opened a second.
+  A lone warning re-sent the same way for 90 minutes is an open incident; it used to come out
+  once, resolved, as noise, while still firing.
 * decode -> pipeline, notifications timed by their arrival (a worker's Kafka record timestamp,
   the HTTP receive time): a critical alert re-sent every 60 s opens an incident while it
   fires and its resolve resolves it (it used to open nothing until the resolve, then stay
@@ -136,3 +138,23 @@ def test_lone_warning_that_keeps_firing_is_an_open_incident_not_noise() -> None:
     assert all(r.status.value != "resolved" for _, r in records), "it still fires"
     assert all("noise" not in r.labels for _, r in records)
     assert records[-1][1].status.value in ("open", "updated")
+
+
+def test_replay_lone_warning_still_firing_is_an_open_incident_not_noise(tmp_path: Path) -> None:
+    m = 60.0
+    starts = T0 + 10 * m
+    folder = tmp_path / "in"
+    folder.mkdir()
+    resends = [_webhook("DiskFilling", "db", "warning", starts) for _ in range(90)]
+    (folder / "alerts.jsonl").write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in resends))
+    clock = [{"ts": T0 + i * m, "name": "queue_depth", "value": 3.0 + i % 2,
+              "labels": {"service": "mail"}} for i in range(120)]
+    (folder / "metrics.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in clock))
+    assert main(["replay", str(folder), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+
+    records = [r for r in _read(tmp_path / "out" / "incidents.jsonl")
+               if any(a.startswith("am-") for a in r["alerts"])]
+    assert records, "the warning is an incident"
+    assert [r["status"] for r in records] == ["open"], "open while it fires, never noise"
+    assert "noise" not in records[0]["labels"]
+    assert records[0]["severity"] == "warning"
