@@ -6,8 +6,8 @@ in chunks of ``connectors.kafka.worker.DETECT_CHUNK`` records, best of ``--round
 worker's garbage-collector threshold:
 
 * baseline: decode + the task's old watermark (the newest event time of the partition);
-* candidate: ``PartitionTime.judge``: decode + ``WatermarkTracker.process_source`` (per-producer
-  lateness, robust source time) + the watermark;
+* candidate: ``PartitionIntake.judge``: decode + ``IntakeStage.process_source`` (per-producer
+  lateness, robust source time, the series cap) + the watermark;
 * the way the embedded runtime calls the tracker: decode + a ``Sourced`` per event +
   ``WatermarkTracker.process`` + splitting dead letters from events (what ``process_source``
   avoids);
@@ -32,8 +32,10 @@ from typing import Any
 import orjson
 
 from connectors.kafka.decoder import decode_batch
-from connectors.kafka.tasks import DetectTask, PartitionTime, Position
-from connectors.kafka.worker import DETECT_CHUNK, GC_THRESHOLD0
+from connectors.kafka.partition import PartitionIntake
+from connectors.kafka.taskrun import DETECT_CHUNK
+from connectors.kafka.tasks import DetectTask, Position
+from connectors.kafka.worker import GC_THRESHOLD0
 from engine.events import InputKind, Rejected
 from engine.ingest.watermark import Sourced, WatermarkTracker
 from engine.pipeline import Pipeline
@@ -88,7 +90,7 @@ def run_baseline(chunks: list[list[Rec]]) -> None:
 
 
 def run_candidate(chunks: list[list[Rec]]) -> None:
-    event_time, position = PartitionTime(WatermarkTracker()), Position()
+    event_time, position = PartitionIntake(), Position()
     for i, chunk in enumerate(chunks):
         event_time.judge(InputKind.METRICS, TOPIC, PARTITION, chunk, position, clock(i))
 

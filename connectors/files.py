@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +119,11 @@ class JsonlWriter:
     def write(self, obj: dict[str, Any]) -> None:
         self._handle.write(orjson.dumps(obj) + b"\n")
         self.count += 1
+
+    def flush(self) -> None:
+        """Hand what was written to the OS (and to disk: a checkpoint follows)."""
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
 
     def close(self) -> None:
         self._handle.close()

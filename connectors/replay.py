@@ -1,9 +1,10 @@
 """The embedded runtime: replay a scenario folder through the whole pipeline, no broker.
 
-Inputs are read from the replay folder layout (docs/events.md), merged by event time, passed
-through ``connectors.intake.Intake`` (per-file watermarks: too-late lines become dead letters
-``late: ...``; the live series cap) and fed to ``engine.pipeline.Pipeline`` in batches with
-``now`` = the combined watermark; at the end of the input, time moves to the newest event.
+Inputs are read from the replay folder layout (docs/events.md), merged by event time and run
+by ``connectors.runner.Runner`` in batches through ``engine.pipeline.Pipeline`` (its intake
+stage: per-file watermarks, too-late lines become dead letters ``late: ...``, the live series
+cap; then detection and correlation at the intake's event time); processing time is the newest
+event time seen, and at the end of the input event time moves to it.
 Everything is counted in ``VigilMetrics`` (``ReplayOptions.metrics``). Outputs go to
 ``OUT_DIR`` as ``anomalies.jsonl``, ``incidents.jsonl``, ``actions.jsonl``,
 ``retrain.jsonl`` and ``dead_letters.jsonl``; decided actions are handed to the deliverer.
@@ -14,29 +15,26 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from connectors.files import JsonlWriter, ReadProgress, read_sourced
-from connectors.intake import Intake
-from connectors.metrics import VigilMetrics, alert_evictions
+from connectors.metrics import VigilMetrics
 from connectors.progress import ProgressBar
+from connectors.runner import EventClock, Observe, Runner, batches
 from engine.detect.profile import ReferenceProfile
 from engine.events import (
     Action,
     Anomaly,
     Incident,
     IncidentStatus,
-    InputEvent,
     Rejected,
     RetrainRequest,
 )
 from engine.ingest.watermark import Sourced
-from engine.pipeline import Pipeline, StageState
+from engine.pipeline import Pipeline
 from engine.rules import RuleSet
 
 Deliver = Callable[[list[Action]], list[Action]]
@@ -45,11 +43,7 @@ Deliver = Callable[[list[Action]], list[Action]]
 A deliverer may also have ``close(drain_s=...) -> list[Action]``, called once at the end; what
 it returns is written too (an outbox delivers what is still pending then).
 """
-Observe = Callable[[list[InputEvent], list[Any]], None]
-"""``(input batch, pipeline outputs)`` after each batch, before delivery (the web console)."""
 OUTPUT_FILES = ("anomalies", "incidents", "actions", "retrain", "dead_letters")
-STATE_SIZE_EVERY_S = 10.0
-"""Wall time between two measurements of the state size (it serializes the whole state)."""
 
 
 @dataclass(slots=True)
@@ -80,73 +74,28 @@ class ReplayOptions:
 
 
 @dataclass(slots=True)
-class _Run:
-    """One replay's pipeline, state, intake and writers."""
+class ReplaySink:
+    """The ``connectors.runner.Sink`` of a replay: one JSONL file per output kind; decided
+    actions go through the deliverer and its final records are written."""
 
-    pipeline: Pipeline
-    state: StageState
-    intake: Intake
     writers: dict[str, JsonlWriter]
     result: ReplayResult
     deliver: Deliver
-    options: ReplayOptions
-    clock: float = float("-inf")
+    metrics: VigilMetrics
     written: Counter[str] = field(default_factory=Counter)
-    sized_at: float = field(default_factory=time.monotonic)
 
-    def step(self, batch: list[Sourced]) -> None:
-        self.result.events_in += len(batch)
-        self.clock = max(self.clock, *(item.event.ts for item in batch))
-        events, rejected = self.intake.admit(batch, self.state, clock=self.clock)
-        for item in rejected:
-            _write_rejected(item, self.writers, self.result, self.options.metrics)
-        now = self.intake.now(self.clock)
-        if now is not None:
-            self.run_pipeline(events, now)
-
-    def consume(self, folder: Path, progress: ProgressBar | None) -> None:
-        """Run every batch read from ``folder``; at its end, event time moves to its newest."""
-        read = ReadProgress()
-        for batch in _batches(read_sourced(folder, read), self.options):
-            self.step(batch)
-            _flush_rejected(read, self)
-            if progress is not None:
-                events = f"{self.result.events_in:,} events"
-                progress.update(read.read_bytes, read.total_bytes, events)
-            if time.monotonic() - self.sized_at >= STATE_SIZE_EVERY_S:
-                self.observe_state()
-        _flush_rejected(read, self)
-        if self.result.events_in:  # the input is over: event time moves to its newest event
-            self.run_pipeline([], self.clock)
-            self.options.metrics.observe_event_time(self.clock, self.clock)
-        self.observe_state()
-
-    def observe_state(self) -> None:
-        """``vigil_state_size_bytes`` per stage: the state serialized as a checkpoint would be."""
-        for stage in ("detect", "incident"):
-            size = len(orjson.dumps(self.state.slots[stage].to_dict()))
-            self.options.metrics.state_size.labels(stage=stage).set(size)
-        self.sized_at = time.monotonic()
-
-    def run_pipeline(self, events: list[InputEvent], now: float) -> None:
-        metrics = self.options.metrics
-        counts = dict(_reorder_counts(self.state))
-        evicted = alert_evictions(self.state.slots["incident"])
-        with metrics.stage_latency.labels(stage="pipeline").time():
-            self.state, outputs = self.pipeline.process(self.state, events, now=now)
-        metrics.observe_reorder(counts, _reorder_counts(self.state))
-        models = self.state.slots["detect"].slots["models"]
-        if models.models:
-            metrics.models.observe(models)
-        metrics.observe_alert_memory(evicted, alert_evictions(self.state.slots["incident"]))
-        if self.options.observe is not None:
-            self.options.observe(events, outputs)
-        with metrics.stage_latency.labels(stage="deliver").time():
-            _emit(outputs, self)
+    def write(self, outputs: Sequence[Any]) -> None:
+        if not outputs:
+            return
+        _emit(outputs, self)
         self.count_outputs()
 
+    def flush(self) -> None:
+        for writer in self.writers.values():
+            writer.flush()
+
     def count_outputs(self) -> None:
-        metrics = self.options.metrics
+        metrics = self.metrics
         incidents = self.result.incidents.values()
         metrics.incidents_open.set(sum(i.status is not IncidentStatus.RESOLVED for i in incidents))
         for name, writer in self.writers.items():
@@ -165,49 +114,54 @@ def replay(
     """Run ``folder`` through the pipeline built from ``rules``; write outputs to ``out_dir``."""
     options = options or ReplayOptions()
     started = time.monotonic()
-    pipeline = Pipeline.from_rules(rules, options.references)
     writers = {name: JsonlWriter(out_dir / f"{name}.jsonl") for name in OUTPUT_FILES}
-    run = _Run(
-        pipeline,
-        pipeline.initial_state(),
-        Intake.from_rules(rules.runtime, options.metrics),
-        writers,
-        ReplayResult(),
-        deliver,
-        options,
+    sink = ReplaySink(writers, ReplayResult(), deliver, options.metrics)
+    runner = Runner(
+        Pipeline.from_rules(rules, options.references),
+        sink,
+        EventClock(),
+        options.metrics,
+        options.observe,
     )
     if options.on_ready is not None:
         options.on_ready()
     try:
-        run.consume(folder, progress)
+        runner.run(_source(folder, sink, runner, options, progress))
         close = getattr(deliver, "close", None)
         for action in close(drain_s=options.drain_s) if close is not None else []:
-            _write_action(action, writers, run.result)
-        run.count_outputs()
+            _write_action(action, writers, sink.result)
+        sink.count_outputs()
     finally:
         for writer in writers.values():
             writer.close()
         if progress is not None:
             progress.done()
-    run.result.elapsed_s = time.monotonic() - started
-    return run.result
+    sink.result.events_in = runner.events_in
+    sink.result.elapsed_s = time.monotonic() - started
+    return sink.result
 
 
-def _batches(items: Iterator[Sourced], options: ReplayOptions) -> Iterator[list[Sourced]]:
-    batch: list[Sourced] = []
-    for item in items:
-        if batch and (
-            len(batch) >= options.batch_events
-            or item.event.ts - batch[0].event.ts >= options.batch_s
-        ):
-            yield batch
-            batch = []
-        batch.append(item)
-    if batch:
+def _source(
+    folder: Path,
+    sink: ReplaySink,
+    runner: Runner,
+    options: ReplayOptions,
+    progress: ProgressBar | None,
+) -> Iterator[list[Sourced]]:
+    """The folder's events in batches; after each batch has run, the lines that could not be
+    read so far become dead letters and the progress bar moves."""
+    read = ReadProgress()
+    items = read_sourced(folder, read)
+    for batch in batches(items, max_events=options.batch_events, max_span_s=options.batch_s):
         yield batch
+        _flush_rejected(read, sink)
+        if progress is not None:
+            events = f"{runner.events_in:,} events"
+            progress.update(read.read_bytes, read.total_bytes, events)
+    _flush_rejected(read, sink)
 
 
-def _emit(outputs: list[Any], run: _Run) -> None:
+def _emit(outputs: Sequence[Any], run: ReplaySink) -> None:
     writers, result = run.writers, run.result
     decided: list[Action] = []
     for out in outputs:
@@ -224,7 +178,7 @@ def _emit(outputs: list[Any], run: _Run) -> None:
         elif isinstance(out, Action):
             decided.append(out)
         elif isinstance(out, Rejected):
-            _write_rejected(out, writers, result, run.options.metrics)
+            _write_rejected(out, writers, result, run.metrics)
     for action in run.deliver(decided) if decided else []:
         _write_action(action, writers, result)
 
@@ -235,9 +189,9 @@ def _write_action(action: Action, writers: dict[str, JsonlWriter], result: Repla
     result.actions.append(action)
 
 
-def _flush_rejected(read: ReadProgress, run: _Run) -> None:
+def _flush_rejected(read: ReadProgress, sink: ReplaySink) -> None:
     for rejected in read.rejected:
-        _write_rejected(rejected, run.writers, run.result, run.options.metrics)
+        _write_rejected(rejected, sink.writers, sink.result, sink.metrics)
     read.rejected.clear()
 
 
@@ -251,9 +205,3 @@ def _write_rejected(
     writers["dead_letters"].write(rejected.to_wire())
     result.counts["dead_letters"] += 1
     result.dead_letter_reasons[rejected.error.split(":", 1)[0]] += 1
-
-
-def _reorder_counts(state: StageState) -> dict[str, int]:
-    """The incident stage's reorder counts (late events there are exported per batch)."""
-    counts: dict[str, int] = state.slots["incident"].slots["reorder"].counts
-    return counts

@@ -1,15 +1,19 @@
-"""The one place that wires ingest -> detect -> correlate -> rank -> act.
+"""The one place that wires intake -> detect -> correlate -> rank -> act.
 
-Two stages, so the Kafka runtime can repartition between them:
+Three stages, so the Kafka runtime can run each where its state lives:
 
+* ``IntakeStage`` (``engine.ingest.intake``) judges event time per producer and caps the live
+  series; its event time is the ``now`` of the stages after it. One per source partition in
+  worker mode.
 * ``DetectStage`` is keyed by series / model / service: metric baselines, log templates and
   log anomalies, ML model monitoring. In worker mode each input partition has its own state.
 * ``IncidentStage`` sees every anomaly and alert of its scope (one cluster): correlation into
   incidents on the topology, root-cause ranking, and the act decisions (routing, retraining).
 
-``Pipeline`` runs both back to back (the embedded runtime). Decoding raw bytes into typed
-events happens before, in ``engine.ingest.decode``; delivering actions happens after, in
-``connectors``. Every stage here is an ``Operator``: explicit state, time passed in.
+``Pipeline`` runs the three back to back (the embedded runtimes, driven by
+``connectors.runner``). Decoding raw bytes into typed events happens before, in
+``engine.ingest.decode``; delivering actions happens after, in ``connectors``. Every stage here
+is an ``Operator``: explicit state, time passed in.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from engine.act.planner import ActionPlanner
 from engine.act.retrain import RetrainPlanner
 from engine.correlate.grouping import Correlator
 from engine.correlate.recovery import RecoveryWatch
+from engine.detect.cardinality import Eviction
 from engine.detect.logs import LogDetector
 from engine.detect.metric import MetricDetector
 from engine.detect.model import ModelMonitor
@@ -42,9 +47,10 @@ from engine.events import (
     RetrainRequest,
     TopologyUpdate,
 )
+from engine.ingest.intake import IntakeStage
+from engine.ingest.marks import Sourced
 from engine.ingest.node_labels import NodeLabels
 from engine.ingest.reorder import ALERT_HORIZON_S, EventReorder
-from engine.operator import OperatorExample, register_example
 from engine.rank.causes import CauseRanker
 from engine.rules import RuleSet
 
@@ -91,6 +97,12 @@ class DetectStage:
 
     def restore_state(self, data: dict[str, Any]) -> StageState:
         return _restore_slots(self._slots(), data)
+
+    def forget(self, state: StageState, keys: Sequence[str]) -> None:
+        """Drop series the intake's guard evicted from the metric detector's state."""
+        series = state.slots["metrics"].series
+        for key in keys:
+            series.pop(key, None)
 
     def process(
         self, state: StageState, batch: Sequence[InputEvent], *, now: EventTime
@@ -176,23 +188,27 @@ PipelineOutput = Anomaly | Rejected | IncidentOutput
 
 @dataclass(frozen=True, slots=True)
 class Pipeline:
-    """The whole engine on one machine: ``DetectStage`` then ``IncidentStage``.
+    """The whole engine on one machine: ``IntakeStage``, ``DetectStage``, ``IncidentStage``.
 
-    Outputs, per call: the anomalies found, then incident records, then decided actions and
-    retrain requests. Updates ``state`` in place and returns it.
+    ``process`` takes decoded events with their source and ``now`` as processing time; its
+    outputs, per call: dead letters of too-late events, then what ``advance`` gives at the
+    intake's event time (anomalies, incident records, decided actions and retrain requests).
+    Updates ``state`` in place and returns it.
 
     Examples
     --------
     >>> from engine.scenario import generate_scenario
     >>> scenario = generate_scenario(seed=7)  # a bad deploy of payments, noise elsewhere
-    >>> events = list(scenario.events())
+    >>> batch = [Sourced("scenario", e) for e in scenario.events()]
     >>> pipeline = Pipeline.from_rules(RuleSet())
-    >>> state, out = pipeline.process(pipeline.initial_state(), events, now=events[-1].ts)
-    >>> fault = [o for o in out if isinstance(o, Incident) and "payments" in o.nodes][-1]
+    >>> state, out = pipeline.process(pipeline.initial_state(), batch, now=batch[-1].ts)
+    >>> state, more = pipeline.advance(state, [], now=batch[-1].ts)  # the input is over
+    >>> fault = [o for o in out + more if isinstance(o, Incident) and "payments" in o.nodes][-1]
     >>> fault.root_causes[0].node, fault.status.value
     ('payments', 'resolved')
     """
 
+    intake: IntakeStage
     detect: DetectStage
     incident: IncidentStage
     name: str = "pipeline"
@@ -204,6 +220,7 @@ class Pipeline:
         """The pipeline the rules describe; ``references`` are stored model reference profiles
         (model name -> profile, loaded by ``connectors.reference``)."""
         return cls(
+            IntakeStage.from_rules(rules.runtime),
             DetectStage(
                 MetricDetector.from_rules(rules.detectors),
                 LogDetector.from_rules(rules.logs),
@@ -225,27 +242,49 @@ class Pipeline:
             ),
         )
 
+    def _slots(self) -> dict[str, Any]:
+        return {"intake": self.intake, "detect": self.detect, "incident": self.incident}
+
     def initial_state(self) -> StageState:
-        return StageState(
-            {"detect": self.detect.initial_state(), "incident": self.incident.initial_state()}
-        )
+        return StageState({name: op.initial_state() for name, op in self._slots().items()})
 
     def restore_state(self, data: dict[str, Any]) -> StageState:
-        return StageState(
-            {
-                "detect": self.detect.restore_state(data["slots"]["detect"]),
-                "incident": self.incident.restore_state(data["slots"]["incident"]),
-            }
-        )
+        """Any version: a state without an intake slot starts a fresh intake."""
+        return _restore_slots(self._slots(), data)
 
     def process(
-        self, state: StageState, batch: Sequence[InputEvent], *, now: EventTime
+        self, state: StageState, batch: Sequence[Sourced], *, now: EventTime
     ) -> tuple[StageState, list[PipelineOutput]]:
-        """Detect, then correlate the new anomalies with the batch's alerts, changes, topology."""
+        """Intake at processing time ``now``, then ``advance`` at the intake's event time."""
+        events, rejected = self.admit(state, batch, now=now)
+        event_time = self.intake.event_time(state.slots["intake"], now=now)
+        if event_time is None:  # no event yet
+            return state, [*rejected]
+        state, found = self.advance(state, events, now=event_time)
+        return state, [*rejected, *found]
+
+    def admit(
+        self, state: StageState, batch: Sequence[Sourced], *, now: EventTime
+    ) -> tuple[list[InputEvent], list[Rejected]]:
+        """The intake stage alone: the events for ``advance`` and the too-late ones; series
+        the guard evicted are forgotten by the detect stage."""
         slots = state.slots
-        slots["detect"], found = self.detect.process(slots["detect"], batch, now=now)
+        slots["intake"], out = self.intake.process(slots["intake"], batch, now=now)
+        evicted = [e.key for e in out if isinstance(e, Eviction)]
+        if evicted:
+            self.detect.forget(slots["detect"], evicted)
+        rejected = [e for e in out if isinstance(e, Rejected)]
+        return [e for e in out if not isinstance(e, Rejected | Eviction)], rejected
+
+    def advance(
+        self, state: StageState, events: Sequence[InputEvent], *, now: EventTime
+    ) -> tuple[StageState, list[PipelineOutput]]:
+        """Detect, then correlate the new anomalies with the events' alerts, changes, topology
+        (``events`` admitted by the intake; ``now`` is event time)."""
+        slots = state.slots
+        slots["detect"], found = self.detect.process(slots["detect"], events, now=now)
         anomalies = [a for a in found if isinstance(a, Anomaly)]
-        context = [e for e in batch if isinstance(e, Alert | Change | TopologyUpdate)]
+        context = [e for e in events if isinstance(e, Alert | Change | TopologyUpdate)]
         slots["incident"], outs = self.incident.process(
             slots["incident"], [*anomalies, *context], now=now
         )
@@ -268,45 +307,3 @@ def _restore_slots(operators: dict[str, Any], data: dict[str, Any]) -> StageStat
 
 def _by_time(anomaly: Anomaly) -> tuple[float, str]:
     return (anomaly.ts, anomaly.id)
-
-
-def _example_pipeline() -> Pipeline:
-    return Pipeline.from_rules(RuleSet())
-
-
-_EXAMPLE_HOURS = 3.0
-
-
-def _example_batch() -> list[InputEvent]:
-    from engine.scenario import generate_scenario
-
-    return list(generate_scenario(seed=3, n_services=10, n_hosts=3, hours=_EXAMPLE_HOURS).events())
-
-
-def _final_word(outputs: list[PipelineOutput]) -> tuple[Any, ...]:
-    """Anomalies exactly; incidents and actions by their last word per incident.
-
-    Incident records are emitted once per ``process`` call that changes an incident, so a split
-    batch may show an intermediate revision; what must agree is every anomaly and where each
-    incident ended up.
-    """
-    anomalies = [o for o in outputs if isinstance(o, Anomaly)]
-    last: dict[str, Incident] = {}
-    for o in outputs:
-        if isinstance(o, Incident):
-            last[o.id] = o
-    final = {i: (inc.status, sorted(inc.alerts), inc.root_causes[:1]) for i, inc in last.items()}
-    told = sorted({(a.incident, a.receiver) for a in outputs if isinstance(a, Action)})
-    return anomalies, final, told
-
-
-register_example(
-    OperatorExample(
-        "pipeline",
-        _example_pipeline,
-        _example_batch,
-        StageState,
-        now=None,
-        normalize=_final_word,
-    )
-)

@@ -11,14 +11,10 @@ Tasks do no I/O: they turn a list of consumer records into outputs and keep the 
   the upstream partitions' combined watermark (``connectors.kafka.watermarks``), so the stage's
   reorder slot releases events in event time whatever order they arrived in.
 
-Event time of a detect/context partition (``PartitionTime``): its decoded events go through
-``engine.ingest.watermark.WatermarkTracker`` as one source ``topic[partition]``, exactly as the
-embedded runtime's files and partitions do: lateness is judged per producer (``host`` label,
-...), too-late events become dead letters ``late: ...`` (with the record's topic, partition,
-offset and value), and the task's watermark (what the detect stage gets as ``now`` and what is
-published to the incident stage) is the source's robust event time, never moved back: a host
-whose clock runs ahead does not drag it forward. ``clock`` is the worker's wall time (only used
-to tell idle producers; the tracker's idle clock bounds a jump).
+Detect and context tasks run the pipeline's first stage, ``IntakeStage``, on their partition
+(``connectors.kafka.partition.PartitionIntake``: event time per producer, the series cap),
+the same stage the embedded runtime runs; positions and snapshots are in
+``connectors.kafka.partition``.
 """
 
 from __future__ import annotations
@@ -31,105 +27,25 @@ from typing import Any
 from connectors.checkpoint import Snapshot
 from connectors.kafka import envelope
 from connectors.kafka.config import RecordEncoding
-from connectors.kafka.decoder import Record, decode_batch
+from connectors.kafka.decoder import Record
+from connectors.kafka.partition import (
+    SNAPSHOT_VERSION,
+    PartitionIntake,
+    Position,
+    intake_from,
+    position_from,
+    snapshot,
+)
 from connectors.kafka.telemetry import METRICS
 from connectors.kafka.watermarks import NO_TIME, observe_mark, stage_time
 from connectors.logformat import summarize
 from connectors.metrics import alert_evictions
-from engine.events import (
-    Anomaly,
-    EventTime,
-    InputEvent,
-    InputKind,
-    Rejected,
-    TopologyUpdate,
-)
-from engine.ingest.watermark import WatermarkState, WatermarkTracker
+from engine.events import Anomaly, EventTime, InputEvent, InputKind, Rejected, TopologyUpdate
 from engine.pipeline import DetectStage, IncidentOutput, IncidentStage, StageState
 
-SNAPSHOT_VERSION = 2
-"""2: detect/context snapshots carry the watermark tracker's state (``marks``); a version 1
-snapshot starts a fresh tracker at its saved watermark."""
+__all__ = ["SNAPSHOT_VERSION", "ContextTask", "DetectTask", "IncidentTask", "Position", "Task",
+           "intake_from", "pipeline_watermark", "position_from", "source_positions"]
 log = logging.getLogger("vigil.incident")
-
-
-@dataclass(slots=True)
-class Position:
-    """Where a task stands: next offset to read, event-time watermark, topology applied, and
-    (incident tasks) the newest watermark of each upstream source ``{src: [ts, idle]}``."""
-
-    next_offset: int | None = None
-    watermark: EventTime = 0.0
-    topology_offset: int = 0
-    sources: dict[str, list[float]] = field(default_factory=dict)
-
-    def advance(self, records: Sequence[Record], events: Sequence[Any]) -> None:
-        self.next_offset = records[-1].offset + 1
-        for e in events:
-            if e.ts > self.watermark:
-                self.watermark = e.ts
-
-
-@dataclass(slots=True)
-class PartitionTime:
-    """Event time of one detect/context partition: the watermark tracker and its state."""
-
-    tracker: WatermarkTracker = field(default_factory=WatermarkTracker)
-    marks: WatermarkState = field(default_factory=WatermarkState)
-
-    def judge(
-        self,
-        kind: InputKind,
-        topic: str,
-        partition: int,
-        records: Sequence[Record],
-        position: Position,
-        clock: float,
-        encoding: RecordEncoding = "json",
-    ) -> tuple[list[InputEvent], list[Rejected]]:
-        """Decode ``records``, drop the too-late events into the dead letters and move
-        ``position`` (offset; watermark to the partition's robust event time, never back)."""
-        events, rejected = decode_batch(kind, topic, partition, records, encoding)
-        key = f"{topic}[{partition}]"
-        self.marks, kept, late = self.tracker.process_source(self.marks, key, events, now=clock)
-        if late:
-            rejected += _late_letters(kind, topic, partition, records, late, encoding)
-        position.next_offset = records[-1].offset + 1
-        mark = self.marks.sources.get(key)
-        if mark is not None and mark[0] > position.watermark:
-            position.watermark = mark[0]
-        return kept, rejected
-
-    def restore(self, snapshot: Snapshot | None, key: str) -> None:
-        """The tracker state of ``snapshot`` (version 1: a fresh one at its watermark)."""
-        if snapshot is None:
-            return
-        marks = snapshot.get("marks")
-        if marks is not None:
-            self.marks = WatermarkState.from_dict(marks)
-        elif snapshot["watermark"] > 0.0:
-            self.marks = WatermarkState(sources={key: [float(snapshot["watermark"]), 0.0, 0.0]})
-
-
-def _late_letters(
-    kind: InputKind,
-    topic: str,
-    partition: int,
-    records: Sequence[Record],
-    late: list[tuple[int, str]],
-    encoding: RecordEncoding = "json",
-) -> list[Rejected]:
-    """Dead letters of the too-late events ``(index in the batch's events, reason)``, each with
-    its record's offset and value. Rare: each record is decoded again alone to count its
-    events (decoding is per record, so the indices line up)."""
-    owner: list[Record] = []
-    for r in records:
-        owner += [r] * len(decode_batch(kind, topic, partition, [r], encoding)[0])
-    letters = []
-    for index, reason in late:
-        r = owner[index]
-        letters.append(Rejected(topic, reason, r.value or b"", partition, r.offset))
-    return letters
 
 
 @dataclass(slots=True)
@@ -140,24 +56,26 @@ class DetectTask:
     partition: int
     state: StageState
     position: Position
-    event_time: PartitionTime = field(default_factory=PartitionTime)
+    intake: PartitionIntake = field(default_factory=PartitionIntake)
     encoding: RecordEncoding = "json"
     """How the topic's records are encoded (``Topics.encoding_of``)."""
 
     def process(
         self, records: Sequence[Record], *, clock: float
     ) -> tuple[list[Anomaly], list[Rejected]]:
-        """Decode, judge event time (``clock``: the worker's wall time), detect."""
-        events, rejected = self.event_time.judge(
+        """Decode, run the intake (``clock``: the worker's wall time), detect."""
+        events, evicted, rejected = self.intake.judge(
             self.kind, self.topic, self.partition, records, self.position, clock, self.encoding
         )
+        if evicted:
+            self.stage.forget(self.state, [e.key for e in evicted])
         self.state, found = self.stage.process(self.state, events, now=self.position.watermark)
         anomalies = [a for a in found if isinstance(a, Anomaly)]
         rejected += [r for r in found if isinstance(r, Rejected)]  # a detector's dead letters
         return anomalies, rejected
 
     def snapshot(self) -> Snapshot:
-        return _snapshot(self.position, self.state.to_dict(), self.event_time.marks)
+        return snapshot(self.position, self.state.to_dict(), self.intake.state)
 
 
 @dataclass(slots=True)
@@ -166,18 +84,20 @@ class ContextTask:
     topic: str
     partition: int
     position: Position
-    event_time: PartitionTime = field(default_factory=PartitionTime)
+    intake: PartitionIntake = field(default_factory=PartitionIntake)
 
     def process(
         self, records: Sequence[Record], *, clock: float
     ) -> tuple[list[InputEvent], list[Rejected]]:
-        """Decode and judge event time (``clock``: the worker's wall time)."""
-        return self.event_time.judge(
+        """Decode and run the intake (``clock``: the worker's wall time; alerts and changes
+        only: no series to cap)."""
+        events, _, rejected = self.intake.judge(
             self.kind, self.topic, self.partition, records, self.position, clock
         )
+        return events, rejected
 
     def snapshot(self) -> Snapshot:
-        return _snapshot(self.position, None, self.event_time.marks)
+        return snapshot(self.position, None, self.intake.state)
 
 
 @dataclass(slots=True)
@@ -249,42 +169,10 @@ class IncidentTask:
         return int(counts["late"] + counts["too_late"])
 
     def snapshot(self) -> Snapshot:
-        return _snapshot(self.position, self.state.to_dict())
+        return snapshot(self.position, self.state.to_dict())
 
 
 Task = DetectTask | ContextTask | IncidentTask
-
-
-def _snapshot(
-    position: Position, state: dict[str, Any] | None, marks: WatermarkState | None = None
-) -> Snapshot:
-    snapshot: Snapshot = {
-        "version": SNAPSHOT_VERSION,
-        "offset": position.next_offset,
-        "watermark": position.watermark,
-        "topology_offset": position.topology_offset,
-        "sources": {src: list(mark) for src, mark in position.sources.items()},
-        "state": state,
-    }
-    if marks is not None:
-        snapshot["marks"] = marks.to_dict()
-    return snapshot
-
-
-def position_from(snapshot: Snapshot | None) -> Position:
-    if snapshot is None:
-        return Position()
-    sources = {src: list(mark) for src, mark in snapshot.get("sources", {}).items()}
-    return Position(snapshot["offset"], snapshot["watermark"], snapshot["topology_offset"], sources)
-
-
-def event_time_from(
-    snapshot: Snapshot | None, topic: str, partition: int, tracker: WatermarkTracker
-) -> PartitionTime:
-    """A detect/context task's event time restored from its snapshot (any version)."""
-    event_time = PartitionTime(tracker)
-    event_time.restore(snapshot, f"{topic}[{partition}]")
-    return event_time
 
 
 def source_positions(tasks: Iterable[Task]) -> Iterator[tuple[str, Position]]:

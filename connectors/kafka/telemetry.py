@@ -12,13 +12,17 @@ Counters are incremented once per batch, never per record, to keep the hot path 
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Final
 
 from prometheus_client import Counter, Gauge, Histogram
 
 from connectors.metrics import VigilMetrics
 
+log = logging.getLogger("vigil.worker")
 METRICS: Final = VigilMetrics()
 """Everything this worker process exports (``vigil_records_in_total``, ...)."""
 
@@ -67,3 +71,30 @@ class StateSizes:
             totals[stage] = totals.get(stage, 0) + size
         for stage, total in totals.items():
             METRICS.state_size.labels(stage=stage).set(total)
+
+
+@dataclass(slots=True)
+class CheckpointLog:
+    """Counts written checkpoints and their duration, and logs the first one written since
+    the latest assignment (``started`` -> ``written``; one checkpoint in flight at a time)."""
+
+    assignments: int = 0
+    since_assign: bool = False
+    covers: tuple[int, list[str], float] = (0, [], 0.0)
+    """The checkpoint in flight: assignment count, partitions, start (monotonic s)."""
+
+    def assigned(self) -> None:
+        self.since_assign = False
+        self.assignments += 1
+
+    def started(self, names: list[str], started: float) -> None:
+        self.covers = (self.assignments, names, started)
+
+    def written(self, keys: list[str]) -> None:
+        """After a checkpoint's offsets were committed."""
+        assignments, names, started = self.covers
+        if keys and assignments == self.assignments and not self.since_assign:
+            self.since_assign = True
+            log.info("first checkpoint since assignment snapshots=%d of=%s", len(names), names)
+        CHECKPOINTS.inc()
+        CHECKPOINT_SECONDS.observe(time.monotonic() - started)

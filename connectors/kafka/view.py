@@ -24,7 +24,7 @@ from aiokafka import ConsumerRecord
 
 from connectors.console.recorder import ConsoleRecorder
 from connectors.incident_store import IncidentView
-from connectors.kafka.dispatch import action_from_record
+from connectors.kafka.action_log import action_from_record
 from engine.events import Action, Incident, IncidentStatus, RootCause, Severity
 
 log = logging.getLogger("vigil.view")

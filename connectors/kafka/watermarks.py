@@ -5,7 +5,7 @@ upstream partition interleave arbitrarily (and differently after a crash). To pr
 event time it needs to know how far every upstream partition has got:
 
 * after its batches, each detect/context task's watermark (its partition's robust event time,
-  ``connectors.kafka.tasks.PartitionTime``: a host running ahead does not move it) goes out
+  ``connectors.kafka.partition.PartitionIntake``: a host running ahead does not move it) goes out
   as a small envelope record ``{"t": "wm", "src": "topic/partition", "ts": ..., "idle":
   false}`` to **every** partition of ``incident-in``, at most every
   ``WATERMARK_INTERVAL_S`` per source (this bounds the traffic; the tail is sent by ``step``'s

@@ -33,50 +33,36 @@ import gc
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.errors import IllegalStateError
 
-from connectors.checkpoint import CheckpointStore, Snapshot, encode_snapshot
+from connectors.checkpoint import CheckpointStore, encode_snapshot
 from connectors.kafka.broadcast import TopologyBroadcast
 from connectors.kafka.commit import BackgroundCheckpoint
 from connectors.kafka.config import WorkerConfig
 from connectors.kafka.fetched import install as install_raw_records
-from connectors.kafka.fetched import raw_value
+from connectors.kafka.membership import (
+    Committer,
+    Rebalance,
+    fetch_upstream,
+    group_consumer,
+    new_task,
+    register_sources,
+    unseen,
+)
 from connectors.kafka.sink import Outbox, OutputSink
-from connectors.kafka.tasks import (
-    ContextTask,
-    DetectTask,
-    IncidentTask,
-    Task,
-    event_time_from,
-    pipeline_watermark,
-    position_from,
-    source_positions,
-)
-from connectors.kafka.telemetry import (
-    ASSIGNED,
-    CHECKPOINT_SECONDS,
-    CHECKPOINTS,
-    METRICS,
-    RECORDS_IN,
-    REJECTED,
-    STAGE_LATENCY,
-    StateSizes,
-)
+from connectors.kafka.taskrun import TaskRunner
+from connectors.kafka.tasks import Task, pipeline_watermark, source_positions
+from connectors.kafka.telemetry import ASSIGNED, METRICS, RECORDS_IN, CheckpointLog, StateSizes
 from connectors.kafka.watermarks import FetchProbe, WatermarkPublisher
 from connectors.logformat import summarize
-from engine.events import Rejected
-from engine.ingest.watermark import WatermarkTracker
 from engine.pipeline import Pipeline
 from engine.rules.runtime import RuntimeRules
 
 log = logging.getLogger("vigil.worker")
 install_raw_records()  # the worker's consumer reads aiokafka's batch records as they are
 
-FETCH_MAX_BYTES = 50 * 1024 * 1024
-PARTITION_FETCH_BYTES = 8 * 1024 * 1024
 TOPOLOGY_POLL_S = 0.2
 FETCHER_YIELDS = 2
 """Event-loop turns given to aiokafka's fetcher after a poll. It sends the next fetch request
@@ -84,10 +70,6 @@ to a broker only once every partition fetched from it was drained, and only when
 the next await, which was the next poll, so the worker used to wait a whole fetch round trip
 per poll. Two turns let it send the request, so the broker prepares the next records while
 this batch is processed (measured: 1-2 turns needed)."""
-DETECT_CHUNK = 2_000
-"""Records a detect task processes between two event-loop turns (~25 ms of work). A poll
-returns up to ``max_records`` (20,000: ~0.25 s of work); without the turns, an anomaly found
-early in such a batch waited for the whole batch before the producer could send it."""
 GC_THRESHOLD0 = 50_000
 """Allocations between young-generation collections (CPython's default is 700). A worker
 allocates a few objects per record that die young; collecting every 700 allocations scanned
@@ -108,8 +90,6 @@ class Worker:
     ) -> None:
         self.cfg = cfg
         self.runtime = runtime or RuntimeRules()
-        self.tracker = WatermarkTracker.from_rules(self.runtime)
-        """Event time of every detect/context partition (``connectors.kafka.tasks``)."""
         self.pipeline = pipeline
         self.store = store
         self.tasks: dict[TopicPartition, Task] = {}
@@ -122,29 +102,16 @@ class Worker:
         self._last_topology = 0.0
         self.upstream: frozenset[str] = frozenset()
         """``topic/partition`` of every detect/context partition, fetched in ``start``."""
-        self._checkpointed_since_assign = False
-        self._assignments = 0
-        self._covers: tuple[int, list[str], float] = (0, [], 0.0)
-        """The checkpoint in flight: assignment count, partitions, start (monotonic s)."""
+        self.checkpoint_log = CheckpointLog()
         kwargs = cfg.client_kwargs()
-        self.consumer = AIOKafkaConsumer(
-            group_id=cfg.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=cfg.session_timeout_ms,
-            heartbeat_interval_ms=cfg.heartbeat_interval_ms,
-            rebalance_timeout_ms=cfg.rebalance_timeout_ms,
-            fetch_max_bytes=FETCH_MAX_BYTES,
-            max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
-            fetch_max_wait_ms=cfg.fetch_max_wait_ms,
-            value_deserializer=raw_value,
-            **kwargs,
-        )
+        self.consumer = group_consumer(cfg)
         self.producer = AIOKafkaProducer(
             linger_ms=cfg.linger_ms, max_batch_size=1 << 20, acks="all", **kwargs
         )
         self.sink = OutputSink(self.producer, cfg.topics, outbox)
-        self.checkpoints = BackgroundCheckpoint(store, _Committer(self.consumer), self._written)
+        self.checkpoints = BackgroundCheckpoint(
+            store, Committer(self.consumer), self.checkpoint_log.written
+        )
         self.topology = TopologyBroadcast(cfg.topics.name("topology"), kwargs)
         self.watermarks = WatermarkPublisher(
             self.producer,
@@ -154,8 +121,9 @@ class Worker:
         )
         # services hooks (connectors/kafka/services.py): after a restore; per incident batch
         self.on_restored: list[Callable[[], None]] = []
+        self.runner = TaskRunner(self.sink, pipeline.intake, self.tasks, self.topology)
+        self.on_incident_outputs = self.runner.on_incident_outputs
         self.state_sizes = StateSizes()
-        self.on_incident_outputs: list[Callable[[list[Any]], None]] = []
 
     def subscribed_topics(self) -> list[str]:
         t = self.cfg.topics
@@ -167,13 +135,13 @@ class Worker:
         await self.producer.start()
         await self.topology.start()
         await self.consumer.start()
-        self.upstream = await self._fetch_upstream()
+        self.upstream = await fetch_upstream(self.producer, self.cfg.topics)
         log.info(
             "upstream sources count=%d sources=%s",
             len(self.upstream),
             summarize(sorted(self.upstream)),
         )
-        self.consumer.subscribe(self.subscribed_topics(), listener=_Rebalance(self))
+        self.consumer.subscribe(self.subscribed_topics(), listener=Rebalance(self))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until ``stop`` is set, then checkpoint and leave the group."""
@@ -202,10 +170,10 @@ class Worker:
                 if task is None:  # fetched before our assignment callback finished (or revoked)
                     self._rewind(tp, fetched[0].offset)
                     continue
-                records = _unseen(fetched, task.position.next_offset)
+                records = unseen(fetched, task.position.next_offset)
                 if not records:
                     continue
-                await self._run(task, records)
+                await self.runner.run(task, records)
                 self.dirty.add(tp)
                 count += len(records)
                 RECORDS_IN.labels(tp.topic).inc(len(records))
@@ -220,40 +188,6 @@ class Worker:
     def _rewind(self, tp: TopicPartition, offset: int) -> None:
         with contextlib.suppress(IllegalStateError):  # no longer ours: the new owner restores it
             self.consumer.seek(tp, offset)
-
-    async def _run(self, task: Task, records: list[Any]) -> None:
-        if isinstance(task, DetectTask):
-            counted = _late_counts(task)
-            for start in range(0, len(records), DETECT_CHUNK):
-                if start:  # the producer sends what the previous chunk found meanwhile
-                    await asyncio.sleep(0)
-                chunk = records[start : start + DETECT_CHUNK]
-                with STAGE_LATENCY["detect"].time():
-                    anomalies, rejected = task.process(chunk, clock=time.time())
-                await self.sink.anomalies(anomalies)
-                await self._reject(task, rejected)
-            _count_late(task, counted)
-            if task.state.slots["models"].models:  # model-performance status gauges
-                METRICS.models.observe(task.state.slots["models"])
-            return
-        if isinstance(task, ContextTask):
-            counted = _late_counts(task)
-            with STAGE_LATENCY["context"].time():
-                events, rejected = task.process(records, clock=time.time())
-            _count_late(task, counted)
-            await self.sink.context(events)  # type: ignore[arg-type]  # alerts/changes only
-        else:
-            with STAGE_LATENCY["incident"].time():
-                outs, rejected = task.process(records, self.topology.updates)
-            await self.sink.incident_outputs(outs)
-            for hook in self.on_incident_outputs:  # services: incident view, console, metrics
-                hook(outs)
-        await self._reject(task, rejected)
-
-    async def _reject(self, task: Task, rejected: list[Rejected]) -> None:
-        if rejected:
-            REJECTED.labels(task.topic).inc(len(rejected))
-            await self.sink.rejected(rejected)
 
     async def checkpoint(self) -> None:
         """Flush outputs, write the state of changed partitions, commit their offsets, and
@@ -279,7 +213,7 @@ class Worker:
         names = sorted(f"{tp.topic}/{tp.partition}" for tp in dirty)
         self._observe_state(dirty, snapshots)
         self.checkpoints.start(self.sink.detach(), snapshots, offsets)
-        self._covers = (self._assignments, names, started)
+        self.checkpoint_log.started(names, started)
         self.dirty.clear()
         self._last_checkpoint = started
 
@@ -290,15 +224,6 @@ class Worker:
             self.state_sizes.record(tp, stage, len(snapshots[self.key(tp)]))
         self.state_sizes.export()
         METRICS.observe_event_time(time.time(), pipeline_watermark(self.tasks.values()))
-
-    def _written(self, keys: list[str]) -> None:
-        """After a checkpoint's offsets were committed."""
-        assignments, names, started = self._covers
-        if keys and assignments == self._assignments and not self._checkpointed_since_assign:
-            self._checkpointed_since_assign = True
-            log.info("first checkpoint since assignment snapshots=%d of=%s", len(names), names)
-        CHECKPOINTS.inc()
-        CHECKPOINT_SECONDS.observe(time.monotonic() - started)
 
     def key(self, tp: TopicPartition) -> str:
         return f"{self.cfg.group_id}/{tp.topic}/{tp.partition}"
@@ -325,14 +250,15 @@ class Worker:
             ):
                 fresh[tp] = parked  # still ours: the snapshot was written on revocation
             else:
-                fresh[tp] = self._new_task(tp, snap)
+                fresh[tp] = new_task(
+                    self.pipeline, self.cfg.topics, self.runtime, self.upstream, tp, snap
+                )
             if snap is not None and snap["offset"] is not None:
                 self.consumer.seek(tp, snap["offset"])
         self._parked.clear()
-        await self._register_sources(fresh)
+        await register_sources(self.consumer, self.watermarks, fresh)
         self.tasks.update(fresh)
-        self._checkpointed_since_assign = False
-        self._assignments += 1
+        self.checkpoint_log.assigned()
         ASSIGNED.set(len(self.tasks))
         log.info(
             "assigned count=%d restored=%d keys=%s",
@@ -354,63 +280,6 @@ class Worker:
         self.state_sizes.export()
         ASSIGNED.set(len(self.tasks))
 
-    def _new_task(self, tp: TopicPartition, snap: Snapshot | None) -> Task:
-        topics, position = self.cfg.topics, position_from(snap)
-        state = snap["state"] if snap is not None else None
-        event_time = event_time_from(snap, tp.topic, tp.partition, self.tracker)
-        if tp.topic in topics.detect_inputs():
-            stage = self.pipeline.detect
-            restored = stage.restore_state(state) if state else stage.initial_state()
-            kind, encoding = topics.detect_inputs()[tp.topic], topics.encoding_of(tp.topic)
-            return DetectTask(
-                stage, kind, tp.topic, tp.partition, restored, position, event_time, encoding
-            )
-        if tp.topic in topics.context_inputs():
-            kind = topics.context_inputs()[tp.topic]
-            return ContextTask(kind, tp.topic, tp.partition, position, event_time)
-        incident = self.pipeline.incident
-        restored = incident.restore_state(state) if state else incident.initial_state()
-        hold_s = self.runtime.incident_hold_s
-        return IncidentTask(
-            incident, tp.topic, tp.partition, restored, position, hold_s, self.upstream
-        )
-
-    async def _fetch_upstream(self) -> frozenset[str]:
-        """``topic/partition`` of every detect/context partition, asked of the broker (the
-        producer waits until each topic's metadata lists it; a topic the broker does not know
-        raises). Not read from the consumer's cached metadata at task creation: a topic that
-        answered with an error there was silently left out, and an incident task then moved
-        on without waiting for its partitions."""
-        topics = [*self.cfg.topics.detect_inputs(), *self.cfg.topics.context_inputs()]
-        names: set[str] = set()
-        for topic in topics:
-            partitions = await self.producer.partitions_for(topic)
-            if not partitions:
-                raise RuntimeError(f"topic {topic} has no partitions in the cluster metadata")
-            names.update(f"{topic}/{p}" for p in partitions)
-        return frozenset(names)
-
-    async def _register_sources(self, assigned: dict[TopicPartition, Task]) -> None:
-        """Announce each newly assigned detect/context partition to the incident stage: active
-        (holding it) when records wait past its restored offset or the end is unknown, else
-        idle."""
-        fresh = [tp for tp, task in assigned.items() if isinstance(task, DetectTask | ContextTask)]
-        if not fresh:
-            return
-        try:
-            ends = await self.consumer.end_offsets(fresh)
-        except Exception as exc:  # unknown: hold until the idle timer says so
-            log.warning("end offsets unavailable reason=%s", exc)
-            ends = {}
-        registered = []
-        for tp in fresh:
-            position = assigned[tp].position
-            waiting = tp not in ends or ends[tp] > (position.next_offset or 0)
-            src = f"{tp.topic}/{tp.partition}"
-            await self.watermarks.register(src, position, waiting, time.monotonic())
-            registered.append(f"{src}:{'active' if waiting else 'idle'}@{position.watermark}")
-        log.info("registered sources=%s", summarize(sorted(registered)))
-
     async def close(self) -> None:
         """Final checkpoint, then leave the group (a clean stop re-processes nothing)."""
         async with self._lock:
@@ -419,52 +288,3 @@ class Worker:
         await self.topology.stop()
         await self.producer.stop()
         await self.store.close()
-
-
-def _unseen(records: list[Any], next_offset: int | None) -> list[Any]:
-    """Drop records the task's state already holds (fetched from a pre-restore position)."""
-    if next_offset is None or records[0].offset >= next_offset:
-        return records
-    return [r for r in records if r.offset >= next_offset]
-
-
-class _Committer:
-    """Commits offsets; a commit refused because the group is rebalancing is only logged.
-
-    The snapshots were written already and hold the offsets, so the next owner loses nothing.
-    """
-
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
-        self.consumer = consumer
-
-    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
-        try:
-            await self.consumer.commit(offsets)
-        except (CommitFailedError, IllegalStateError) as exc:
-            log.warning("offset commit skipped reason=%s", exc)
-
-
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # untyped base class
-    def __init__(self, worker: Worker) -> None:
-        self.worker = worker
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self.worker.revoke(set(revoked))
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        try:
-            await self.worker.assign(set(assigned))
-        except Exception as exc:  # aiokafka would only log it; stop the worker
-            self.worker.fatal = exc
-
-
-def _late_counts(task: DetectTask | ContextTask) -> tuple[int, int]:
-    counts = task.event_time.marks.counts
-    return counts.get("late", 0), counts.get("too_late", 0)
-
-
-def _count_late(task: DetectTask | ContextTask, before: tuple[int, int]) -> None:
-    """``vigil_late_events_total``: what the task's tracker counted since ``before``."""
-    for lateness, was, now in zip(("late", "too_late"), before, _late_counts(task), strict=True):
-        if now > was:
-            METRICS.late_events.labels(lateness=lateness).inc(now - was)

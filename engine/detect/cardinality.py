@@ -21,13 +21,17 @@ Memory is O(``max_series``) whatever the number of distinct keys offered.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from engine.events import EventTime, MetricPoint
 from engine.operator import OperatorExample, register_example
 from engine.rules.runtime import RuntimeRules
+
+MAX_KEYS: Final = 200_000
+"""Entries of ``GuardState.keys`` before it is cleared (a bound on the cache, not on series)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +50,25 @@ class GuardState:
     the cap and keys evicted as idle.
     """
 
-    live: dict[str, float] = field(default_factory=dict)
+    live: OrderedDict[str, float] = field(default_factory=OrderedDict)
+    """An ``OrderedDict``: moving a key to the end and reading the oldest stay O(1) (a plain
+    dict re-inserted into keeps its deleted slots, and finding its first key scans them)."""
     clock: float | None = None
     dropped: int = 0
     evicted: int = 0
     version: int = 1
+    keys: dict[tuple[object, ...], str] = field(default_factory=dict, compare=False, repr=False)
+    """Series key per ``(name, *labels)`` seen (a cache, not state: never serialized)."""
+
+    def key_of(self, point: MetricPoint) -> str:
+        """``point.key`` without sorting and formatting its labels on every point."""
+        memo = (point.name, *point.labels.items())
+        key = self.keys.get(memo)
+        if key is None:
+            if len(self.keys) >= MAX_KEYS:
+                self.keys.clear()
+            key = self.keys[memo] = point.key
+        return key
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,7 +83,7 @@ class GuardState:
     def from_dict(cls, data: dict[str, Any]) -> GuardState:
         clock = data["clock"]
         return cls(
-            live={str(k): float(v) for k, v in data["live"]},
+            live=OrderedDict((str(k), float(v)) for k, v in data["live"]),
             clock=None if clock is None else float(clock),
             dropped=int(data["dropped"]),
             evicted=int(data["evicted"]),
@@ -102,11 +120,15 @@ def admit(
             break
         evictions.append(Eviction(oldest, live.pop(oldest)))
     state.evicted += len(evictions)
-    last = live.pop(key, None)
-    if last is None and len(live) >= max_series:
-        state.dropped += 1
-        return False, evictions
-    live[key] = seen if last is None else max(last, seen)
+    last = live.get(key)
+    if last is None:
+        if len(live) >= max_series:
+            state.dropped += 1
+            return False, evictions
+        live[key] = seen
+    else:
+        live[key] = max(last, seen)
+        live.move_to_end(key)
     return True, evictions
 
 
@@ -152,15 +174,45 @@ class SeriesGuard:
     def process(
         self, state: GuardState, batch: Sequence[MetricPoint], *, now: EventTime
     ) -> tuple[GuardState, list[MetricPoint | Eviction]]:
+        """``admit`` for each point, inlined (the hot path of every metric point); the oldest
+        key is looked at again only when the clock moved or the oldest key changed (the
+        answer cannot differ otherwise)."""
         out: list[MetricPoint | Eviction] = []
+        live, max_series, idle_s, key_of = state.live, self.max_series, self.idle_s, state.key_of
+        keys = state.keys
+        clock, dropped, evicted = state.clock, 0, 0
+        first: str | None = None  # the oldest key when eviction was last checked
+        stale = True  # whether it must be checked again (clock moved, or the oldest changed)
         for point in batch:
-            admitted, evictions = admit(
-                state, point.key, point.ts, max_series=self.max_series, idle_s=self.idle_s,
-                now=now,
-            )
-            out.extend(evictions)
-            if admitted:
-                out.append(point)
+            seen = point.ts if point.ts < now else now
+            if clock is None or seen > clock:
+                clock, stale = seen, True
+            if stale:
+                while live:  # evict the least recently seen while idle
+                    first = next(iter(live))
+                    if clock - live[first] <= idle_s:
+                        break
+                    out.append(Eviction(first, live.pop(first)))
+                    evicted += 1
+                else:
+                    first = None
+                stale = False
+            key = keys.get((point.name, *point.labels.items())) or key_of(point)
+            last = live.get(key)
+            if last is None:
+                if len(live) >= max_series:
+                    dropped += 1
+                    continue
+                live[key] = seen
+                stale = stale or first is None  # it is the oldest now
+            else:
+                if seen > last:
+                    live[key] = seen
+                live.move_to_end(key)
+                stale = stale or key == first  # another key is the oldest now
+            out.append(point)
+        state.clock, state.dropped, state.evicted = clock, state.dropped + dropped, \
+            state.evicted + evicted
         return state, out
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from connectors.cli import main
-from engine.events import Incident, InputKind
+from engine.events import Incident, InputKind, Rejected
 from engine.ingest.decode import Origin, decode_object
 from engine.pipeline import Pipeline
 from engine.rules.schema import parse
@@ -101,17 +101,19 @@ def _run(
     sends: list[tuple[float, dict[str, Any]]], rules: str = ""
 ) -> list[tuple[float, Incident]]:
     """Each notification decoded with its arrival time as a worker decodes it (the Kafka
-    record timestamp; the HTTP ingest's receive time), processed with the watermark a source
-    fed only by these alerts has (the newest event time so far); the incident records with
-    the arrival they came out at."""
+    record timestamp; the HTTP ingest's receive time), then detect -> incident stages at the
+    event time of a source fed only by these alerts (the newest so far; the intake and its
+    lateness are the worker test's, tests/integration/test_worker_alert_lifecycle.py); the
+    incident records with the arrival they came out at."""
     pipeline = Pipeline.from_rules(parse(rules or "correlation: {}\n"), None)
     state = pipeline.initial_state()
     out: list[tuple[float, Incident]] = []
-    watermark = 0.0
+    event_time = 0.0
     for arrival, payload in sends:
         events = decode_object(InputKind.ALERTS, payload, Origin("alerts", timestamp=arrival))
-        watermark = max([watermark, *(e.ts for e in events)])
-        state, found = pipeline.process(state, events, now=watermark)
+        admitted = [e for e in events if not isinstance(e, Rejected)]
+        event_time = max([event_time, *(e.ts for e in admitted)])
+        state, found = pipeline.advance(state, admitted, now=event_time)
         out.extend((arrival, o) for o in found if isinstance(o, Incident))
     return out
 

@@ -29,7 +29,7 @@ def test_a_firing_alert_re_sent_every_4_hours_is_one_member_and_no_dead_letter()
     outputs: list[Any] = []
     for hours in (0, 4, 8, 12):  # Alertmanager's default repeat_interval is 4h
         alert = decode_object(InputKind.ALERTS, _webhook("2025-11-26T00:00:00Z"), Origin("alerts"))
-        state, out = pipeline.process(state, alert, now=T0 + hours * 3600.0)
+        state, out = pipeline.advance(state, alert, now=T0 + hours * 3600.0)
         outputs += out
     assert not [o for o in outputs if isinstance(o, Rejected)]
     members = {a for o in outputs if isinstance(o, Incident) for a in o.alerts}

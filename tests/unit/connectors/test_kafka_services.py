@@ -9,8 +9,8 @@ import pytest
 from aiokafka import TopicPartition
 
 from connectors.errors import ConnectorError
+from connectors.kafka.action_log import TopicOutbox, action_from_record
 from connectors.kafka.config import config_from_dict
-from connectors.kafka.dispatch import TopicOutbox, action_from_record
 from connectors.kafka.wire import alert_to_wire
 from engine.events import Action, Alert, InputKind
 from engine.ingest.decode import Origin, decode_object

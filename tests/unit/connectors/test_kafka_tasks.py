@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
 
@@ -14,7 +15,7 @@ from connectors.kafka.tasks import (
     DetectTask,
     IncidentTask,
     Position,
-    event_time_from,
+    intake_from,
     position_from,
 )
 from engine.events import (
@@ -28,7 +29,7 @@ from engine.events import (
     Severity,
 )
 from engine.ingest.decode import Origin, decode_record
-from engine.ingest.watermark import WatermarkTracker
+from engine.ingest.intake import IntakeStage
 from engine.pipeline import Pipeline
 from engine.rules import RuleSet
 
@@ -78,7 +79,7 @@ def test_restored_snapshot_continues_exactly_like_an_uninterrupted_task() -> Non
     snap = orjson.loads(orjson.dumps(first.snapshot()))
     second = _detect_task()
     second.state, second.position = second.stage.restore_state(snap["state"]), position_from(snap)
-    second.event_time = event_time_from(snap, "metrics", 2, WatermarkTracker())
+    second.intake = intake_from(snap, "metrics", 2, IntakeStage())
     out2, _ = second.process(recs[40:], clock=T0)
     assert expected, "the spike must be detected for this test to mean anything"
     assert out1 + out2 == expected
@@ -106,8 +107,8 @@ def test_a_fast_host_in_the_partition_does_not_move_the_published_watermark() ->
     assert plain.position.watermark == T0 + 60 * 29
     assert skewed.position.watermark == plain.position.watermark
     # the partition's newest event time is 15 min further: what the watermark used to be
-    assert skewed.event_time.marks.producers["metrics[2]"]["host=c"][0] == T0 + 60 * 29 + 900
-    assert skewed.event_time.marks.counts["too_late"] == 0
+    assert skewed.intake.marks.producers["metrics[2]"]["host=c"][0] == T0 + 60 * 29 + 900
+    assert skewed.intake.marks.counts["too_late"] == 0
 
 
 def test_a_truly_too_late_event_of_one_producer_is_a_dead_letter_with_its_location() -> None:
@@ -121,7 +122,7 @@ def test_a_truly_too_late_event_of_one_producer_is_a_dead_letter_with_its_locati
     assert rejected[0].error.startswith("late: ts ")
     assert "metrics[2] producer host=a" in rejected[0].error
     assert rejected[0].value == values[60]
-    counts = task.event_time.marks.counts
+    counts = task.intake.marks.counts
     assert (counts["too_late"], counts["late"]) == (1, 1)
     assert task.position.next_offset == 163
 
@@ -144,22 +145,44 @@ def test_event_time_survives_a_snapshot_and_a_version_1_snapshot_starts_at_its_w
     task = _detect_task()
     task.process([Rec(i, v) for i, v in enumerate(_three_hosts(10))], clock=T0)
     snap = orjson.loads(orjson.dumps(task.snapshot()))
-    assert snap["version"] == SNAPSHOT_VERSION == 2
-    restored = event_time_from(snap, "metrics", 2, WatermarkTracker())
-    assert restored.marks == task.event_time.marks
-    old = {k: v for k, v in snap.items() if k != "marks"} | {"version": 1}
-    fresh = event_time_from(old, "metrics", 2, WatermarkTracker())
+    assert snap["version"] == SNAPSHOT_VERSION == 3
+    restored = intake_from(snap, "metrics", 2, IntakeStage())
+    assert restored.state == task.intake.state
+    old = {k: v for k, v in snap.items() if k != "intake"} | {"version": 1}
+    fresh = intake_from(old, "metrics", 2, IntakeStage())
     assert fresh.marks.sources == {"metrics[2]": [T0 + 540, 0.0, 0.0]}
     assert fresh.marks.producers == {}
-    assert event_time_from(None, "metrics", 2, WatermarkTracker()).marks.sources == {}
+    assert intake_from(None, "metrics", 2, IntakeStage()).marks.sources == {}
     # after the old snapshot, a host's first point behind the saved watermark is late (kept),
     # and the published watermark never steps back
     again = _detect_task()
-    again.position, again.event_time = position_from(old), fresh
+    again.position, again.intake = position_from(old), fresh
     _, rejected = again.process([Rec(30, _host_metric("a", T0 + 60))], clock=T0 + 5)
     assert rejected == []
     assert fresh.marks.counts["late"] == 1
     assert again.position.watermark == T0 + 540
+
+
+def test_a_version_2_snapshot_written_by_main_restores_and_continues_like_a_fresh_one() -> None:
+    """``data/detect_snapshot_v2_main_f3864bd.json``: a detect task's snapshot written by main
+    at f3864bd (``_three_hosts(10)`` processed), before the intake was a stage: its ``marks``
+    become the intake's, its detect state restores, and the task goes on exactly as a task of
+    this version that processed the same records (the guard learns its series afresh)."""
+    snap = orjson.loads((Path(__file__).parent / "data/detect_snapshot_v2_main_f3864bd.json")
+                        .read_bytes())
+    assert (snap["version"], "marks" in snap, "intake" in snap) == (2, True, False)
+    old = _detect_task()
+    old.state, old.position = old.stage.restore_state(snap["state"]), position_from(snap)
+    old.intake = intake_from(snap, "metrics", 2, IntakeStage())
+    new = _detect_task()
+    new.process([Rec(i, v) for i, v in enumerate(_three_hosts(10))], clock=T0)
+    assert old.intake.marks == new.intake.marks
+    assert old.intake.state.series.live == {}
+    more = [Rec(30 + i, v) for i, v in enumerate(_three_hosts(40)[30:])]
+    assert old.process(more, clock=T0 + 5) == new.process(more, clock=T0 + 5)
+    assert old.position == new.position
+    assert old.state.to_dict() == new.state.to_dict()
+    assert old.intake.state.series.live.keys() <= new.intake.state.series.live.keys()
 
 
 def test_envelope_round_trips_scope_events() -> None:

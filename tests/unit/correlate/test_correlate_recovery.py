@@ -93,7 +93,7 @@ def test_an_incident_stays_open_while_its_members_are_outside_their_band() -> No
     start, end = T0 + 4 * 3600, T0 + 4 * 3600 + 5400
     events = _shift_stream(start, end)
     pipeline = Pipeline.from_rules(RuleSet())
-    _, out = pipeline.process(pipeline.initial_state(), events, now=events[-1].ts)
+    _, out = pipeline.advance(pipeline.initial_state(), events, now=events[-1].ts)
     incidents = [o for o in out if isinstance(o, Incident) and "db" in o.nodes]
     assert incidents, "the shift must open an incident"
     resolved = [i for i in incidents if i.status is IncidentStatus.RESOLVED]
