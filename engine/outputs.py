@@ -184,7 +184,9 @@ class IncidentSnapshot:
 
     ``incident`` has no root causes yet. ``nodes``/``edges`` are the topology neighbourhood of
     the incident's nodes (callers, callees and hosts within two hops), so ranking needs no
-    global state. ``changes`` are the change events near the incident's onset.
+    global state. ``changes`` are the change events near the incident's onset. ``observed``:
+    the nodes among ``nodes`` that have ever had an anomaly, hold or alert (they have
+    telemetry, so their silence now counts against them as causes).
     """
 
     incident: Incident
@@ -193,6 +195,7 @@ class IncidentSnapshot:
     changes: tuple[Change, ...] = ()
     nodes: tuple[TopologyNode, ...] = ()
     edges: tuple[TopologyEdge, ...] = ()
+    observed: frozenset[str] = frozenset()
 
 
 OutputEvent: TypeAlias = Anomaly | Incident | Action | RetrainRequest | Rejected

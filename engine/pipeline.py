@@ -25,7 +25,7 @@ from typing import Any
 from engine.act.planner import ActionPlanner
 from engine.act.retrain import RetrainPlanner
 from engine.correlate.grouping import Correlator
-from engine.correlate.recovery import RecoveryWatch
+from engine.correlate.recovery import RecoveryWatch, is_hold
 from engine.detect.cardinality import Eviction
 from engine.detect.logs import LogDetector
 from engine.detect.metric import MetricDetector
@@ -280,7 +280,9 @@ class Pipeline:
         self, state: StageState, events: Sequence[InputEvent], *, now: EventTime
     ) -> tuple[StageState, list[PipelineOutput]]:
         """Detect, then correlate the new anomalies with the events' alerts, changes, topology
-        (``events`` admitted by the intake; ``now`` is event time)."""
+        (``events`` admitted by the intake; ``now`` is event time).
+
+        The recovery watch's holds go to the incident stage only: they are not outputs."""
         slots = state.slots
         slots["detect"], found = self.detect.process(slots["detect"], events, now=now)
         anomalies = [a for a in found if isinstance(a, Anomaly)]
@@ -288,7 +290,8 @@ class Pipeline:
         slots["incident"], outs = self.incident.process(
             slots["incident"], [*anomalies, *context], now=now
         )
-        return state, [*found, *outs]
+        public = [o for o in found if not (isinstance(o, Anomaly) and is_hold(o))]
+        return state, [*public, *outs]
 
 
 def _restore_slots(operators: dict[str, Any], data: dict[str, Any]) -> StageState:

@@ -37,6 +37,7 @@ that never is comes out once, resolved, labelled ``noise`` (accounted for, never
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,6 +59,7 @@ from engine.correlate.topology import Topology
 from engine.events import (
     Alert,
     Anomaly,
+    AnomalyKind,
     Change,
     EventTime,
     IncidentSnapshot,
@@ -240,7 +242,8 @@ class Correlator:
             and record.opened_at - self.change_lookback_s <= c["ts"] <= record.last_ts
             and (c["ts"], c["service"], c["kind"]) not in seen
         )
-        return record.snapshot(status, nodes, edges)
+        observed = frozenset(n.id for n in nodes if state.topology.is_observed(n.id))
+        return dataclasses.replace(record.snapshot(status, nodes, edges), observed=observed)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -252,8 +255,12 @@ class Correlator:
         elif isinstance(event, Change):
             self._apply_change(state, event)
         elif isinstance(event, Anomaly) and is_hold(event):
+            state.topology.observe(event.node)
             _apply_hold(state, event)
         elif isinstance(event, Anomaly):
+            state.topology.observe(event.node)
+            if _corroborates_only(event) and not self.placement.joins(state, event.node, event.ts):
+                return
             if event.id not in state.member_of:
                 since = evidence_start(event)
                 record, merged = self.placement.place(state, event.node, event.ts, since=since)
@@ -291,7 +298,7 @@ class Correlator:
             return
         if node is not None:
             kind = "host" if node == alert.labels.get("host") else "service"
-            state.topology.ensure_node(node, kind)
+            state.topology.observe(node, kind)
         record, merged = self.placement.place(state, node, alert.ts, alert=alert)
         self._announce_merged(state, merged, out)
         record.add_alert(alert)
@@ -332,6 +339,13 @@ def _still_firing(state: CorrelateState, record: IncidentRecord, ts: EventTime) 
         return False
     record.held_ts = ts
     return True
+
+
+def _corroborates_only(anomaly: Anomaly) -> bool:
+    """A log template that went quiet (``rate_drop``) is evidence about a problem already
+    open (a service that stopped logging in an outage), not a problem of its own: it joins an
+    incident but never opens one (an error line stopping when its fault ended is recovery)."""
+    return anomaly.kind is AnomalyKind.LOG and anomaly.detail.get("reason") == "rate_drop"
 
 
 def _forgettable(record: IncidentRecord, ts: EventTime, op: Correlator) -> bool:

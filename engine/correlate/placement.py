@@ -73,6 +73,10 @@ class Placement:
             self._merge(state, target, other, ts)
         return target, [other for other in merged if other.announced]
 
+    def joins(self, state: CorrelateState, node: str, ts: EventTime) -> bool:
+        """Whether a member at ``node`` would join an open incident (rather than open one)."""
+        return bool(self._candidates(state, node, ts, ts, None))
+
     def _candidates(
         self,
         state: CorrelateState,

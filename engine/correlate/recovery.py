@@ -16,7 +16,9 @@ that fixed band:
   change, must not hold an incident open for ever).
 
 It runs in the detect stage (keyed by series, like the detectors) so that the incident stage
-needs nothing but the anomaly stream it already receives.
+needs nothing but the anomaly stream it already receives. Holds are internal: the pipeline
+hands them to the incident stage only (``Pipeline.process`` leaves them out of its outputs; the
+worker sends them to the repartition topic, not to ``anomalies``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from engine.correlate.incidents import IncidentRecord
 from engine.correlate.topology import Topology
 from engine.events import EventTime, node_of
 
-STATE_VERSION = 4
+STATE_VERSION = 5
 
 
 @dataclass(slots=True)
@@ -44,6 +44,8 @@ class CorrelateState:
             data = _upgrade_v2_to_v3(data)
         if data["version"] == 3:
             data = _upgrade_v3_to_v4(data)
+        if data["version"] == 4:
+            data = _upgrade_v4_to_v5(data)
         return cls(
             topology=Topology.from_dict(data["topology"]),
             incidents={k: IncidentRecord.from_dict(r) for k, r in data["incidents"].items()},
@@ -67,10 +69,17 @@ def _upgrade_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _upgrade_v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 3 did not index an incident's firing alerts: rebuilt from their last status
+    """Version 3 did not mark observed nodes (topology nodes were [id, kind, flagged]): none
+    is observed until its next anomaly, hold or alert."""
+    nodes = [[*n[:3], False] for n in data["topology"]["nodes"]]
+    return {**data, "topology": {**data["topology"], "nodes": nodes}, "version": 4}
+
+
+def _upgrade_v4_to_v5(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 did not index an incident's firing alerts: rebuilt from their last status
     (the node their labels name), none settled."""
     incidents = {k: {**r, **_firing_of(r)} for k, r in data["incidents"].items()}
-    return {**data, "incidents": incidents, "version": 4}
+    return {**data, "incidents": incidents, "version": 5}
 
 
 def _firing_of(record: dict[str, Any]) -> dict[str, Any]:

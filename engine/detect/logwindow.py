@@ -90,7 +90,9 @@ class RateCheck:
         elif window.total:
             rate = max(self.alpha, 1.0 / (window.closed + 1))
             window.error_mean += rate * (ratio - window.error_mean)
-        flagged = {f.template_id for f in findings}
+        # a spike is not learnt (an anomaly is not taken as normal); a drop is: a template that
+        # went quiet (an error line after its fault ended) is news once, not every window
+        flagged = {f.template_id for f in findings if f.reason != "rate_drop"}
         for tid in set(window.rate_mean) | set(window.counts):
             if tid not in live:
                 window.rate_mean.pop(tid, None)

@@ -108,20 +108,20 @@ def test_state_with_held_candidates_round_trips_and_v1_state_upgrades() -> None:
         for k, r in data["incidents"].items()
     }
     upgraded = CorrelateState.from_dict(v1)
-    assert upgraded.version == 4
+    assert upgraded.version == 5
     assert all(r.confirmed for r in upgraded.incidents.values())
 
 
-def test_version_3_state_rebuilds_the_firing_alert_index() -> None:
+def test_version_4_state_rebuilds_the_firing_alert_index() -> None:
     state, _ = OP.process(
         OP.initial_state(), [_alert(T0, "firing", Severity.WARNING, node="web")], now=T0
     )
     data = json.loads(json.dumps(state.to_dict()))
-    v3 = {**data, "version": 3}
-    v3["incidents"] = {
+    v4 = {**data, "version": 4}
+    v4["incidents"] = {
         k: {f: v for f, v in r.items() if f not in ("firing", "settled_at")}
         for k, r in data["incidents"].items()
     }
-    upgraded = CorrelateState.from_dict(v3)
+    upgraded = CorrelateState.from_dict(v4)
     assert upgraded.to_dict() == data
     assert [r.firing for r in upgraded.incidents.values()] == [{"web": {"fp-web": T0}}]
