@@ -86,7 +86,7 @@ class OutputSink:
             else:
                 topic = "model_control" if out.type == MODEL_CONTROL_TYPE else "actions"
                 # payload included: the dispatcher (connectors/kafka/dispatch.py) delivers from it
-                body = {**out.to_wire(), "payload": out.payload}
+                body = out.to_wire(payload=True)
                 await self._send(topic, orjson.dumps(body), out.incident.encode())
                 actions.append(out)
         if actions and self.outbox is not None:

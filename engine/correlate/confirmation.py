@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.correlate.alerts import is_firing
+from engine.correlate.alerts import AlertTrack, is_firing
 from engine.correlate.incidents import IncidentRecord
 from engine.events import EventTime
 
@@ -59,7 +59,7 @@ class ConfirmPolicy:
 
 def is_confirmed(
     record: IncidentRecord,
-    book: Mapping[str, dict[str, Any]],
+    book: Mapping[str, AlertTrack],
     now: EventTime,
     policy: ConfirmPolicy,
 ) -> bool:
@@ -79,7 +79,7 @@ def is_confirmed(
 
 
 def _is_loud(
-    alert: dict[str, Any], book: Mapping[str, dict[str, Any]], now: EventTime, policy: ConfirmPolicy
+    alert: dict[str, Any], book: Mapping[str, AlertTrack], now: EventTime, policy: ConfirmPolicy
 ) -> bool:
     if alert["severity"] not in LOUD_SEVERITIES or alert["status"] != "firing":
         return False
@@ -87,8 +87,8 @@ def _is_loud(
     if not is_firing(book, fp):
         return False
     track = book[fp]
-    recent = [t for t in track["flips"] if now - t <= policy.flap_window_s]
+    recent = [t for t in track.flips if now - t <= policy.flap_window_s]
     if len(recent) >= policy.flap_transitions:
         return False
-    since = max([track["first_ts"], *track["flips"]])
+    since = max([track.first_ts, *track.flips])
     return bool(now - since >= policy.confirm_s)

@@ -49,10 +49,8 @@ from engine.correlate.alerts import (
     observe_alert,
 )
 from engine.correlate.confirmation import ConfirmPolicy, is_confirmed
-from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_stream
 from engine.correlate.incidents import IncidentRecord
 from engine.correlate.placement import Member, Placement, alert_of, evidence_start, join
-from engine.correlate.records import change_to_dict
 from engine.correlate.recovery import is_hold
 from engine.correlate.state import CorrelateState
 from engine.correlate.topology import Topology
@@ -272,7 +270,7 @@ class Correlator:
             self._apply_alert(state, event, out)
 
     def _apply_change(self, state: CorrelateState, change: Change) -> None:
-        state.changes.append(change_to_dict(change))
+        state.changes.append(change.to_dict())
         for record in state.incidents.values():
             if record.is_open and change.service in record.nodes:
                 record.dirty = True
@@ -303,7 +301,7 @@ class Correlator:
         self._announce_merged(state, merged, out)
         record.add_alert(alert)
         # a later firing episode of the same fingerprint is a new member with its own id
-        first = state.alerts[alert.fingerprint]["first_ts"] == alert.ts
+        first = state.alerts[alert.fingerprint].first_ts == alert.ts
         member_id = alert.id if first else f"{alert.id}@{alert.ts:.0f}"
         member = Member(member_id, node, alert.ts, alert.severity.rank)
         join(state, record, member, self.full_report_members)
@@ -353,9 +351,17 @@ def _forgettable(record: IncidentRecord, ts: EventTime, op: Correlator) -> bool:
 
 
 def _example_correlator() -> Correlator:
+    from testing.examples import EXAMPLE_EDGES, EXAMPLE_NODES
+
     return Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES)
 
 
+def _example_batch() -> list[Anomaly | Alert | Change | TopologyUpdate]:
+    from testing.examples import example_stream
+
+    return example_stream()
+
+
 register_example(
-    OperatorExample("correlate", _example_correlator, example_stream, CorrelateState, now=T0 - 1)
+    OperatorExample("correlate", _example_correlator, _example_batch, CorrelateState, now=T0 - 1)
 )

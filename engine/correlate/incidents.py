@@ -5,16 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.correlate.records import (
-    alert_from_dict,
-    alert_to_dict,
-    anomaly_from_dict,
-    anomaly_to_dict,
-    change_from_dict,
-)
 from engine.events import (
     Alert,
     Anomaly,
+    Change,
     EventTime,
     Incident,
     IncidentSnapshot,
@@ -23,6 +17,7 @@ from engine.events import (
     TopologyEdge,
     TopologyNode,
 )
+from engine.vocabulary import JsonDict
 
 _SEVERITIES = [Severity.INFO, Severity.WARNING, Severity.ERROR, Severity.CRITICAL]
 INCIDENT_LABEL_KEYS = ("cluster", "namespace", "env", "region", "team")
@@ -68,7 +63,7 @@ class IncidentRecord:
         """Its last sign of life: a member, or a hold (a member still outside its band)."""
         return self.last_ts if self.held_ts is None else max(self.last_ts, self.held_ts)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "id": self.id,
             "opened_at": self.opened_at,
@@ -131,7 +126,7 @@ class IncidentRecord:
 
     def add_anomaly(self, anomaly: Anomaly, cap: int) -> None:
         kept = self.anomalies.setdefault(anomaly.node, [])
-        record = anomaly_to_dict(anomaly)
+        record = anomaly.to_wire(labels=True)
         if len(kept) < cap:
             kept.append(record)
             return
@@ -141,7 +136,7 @@ class IncidentRecord:
             kept[weakest] = record
 
     def add_alert(self, alert: Alert) -> None:
-        self.alerts[alert.fingerprint] = alert_to_dict(alert)
+        self.alerts[alert.fingerprint] = alert.to_dict()
 
     def alert_fired(self, fingerprint: str, node: str | None, ts: EventTime) -> None:
         """An alert member at ``node`` fires (again) at ``ts``: the incident is not settled."""
@@ -182,7 +177,7 @@ class IncidentRecord:
             self.add_node(node)
         for kept in other.anomalies.values():
             for a in kept:
-                self.add_anomaly(anomaly_from_dict(a), cap)
+                self.add_anomaly(Anomaly.from_wire(a), cap)
         self.alerts.update(other.alerts)
         seen = {_change_key(c) for c in self.changes}
         self.changes.extend(c for c in other.changes if _change_key(c) not in seen)
@@ -241,10 +236,10 @@ class IncidentRecord:
             revision=self.revision,
         )
         anomalies = tuple(
-            anomaly_from_dict(a) for node in sorted(self.anomalies) for a in self.anomalies[node]
+            Anomaly.from_wire(a) for node in sorted(self.anomalies) for a in self.anomalies[node]
         )
-        alerts = tuple(alert_from_dict(self.alerts[fp]) for fp in sorted(self.alerts))
-        changes = tuple(change_from_dict(c) for c in sorted(self.changes, key=_change_key))
+        alerts = tuple(Alert.from_dict(self.alerts[fp]) for fp in sorted(self.alerts))
+        changes = tuple(Change.from_dict(c) for c in sorted(self.changes, key=_change_key))
         return IncidentSnapshot(incident, anomalies, alerts, changes, nodes, edges)
 
 

@@ -9,6 +9,7 @@ from engine.correlate.alerts import AlertBook
 from engine.correlate.incidents import IncidentRecord
 from engine.correlate.topology import Topology
 from engine.events import EventTime, node_of
+from engine.vocabulary import JsonDict
 
 STATE_VERSION = 5
 
@@ -25,7 +26,7 @@ class CorrelateState:
     clock: EventTime | None = None
     version: int = STATE_VERSION
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "topology": self.topology.to_dict(),

@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 
 from engine.events import TopologyEdge, TopologyMode, TopologyNode, TopologyUpdate
+from engine.vocabulary import JsonDict
 
 
 class Topology:
@@ -152,7 +153,7 @@ class Topology:
 
     # -- serialization -----------------------------------------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "nodes": [
                 [n, self.kind_of(n), self.is_flagged(n), self.is_observed(n)]

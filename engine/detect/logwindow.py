@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.events import Severity
+from engine.vocabulary import JsonDict
 
 
 @dataclass(slots=True)
@@ -30,7 +31,7 @@ class ServiceWindow:
     late: int = 0
     """Records that arrived after their window closed (counted in no window)."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"start": self.start, "counts": dict(self.counts), "errors": self.errors,
                 "total": self.total, "closed": self.closed, "rate_mean": dict(self.rate_mean),
                 "error_mean": self.error_mean, "late": self.late}

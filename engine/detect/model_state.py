@@ -9,6 +9,7 @@ from typing import Any
 from engine.detect.labels_join import LabelJoinState
 from engine.detect.profile import ReferenceProfile, Value
 from engine.detect.window import WindowState
+from engine.vocabulary import JsonDict
 
 PREDICTION = "__prediction__"
 """Key of the model's output in the prediction-drift window and the bootstrap columns."""
@@ -33,7 +34,7 @@ class ModelTrack:
     """Latest check of each metric: status, value, bounds, labels (see performance_window)."""
     version: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "reference": self.reference.to_dict() if self.reference else None,
             "boot": {k: list(v) for k, v in self.boot.items()},
@@ -76,7 +77,7 @@ class ModelMonitorState:
     seed: int = 0
     version: int = 2
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "seed": self.seed,

@@ -19,7 +19,7 @@ event cannot tell a skewed clock from a late event.
 An ``Alert`` is never ``too_late`` either: without an arrival time (a replay line with no
 ``ts``) its ts is the alert's ``startsAt``, and Alertmanager re-sends a firing alert with that
 same ``startsAt`` for as long as it fires, so an old ts is normal for it (the incident stage
-de-duplicates re-sends: ``engine.ingest.reorder``). With one (a Kafka record time, the HTTP
+de-duplicates re-sends: ``engine.correlate.reorder``). With one (a Kafka record time, the HTTP
 receive time) a firing alert's ts is its arrival (``engine.ingest.alertmanager``).
 
 A producer whose clock runs ahead or behind thus only judges its own events. At most

@@ -4,12 +4,12 @@ import dataclasses
 import json
 
 from engine.act.planner import ActionPlanner
-from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_anomaly
 from engine.correlate.grouping import CorrelateState, Correlator
 from engine.events import Alert, AlertStatus, IncidentStatus, Severity
 from engine.rank.causes import CauseRanker
 from engine.rules.routing import RoutingRules
 from engine.testing import T0
+from testing.examples import EXAMPLE_EDGES, EXAMPLE_NODES, example_anomaly
 
 OP = Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES, window_s=600, quiet_s=900, confirm_s=300)
 

@@ -2,13 +2,6 @@ from __future__ import annotations
 
 import json
 
-from engine.correlate.example import (
-    EXAMPLE_EDGES,
-    EXAMPLE_NODES,
-    example_alert,
-    example_anomaly,
-    example_stream,
-)
 from engine.correlate.grouping import CorrelateState, Correlator
 from engine.events import (
     Anomaly,
@@ -23,6 +16,13 @@ from engine.events import (
 )
 from engine.rules import parse
 from engine.testing import T0
+from testing.examples import (
+    EXAMPLE_EDGES,
+    EXAMPLE_NODES,
+    example_alert,
+    example_anomaly,
+    example_stream,
+)
 
 # grouping behaviour without the confirmation hold (tested in test_correlate_confirmation.py)
 OP = Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES, window_s=600, quiet_s=900, confirm_s=0)

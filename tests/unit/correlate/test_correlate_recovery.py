@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_anomaly
 from engine.correlate.grouping import CorrelateState, Correlator
 from engine.correlate.recovery import RecoveryState, RecoveryWatch, is_hold
 from engine.events import (
@@ -23,6 +22,7 @@ from engine.events import (
 from engine.pipeline import Pipeline
 from engine.rules import RuleSet
 from engine.testing import T0
+from testing.examples import EXAMPLE_EDGES, EXAMPLE_NODES, example_anomaly
 
 OP = Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES, quiet_s=900, confirm_s=0)
 

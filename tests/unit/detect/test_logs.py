@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import json
 
-from engine.detect.logs import LogDetector, LogDetectorState
+from engine.detect.logs import LogDetector
+from engine.detect.logs_state import LogDetectorState
 from engine.events import AnomalyKind, Level, LogRecord
 from engine.rules.logs import LogRules
 from engine.testing import T0

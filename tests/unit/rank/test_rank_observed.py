@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from engine.correlate.example import example_anomaly
 from engine.correlate.grouping import Correlator
 from engine.correlate.state import CorrelateState
 from engine.events import (
@@ -18,6 +17,7 @@ from engine.events import (
 )
 from engine.rank.causes import CauseRanker
 from engine.testing import T0
+from testing.examples import example_anomaly
 
 # checkout calls email, payment and cart (Online Boutique's shape); email fails first, then
 # checkout shows its own CPU and memory; payment and cart stay quiet.
