@@ -37,7 +37,7 @@ from connectors.serve.clock import ServeClock
 from connectors.serve.runtime import LiveRuntime, ServeOptions
 from engine.events import Action
 from engine.rules import RuleSet
-from engine.scenario import generate_scenario
+from testing.scenarios.shop import generate_scenario
 
 TOKEN = "benchmark-token-0123456789"  # noqa: S105  (a local test server's token)
 CHUNK_S = 900.0

@@ -3,7 +3,7 @@
 The journal keeps what the HTTP API accepted *after* decoding (so a Prometheus remote-write
 or OTLP body is decoded once, by the route that understood it). Each event is a small tagged
 object ``{"t": <kind>, "v": {...}}``; alerts, changes and topology reuse the forms the
-correlator keeps in its state (``engine.correlate.records``), dead letters their wire form.
+correlator keeps in its state (their ``to_dict``/``from_dict``), dead letters their wire form.
 ``decode_event(encode_event(e)) == e`` for every input event and ``Rejected``.
 """
 
@@ -13,7 +13,6 @@ import base64
 from collections.abc import Callable
 from typing import Any, Final
 
-from engine.correlate import records
 from engine.events import (
     Alert,
     Change,
@@ -76,9 +75,9 @@ _ENCODERS: Final[dict[type, tuple[str, Callable[[Any], Plain]]]] = {
     LogRecord: ("log", _log),
     Prediction: ("prediction", _prediction),
     GroundTruth: ("label", _label),
-    Alert: ("alert", records.alert_to_dict),
-    Change: ("change", records.change_to_dict),
-    TopologyUpdate: ("topology", records.topology_to_dict),
+    Alert: ("alert", Alert.to_dict),
+    Change: ("change", Change.to_dict),
+    TopologyUpdate: ("topology", TopologyUpdate.to_dict),
     Rejected: ("rejected", _rejected),
 }
 _DECODERS: Final[dict[str, Callable[[Plain], Journaled]]] = {
@@ -86,9 +85,9 @@ _DECODERS: Final[dict[str, Callable[[Plain], Journaled]]] = {
     "log": lambda d: LogRecord(d["ts"], d["message"], Level(d["level"]), d["labels"]),
     "prediction": lambda d: Prediction(**d),
     "label": lambda d: GroundTruth(**d),
-    "alert": records.alert_from_dict,
-    "change": records.change_from_dict,
-    "topology": records.topology_from_dict,
+    "alert": Alert.from_dict,
+    "change": Change.from_dict,
+    "topology": TopologyUpdate.from_dict,
     "rejected": _rejected_from,
 }
 

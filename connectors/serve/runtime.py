@@ -217,7 +217,7 @@ class LiveRuntime:
         if clock == float("-inf"):
             return
         runner = self.runner
-        intake = runner.state.slots["intake"]
+        intake = runner.state.intake
         times = (
             runner.pipeline.intake.event_time(intake, now=clock),
             idle_event_time(intake.marks, self.idle_source_s, clock),

@@ -36,7 +36,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExportResult
 from opentelemetry.sdk.resources import Resource
 
-from engine.scenario import generate_scenario
+from testing.scenarios.shop import generate_scenario
 
 pytestmark = pytest.mark.integration
 
