@@ -53,6 +53,7 @@ from engine.events import (
 )
 from engine.ingest.intake import IntakeStage, IntakeState
 from engine.ingest.marks import Sourced
+from engine.ingest.node_labels import NodeLabels
 from engine.rank.causes import CauseRanker, RankState
 from engine.rules import RuleSet
 from engine.state import DetectState, IncidentState, PipelineState, part, stage_parts
@@ -69,6 +70,8 @@ class DetectStage:
     logs: LogDetector
     models: ModelMonitor
     recovery: RecoveryWatch = field(default_factory=RecoveryWatch)
+    node_labels: NodeLabels = field(default_factory=NodeLabels)
+    """Which labels name a topology node; applied to each metric point and log record."""
     name: str = "detect"
 
     def initial_state(self) -> DetectState:
@@ -99,8 +102,9 @@ class DetectStage:
         self, state: DetectState, batch: Sequence[InputEvent], *, now: EventTime
     ) -> tuple[DetectState, list[Anomaly | Rejected]]:
         """Route each event to its detector; dead letters first, then anomalies by (ts, id)."""
-        points = [e for e in batch if isinstance(e, MetricPoint)]
-        records = [e for e in batch if isinstance(e, LogRecord)]
+        to_node = self.node_labels.apply
+        points = [to_node(e) for e in batch if isinstance(e, MetricPoint)]
+        records = [to_node(e) for e in batch if isinstance(e, LogRecord)]
         ml = [e for e in batch if isinstance(e, Prediction | GroundTruth)]
         state.metrics, from_metrics = self.metrics.process(state.metrics, points, now=now)
         state.logs, from_logs = self.logs.process(state.logs, records, now=now)
@@ -126,6 +130,8 @@ class IncidentStage:
     planner: ActionPlanner
     retrain: RetrainPlanner
     reorder: EventReorder = field(default_factory=EventReorder)
+    node_labels: NodeLabels = field(default_factory=NodeLabels)
+    """Which labels name a topology node; applied to each alert."""
     name: str = "incident"
 
     def initial_state(self) -> IncidentState:
@@ -157,6 +163,8 @@ class IncidentStage:
         ``now`` is a watermark: events wait in the ``reorder`` slot until it reaches their ts,
         so the outputs depend on the set of events and the watermarks, not on arrival order.
         """
+        to_node = self.node_labels.apply
+        batch = [to_node(e) if isinstance(e, Alert) else e for e in batch]
         state.reorder, released = self.reorder.process(state.reorder, batch, now=now)
         rejected = [e for e in released if isinstance(e, Rejected)]
         ordered = [e for e in released if not isinstance(e, Rejected)]
@@ -216,6 +224,7 @@ class Pipeline:
                     max_watch_s=rules.correlation.recovery_watch_s,
                     recover_points=rules.correlation.recovery_points,
                 ),
+                rules.topology.node_mapping(),
             ),
             IncidentStage(
                 Correlator.from_rules(rules),
@@ -224,6 +233,7 @@ class Pipeline:
                 RetrainPlanner.from_rules(rules.monitoring),
                 EventReorder(rules.correlation.forget_after_s,
                              max(ALERT_HORIZON_S, rules.correlation.forget_after_s)),
+                rules.topology.node_mapping(),
             ),
         )
 

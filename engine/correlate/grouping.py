@@ -12,7 +12,16 @@ both ends of the link persist: its node's members and a related node's in the ot
 each span ``merge_after_s`` (a passing blip or a lone warning joins one and links nothing).
 Incidents resolve after ``quiet_s`` without activity, where a recovery-watch hold (one of its
 nodes' series still outside its pre-incident band, see ``engine.correlate.recovery``) counts
-as activity: an incident does not resolve while its members are still bad. Placing one member
+as activity: an incident does not resolve while its members are still bad.
+
+Alert state drives the lifecycle (``engine.correlate.alerts``). A firing alert member is
+still bad until it resolves (``status=resolved``, or no status and ``endsAt`` past, see
+``engine.ingest.alertmanager``): an incident holding one does not go quiet (it is held, like a
+recovery-watch hold) while the alert was seen within ``alert_ttl_s``, and an error or critical
+one keeps its node active for linking new alerts; each re-send is activity at its arrival (its
+``ts``). An incident whose members are all alerts, all resolved, resolves at the last resolve
+once ``confirm_s`` has passed with none firing again and no hold after it (the mirror of
+confirmation: an alert that fires again within it continues the same incident). Placing one member
 (join, merge or open) is ``engine.correlate.placement``; this module applies events and emits
 snapshots.
 
@@ -32,7 +41,13 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.correlate.alerts import AlertPolicy, Verdict, forget_alerts, observe_alert
+from engine.correlate.alerts import (
+    AlertPolicy,
+    Verdict,
+    forget_alerts,
+    is_firing,
+    observe_alert,
+)
 from engine.correlate.confirmation import ConfirmPolicy, is_confirmed
 from engine.correlate.incidents import IncidentRecord
 from engine.correlate.placement import Member, Placement, alert_of, evidence_start, join
@@ -186,6 +201,7 @@ class Correlator:
         """Flush changed confirmed incidents, resolve quiet ones (an unconfirmed one is emitted
         once, resolved, as noise), forget old ones; the clock moves to ``ts``."""
         policy = self.confirm_policy
+        forget_alerts(state.alerts, ts, self.alert_policy)  # a forgotten alert fires no more
         for record in state.incidents.values():
             if record.is_open and not record.confirmed:
                 record.confirmed = is_confirmed(record, state.alerts, ts, policy)
@@ -194,7 +210,12 @@ class Correlator:
                 status = IncidentStatus.UPDATED if record.announced else IncidentStatus.OPEN
                 out.append(self._emit(state, record, status))
         for record in state.incidents.values():
-            if record.is_open and ts - record.active_ts > self.quiet_s:
+            if not record.is_open:
+                continue
+            if record.is_settled(ts - self.confirm_s):  # all its members resolved alerts
+                record.resolved_at = record.settled_at
+                out.append(self._emit(state, record, IncidentStatus.RESOLVED))
+            elif ts - record.active_ts > self.quiet_s and not _still_firing(state, record, ts):
                 record.resolved_at = record.active_ts + self.quiet_s
                 out.append(self._emit(state, record, IncidentStatus.RESOLVED))
         for key in [k for k, r in state.incidents.items() if _forgettable(r, ts, self)]:
@@ -202,7 +223,6 @@ class Correlator:
                 for name in {member, alert_of(member)}:
                     if state.member_of.get(name) == key:
                         del state.member_of[name]
-        forget_alerts(state.alerts, ts, self.alert_policy)
         state.changes = [c for c in state.changes if ts - c["ts"] <= self.change_lookback_s]
         state.clock = ts if state.clock is None else max(state.clock, ts)
 
@@ -260,15 +280,20 @@ class Correlator:
     ) -> None:
         verdict = observe_alert(state.alerts, alert, self.alert_policy)
         owner = state.incidents.get(state.member_of.get(alert.id, ""))
+        node = node_of(alert.labels)
         if owner is not None and owner.is_open:
-            if verdict is Verdict.RESOLVED:
-                owner.alerts[alert.fingerprint] = alert.to_dict()
-            elif verdict in (Verdict.NEW, Verdict.REFRESH):
+            kept = owner.alerts.get(alert.fingerprint)
+            if kept is None or kept["status"] != alert.status.value:  # fires again, resolved
+                owner.add_alert(alert)
+            if verdict in (Verdict.NEW, Verdict.REFRESH):  # a re-send's arrival is activity
                 owner.last_ts = max(owner.last_ts, alert.ts)
+            if is_firing(state.alerts, alert.fingerprint):  # also while flapping (held)
+                owner.alert_fired(alert.fingerprint, node, alert.ts)
+            else:
+                owner.alert_resolved(alert.fingerprint, node, alert.ts)
             return
         if verdict is not Verdict.NEW:
             return
-        node = node_of(alert.labels)
         if node is not None:
             kind = "host" if node == alert.labels.get("host") else "service"
             state.topology.observe(node, kind)
@@ -280,6 +305,7 @@ class Correlator:
         member_id = alert.id if first else f"{alert.id}@{alert.ts:.0f}"
         member = Member(member_id, node, alert.ts, alert.severity.rank)
         join(state, record, member, self.full_report_members)
+        record.alert_fired(alert.fingerprint, node, alert.ts)
         state.member_of[alert.id] = record.id  # later events of the alert find its episode
 
     def _announce_merged(
@@ -295,6 +321,22 @@ def _apply_hold(state: CorrelateState, hold: Anomaly) -> None:
     for record in state.incidents.values():
         if record.is_open and hold.node in record.spans:
             record.held_ts = hold.ts if record.held_ts is None else max(record.held_ts, hold.ts)
+
+
+def _still_firing(state: CorrelateState, record: IncidentRecord, ts: EventTime) -> bool:
+    """Whether an alert member of ``record`` still fires (it has not resolved and was seen
+    within ``alert_ttl_s``): then the incident is held at ``ts``, not resolved as quiet.
+    Alerts that stopped firing unnoticed (a flapping resolve, a forgotten fingerprint) are
+    dropped from its firing index here."""
+    for node, fps in list(record.firing.items()):
+        for fp in [fp for fp in fps if not is_firing(state.alerts, fp)]:
+            del fps[fp]
+        if not fps:
+            del record.firing[node]
+    if not record.firing:
+        return False
+    record.held_ts = ts
+    return True
 
 
 def _corroborates_only(anomaly: Anomaly) -> bool:

@@ -15,8 +15,10 @@ the horizon it becomes a ``Rejected`` (``late: ...``) because it can no longer b
 re-delivery.
 
 Alerts are the exception. An alert is state, not a sample: Alertmanager re-sends every firing
-alert with its original ``startsAt`` (our ``ts``) whenever its group is notified again (every
-``repeat_interval``, 4 h by default), so a long-firing alert always arrives "late". Alert keys
+alert with its original ``startsAt`` whenever its group is notified again (every
+``repeat_interval``, 4 h by default); without an arrival time that is our ``ts``, so a
+long-firing alert always arrives "late" (with one, each re-send has its own ``ts`` and key, and
+reaches the correlator as activity). Alert keys
 are remembered apart, for ``alert_horizon_s`` of event time after they were *last received*
 (each re-send refreshes them): a re-send is a duplicate however old its ``ts``, and an alert
 never seen before is released at once (counted ``late``), never dead-lettered. At most

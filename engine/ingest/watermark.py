@@ -16,9 +16,11 @@ The first event of a producer not seen before (or evicted) is ``late`` when it i
 source's event time (as of the previous batch), else ``on_time``; never ``too_late``: one
 event cannot tell a skewed clock from a late event.
 
-An ``Alert`` is never ``too_late`` either: its ts is the alert's ``startsAt``, and Alertmanager
-re-sends a firing alert with that same ``startsAt`` for as long as it fires, so an old ts is
-normal for it (the incident stage de-duplicates re-sends: ``engine.correlate.reorder``).
+An ``Alert`` is never ``too_late`` either: without an arrival time (a replay line with no
+``ts``) its ts is the alert's ``startsAt``, and Alertmanager re-sends a firing alert with that
+same ``startsAt`` for as long as it fires, so an old ts is normal for it (the incident stage
+de-duplicates re-sends: ``engine.correlate.reorder``). With one (a Kafka record time, the HTTP
+receive time) a firing alert's ts is its arrival (``engine.ingest.alertmanager``).
 
 A producer whose clock runs ahead or behind thus only judges its own events. At most
 ``max_producers`` producers are kept per source; past that the least recently seen is evicted

@@ -155,7 +155,10 @@ def test_alerts_dedup_and_flapping_alert_is_counted_once() -> None:
             (7, "firing"),
         ]
     ]
-    _, out = _run(events, now=T0 + 600)
+    # an incident of resolved alerts resolves confirm_s after the last resolve (at once with
+    # confirm_s 0): an alert firing again within it continues the incident
+    op = Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES, confirm_s=300)
+    _, out = op.process(op.initial_state(), events, now=T0 + 3600)
     incidents = {s.incident.id: s.incident for s in out}
     assert len(incidents) == 1
     assert next(iter(incidents.values())).alerts == ("am-fp-api",)

@@ -28,7 +28,8 @@ def test_a_storm_of_distinct_alerts_is_re_emitted_per_growth_share_and_keeps_eve
     # fails on the previous rule (one record per alert: 1,701 records for 2,000 alerts)
     op = Correlator()
     state, out = op.process(op.initial_state(), _storm(2000), now=T0 + 2000)
-    state, tail = op.process(state, [], now=T0 + 2000 + op.quiet_s + 1)
+    resolves = [replace(a, ts=T0 + 2001, status=AlertStatus.RESOLVED) for a in _storm(2000)]
+    state, tail = op.process(state, resolves, now=T0 + 2001 + op.quiet_s)
     records = [s.incident for s in [*out, *tail]]
     assert {r.id for r in records} == {records[0].id}
     assert 40 <= len(records) <= 60  # 256 members, then 16 per doubling (the 300 s to confirm)
