@@ -10,29 +10,18 @@ was active during that window, so a model's drift lands in the upstream data out
 alert name and cluster. A member related to several incidents merges them into the oldest once
 both ends of the link persist: its node's members and a related node's in the other incident
 each span ``merge_after_s`` (a passing blip or a lone warning joins one and links nothing).
-Incidents resolve after ``quiet_s`` without activity, where a recovery-watch hold (one of its
-nodes' series still outside its pre-incident band, see ``engine.correlate.recovery``) counts
-as activity: an incident does not resolve while its members are still bad.
-
-Alert state drives the lifecycle (``engine.correlate.alerts``). A firing alert member is
-still bad until it resolves (``status=resolved``, or no status and ``endsAt`` past, see
-``engine.ingest.alertmanager``): an incident holding one does not go quiet (it is held, like a
-recovery-watch hold) while the alert was seen within ``alert_ttl_s``, and an error or critical
-one keeps its node active for linking new alerts; each re-send is activity at its arrival (its
-``ts``). An incident whose members are all alerts, all resolved, resolves at the last resolve
-once ``confirm_s`` has passed with none firing again and no hold after it (the mirror of
-confirmation: an alert that fires again within it continues the same incident). Placing one member
-(join, merge or open) is ``engine.correlate.placement``; this module applies events and emits
-snapshots.
+Incidents resolve after ``quiet_s`` without activity unless a recovery-watch hold or a firing
+alert member keeps them open (``engine.correlate.lifecycle``). Placing one member (join, merge
+or open) is ``engine.correlate.placement``; this module applies events and emits snapshots.
 
 Snapshots are emitted per event time: all events with the same ``ts`` are applied, then every
 incident that opened or changed (new node, new alert, higher severity, merge, new change)
 is emitted once, when event time moves on (a later event, or ``now`` at or past it). Every
 record lists all members, so past ``full_report_members`` an alert on a node the incident
 already holds re-emits it only once per 1/16 of growth (``placement.reports_growth``): the
-next record, and always the last, still lists it. An
-incident is announced only once confirmed (see ``engine.correlate.confirmation``); a candidate
-that never is comes out once, resolved, labelled ``noise`` (accounted for, never paged).
+next record, and always the last, still lists it. An incident is announced only once confirmed
+(``engine.correlate.confirmation``); a candidate that never is comes out once, resolved,
+labelled ``noise`` (accounted for, never paged).
 """
 
 from __future__ import annotations
@@ -45,19 +34,24 @@ from engine.correlate.alerts import (
     AlertPolicy,
     Verdict,
     forget_alerts,
-    is_firing,
     observe_alert,
 )
 from engine.correlate.confirmation import ConfirmPolicy, is_confirmed
 from engine.correlate.incidents import IncidentRecord
-from engine.correlate.placement import Member, Placement, alert_of, evidence_start, join
+from engine.correlate.lifecycle import (
+    apply_hold,
+    corroborates_only,
+    follow_alert,
+    forget_incidents,
+    resolution,
+)
+from engine.correlate.placement import Member, Placement, evidence_start, join
 from engine.correlate.recovery import is_hold
 from engine.correlate.state import CorrelateState
 from engine.correlate.topology import Topology
 from engine.events import (
     Alert,
     Anomaly,
-    AnomalyKind,
     Change,
     EventTime,
     IncidentSnapshot,
@@ -73,6 +67,11 @@ from engine.testing import T0
 
 CorrelateInput = Anomaly | Alert | Change | TopologyUpdate
 
+_RULE_KEYS = (  # the correlation rule keys that are this operator's fields of the same name
+    "window_s", "quiet_s", "max_hops", "change_lookback_s", "forget_after_s", "alert_ttl_s",
+    "flap_window_s", "flap_transitions", "max_anomalies_per_node", "confirm_s", "confirm_nodes",
+    "merge_after_s", "link_s", "max_span_s")
+
 __all__ = ["CorrelateInput", "CorrelateState", "Correlator", "evidence_start"]
 
 
@@ -82,8 +81,6 @@ class Correlator:
 
     Updates ``state`` in place (and returns it). Outputs are ``IncidentSnapshot``s, one per
     incident that opened, changed or resolved, with ``revision`` counting up per incident.
-    An incident opens only once confirmed (``confirm_s``, ``confirm_nodes``; see
-    ``engine.correlate.confirmation``); one that never is comes out once, resolved, as noise.
 
     Examples
     --------
@@ -142,20 +139,7 @@ class Correlator:
         return cls(
             nodes=tuple(TopologyNode(n.id, n.kind) for n in t.nodes),
             edges=tuple(TopologyEdge(e.source, e.target, e.kind) for e in t.edges),
-            window_s=c.window_s,
-            quiet_s=c.quiet_s,
-            max_hops=c.max_hops,
-            change_lookback_s=c.change_lookback_s,
-            forget_after_s=c.forget_after_s,
-            alert_ttl_s=c.alert_ttl_s,
-            flap_window_s=c.flap_window_s,
-            flap_transitions=c.flap_transitions,
-            max_anomalies_per_node=c.max_anomalies_per_node,
-            confirm_s=c.confirm_s,
-            confirm_nodes=c.confirm_nodes,
-            merge_after_s=c.merge_after_s,
-            link_s=c.link_s,
-            max_span_s=c.max_span_s,
+            **{key: getattr(c, key) for key in _RULE_KEYS},
         )
 
     @property
@@ -212,17 +196,11 @@ class Correlator:
         for record in state.incidents.values():
             if not record.is_open:
                 continue
-            if record.is_settled(ts - self.confirm_s):  # all its members resolved alerts
-                record.resolved_at = record.settled_at
+            resolved_at = resolution(state, record, ts, self.quiet_s, self.confirm_s)
+            if resolved_at is not None:
+                record.resolved_at = resolved_at
                 out.append(self._emit(state, record, IncidentStatus.RESOLVED))
-            elif ts - record.active_ts > self.quiet_s and not _still_firing(state, record, ts):
-                record.resolved_at = record.active_ts + self.quiet_s
-                out.append(self._emit(state, record, IncidentStatus.RESOLVED))
-        for key in [k for k, r in state.incidents.items() if _forgettable(r, ts, self)]:
-            for member in state.incidents.pop(key).members:
-                for name in {member, alert_of(member)}:
-                    if state.member_of.get(name) == key:
-                        del state.member_of[name]
+        forget_incidents(state, ts, self.forget_after_s)
         state.changes = [c for c in state.changes if ts - c["ts"] <= self.change_lookback_s]
         state.clock = ts if state.clock is None else max(state.clock, ts)
 
@@ -254,10 +232,10 @@ class Correlator:
             self._apply_change(state, event)
         elif isinstance(event, Anomaly) and is_hold(event):
             state.topology.observe(event.node)
-            _apply_hold(state, event)
+            apply_hold(state, event)
         elif isinstance(event, Anomaly):
             state.topology.observe(event.node)
-            if _corroborates_only(event) and not self.placement.joins(state, event.node, event.ts):
+            if corroborates_only(event) and not self.placement.joins(state, event.node, event.ts):
                 return
             if event.id not in state.member_of:
                 since = evidence_start(event)
@@ -282,15 +260,7 @@ class Correlator:
         owner = state.incidents.get(state.member_of.get(alert.id, ""))
         node = node_of(alert.labels)
         if owner is not None and owner.is_open:
-            kept = owner.alerts.get(alert.fingerprint)
-            if kept is None or kept["status"] != alert.status.value:  # fires again, resolved
-                owner.add_alert(alert)
-            if verdict in (Verdict.NEW, Verdict.REFRESH):  # a re-send's arrival is activity
-                owner.last_ts = max(owner.last_ts, alert.ts)
-            if is_firing(state.alerts, alert.fingerprint):  # also while flapping (held)
-                owner.alert_fired(alert.fingerprint, node, alert.ts)
-            else:
-                owner.alert_resolved(alert.fingerprint, node, alert.ts)
+            follow_alert(state, owner, alert, verdict, node)
             return
         if verdict is not Verdict.NEW:
             return
@@ -315,50 +285,13 @@ class Correlator:
             out.append(self._emit(state, other, IncidentStatus.RESOLVED))
 
 
-def _apply_hold(state: CorrelateState, hold: Anomaly) -> None:
-    """A member's series is still outside its pre-incident band: the open incidents holding
-    its node stay open (a hold is not a member: it joins, opens and ranks nothing)."""
-    for record in state.incidents.values():
-        if record.is_open and hold.node in record.spans:
-            record.held_ts = hold.ts if record.held_ts is None else max(record.held_ts, hold.ts)
-
-
-def _still_firing(state: CorrelateState, record: IncidentRecord, ts: EventTime) -> bool:
-    """Whether an alert member of ``record`` still fires (it has not resolved and was seen
-    within ``alert_ttl_s``): then the incident is held at ``ts``, not resolved as quiet.
-    Alerts that stopped firing unnoticed (a flapping resolve, a forgotten fingerprint) are
-    dropped from its firing index here."""
-    for node, fps in list(record.firing.items()):
-        for fp in [fp for fp in fps if not is_firing(state.alerts, fp)]:
-            del fps[fp]
-        if not fps:
-            del record.firing[node]
-    if not record.firing:
-        return False
-    record.held_ts = ts
-    return True
-
-
-def _corroborates_only(anomaly: Anomaly) -> bool:
-    """A log template that went quiet (``rate_drop``) is evidence about a problem already
-    open (a service that stopped logging in an outage), not a problem of its own: it joins an
-    incident but never opens one (an error line stopping when its fault ended is recovery)."""
-    return anomaly.kind is AnomalyKind.LOG and anomaly.detail.get("reason") == "rate_drop"
-
-
-def _forgettable(record: IncidentRecord, ts: EventTime, op: Correlator) -> bool:
-    return record.resolved_at is not None and ts - record.resolved_at > op.forget_after_s
-
-
 def _example_correlator() -> Correlator:
     from testing.examples import EXAMPLE_EDGES, EXAMPLE_NODES
-
     return Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES)
 
 
 def _example_batch() -> list[Anomaly | Alert | Change | TopologyUpdate]:
     from testing.examples import example_stream
-
     return example_stream()
 
 
