@@ -1,15 +1,19 @@
-# The two set-up commands of the README: `make demo` and `make test`. Everything else is optional.
+# The set-up commands of the README: `make serve`, `make demo` and `make test`. Everything else
+# is optional.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo demo-serve test lint check-rules browser-deps clean
+.PHONY: serve demo demo-serve test lint check-rules browser-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,bench]'
 	touch $(STAMP)
+
+serve: $(STAMP)
+	$(VENV)/bin/vigil serve $(SERVE_ARGS)
 
 demo: $(STAMP)
 	$(VENV)/bin/vigil demo

@@ -52,8 +52,8 @@ from dataclasses import replace
 from typing import Any
 
 from engine.correlate.alerts import AlertBook, AlertPolicy, forget_alerts, observe_alert
+from engine.correlate.reorder import EventReorder, event_key
 from engine.events import Alert, AlertStatus, Severity
-from engine.ingest.reorder import EventReorder, event_key
 from engine.pipeline import IncidentStage, Pipeline
 from engine.rules import RuleSet
 

@@ -1,7 +1,7 @@
 """ML monitoring benchmark: throughput, detection delay, false alarms, scipy batch baseline.
 
 Run: ``python -m benchmarks.drift`` (full, a few minutes) or ``--quick``. Streams are synthetic
-and seeded (``engine.detect.synthetic_predictions``); no dataset is read, so ``--data`` is
+and seeded (``testing.scenarios.predictions``); no dataset is read, so ``--data`` is
 accepted for symmetry with the other benchmarks and ignored.
 
 1. Throughput: predictions/s through ``ModelMonitor`` (20 features: 10 numeric, 10 categorical;
@@ -34,9 +34,9 @@ from scipy import stats
 
 from benchmarks.drift_labels import labels_benchmark
 from engine.detect.model import ModelMonitor
-from engine.detect.synthetic_predictions import generate_predictions
 from engine.events import Anomaly, GroundTruth, Prediction
 from engine.rules import parse
+from testing.scenarios.predictions import generate_predictions
 
 NUMERIC = ["amount"] + [f"num{i}" for i in range(1, 10)]
 CATEGORICAL = ["merchant"] + [f"cat{i}" for i in range(1, 10)]

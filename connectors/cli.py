@@ -35,6 +35,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "connectors.reference",  # vigil reference build
     "connectors.kafka.app",  # vigil worker
     "connectors.kafka.load",  # vigil load
+    "connectors.serve.command",  # vigil serve
 )
 
 
@@ -151,7 +152,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from connectors.files import write_scenario
-    from engine.scenario import generate_scenario
+    from testing.scenarios.shop import generate_scenario
 
     rules = load_rules(args.rules)
     scenario = generate_scenario(seed=args.seed)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from connectors.errors import DeliveryError
+from connectors.errors import DeliveryError, Failure
 from connectors.limits import CircuitBreaker, Clock, RateLimiter, RealClock
 from connectors.outbox import Entry, Outbox, final_of
 from connectors.retry import Backoff
@@ -131,7 +131,8 @@ class Dispatcher:
         for entry in entries:
             lanes = self.lanes.get(entry.action.receiver)
             if lanes is None:
-                reason = f"no receiver named {entry.action.receiver!r} is configured"
+                receiver = entry.action.receiver
+                reason = f"{Failure.NO_RECEIVER.value} named {receiver!r} is configured"
                 self._finish(entry, ActionStatus.FAILED, reason)
                 continue
             lanes.setdefault(entry.lane, deque()).append(entry)
@@ -226,7 +227,7 @@ class Dispatcher:
                 escape_text(detail),
             )
         if not err.retryable:
-            self._done(lanes, entry, ActionStatus.FAILED, f"permanent: {detail}")
+            self._done(lanes, entry, ActionStatus.FAILED, f"{Failure.PERMANENT.value}: {detail}")
             return
         link.breaker.failure(now)
         delay = self.backoff.delay_s(entry.attempts, self.rng)
@@ -236,7 +237,8 @@ class Dispatcher:
             self.held_until[name] = max(self.held_until.get(name, now), now + err.retry_after_s)
         if now + delay - (entry.first_at or now) > link.deadline_s:
             reason = (
-                f"deadline {link.deadline_s:g}s passed after {entry.attempts} attempts: {detail}"
+                f"{Failure.DEADLINE.value} {link.deadline_s:g}s passed after {entry.attempts} "
+                f"attempts: {detail}"
             )
             self._done(lanes, entry, ActionStatus.FAILED, reason)
             return

@@ -33,7 +33,7 @@ from connectors.model_metrics import ModelMetrics
 from engine.detect.cardinality import GuardState
 from engine.ingest.decode import reason_class
 from engine.ingest.watermark import WatermarkState
-from engine.pipeline import StageState
+from engine.state import IncidentState
 
 MAX_REASONS: Final = 32
 LATENCY_BUCKETS_S: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -60,11 +60,11 @@ def reason_of(error: str) -> str:
     return reason_class(error)[:80] or "unknown"
 
 
-def alert_evictions(incident: StageState) -> dict[str, int]:
+def alert_evictions(incident: IncidentState) -> dict[str, int]:
     """Evictions so far by the alert-memory caps of an ``IncidentStage`` state."""
     return {
-        "correlate": incident.slots["correlate"].alerts.evicted,
-        "reorder": incident.slots["reorder"].alerts_evicted,
+        "correlate": incident.correlate.alerts.evicted,
+        "reorder": incident.reorder.alerts_evicted,
     }
 
 

@@ -146,6 +146,11 @@ class SqliteOutbox:
             (final.status.value, final.attempts, final.error, _encode(final), entry.seq),
         )
 
+    def finished(self) -> list[Action]:
+        """Every outcome recorded (delivered, failed, suppressed), oldest first."""
+        rows = self.db.execute("SELECT action FROM outbox WHERE status != 'pending' ORDER BY seq")
+        return [_decode(blob) for (blob,) in rows]
+
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status"))
 
@@ -154,23 +159,11 @@ class SqliteOutbox:
 
 
 def _encode(action: Action) -> bytes:
-    return orjson.dumps({**action.to_wire(), "payload": action.payload})
+    return orjson.dumps(action.to_wire(payload=True))
 
 
 def _decode(blob: bytes) -> Action:
-    data = orjson.loads(blob)
-    return Action(
-        id=data["id"],
-        ts=data["ts"],
-        incident=data["incident"],
-        receiver=data["receiver"],
-        type=data["type"],
-        dedup_key=data["dedup_key"],
-        payload=data["payload"],
-        status=ActionStatus(data["status"]),
-        attempts=data["attempts"],
-        error=data.get("error"),
-    )
+    return Action.from_wire(orjson.loads(blob))
 
 
 def final_of(entry: Entry, status: ActionStatus, error: str | None = None) -> Action:

@@ -47,7 +47,8 @@ from connectors.metrics import VigilMetrics, alert_evictions
 from engine.events import EventTime, InputEvent
 from engine.ingest.intake import IntakeStage, IntakeState
 from engine.ingest.marks import Sourced
-from engine.pipeline import Pipeline, PipelineOutput, StageState
+from engine.pipeline import Pipeline, PipelineOutput
+from engine.state import PipelineState
 
 RUNNER_SNAPSHOT_VERSION: Final = 1
 STATE_SIZE_EVERY_S: Final = 10.0
@@ -105,7 +106,7 @@ class Runner:
     metrics: VigilMetrics = field(default_factory=VigilMetrics)
     observe: Observe | None = None
     key: str = "pipeline"
-    state: StageState = field(init=False)
+    state: PipelineState = field(init=False)
     last_now: float | None = None
     events_in: int = 0
     sized_at: float = field(default_factory=time.monotonic)
@@ -130,7 +131,7 @@ class Runner:
         for item in batch:
             self.metrics.records_in.labels(topic=item.source).inc()
         started = time.perf_counter()
-        intake = self.state.slots["intake"]
+        intake = self.state.intake
         before = IntakeCounts.of(intake)
         events, rejected = self.pipeline.admit(self.state, batch, now=now)
         event_time = self.pipeline.intake.event_time(intake, now=now)
@@ -156,14 +157,14 @@ class Runner:
 
     def advance(self, events: list[InputEvent], now: EventTime) -> list[PipelineOutput]:
         """Detect and correlate admitted ``events`` at event time ``now``; write the outputs."""
-        metrics, incident = self.metrics, self.state.slots["incident"]
-        counts, evicted = dict(incident.slots["reorder"].counts), alert_evictions(incident)
+        metrics, incident = self.metrics, self.state.incident
+        counts, evicted = dict(incident.reorder.counts), alert_evictions(incident)
         with metrics.stage_latency.labels(stage="pipeline").time():
             self.state, outputs = self.pipeline.advance(self.state, events, now=now)
-        incident = self.state.slots["incident"]
-        metrics.observe_reorder(counts, incident.slots["reorder"].counts)
+        incident = self.state.incident
+        metrics.observe_reorder(counts, incident.reorder.counts)
         metrics.observe_alert_memory(evicted, alert_evictions(incident))
-        models = self.state.slots["detect"].slots["models"]
+        models = self.state.detect.models
         if models.models:
             metrics.models.observe(models)
         if self.observe is not None:
@@ -177,7 +178,7 @@ class Runner:
     def observe_state(self) -> None:
         """``vigil_state_size_bytes`` per stage: the state serialized as a checkpoint would be."""
         for stage in ("detect", "incident"):
-            size = len(orjson.dumps(self.state.slots[stage].to_dict()))
+            size = len(orjson.dumps(getattr(self.state, stage).to_dict()))
             self.metrics.state_size.labels(stage=stage).set(size)
         self.sized_at = time.monotonic()
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from connectors.delivery import Dispatcher, Link
+from connectors.errors import Failure, failure_of
 from connectors.limits import Clock, RealClock
 from connectors.metrics import VigilMetrics
 from connectors.notify import open_links
@@ -204,7 +205,6 @@ class OutboxDeliverer:
             if action.status is ActionStatus.DELIVERED:
                 m.deliveries.labels(receiver=action.receiver).inc()
             elif action.status is ActionStatus.FAILED:
-                permanent = (action.error or "").startswith("permanent")
-                retryable = "false" if permanent else "true"
+                retryable = "false" if failure_of(action.error) is Failure.PERMANENT else "true"
                 m.delivery_failures.labels(receiver=action.receiver, retryable=retryable).inc()
         return finals

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from engine.vocabulary import EventTime, JsonDict, Labels, Severity, series_key
 
@@ -65,6 +65,10 @@ class MetricPoint:
     def key(self) -> str:
         return series_key(self.name, self.labels)
 
+    def to_wire(self) -> JsonDict:
+        """The ``metrics`` record (spec), which ``engine.ingest.decode`` reads back."""
+        return {"ts": self.ts, "name": self.name, "value": self.value, "labels": self.labels}
+
 
 @dataclass(frozen=True, slots=True)
 class LogRecord:
@@ -72,6 +76,11 @@ class LogRecord:
     message: str
     level: Level = Level.INFO
     labels: Labels = field(default_factory=dict)
+
+    def to_wire(self) -> JsonDict:
+        """The ``logs`` record (spec), which ``engine.ingest.decode`` reads back."""
+        return {"ts": self.ts, "message": self.message, "level": self.level.name,
+                "labels": self.labels}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +125,57 @@ class Alert:
         """Alert id as it appears in an incident's ``alerts`` list."""
         return f"am-{self.fingerprint}"
 
+    def to_wire(self) -> JsonDict:
+        """The single-alert form of the wire contract (spec: alerts), which
+        ``engine.ingest.decode`` reads back to an equal ``Alert``."""
+        out: JsonDict = {
+            "ts": self.ts,
+            "name": self.name,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "fingerprint": self.fingerprint,
+            "labels": dict(self.labels),
+            "annotations": dict(self.annotations),
+        }
+        if self.starts_at is not None:
+            out["startsAt"] = self.starts_at
+        if self.ends_at is not None:
+            out["endsAt"] = self.ends_at
+        if self.generator_url is not None:
+            out["generatorURL"] = self.generator_url
+        return out
+
+    def to_dict(self) -> JsonDict:
+        """Plain-data form (operator state, the Kafka repartition envelope); not the wire's
+        input form (``to_wire``)."""
+        return {
+            "ts": self.ts,
+            "name": self.name,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "fingerprint": self.fingerprint,
+            "labels": dict(self.labels),
+            "annotations": dict(self.annotations),
+            "starts_at": self.starts_at,
+            "ends_at": self.ends_at,
+            "generator_url": self.generator_url,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Alert:
+        return cls(
+            ts=d["ts"],
+            name=d["name"],
+            status=AlertStatus(d["status"]),
+            severity=Severity(d["severity"]),
+            fingerprint=d["fingerprint"],
+            labels=d["labels"],
+            annotations=d["annotations"],
+            starts_at=d["starts_at"],
+            ends_at=d["ends_at"],
+            generator_url=d["generator_url"],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Change:
@@ -127,6 +187,41 @@ class Change:
     version: str | None = None
     description: str = ""
     labels: Labels = field(default_factory=dict)
+
+    def to_wire(self) -> JsonDict:
+        """The ``changes`` record (spec), which ``engine.ingest.decode`` reads back."""
+        out: JsonDict = {
+            "ts": self.ts,
+            "kind": self.kind,
+            "service": self.service,
+            "description": self.description,
+            "labels": self.labels,
+        }
+        if self.version is not None:
+            out["version"] = self.version
+        return out
+
+    def to_dict(self) -> JsonDict:
+        """Plain-data form (operator state, the Kafka repartition envelope)."""
+        return {
+            "ts": self.ts,
+            "kind": self.kind,
+            "service": self.service,
+            "version": self.version,
+            "description": self.description,
+            "labels": dict(self.labels),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Change:
+        return cls(
+            ts=d["ts"],
+            kind=d["kind"],
+            service=d["service"],
+            version=d["version"],
+            description=d["description"],
+            labels=d["labels"],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +245,24 @@ class TopologyUpdate:
     mode: TopologyMode
     nodes: tuple[TopologyNode, ...] = ()
     edges: tuple[TopologyEdge, ...] = ()
+
+    def to_dict(self) -> JsonDict:
+        """Plain-data form (operator state): nodes and edges as lists."""
+        return {
+            "ts": self.ts,
+            "mode": self.mode.value,
+            "nodes": [[n.id, n.kind] for n in self.nodes],
+            "edges": [[e.source, e.target, e.kind] for e in self.edges],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TopologyUpdate:
+        return cls(
+            ts=d["ts"],
+            mode=TopologyMode(d["mode"]),
+            nodes=tuple(TopologyNode(n[0], n[1]) for n in d["nodes"]),
+            edges=tuple(TopologyEdge(e[0], e[1], e[2]) for e in d["edges"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, Self, TypeVar
 
 from engine.events import EventTime
+from engine.vocabulary import JsonDict
 
 StateT = TypeVar("StateT")
 InT = TypeVar("InT", contravariant=True)
@@ -24,7 +25,7 @@ class OperatorState(Protocol):
 
     version: int
 
-    def to_dict(self) -> dict[str, Any]: ...
+    def to_dict(self) -> JsonDict: ...
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self: ...
@@ -81,7 +82,7 @@ class NullState:
 
     version: int = 1
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"version": self.version}
 
     @classmethod

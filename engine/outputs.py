@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from engine.inputs import Alert, Change, Rejected, TopologyEdge, TopologyNode
 from engine.vocabulary import EventTime, JsonDict, Labels, Severity
@@ -44,8 +44,10 @@ class Anomaly:
     detail: JsonDict = field(default_factory=dict)
     labels: Labels = field(default_factory=dict)
 
-    def to_wire(self) -> JsonDict:
-        return {
+    def to_wire(self, *, labels: bool = False) -> JsonDict:
+        """The ``anomalies`` record; with ``labels`` also the labels (the plain-data form of
+        operator state and the Kafka repartition envelope, which ``from_wire`` reads back)."""
+        out: JsonDict = {
             "id": self.id,
             "ts": self.ts,
             "kind": self.kind.value,
@@ -55,6 +57,23 @@ class Anomaly:
             "severity": self.severity.value,
             "detail": self.detail,
         }
+        if labels:
+            out["labels"] = dict(self.labels)
+        return out
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> Anomaly:
+        return cls(
+            id=d["id"],
+            ts=d["ts"],
+            kind=AnomalyKind(d["kind"]),
+            node=d["node"],
+            subject=d["subject"],
+            score=d["score"],
+            severity=Severity(d["severity"]),
+            detail=d["detail"],
+            labels=d.get("labels", {}),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +90,10 @@ class RootCause:
             "kind": self.kind,
             "evidence": list(self.evidence),
         }
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> RootCause:
+        return cls(str(d["node"]), float(d["score"]), str(d["kind"]), tuple(d["evidence"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +132,23 @@ class Incident:
             "revision": self.revision,
         }
 
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> Incident:
+        """An ``incidents`` record back (raises KeyError/TypeError/ValueError on another)."""
+        return cls(
+            id=str(d["id"]),
+            status=IncidentStatus(d["status"]),
+            opened_at=float(d["opened_at"]),
+            updated_at=float(d["updated_at"]),
+            severity=Severity(d["severity"]),
+            summary=str(d["summary"]),
+            alerts=tuple(str(a) for a in d["alerts"]),
+            root_causes=tuple(RootCause.from_wire(c) for c in d["root_causes"]),
+            nodes=tuple(str(n) for n in d.get("nodes", ())),
+            labels={str(k): str(v) for k, v in d.get("labels", {}).items()},
+            revision=int(d.get("revision", 0)),
+        )
+
 
 class ActionStatus(enum.Enum):
     DECIDED = "decided"
@@ -136,7 +176,9 @@ class Action:
     attempts: int = 0
     error: str | None = None
 
-    def to_wire(self) -> JsonDict:
+    def to_wire(self, *, payload: bool = False) -> JsonDict:
+        """The ``actions`` record; with ``payload`` also what is sent (the form of the outbox,
+        the Kafka ``actions`` topic and the notifications file, which ``from_wire`` reads)."""
         out: JsonDict = {
             "id": self.id,
             "ts": self.ts,
@@ -149,7 +191,27 @@ class Action:
         }
         if self.error is not None:
             out["error"] = self.error
+        if payload:
+            out["payload"] = self.payload
         return out
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> Action:
+        """An ``actions`` record back (raises KeyError/TypeError/ValueError on another); a
+        record without a payload (or with one that is not an object) gets an empty one."""
+        payload = d.get("payload", {})
+        return cls(
+            id=str(d["id"]),
+            ts=_number(d["ts"]),
+            incident=str(d["incident"]),
+            receiver=str(d["receiver"]),
+            type=str(d["type"]),
+            dedup_key=str(d["dedup_key"]),
+            payload=payload if isinstance(payload, dict) else {},
+            status=ActionStatus(d["status"]),
+            attempts=int(d.get("attempts", 0)),
+            error=d.get("error"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +239,19 @@ class RetrainRequest:
             "dedup_key": self.dedup_key,
         }
 
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> RetrainRequest:
+        return cls(
+            id=d["id"],
+            model=d["model"],
+            reason=d["reason"],
+            evidence=d["evidence"],
+            requested_at=d["requested_at"],
+            dedup_key=d["dedup_key"],
+            version=d["version"],
+            incident=d["incident"],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class IncidentSnapshot:
@@ -184,7 +259,9 @@ class IncidentSnapshot:
 
     ``incident`` has no root causes yet. ``nodes``/``edges`` are the topology neighbourhood of
     the incident's nodes (callers, callees and hosts within two hops), so ranking needs no
-    global state. ``changes`` are the change events near the incident's onset.
+    global state. ``changes`` are the change events near the incident's onset. ``observed``:
+    the nodes among ``nodes`` that have ever had an anomaly, hold or alert (they have
+    telemetry, so their silence now counts against them as causes).
     """
 
     incident: Incident
@@ -193,6 +270,14 @@ class IncidentSnapshot:
     changes: tuple[Change, ...] = ()
     nodes: tuple[TopologyNode, ...] = ()
     edges: tuple[TopologyEdge, ...] = ()
+    observed: frozenset[str] = frozenset()
+
+
+def _number(value: object) -> float:
+    """A JSON number as it was (an int stays an int, so re-encoding gives the same bytes)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"not a number: {value!r}")
+    return value
 
 
 OutputEvent: TypeAlias = Anomaly | Incident | Action | RetrainRequest | Rejected

@@ -22,14 +22,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.act.planner import ActionPlanner
-from engine.act.retrain import RetrainPlanner
+from engine.act.planner import ActionPlanner, PlannerState
+from engine.act.retrain import RetrainPlanner, RetrainState
 from engine.correlate.grouping import Correlator
-from engine.correlate.recovery import RecoveryWatch
+from engine.correlate.recovery import RecoveryState, RecoveryWatch, is_hold
+from engine.correlate.reorder import ALERT_HORIZON_S, EventReorder, ReorderState
+from engine.correlate.state import CorrelateState
 from engine.detect.cardinality import Eviction
 from engine.detect.logs import LogDetector
+from engine.detect.logs_state import LogDetectorState
 from engine.detect.metric import MetricDetector
 from engine.detect.model import ModelMonitor
+from engine.detect.model_state import ModelMonitorState
 from engine.detect.profile import ReferenceProfile
 from engine.events import (
     Action,
@@ -47,27 +51,14 @@ from engine.events import (
     RetrainRequest,
     TopologyUpdate,
 )
-from engine.ingest.intake import IntakeStage
+from engine.ingest.intake import IntakeStage, IntakeState
 from engine.ingest.marks import Sourced
-from engine.ingest.reorder import ALERT_HORIZON_S, EventReorder
-from engine.rank.causes import CauseRanker
+from engine.ingest.node_labels import NodeLabels
+from engine.rank.causes import CauseRanker, RankState
 from engine.rules import RuleSet
+from engine.state import DetectState, IncidentState, PipelineState, part, stage_parts
 
 IncidentInput = Anomaly | Alert | Change | TopologyUpdate
-
-
-@dataclass(slots=True)
-class StageState:
-    """State of a composite stage: one sub-state per operator slot."""
-
-    slots: dict[str, Any]
-    version: int = 1
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "slots": {name: s.to_dict() for name, s in self.slots.items()},
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,42 +70,48 @@ class DetectStage:
     logs: LogDetector
     models: ModelMonitor
     recovery: RecoveryWatch = field(default_factory=RecoveryWatch)
+    node_labels: NodeLabels = field(default_factory=NodeLabels)
+    """Which labels name a topology node; applied to each metric point and log record."""
     name: str = "detect"
 
-    def _slots(self) -> dict[str, Any]:
-        return {
-            "metrics": self.metrics,
-            "logs": self.logs,
-            "models": self.models,
-            "recovery": self.recovery,
-        }
+    def initial_state(self) -> DetectState:
+        return DetectState(
+            self.metrics.initial_state(),
+            self.logs.initial_state(),
+            self.models.initial_state(),
+            self.recovery.initial_state(),
+        )
 
-    def initial_state(self) -> StageState:
-        return StageState({name: op.initial_state() for name, op in self._slots().items()})
+    def restore_state(self, data: Mapping[str, Any]) -> DetectState:
+        """From ``DetectState.to_dict`` output of any version (``engine.state``)."""
+        parts = stage_parts(data)
+        return DetectState(
+            part(parts, "metrics", self.metrics.restore_state, self.metrics.initial_state),
+            part(parts, "logs", LogDetectorState.from_dict, self.logs.initial_state),
+            part(parts, "models", ModelMonitorState.from_dict, self.models.initial_state),
+            part(parts, "recovery", RecoveryState.from_dict, self.recovery.initial_state),
+        )
 
-    def restore_state(self, data: dict[str, Any]) -> StageState:
-        return _restore_slots(self._slots(), data)
-
-    def forget(self, state: StageState, keys: Sequence[str]) -> None:
+    def forget(self, state: DetectState, keys: Sequence[str]) -> None:
         """Drop series the intake's guard evicted from the metric detector's state."""
-        series = state.slots["metrics"].series
+        series = state.metrics.series
         for key in keys:
             series.pop(key, None)
 
     def process(
-        self, state: StageState, batch: Sequence[InputEvent], *, now: EventTime
-    ) -> tuple[StageState, list[Anomaly | Rejected]]:
+        self, state: DetectState, batch: Sequence[InputEvent], *, now: EventTime
+    ) -> tuple[DetectState, list[Anomaly | Rejected]]:
         """Route each event to its detector; dead letters first, then anomalies by (ts, id)."""
-        points = [e for e in batch if isinstance(e, MetricPoint)]
-        records = [e for e in batch if isinstance(e, LogRecord)]
+        to_node = self.node_labels.apply
+        points = [to_node(e) for e in batch if isinstance(e, MetricPoint)]
+        records = [to_node(e) for e in batch if isinstance(e, LogRecord)]
         ml = [e for e in batch if isinstance(e, Prediction | GroundTruth)]
-        slots = state.slots
-        slots["metrics"], from_metrics = self.metrics.process(slots["metrics"], points, now=now)
-        slots["logs"], from_logs = self.logs.process(slots["logs"], records, now=now)
-        slots["models"], from_models = self.models.process(slots["models"], ml, now=now)
+        state.metrics, from_metrics = self.metrics.process(state.metrics, points, now=now)
+        state.logs, from_logs = self.logs.process(state.logs, records, now=now)
+        state.models, from_models = self.models.process(state.models, ml, now=now)
         watched: list[MetricPoint | Anomaly] = [*points]
         watched.extend(a for a in from_metrics if isinstance(a, Anomaly))
-        slots["recovery"], holds = self.recovery.process(slots["recovery"], watched, now=now)
+        state.recovery, holds = self.recovery.process(state.recovery, watched, now=now)
         found = [*from_metrics, *from_logs, *from_models, *holds]
         rejected = [o for o in found if isinstance(o, Rejected)]
         anomalies = sorted((o for o in found if isinstance(o, Anomaly)), key=_by_time)
@@ -133,44 +130,50 @@ class IncidentStage:
     planner: ActionPlanner
     retrain: RetrainPlanner
     reorder: EventReorder = field(default_factory=EventReorder)
+    node_labels: NodeLabels = field(default_factory=NodeLabels)
+    """Which labels name a topology node; applied to each alert."""
     name: str = "incident"
 
-    def _slots(self) -> dict[str, Any]:
-        return {
-            "reorder": self.reorder,
-            "correlate": self.correlator,
-            "rank": self.ranker,
-            "act": self.planner,
-            "retrain": self.retrain,
-        }
+    def initial_state(self) -> IncidentState:
+        return IncidentState(
+            self.reorder.initial_state(),
+            self.correlator.initial_state(),
+            self.ranker.initial_state(),
+            self.planner.initial_state(),
+            self.retrain.initial_state(),
+        )
 
-    def initial_state(self) -> StageState:
-        return StageState({name: op.initial_state() for name, op in self._slots().items()})
-
-    def restore_state(self, data: dict[str, Any]) -> StageState:
-        return _restore_slots(self._slots(), data)
+    def restore_state(self, data: Mapping[str, Any]) -> IncidentState:
+        """From ``IncidentState.to_dict`` output of any version (``engine.state``)."""
+        parts = stage_parts(data)
+        return IncidentState(
+            part(parts, "reorder", ReorderState.from_dict, self.reorder.initial_state),
+            part(parts, "correlate", CorrelateState.from_dict, self.correlator.initial_state),
+            part(parts, "rank", RankState.from_dict, self.ranker.initial_state),
+            part(parts, "act", PlannerState.from_dict, self.planner.initial_state),
+            part(parts, "retrain", RetrainState.from_dict, self.retrain.initial_state),
+        )
 
     def process(
-        self, state: StageState, batch: Sequence[IncidentInput], *, now: EventTime
-    ) -> tuple[StageState, list[IncidentOutput | Rejected]]:
+        self, state: IncidentState, batch: Sequence[IncidentInput], *, now: EventTime
+    ) -> tuple[IncidentState, list[IncidentOutput | Rejected]]:
         """Reorder, correlate, rank, then decide actions: incidents first, then actions and
         requests, then dead letters (events too late to tell from a re-delivery).
 
         ``now`` is a watermark: events wait in the ``reorder`` slot until it reaches their ts,
         so the outputs depend on the set of events and the watermarks, not on arrival order.
         """
-        slots = state.slots
-        slots["reorder"], released = self.reorder.process(slots["reorder"], batch, now=now)
+        to_node = self.node_labels.apply
+        batch = [to_node(e) if isinstance(e, Alert) else e for e in batch]
+        state.reorder, released = self.reorder.process(state.reorder, batch, now=now)
         rejected = [e for e in released if isinstance(e, Rejected)]
         ordered = [e for e in released if not isinstance(e, Rejected)]
-        slots["correlate"], snapshots = self.correlator.process(
-            slots["correlate"], ordered, now=now
-        )
-        slots["rank"], incidents = self.ranker.process(slots["rank"], snapshots, now=now)
-        slots["act"], actions = self.planner.process(slots["act"], incidents, now=now)
+        state.correlate, snapshots = self.correlator.process(state.correlate, ordered, now=now)
+        state.rank, incidents = self.ranker.process(state.rank, snapshots, now=now)
+        state.act, actions = self.planner.process(state.act, incidents, now=now)
         anomalies = [e for e in ordered if isinstance(e, Anomaly)]
-        slots["retrain"], retrain_out = self.retrain.process(
-            slots["retrain"], [*anomalies, *incidents], now=now
+        state.retrain, retrain_out = self.retrain.process(
+            state.retrain, [*anomalies, *incidents], now=now
         )
         return state, [*incidents, *actions, *retrain_out, *rejected]
 
@@ -189,7 +192,7 @@ class Pipeline:
 
     Examples
     --------
-    >>> from engine.scenario import generate_scenario
+    >>> from testing.scenarios.shop import generate_scenario
     >>> scenario = generate_scenario(seed=7)  # a bad deploy of payments, noise elsewhere
     >>> batch = [Sourced("scenario", e) for e in scenario.events()]
     >>> pipeline = Pipeline.from_rules(RuleSet())
@@ -221,6 +224,7 @@ class Pipeline:
                     max_watch_s=rules.correlation.recovery_watch_s,
                     recover_points=rules.correlation.recovery_points,
                 ),
+                rules.topology.node_mapping(),
             ),
             IncidentStage(
                 Correlator.from_rules(rules),
@@ -229,70 +233,63 @@ class Pipeline:
                 RetrainPlanner.from_rules(rules.monitoring),
                 EventReorder(rules.correlation.forget_after_s,
                              max(ALERT_HORIZON_S, rules.correlation.forget_after_s)),
+                rules.topology.node_mapping(),
             ),
         )
 
-    def _slots(self) -> dict[str, Any]:
-        return {"intake": self.intake, "detect": self.detect, "incident": self.incident}
+    def initial_state(self) -> PipelineState:
+        return PipelineState(
+            self.intake.initial_state(), self.detect.initial_state(), self.incident.initial_state()
+        )
 
-    def initial_state(self) -> StageState:
-        return StageState({name: op.initial_state() for name, op in self._slots().items()})
-
-    def restore_state(self, data: dict[str, Any]) -> StageState:
-        """Any version: a state without an intake slot starts a fresh intake."""
-        return _restore_slots(self._slots(), data)
+    def restore_state(self, data: Mapping[str, Any]) -> PipelineState:
+        """From ``PipelineState.to_dict`` output of any version (``engine.state``); a state
+        without an intake part starts a fresh intake."""
+        parts = stage_parts(data)
+        return PipelineState(
+            part(parts, "intake", IntakeState.from_dict, self.intake.initial_state),
+            part(parts, "detect", self.detect.restore_state, self.detect.initial_state),
+            part(parts, "incident", self.incident.restore_state, self.incident.initial_state),
+        )
 
     def process(
-        self, state: StageState, batch: Sequence[Sourced], *, now: EventTime
-    ) -> tuple[StageState, list[PipelineOutput]]:
+        self, state: PipelineState, batch: Sequence[Sourced], *, now: EventTime
+    ) -> tuple[PipelineState, list[PipelineOutput]]:
         """Intake at processing time ``now``, then ``advance`` at the intake's event time."""
         events, rejected = self.admit(state, batch, now=now)
-        event_time = self.intake.event_time(state.slots["intake"], now=now)
+        event_time = self.intake.event_time(state.intake, now=now)
         if event_time is None:  # no event yet
             return state, [*rejected]
         state, found = self.advance(state, events, now=event_time)
         return state, [*rejected, *found]
 
     def admit(
-        self, state: StageState, batch: Sequence[Sourced], *, now: EventTime
+        self, state: PipelineState, batch: Sequence[Sourced], *, now: EventTime
     ) -> tuple[list[InputEvent], list[Rejected]]:
         """The intake stage alone: the events for ``advance`` and the too-late ones; series
         the guard evicted are forgotten by the detect stage."""
-        slots = state.slots
-        slots["intake"], out = self.intake.process(slots["intake"], batch, now=now)
+        state.intake, out = self.intake.process(state.intake, batch, now=now)
         evicted = [e.key for e in out if isinstance(e, Eviction)]
         if evicted:
-            self.detect.forget(slots["detect"], evicted)
+            self.detect.forget(state.detect, evicted)
         rejected = [e for e in out if isinstance(e, Rejected)]
         return [e for e in out if not isinstance(e, Rejected | Eviction)], rejected
 
     def advance(
-        self, state: StageState, events: Sequence[InputEvent], *, now: EventTime
-    ) -> tuple[StageState, list[PipelineOutput]]:
+        self, state: PipelineState, events: Sequence[InputEvent], *, now: EventTime
+    ) -> tuple[PipelineState, list[PipelineOutput]]:
         """Detect, then correlate the new anomalies with the events' alerts, changes, topology
-        (``events`` admitted by the intake; ``now`` is event time)."""
-        slots = state.slots
-        slots["detect"], found = self.detect.process(slots["detect"], events, now=now)
+        (``events`` admitted by the intake; ``now`` is event time).
+
+        The recovery watch's holds go to the incident stage only: they are not outputs."""
+        state.detect, found = self.detect.process(state.detect, events, now=now)
         anomalies = [a for a in found if isinstance(a, Anomaly)]
         context = [e for e in events if isinstance(e, Alert | Change | TopologyUpdate)]
-        slots["incident"], outs = self.incident.process(
-            slots["incident"], [*anomalies, *context], now=now
+        state.incident, outs = self.incident.process(
+            state.incident, [*anomalies, *context], now=now
         )
-        return state, [*found, *outs]
-
-
-def _restore_slots(operators: dict[str, Any], data: dict[str, Any]) -> StageState:
-    """Each slot's state from its dict, through the operator's ``restore_state`` when it has
-    one (state that needs the operator's config to load), else the state type's ``from_dict``."""
-    slots = {}
-    for name, op in operators.items():
-        restore = getattr(op, "restore_state", None)
-        raw = data["slots"].get(name)
-        if raw is None:  # a slot added since the snapshot was written starts afresh
-            slots[name] = op.initial_state()
-        else:
-            slots[name] = restore(raw) if restore else type(op.initial_state()).from_dict(raw)
-    return StageState(slots)
+        public = [o for o in found if not (isinstance(o, Anomaly) and is_hold(o))]
+        return state, [*public, *outs]
 
 
 def _by_time(anomaly: Anomaly) -> tuple[float, str]:

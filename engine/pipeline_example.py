@@ -8,8 +8,9 @@ from typing import Any
 from engine.events import Action, Anomaly, Incident
 from engine.ingest.marks import Sourced
 from engine.operator import OperatorExample, register_example
-from engine.pipeline import Pipeline, PipelineOutput, StageState
+from engine.pipeline import Pipeline, PipelineOutput
 from engine.rules import RuleSet
+from engine.state import PipelineState
 
 
 def _example_pipeline() -> Pipeline:
@@ -20,7 +21,7 @@ _EXAMPLE_HOURS = 3.0
 
 
 def _example_batch() -> list[Sourced]:
-    from engine.scenario import generate_scenario
+    from testing.scenarios.shop import generate_scenario
 
     scenario = generate_scenario(seed=3, n_services=10, n_hosts=3, hours=_EXAMPLE_HOURS)
     return [Sourced("scenario", event) for event in scenario.events()]
@@ -48,7 +49,7 @@ register_example(
         "pipeline",
         _example_pipeline,
         _example_batch,
-        StageState,
+        PipelineState,
         now=None,
         normalize=_final_word,
     )

@@ -58,6 +58,8 @@ def member_tags(case: Case, out: Outputs) -> dict[str, str]:
     """Member id -> ``fault:<i>`` or ``noise:<id>`` (noise members are singletons)."""
     tags: dict[str, str] = {}
     for an in out.anomalies:
+        if an.get("detail", {}).get("outside_band") is True:
+            continue  # a recovery-watch hold: never a member (docs/events.md)
         tags[an["id"]] = (
             _tag(case.faults, an.get("node") or "", float(an["ts"])) or f"noise:{an['id']}"
         )
@@ -69,11 +71,16 @@ def member_tags(case: Case, out: Outputs) -> dict[str, str]:
 
 
 def _tag(faults: list[TrueFault], node: str, ts: float) -> str | None:
+    """The fault whose window holds ``ts`` on ``node``. Where windows overlap, a fault still
+    active at ``ts`` (``start - 2 min`` to ``end``) comes before one in its 10-minute tail (a
+    real dataset's faults follow each other), then the first listed."""
+    found: tuple[bool, int] | None = None
     for i, fault in enumerate(faults):
         lo, hi = fault.window()
         if node in fault.nodes and lo <= ts <= hi:
-            return f"fault:{i}"
-    return None
+            key = (ts > fault.end, i)
+            found = key if found is None else min(found, key)
+    return None if found is None else f"fault:{found[1]}"
 
 
 def score_case(case: Case, out: Outputs) -> CaseScore:

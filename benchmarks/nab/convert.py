@@ -1,6 +1,8 @@
 """Converts public labelled corpora of operational series to NAB layout.
 
 ``python -m benchmarks.nab.convert --source DIR --out /work/data``
+(``--hourly NAME=DIR``, repeatable, also writes ``NAME-1h``: a corpus in NAB layout rolled up to
+clock hours, ``benchmarks.nab.hourly``; ``--source`` may then be left out).
 
 ``DIR`` is a git directory (or a work tree) of the public repository ``zhhlee/InterFusion``
 (MIT licence), whose ``data/processed`` holds two corpora of real operational series as pickled
@@ -165,13 +167,22 @@ def convert(source: Source, out: Path, warm_days: float) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.nab.convert")
-    parser.add_argument("--source", type=Path, required=True,
+    parser.add_argument("--source", type=Path,
                         help="git directory or work tree of zhhlee/InterFusion")
+    parser.add_argument("--hourly", action="append", default=[], metavar="NAME=DIR",
+                        help="also write OUT/NAME-1h: corpus DIR (NAB layout) rolled up to hours")
     parser.add_argument("--out", type=Path, default=Path("/work/data"))
     parser.add_argument("--warm-days", type=float, default=2.0)
     args = parser.parse_args()
-    for corpus, n in convert(Source(args.source), args.out, args.warm_days).items():
-        print(f"{corpus}: {n} series -> {args.out / corpus}")
+    if args.source is not None:
+        for corpus, n in convert(Source(args.source), args.out, args.warm_days).items():
+            print(f"{corpus}: {n} series -> {args.out / corpus}")
+    for spec in args.hourly:
+        from benchmarks.nab.hourly import write_hourly
+
+        name, _, folder = spec.partition("=")
+        n = write_hourly(Path(folder), args.out / f"{name}-1h")
+        print(f"{name}-1h: {n} series -> {args.out / f'{name}-1h'}")
 
 
 if __name__ == "__main__":

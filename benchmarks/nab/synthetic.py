@@ -90,12 +90,54 @@ def run(series_per_kind: int, seed: int) -> None:
               f"false reports {1e4 * false_reports / scored:5.2f} per 10k points")
 
 
+COUNT_POINTS = 28 * 24
+"""Hourly count series: four weeks of hourly points."""
+COUNT_RATES = (0.05, 0.3, 2.0, 20.0)
+
+
+def _counts(rng: random.Random, rate: float) -> list[float]:
+    """Hourly Poisson counts with a daily cycle (x0.2 at night to x1.8 by day) and quieter
+    weekends (x0.6)."""
+    import numpy as np
+
+    gen = np.random.default_rng(rng.randrange(2**32))
+    lam = [rate * (1.0 + 0.8 * math.sin(2.0 * math.pi * (i % 24 - 9) / 24))
+           * (0.6 if (i // 24) % 7 >= 5 else 1.0) for i in range(COUNT_POINTS)]
+    return [float(v) for v in gen.poisson(lam)]
+
+
+def run_counts(series_per_rate: int, seed: int) -> None:
+    """Sparse and dense hourly counts: clean series' false reports per 1,000 series-days and
+    bursts (+max(5, 6 sqrt(rate)) for 3 hours) detected."""
+    threshold = DetectorRules().metrics[0].threshold
+    ts = [1_764_115_200.0 + 3600.0 * i for i in range(COUNT_POINTS)]
+    print(f"hourly counts: series/rate {series_per_rate}  points/series {COUNT_POINTS}")
+    for rate in COUNT_RATES:
+        found, false_reports, days = 0, 0, 0.0
+        for k in range(series_per_rate):
+            rng = random.Random(f"{seed}/counts/{rate}/{k}")
+            clean = _counts(rng, rate)
+            at = rng.randrange(7 * 24, COUNT_POINTS - 48)
+            burst = list(clean)
+            for i in range(at, at + 3):
+                burst[i] += max(5.0, round(6.0 * math.sqrt(rate)))
+            hits = [i for i, s in enumerate(score_series(ts, clean))
+                    if s is not None and s >= threshold and i >= 48]
+            false_reports += len(hits)
+            days += (COUNT_POINTS - 48) / 24.0
+            scores = score_series(ts, burst)
+            found += any(s is not None and s >= threshold for s in scores[at:at + 6])
+        print(f"  rate {rate:>5}/h  burst detected {found:>3}/{series_per_rate}  clean false "
+              f"reports {1000 * false_reports / days:6.1f} per 1,000 series-days")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.nab.synthetic")
     parser.add_argument("--series", type=int, default=20, help="series per anomaly kind")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     run(args.series, args.seed)
+    run_counts(args.series, args.seed)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,12 @@ import os
 import secrets
 import sys
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
+
+from aiohttp import web
 
 from connectors.console.recorder import ConsoleRecorder
 from connectors.console.routes import mount_console
@@ -81,13 +84,15 @@ class ConsoleSession:
         silences: SilenceStore | None = None,
         ready: bool = True,
         limits: HttpLimits | None = None,
+        routes: Sequence[Callable[[web.Application], None]] = (),
     ) -> ConsoleSession:
         """Serve the API and console; ``ready=False`` leaves ``/readyz`` at 503 until the
         runtime's ``ReplayOptions.on_ready`` (see ``replay_options``). No ``token``: a fresh
-        random one. ``limits``: the rules' ``runtime.http``."""
+        random one. ``limits``: the rules' ``runtime.http``; ``routes``: more routes to mount
+        (``vigil serve``'s ingest)."""
         given = token is not None
         token = token or secrets.token_urlsafe(18)
-        state = AppState(token=token, limits=limits or HttpLimits())
+        state = AppState(token=token, limits=limits or HttpLimits(), extra_routes=[*routes])
         if silences is not None:
             state.silences = silences
         recorder = ConsoleRecorder()

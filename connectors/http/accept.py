@@ -8,8 +8,9 @@ changes) all end the same way:
   reason;
 * the decoded list reaches the ``Ingest`` port in batches of at most
   ``limits.ingest_batch_events``, so a large notification is never one huge pipeline batch;
-* a port that refuses (full, not attached, broker down) is a fault on our side and temporary:
-  the answer is 503 with ``Retry-After`` (every sender here retries 5xx and never retries 4xx).
+* a port that refuses (full, broker down) is a fault on our side and temporary: the answer is
+  503 with ``Retry-After`` (every sender here retries 5xx and never retries 4xx); a runtime
+  with no port (``vigil replay/demo --serve`` take no live input) answers 409, so senders stop.
   A refusal after earlier batches were taken means those are sent again on the retry, which is
   harmless for alerts (a re-send of the same fingerprint) and for samples (the same point).
 
@@ -33,7 +34,11 @@ from connectors.http.state import AppState
 from engine.events import Rejected
 
 RETRY_AFTER_S: Final = "1"
-BUSY: Final = "pipeline is busy or not attached"
+BUSY: Final = "pipeline is busy: retry later"
+NO_LIVE_INPUT: Final = (
+    "this Vigil replays files and takes no live input (vigil replay/demo --serve); "
+    "send to `vigil serve` or a worker"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,15 @@ def json_response(body: object, status: int = 200, **headers: str) -> web.Respon
     return web.Response(
         body=orjson.dumps(body), status=status, content_type="application/json", headers=headers
     )
+
+
+def not_taken_response(state: AppState) -> web.Response:
+    """The answer when ``hand_over`` could not give everything to the runtime: 503 (retry)
+    when it is busy, 409 when it takes no live input at all (``vigil replay/demo --serve``:
+    a retry would never succeed, and every sender here retries 5xx forever)."""
+    if state.ingest is None:
+        return json_response({"error": NO_LIVE_INPUT}, 409)
+    return busy_response()
 
 
 def busy_response(reason: str = BUSY) -> web.Response:

@@ -29,9 +29,9 @@ from aiohttp import web
 
 from connectors.errors import ConnectorError
 from connectors.http.accept import (
-    busy_response,
     hand_over,
     json_response,
+    not_taken_response,
     read_ingest_body,
     refused_response,
 )
@@ -109,7 +109,7 @@ async def post_alerts(request: web.Request) -> web.Response:
         return refused_response(exc)
     handed = await hand_over(state, decode_postable_alerts(payload, time.time()), SOURCE)
     if not handed.ok:
-        return busy_response()
+        return not_taken_response(state)
     if handed.accepted == 0 and handed.rejected:
         return json_response("no valid alert: " + "; ".join(handed.errors[:3]), 400)
     return web.Response(status=200)

@@ -19,7 +19,7 @@ import orjson
 from aiohttp import web
 
 from connectors.errors import ConnectorError
-from connectors.http.accept import busy_response, hand_over, read_ingest_body, refused_response
+from connectors.http.accept import hand_over, not_taken_response, read_ingest_body, refused_response
 from connectors.http.auth import bearer_matches
 from connectors.http.ingest import Decoded
 from connectors.http.limits import RequestRefusedError, count_alerts, parse_json, read_body
@@ -102,7 +102,7 @@ async def post_alerts(request: web.Request) -> web.Response:
     events: list[Decoded] = decode(payload, raw, time.time())
     handed = await hand_over(state, events, "http:alerts")
     if not handed.ok:
-        return busy_response()
+        return not_taken_response(state)
     errors: list[JsonValue] = list(handed.errors)
     if handed.accepted == 0 and handed.rejected:
         return _json({"error": "no valid alert in the payload", "errors": errors}, 400)

@@ -24,9 +24,9 @@ from aiohttp import web
 
 from connectors.formats.github import TERMINAL_STATES, decode_deployment_status, deployment_state
 from connectors.http.accept import (
-    busy_response,
     hand_over,
     json_response,
+    not_taken_response,
     read_body_within,
     read_ingest_body,
     refused_response,
@@ -62,7 +62,7 @@ async def post_changes(request: web.Request) -> web.Response:
 async def _answer(state: AppState, events: list[Decoded], source: str) -> web.Response:
     handed = await hand_over(state, events, source)
     if not handed.ok:
-        return busy_response()
+        return not_taken_response(state)
     errors = list(handed.errors)
     if handed.accepted == 0 and handed.rejected:
         return json_response({"error": "no valid change in the payload", "errors": errors}, 400)

@@ -37,9 +37,9 @@ from connectors.formats import otlp
 from connectors.formats.remote_write import decode_remote_write
 from connectors.http.accept import (
     Handed,
-    busy_response,
     hand_over,
     json_response,
+    not_taken_response,
     read_ingest_body,
     refused_response,
 )
@@ -84,7 +84,7 @@ async def post_remote_write(request: web.Request) -> web.Response:
     decoded = decode_remote_write(body, origin, state.limits.max_ingest_body_bytes)
     handed = await hand_over(state, decoded.events, WRITE_SOURCE)
     if not handed.ok:
-        return busy_response()
+        return not_taken_response(state)
     if _whole_body_rejected(decoded.events, body):
         return json_response({"error": handed.errors[0]}, 400)
     return web.Response(status=204)
@@ -127,7 +127,7 @@ async def _post_otlp(request: web.Request, signal: str) -> web.Response:
     decoded = decode(body, origin, encoding)
     handed = await hand_over(state, decoded.events, source)
     if not handed.ok:
-        return busy_response()
+        return not_taken_response(state)
     if _whole_body_rejected(decoded.events, body):
         return json_response({"error": handed.errors[0]}, 400)
     return _otlp_answer(_export_response(signal, handed), encoding)

@@ -13,7 +13,7 @@ import orjson
 from aiokafka import TopicPartition
 
 from connectors.outbox import Entry
-from engine.events import Action, ActionStatus
+from engine.events import Action
 
 MAX_REMEMBERED: Final = 200_000
 
@@ -27,20 +27,7 @@ def action_from_record(value: bytes | None) -> Action | None:
     ({'a': 1}, None)
     """
     try:
-        data = orjson.loads(value or b"")
-        payload = data.get("payload", {})
-        return Action(
-            id=str(data["id"]),
-            ts=float(data["ts"]),
-            incident=str(data["incident"]),
-            receiver=str(data["receiver"]),
-            type=str(data["type"]),
-            dedup_key=str(data["dedup_key"]),
-            payload=payload if isinstance(payload, dict) else {},
-            status=ActionStatus(data["status"]),
-            attempts=int(data.get("attempts", 0)),
-            error=data.get("error"),
-        )
+        return Action.from_wire(orjson.loads(value or b""))
     except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
         return None
 

@@ -14,7 +14,6 @@ from typing import Final
 
 import orjson
 
-from engine.correlate import records
 from engine.events import Alert, Anomaly, Change, Labels
 
 ScopeEvent = Anomaly | Alert | Change
@@ -42,12 +41,12 @@ def scope_of(labels: Labels) -> bytes:
 
 def encode(event: ScopeEvent) -> bytes:
     """An anomaly, alert or change as an incident-in record (the same plain-data form the
-    correlator keeps in its state: ``engine.correlate.records``)."""
+    correlator keeps in its state: ``Anomaly.to_wire(labels=True)``, ``Alert.to_dict``, ...)."""
     if isinstance(event, Anomaly):
-        return orjson.dumps({"t": "anomaly", "v": records.anomaly_to_dict(event)})
+        return orjson.dumps({"t": "anomaly", "v": event.to_wire(labels=True)})
     if isinstance(event, Alert):
-        return orjson.dumps({"t": "alert", "v": records.alert_to_dict(event)})
-    return orjson.dumps({"t": "change", "v": records.change_to_dict(event)})
+        return orjson.dumps({"t": "alert", "v": event.to_dict()})
+    return orjson.dumps({"t": "change", "v": event.to_dict()})
 
 
 def decode(raw: bytes) -> ScopeEvent | Watermark:
@@ -58,9 +57,9 @@ def decode(raw: bytes) -> ScopeEvent | Watermark:
         return Watermark(str(envelope["src"]), float(envelope["ts"]), bool(envelope["idle"]))
     kind, v = envelope["t"], envelope["v"]
     if kind == "anomaly":
-        return records.anomaly_from_dict(v)
+        return Anomaly.from_wire(v)
     if kind == "alert":
-        return records.alert_from_dict(v)
+        return Alert.from_dict(v)
     if kind == "change":
-        return records.change_from_dict(v)
+        return Change.from_dict(v)
     raise ValueError(f"unknown envelope type {kind!r}")

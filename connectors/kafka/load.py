@@ -3,7 +3,7 @@
 (``vigil load SCENARIO_DIR`` puts a replay folder onto the topics instead:
 ``connectors.kafka.scenario_load``.)
 
-Produces realistic metrics and logs (from ``engine.scenario``: a shop of services with a bad
+Produces realistic metrics and logs (from ``testing.scenarios.shop``: a shop of services with a bad
 deploy three quarters of the way through) plus model predictions, re-stamped with the wall
 clock so they look live. Metrics are keyed by series so each series stays on one partition.
 """
@@ -98,7 +98,7 @@ def _cmd_load_scenario(folder: Path, cfg: WorkerConfig) -> int:
 
 def live_records(seed: int, predictions_share: float = 0.05) -> Iterator[Item]:
     """Endless records from a generated scenario, re-stamped with ``time.time()``."""
-    from engine.scenario import generate_scenario
+    from testing.scenarios.shop import generate_scenario
 
     scenario = generate_scenario(seed=seed, hours=2.0)
     rng = random.Random(seed)  # noqa: S311  # synthetic load, not security

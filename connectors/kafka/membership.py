@@ -85,10 +85,10 @@ def new_task(
         kind = topics.context_inputs()[tp.topic]
         return ContextTask(kind, tp.topic, tp.partition, position, intake)
     incident = pipeline.incident
-    restored = incident.restore_state(state) if state else incident.initial_state()
+    held = incident.restore_state(state) if state else incident.initial_state()
     hold_s = runtime.incident_hold_s
     return IncidentTask(
-        incident, tp.topic, tp.partition, restored, position, hold_s, upstream
+        incident, tp.topic, tp.partition, held, position, hold_s, upstream
     )
 
 

@@ -1,8 +1,9 @@
 """Output side of the worker: routes pipeline outputs to their topics and flushes them.
 
 Routing: anomalies -> ``anomalies`` (and, with labels, to the repartition topic keyed by
-cluster); incidents -> ``incidents``; actions -> ``actions`` (``model_control`` actions to the
-model-control topic); retrain requests -> ``ml.retrain``; rejected records -> ``dlq``.
+cluster; recovery-watch holds go to the repartition topic only); incidents -> ``incidents``;
+actions -> ``actions`` (``model_control`` actions to the model-control topic); retrain
+requests -> ``ml.retrain``; rejected records -> ``dlq``.
 Decided actions are also handed to an optional ``Outbox`` (the delivery dispatcher hook).
 """
 
@@ -18,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 from connectors.kafka import envelope
 from connectors.kafka.config import Topics
 from connectors.kafka.telemetry import METRICS, OUTPUTS
+from engine.correlate.recovery import is_hold
 from engine.events import Action, Anomaly, Incident, Rejected, RetrainRequest
 
 MODEL_CONTROL_TYPE = "model_control"
@@ -58,11 +60,16 @@ class OutputSink:
         self._pending.append(await self.producer.send(self._names[attr], value, key=key))
 
     async def anomalies(self, anomalies: Sequence[Anomaly]) -> None:
+        """Each anomaly to ``anomalies`` and the repartition topic; a recovery-watch hold
+        (engine/correlate/recovery.py) only to the repartition topic: it is internal."""
+        public = 0
         for a in anomalies:
-            await self._send("anomalies", orjson.dumps(a.to_wire()), a.node.encode())
+            if not is_hold(a):
+                await self._send("anomalies", orjson.dumps(a.to_wire()), a.node.encode())
+                public += 1
             await self._send("incident_in", envelope.encode(a), envelope.scope_of(a.labels))
-        if anomalies:
-            OUTPUTS.labels(self._names["anomalies"]).inc(len(anomalies))
+        if public:
+            OUTPUTS.labels(self._names["anomalies"]).inc(public)
 
     async def context(self, events: Iterable[envelope.ScopeEvent]) -> None:
         """Alerts and changes on their way to the incident stage (repartition by cluster)."""
@@ -79,7 +86,7 @@ class OutputSink:
             else:
                 topic = "model_control" if out.type == MODEL_CONTROL_TYPE else "actions"
                 # payload included: the dispatcher (connectors/kafka/dispatch.py) delivers from it
-                body = {**out.to_wire(), "payload": out.payload}
+                body = out.to_wire(payload=True)
                 await self._send(topic, orjson.dumps(body), out.incident.encode())
                 actions.append(out)
         if actions and self.outbox is not None:

@@ -74,8 +74,8 @@ class TaskRunner:
             await self.sink.anomalies(anomalies)
             await self._reject(task, rejected)
         self._count_intake(counted, task)
-        if task.state.slots["models"].models:  # model-performance status gauges
-            METRICS.models.observe(task.state.slots["models"])
+        if task.state.models.models:  # model-performance status gauges
+            METRICS.models.observe(task.state.models)
 
     def _count_intake(self, before: IntakeCounts, task: DetectTask | ContextTask) -> None:
         """The intake's counters (what this batch added) and gauges (over owned partitions)."""

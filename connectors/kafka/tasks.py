@@ -41,7 +41,8 @@ from connectors.kafka.watermarks import NO_TIME, observe_mark, stage_time
 from connectors.logformat import summarize
 from connectors.metrics import alert_evictions
 from engine.events import Anomaly, EventTime, InputEvent, InputKind, Rejected, TopologyUpdate
-from engine.pipeline import DetectStage, IncidentOutput, IncidentStage, StageState
+from engine.pipeline import DetectStage, IncidentOutput, IncidentStage
+from engine.state import DetectState, IncidentState
 
 __all__ = ["SNAPSHOT_VERSION", "ContextTask", "DetectTask", "IncidentTask", "Position", "Task",
            "intake_from", "pipeline_watermark", "position_from", "source_positions"]
@@ -54,7 +55,7 @@ class DetectTask:
     kind: InputKind
     topic: str
     partition: int
-    state: StageState
+    state: DetectState
     position: Position
     intake: PartitionIntake = field(default_factory=PartitionIntake)
     encoding: RecordEncoding = "json"
@@ -105,7 +106,7 @@ class IncidentTask:
     stage: IncidentStage
     topic: str
     partition: int
-    state: StageState
+    state: IncidentState
     position: Position
     hold_s: float = 5.0
     expected_sources: frozenset[str] = frozenset()
@@ -137,11 +138,11 @@ class IncidentTask:
         if records:
             self.position.advance(records, events)
         now = stage_time(self.position.sources, self.hold_s, self.expected_sources)
-        reorder = self.state.slots["reorder"]
+        reorder = self.state.reorder
         before = (self._late_count(), reorder.released_to, set(reorder.released))
         counts, evicted = dict(reorder.counts), alert_evictions(self.state)
         self.state, outs = self.stage.process(self.state, events, now=now)
-        METRICS.observe_reorder(counts, self.state.slots["reorder"].counts)
+        METRICS.observe_reorder(counts, self.state.reorder.counts)
         METRICS.observe_alert_memory(evicted, alert_evictions(self.state))
         if self._late_count() > before[0]:
             late = [
@@ -165,7 +166,7 @@ class IncidentTask:
         return [o for o in outs if not isinstance(o, Rejected)], rejected
 
     def _late_count(self) -> int:
-        counts = self.state.slots["reorder"].counts
+        counts = self.state.reorder.counts
         return int(counts["late"] + counts["too_late"])
 
     def snapshot(self) -> Snapshot:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
 import orjson
 from aiokafka import ConsumerRecord
@@ -25,16 +25,17 @@ from aiokafka import ConsumerRecord
 from connectors.console.recorder import ConsoleRecorder
 from connectors.incident_store import IncidentView
 from connectors.kafka.action_log import action_from_record
-from engine.events import Action, Incident, IncidentStatus, RootCause, Severity
+from engine.events import Action, Incident
 
 log = logging.getLogger("vigil.view")
 
 MAX_ACTIONS_SEEN: Final = 200_000
 
 
-def incident_from_wire(data: Any) -> Incident | None:
+def incident_from_wire(data: object) -> Incident | None:
     """The ``Incident`` of an ``incidents`` record (its ``to_wire`` form); ``None`` otherwise.
 
+    >>> from engine.events import IncidentStatus, RootCause, Severity
     >>> inc = Incident("inc-1", IncidentStatus.OPEN, 1.0, 2.0, Severity.CRITICAL, "db slow",
     ...                ("a-1",), (RootCause("db", 0.9, "service", ("onset",)),), ("db",),
     ...                {"cluster": "c0"}, 3)
@@ -43,24 +44,10 @@ def incident_from_wire(data: Any) -> Incident | None:
     >>> incident_from_wire({"id": "inc-1"}) is None
     True
     """
+    if not isinstance(data, dict):
+        return None
     try:
-        causes = tuple(
-            RootCause(str(c["node"]), float(c["score"]), str(c["kind"]), tuple(c["evidence"]))
-            for c in data["root_causes"]
-        )
-        return Incident(
-            id=str(data["id"]),
-            status=IncidentStatus(data["status"]),
-            opened_at=float(data["opened_at"]),
-            updated_at=float(data["updated_at"]),
-            severity=Severity(data["severity"]),
-            summary=str(data["summary"]),
-            alerts=tuple(str(a) for a in data["alerts"]),
-            root_causes=causes,
-            nodes=tuple(str(n) for n in data.get("nodes", ())),
-            labels={str(k): str(v) for k, v in data.get("labels", {}).items()},
-            revision=int(data.get("revision", 0)),
-        )
+        return Incident.from_wire(data)
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
 

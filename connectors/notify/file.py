@@ -23,7 +23,7 @@ def append_action(sink: str, path: Path, action: Action) -> None:
 
     Raises a retryable ``DeliveryError`` naming ``sink`` when the file cannot be written.
     """
-    record = {**action.to_wire(), "payload": action.payload}
+    record = action.to_wire(payload=True)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("ab") as handle:

@@ -9,6 +9,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from engine.vocabulary import JsonDict
+
 Said = Literal["trigger", "update", "resolve", "repeat"]
 
 
@@ -41,12 +43,33 @@ class Notice:
     def key(self) -> str:
         return notice_key(self.incident, self.receiver)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Notice:
         return cls(**data)
+
+
+@dataclass(slots=True)
+class LiveIncident:
+    """The planner's latest word on one incident: its wire record (the action payload), its
+    routing labels, whether it is firing, and its digest (what a paged receiver is told again
+    about). Serialized with the keys of the dict it replaced (planner state v2)."""
+
+    wire: dict[str, Any]
+    labels: dict[str, str]
+    firing: bool
+    digest: str
+
+    def to_dict(self) -> JsonDict:
+        return {"wire": self.wire, "labels": dict(self.labels), "firing": self.firing,
+                "digest": self.digest}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LiveIncident:
+        return cls(dict(data["wire"]), dict(data["labels"]), bool(data["firing"]),
+                   str(data["digest"]))
 
 
 def notice_key(incident: str, receiver: str) -> str:

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from engine.act.inhibit import inhibitor_of
 from engine.act.maintenance import active_window
 from engine.act.notice import (
+    LiveIncident,
     Notice,
     Said,
     after_sent,
@@ -43,6 +44,7 @@ from engine.events import (
 )
 from engine.operator import OperatorExample, register_example
 from engine.rules.routing import RoutingRules
+from engine.vocabulary import JsonDict
 
 CLOSED_RETENTION_S = 7 * 86400.0
 """How long a finished conversation is remembered (so a reopen counts as a new occurrence)."""
@@ -57,15 +59,15 @@ class PlannerState:
     """Event-time clock, the latest record of each live incident, and every ``Notice``."""
 
     clock: float | None = None
-    incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    incidents: dict[str, LiveIncident] = field(default_factory=dict)
     notices: dict[str, Notice] = field(default_factory=dict)
     version: int = 2
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "clock": self.clock,
-            "incidents": {k: dict(v) for k, v in self.incidents.items()},
+            "incidents": {k: v.to_dict() for k, v in self.incidents.items()},
             "notices": {k: n.to_dict() for k, n in self.notices.items()},
         }
 
@@ -75,7 +77,7 @@ class PlannerState:
             data = _upgrade_v1_to_v2(data)
         return cls(
             clock=data["clock"],
-            incidents={k: dict(v) for k, v in data["incidents"].items()},
+            incidents={k: LiveIncident.from_dict(v) for k, v in data["incidents"].items()},
             notices={k: Notice.from_dict(dict(v)) for k, v in data["notices"].items()},
             version=int(data["version"]),
         )
@@ -138,12 +140,9 @@ class ActionPlanner:
         clock = incident.updated_at
         labels = incident_labels(incident)
         firing = incident.status is not IncidentStatus.RESOLVED
-        state.incidents[incident.id] = {
-            "wire": incident.to_wire(),
-            "labels": labels,
-            "firing": firing,
-            "digest": _digest(incident),
-        }
+        state.incidents[incident.id] = LiveIncident(
+            incident.to_wire(), labels, firing, _digest(incident)
+        )
         for held in state.notices.values():  # a record may end an inhibition: check again
             if held.muted is not None and held.pending == "trigger" and held.due is not None:
                 held.due = min(held.due, clock)
@@ -151,7 +150,7 @@ class ActionPlanner:
             for notice in self._notices_of(state, incident.id):
                 on_resolved(notice, clock)
             return
-        digest = state.incidents[incident.id]["digest"]
+        digest = state.incidents[incident.id].digest
         matched: set[str] = set()
         for route in match_routes(self.rules.route, labels):
             receiver = self.rules.receiver(route.receiver)
@@ -206,17 +205,17 @@ class ActionPlanner:
                 else:  # on the next whole minute: where windows start and end
                     notice.due = (math.floor(clock / MUTE_RECHECK_S) + 1) * MUTE_RECHECK_S
                 return
-        if said == "update" and record["digest"] == notice.sent_digest:
+        if said == "update" and record.digest == notice.sent_digest:
             notice.pending, notice.due = None, repeat_due(notice)  # changed back: nothing new
             return
         if said == "repeat":
             notice.repeats += 1
         out.append(self._action(notice, record, clock, said))
-        after_sent(notice, said, clock, record["digest"])
+        after_sent(notice, said, clock, record.digest)
 
     def _mute_reason(self, state: PlannerState, incident_id: str, clock: float) -> str | None:
-        labels = state.incidents[incident_id]["labels"]
-        firing = {k: v["labels"] for k, v in state.incidents.items() if v["firing"]}
+        labels = state.incidents[incident_id].labels
+        firing = {k: v.labels for k, v in state.incidents.items() if v.firing}
         source = inhibitor_of(self.rules.inhibit_rules, incident_id, labels, firing)
         if source is not None:
             return f"inhibited by {source}"
@@ -226,13 +225,13 @@ class ActionPlanner:
     def _action(
         self,
         notice: Notice,
-        record: dict[str, Any],
+        record: LiveIncident,
         clock: float,
         said: Said,
         muted: str | None = None,
     ) -> Action:
         receiver = self.rules.receiver(notice.receiver)
-        serial: int = record["wire"]["revision"] if said == "update" else notice.occurrence
+        serial: int = record.wire["revision"] if said == "update" else notice.occurrence
         parts: tuple[object, ...] = (notice.incident, notice.receiver, said, serial)
         if said == "repeat":
             parts = (*parts, notice.repeats)
@@ -241,8 +240,8 @@ class ActionPlanner:
         payload: dict[str, Any] = {
             "event": said,
             "occurrence": notice.occurrence,
-            "incident": record["wire"],
-            "labels": dict(record["labels"]),
+            "incident": record.wire,
+            "labels": dict(record.labels),
         }
         if self.rules.external_url is not None:
             payload["link"] = incident_link(self.rules.external_url, notice.incident)
@@ -268,7 +267,7 @@ class ActionPlanner:
         for key in stale:
             del state.notices[key]
         live = {n.incident for n in state.notices.values() if n.closed_at is None}
-        for incident_id in [k for k, v in state.incidents.items() if not v["firing"]]:
+        for incident_id in [k for k, v in state.incidents.items() if not v.firing]:
             if incident_id not in live:
                 del state.incidents[incident_id]
 

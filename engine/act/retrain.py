@@ -32,7 +32,7 @@ anomaly that decided the request, held or not.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.act.model_actions import (
@@ -46,6 +46,24 @@ from engine.act.model_actions import (
 from engine.events import Action, Anomaly, AnomalyKind, EventTime, Incident, RetrainRequest
 from engine.operator import OperatorExample, register_example
 from engine.rules.monitoring import ModelMonitoringSpec, MonitoringConfig
+from engine.vocabulary import JsonDict
+
+
+@dataclass(slots=True)
+class HeldRequest:
+    """A retrain request waiting until ``until`` (event time) for an incident holding
+    ``anomaly``. Written as the request's wire form plus ``anomaly`` and ``until``."""
+
+    request: RetrainRequest
+    anomaly: str
+    until: EventTime
+
+    def to_dict(self) -> JsonDict:
+        return self.request.to_wire() | {"anomaly": self.anomaly, "until": self.until}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HeldRequest:
+        return cls(RetrainRequest.from_wire(data), data["anomaly"], data["until"])
 
 
 @dataclass(slots=True)
@@ -54,16 +72,16 @@ class RetrainState:
 
     last_retrain: dict[str, float] = field(default_factory=dict)
     last_fallback: dict[str, float] = field(default_factory=dict)
-    held: list[dict[str, Any]] = field(default_factory=list)
-    """Retrain requests waiting for their incident: wire form plus ``anomaly`` and ``until``."""
+    held: list[HeldRequest] = field(default_factory=list)
+    """Retrain requests waiting for their incident."""
     version: int = 2
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "last_retrain": dict(self.last_retrain),
             "last_fallback": dict(self.last_fallback),
-            "held": [dict(h) for h in self.held],
+            "held": [h.to_dict() for h in self.held],
         }
 
     @classmethod
@@ -73,7 +91,7 @@ class RetrainState:
         return cls(
             dict(data["last_retrain"]),
             dict(data["last_fallback"]),
-            [dict(h) for h in data["held"]],
+            [HeldRequest.from_dict(h) for h in data["held"]],
             int(data["version"]),
         )
 
@@ -181,9 +199,7 @@ def _hold(
     out: list[RetrainRequest | Action] = []
     for item in decided:
         if isinstance(item, RetrainRequest) and item.incident is None and wait_s > 0:
-            state.held.append(
-                item.to_wire() | {"anomaly": anomaly.id, "until": anomaly.ts + wait_s}
-            )
+            state.held.append(HeldRequest(item, anomaly.id, anomaly.ts + wait_s))
         else:
             out.append(item)
     return out
@@ -192,33 +208,24 @@ def _hold(
 def _attach(state: RetrainState, incident: Incident) -> list[RetrainRequest]:
     """Release the held requests whose anomaly ``incident`` holds, naming it."""
     members = set(incident.alerts)
-    released = [h for h in state.held if h["anomaly"] in members]
-    state.held = [h for h in state.held if h["anomaly"] not in members]
+    released = [h for h in state.held if h.anomaly in members]
+    state.held = [h for h in state.held if h.anomaly not in members]
     return [_request_of(h, incident.id, None) for h in released]
 
 
 def _expire(state: RetrainState, ts: EventTime) -> list[RetrainRequest]:
     """Release the held requests whose wait is over at ``ts``, with ``incident: null``."""
-    expired = [h for h in state.held if ts >= h["until"]]
+    expired = [h for h in state.held if ts >= h.until]
     if not expired:
         return []
-    state.held = [h for h in state.held if ts < h["until"]]
+    state.held = [h for h in state.held if ts < h.until]
     note = "no incident record held the anomaly within actions.incident_wait"
     return [_request_of(h, None, note) for h in expired]
 
 
-def _request_of(held: dict[str, Any], incident: str | None, note: str | None) -> RetrainRequest:
-    evidence = dict(held["evidence"]) | ({"incident_note": note} if note else {})
-    return RetrainRequest(
-        id=held["id"],
-        model=held["model"],
-        reason=held["reason"],
-        evidence=evidence,
-        requested_at=held["requested_at"],
-        dedup_key=held["dedup_key"],
-        version=held["version"],
-        incident=incident,
-    )
+def _request_of(held: HeldRequest, incident: str | None, note: str | None) -> RetrainRequest:
+    evidence = dict(held.request.evidence) | ({"incident_note": note} if note else {})
+    return replace(held.request, evidence=evidence, incident=incident)
 
 
 def _cool(last: dict[str, float], model: str, ts: float, cooldown_s: float) -> bool:

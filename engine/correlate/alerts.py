@@ -11,7 +11,7 @@ seen, and at most ``max_alerts`` are kept: past that the least recently seen is 
 back it counts as new. ``RecentKeys`` keeps a min-heap of ``(last seen, key)`` beside the map,
 so expiring and evicting cost O(log n) per alert whatever the number of distinct alerts (a
 label with many values used to make every step scan them all). The incident stage's
-re-send memory (``engine.ingest.reorder``) uses the same structure.
+re-send memory (``engine.correlate.reorder``) uses the same structure.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from engine.events import Alert, AlertStatus, EventTime
+from engine.vocabulary import JsonDict
 
 MAX_ALERTS: Final = 100_000
 """Default cap on remembered alert fingerprints (and on the incident stage's re-send keys)."""
@@ -123,21 +124,40 @@ class RecentKeys(Mapping[str, float]):
         heapq.heapify(self._heap)
 
 
-@dataclass(slots=True, eq=False)
-class AlertBook(Mapping[str, dict[str, Any]]):
-    """Alert tracks by fingerprint (``{"firing", "first_ts", "last_ts", "flips"}``), the
-    fingerprints' recency index and how many were evicted by the cap. Version 1 was the bare
-    ``{fingerprint: track}`` map (read by ``_upgrade_v1_to_v2``)."""
+@dataclass(slots=True)
+class AlertTrack:
+    """One fingerprint's story: firing now, first and last seen (event time), and the times it
+    flipped between firing and resolved within the flap window."""
 
-    tracks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    firing: bool
+    first_ts: EventTime
+    last_ts: EventTime
+    flips: list[EventTime] = field(default_factory=list)
+
+    def to_dict(self) -> JsonDict:
+        return {"firing": self.firing, "first_ts": self.first_ts, "last_ts": self.last_ts,
+                "flips": list(self.flips)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AlertTrack:
+        return cls(data["firing"], data["first_ts"], data["last_ts"], list(data["flips"]))
+
+
+@dataclass(slots=True, eq=False)
+class AlertBook(Mapping[str, AlertTrack]):
+    """Alert tracks by fingerprint, the fingerprints' recency index and how many were evicted
+    by the cap. Version 1 was the bare ``{fingerprint: track}`` map (read by
+    ``_upgrade_v1_to_v2``)."""
+
+    tracks: dict[str, AlertTrack] = field(default_factory=dict)
     evicted: int = 0
     version: int = 2
     _recent: RecentKeys = field(default_factory=RecentKeys, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._recent = RecentKeys({fp: t["last_ts"] for fp, t in self.tracks.items()})
+        self._recent = RecentKeys({fp: t.last_ts for fp, t in self.tracks.items()})
 
-    def __getitem__(self, fingerprint: str) -> dict[str, Any]:
+    def __getitem__(self, fingerprint: str) -> AlertTrack:
         return self.tracks[fingerprint]
 
     def __iter__(self) -> Iterator[str]:
@@ -147,12 +167,12 @@ class AlertBook(Mapping[str, dict[str, Any]]):
         return len(self.tracks)
 
     def seen(self, fingerprint: str, last_ts: EventTime) -> None:
-        self.tracks[fingerprint]["last_ts"] = last_ts
+        self.tracks[fingerprint].last_ts = last_ts
         self._recent.touch(fingerprint, last_ts)
 
-    def add(self, fingerprint: str, track: dict[str, Any], cap: int) -> None:
+    def add(self, fingerprint: str, track: AlertTrack, cap: int) -> None:
         self.tracks[fingerprint] = track
-        self._recent.touch(fingerprint, track["last_ts"])
+        self._recent.touch(fingerprint, track.last_ts)
         for fp in self._recent.evict_over(cap):
             del self.tracks[fp]
             self.evicted += 1
@@ -162,15 +182,15 @@ class AlertBook(Mapping[str, dict[str, Any]]):
         for fp in self._recent.expire(lambda t: now - t > ttl_s):
             del self.tracks[fp]
 
-    def to_dict(self) -> dict[str, Any]:
-        tracks = {fp: {**t, "flips": list(t["flips"])} for fp, t in self.tracks.items()}
+    def to_dict(self) -> JsonDict:
+        tracks = {fp: t.to_dict() for fp, t in self.tracks.items()}
         return {"version": self.version, "tracks": tracks, "evicted": self.evicted}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AlertBook:
         if not isinstance(data.get("version"), int):
             data = _upgrade_v1_to_v2(data)
-        tracks = {fp: {**t, "flips": list(t["flips"])} for fp, t in data["tracks"].items()}
+        tracks = {fp: AlertTrack.from_dict(t) for fp, t in data["tracks"].items()}
         return cls(tracks=tracks, evicted=int(data["evicted"]))
 
 
@@ -198,17 +218,17 @@ def observe_alert(book: AlertBook, alert: Alert, policy: AlertPolicy) -> Verdict
     if track is None:
         if not firing:
             return Verdict.HELD
-        track = {"firing": True, "first_ts": alert.ts, "last_ts": alert.ts, "flips": []}
+        track = AlertTrack(True, alert.ts, alert.ts)
         book.add(fp, track, policy.max_alerts)
         return Verdict.NEW
-    book.seen(fp, max(track["last_ts"], alert.ts))
-    if track["firing"] == firing:
+    book.seen(fp, max(track.last_ts, alert.ts))
+    if track.firing == firing:
         flapping = _is_flapping(track, alert.ts, policy)
         return Verdict.REFRESH if firing and not flapping else Verdict.HELD
-    track["firing"] = firing
-    flips = [t for t in track["flips"] if alert.ts - t <= policy.flap_window_s]
+    track.firing = firing
+    flips = [t for t in track.flips if alert.ts - t <= policy.flap_window_s]
     flips.append(alert.ts)
-    track["flips"] = flips
+    track.flips = flips
     if _is_flapping(track, alert.ts, policy):
         return Verdict.HELD
     return Verdict.NEW if firing else Verdict.RESOLVED
@@ -219,11 +239,11 @@ def forget_alerts(book: AlertBook, now: EventTime, policy: AlertPolicy) -> None:
     book.forget(now, policy.ttl_s)
 
 
-def is_firing(book: Mapping[str, dict[str, Any]], fingerprint: str) -> bool:
+def is_firing(book: Mapping[str, AlertTrack], fingerprint: str) -> bool:
     track = book.get(fingerprint)
-    return bool(track and track["firing"])
+    return track is not None and track.firing
 
 
-def _is_flapping(track: dict[str, Any], ts: EventTime, policy: AlertPolicy) -> bool:
-    recent = [t for t in track["flips"] if ts - t <= policy.flap_window_s]
+def _is_flapping(track: AlertTrack, ts: EventTime, policy: AlertPolicy) -> bool:
+    recent = [t for t in track.flips if ts - t <= policy.flap_window_s]
     return len(recent) >= policy.flap_transitions

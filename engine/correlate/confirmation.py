@@ -7,16 +7,18 @@ nothing is emitted. A candidate is confirmed when one of these holds:
 * **spread**: ``min_nodes`` nodes each have at least two members (a problem that shows on
   two related nodes, not one stray point);
 * **persistence**: one node's members span ``confirm_s`` or more (a sustained problem);
-* **a loud alert**: an external alert of severity error or critical has been firing, and not
-  flapping, for ``confirm_s`` (whoever wrote that alert asked for attention).
+* **a lasting alert**: an external alert of severity warning or above has been firing, and not
+  flapping, for ``confirm_s`` (whoever wrote that alert asked for attention; Prometheus'
+  ``for:`` has already passed). A warning that keeps firing is thus an open incident; whether
+  it pages is routing's decision (the shipped routes page error and critical only).
 
 A candidate that goes quiet unconfirmed is *noise*: it resolves like any incident, and its one
 record is emitted with status ``resolved`` and the label ``noise="true"``. Its members stay
 accounted for (each member still lands in exactly one emitted record), but no receiver is
 paged: routing pages on ``open`` records only. This is the transient-alert hold of paging
-tools (PagerDuty's auto-pause, Alertmanager's ``for:``), applied to whole incidents. External
-warnings that nothing corroborates never page on their own; they ride along in incidents
-that something else confirmed. ``confirm_s = 0`` confirms every candidate at once.
+tools (PagerDuty's auto-pause, Alertmanager's ``for:``), applied to whole incidents. Info
+alerts (``severity="info"`` or ``"none"``, e.g. the always-firing ``Watchdog``) confirm
+nothing on their own. ``confirm_s = 0`` confirms every candidate at once.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.correlate.alerts import is_firing
+from engine.correlate.alerts import AlertTrack, is_firing
 from engine.correlate.incidents import IncidentRecord
 from engine.events import EventTime
 
-LOUD_SEVERITIES = frozenset({"error", "critical"})
+LOUD_SEVERITIES = frozenset({"warning", "error", "critical"})
+"""Severities of an external alert that confirm an incident once it has fired ``confirm_s``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,7 @@ class ConfirmPolicy:
 
 def is_confirmed(
     record: IncidentRecord,
-    book: Mapping[str, dict[str, Any]],
+    book: Mapping[str, AlertTrack],
     now: EventTime,
     policy: ConfirmPolicy,
 ) -> bool:
@@ -76,7 +79,7 @@ def is_confirmed(
 
 
 def _is_loud(
-    alert: dict[str, Any], book: Mapping[str, dict[str, Any]], now: EventTime, policy: ConfirmPolicy
+    alert: dict[str, Any], book: Mapping[str, AlertTrack], now: EventTime, policy: ConfirmPolicy
 ) -> bool:
     if alert["severity"] not in LOUD_SEVERITIES or alert["status"] != "firing":
         return False
@@ -84,8 +87,8 @@ def _is_loud(
     if not is_firing(book, fp):
         return False
     track = book[fp]
-    recent = [t for t in track["flips"] if now - t <= policy.flap_window_s]
+    recent = [t for t in track.flips if now - t <= policy.flap_window_s]
     if len(recent) >= policy.flap_transitions:
         return False
-    since = max([track["first_ts"], *track["flips"]])
+    since = max([track.first_ts, *track.flips])
     return bool(now - since >= policy.confirm_s)

@@ -10,33 +10,42 @@ was active during that window, so a model's drift lands in the upstream data out
 alert name and cluster. A member related to several incidents merges them into the oldest once
 both ends of the link persist: its node's members and a related node's in the other incident
 each span ``merge_after_s`` (a passing blip or a lone warning joins one and links nothing).
-Incidents resolve after ``quiet_s`` without activity, where a recovery-watch hold (one of its
-nodes' series still outside its pre-incident band, see ``engine.correlate.recovery``) counts
-as activity: an incident does not resolve while its members are still bad. Placing one member
-(join, merge or open) is ``engine.correlate.placement``; this module applies events and emits
-snapshots.
+Incidents resolve after ``quiet_s`` without activity unless a recovery-watch hold or a firing
+alert member keeps them open (``engine.correlate.lifecycle``). Placing one member (join, merge
+or open) is ``engine.correlate.placement``; this module applies events and emits snapshots.
 
 Snapshots are emitted per event time: all events with the same ``ts`` are applied, then every
 incident that opened or changed (new node, new alert, higher severity, merge, new change)
 is emitted once, when event time moves on (a later event, or ``now`` at or past it). Every
 record lists all members, so past ``full_report_members`` an alert on a node the incident
 already holds re-emits it only once per 1/16 of growth (``placement.reports_growth``): the
-next record, and always the last, still lists it. An
-incident is announced only once confirmed (see ``engine.correlate.confirmation``); a candidate
-that never is comes out once, resolved, labelled ``noise`` (accounted for, never paged).
+next record, and always the last, still lists it. An incident is announced only once confirmed
+(``engine.correlate.confirmation``); a candidate that never is comes out once, resolved,
+labelled ``noise`` (accounted for, never paged).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.correlate.alerts import AlertPolicy, Verdict, forget_alerts, observe_alert
+from engine.correlate.alerts import (
+    AlertPolicy,
+    Verdict,
+    forget_alerts,
+    observe_alert,
+)
 from engine.correlate.confirmation import ConfirmPolicy, is_confirmed
-from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_stream
 from engine.correlate.incidents import IncidentRecord
-from engine.correlate.placement import Member, Placement, alert_of, evidence_start, join
-from engine.correlate.records import alert_to_dict, change_to_dict
+from engine.correlate.lifecycle import (
+    apply_hold,
+    corroborates_only,
+    follow_alert,
+    forget_incidents,
+    resolution,
+)
+from engine.correlate.placement import Member, Placement, evidence_start, join
 from engine.correlate.recovery import is_hold
 from engine.correlate.state import CorrelateState
 from engine.correlate.topology import Topology
@@ -58,6 +67,11 @@ from engine.testing import T0
 
 CorrelateInput = Anomaly | Alert | Change | TopologyUpdate
 
+_RULE_KEYS = (  # the correlation rule keys that are this operator's fields of the same name
+    "window_s", "quiet_s", "max_hops", "change_lookback_s", "forget_after_s", "alert_ttl_s",
+    "flap_window_s", "flap_transitions", "max_anomalies_per_node", "confirm_s", "confirm_nodes",
+    "merge_after_s", "link_s", "max_span_s")
+
 __all__ = ["CorrelateInput", "CorrelateState", "Correlator", "evidence_start"]
 
 
@@ -67,8 +81,6 @@ class Correlator:
 
     Updates ``state`` in place (and returns it). Outputs are ``IncidentSnapshot``s, one per
     incident that opened, changed or resolved, with ``revision`` counting up per incident.
-    An incident opens only once confirmed (``confirm_s``, ``confirm_nodes``; see
-    ``engine.correlate.confirmation``); one that never is comes out once, resolved, as noise.
 
     Examples
     --------
@@ -127,20 +139,7 @@ class Correlator:
         return cls(
             nodes=tuple(TopologyNode(n.id, n.kind) for n in t.nodes),
             edges=tuple(TopologyEdge(e.source, e.target, e.kind) for e in t.edges),
-            window_s=c.window_s,
-            quiet_s=c.quiet_s,
-            max_hops=c.max_hops,
-            change_lookback_s=c.change_lookback_s,
-            forget_after_s=c.forget_after_s,
-            alert_ttl_s=c.alert_ttl_s,
-            flap_window_s=c.flap_window_s,
-            flap_transitions=c.flap_transitions,
-            max_anomalies_per_node=c.max_anomalies_per_node,
-            confirm_s=c.confirm_s,
-            confirm_nodes=c.confirm_nodes,
-            merge_after_s=c.merge_after_s,
-            link_s=c.link_s,
-            max_span_s=c.max_span_s,
+            **{key: getattr(c, key) for key in _RULE_KEYS},
         )
 
     @property
@@ -186,6 +185,7 @@ class Correlator:
         """Flush changed confirmed incidents, resolve quiet ones (an unconfirmed one is emitted
         once, resolved, as noise), forget old ones; the clock moves to ``ts``."""
         policy = self.confirm_policy
+        forget_alerts(state.alerts, ts, self.alert_policy)  # a forgotten alert fires no more
         for record in state.incidents.values():
             if record.is_open and not record.confirmed:
                 record.confirmed = is_confirmed(record, state.alerts, ts, policy)
@@ -194,15 +194,13 @@ class Correlator:
                 status = IncidentStatus.UPDATED if record.announced else IncidentStatus.OPEN
                 out.append(self._emit(state, record, status))
         for record in state.incidents.values():
-            if record.is_open and ts - record.active_ts > self.quiet_s:
-                record.resolved_at = record.active_ts + self.quiet_s
+            if not record.is_open:
+                continue
+            resolved_at = resolution(state, record, ts, self.quiet_s, self.confirm_s)
+            if resolved_at is not None:
+                record.resolved_at = resolved_at
                 out.append(self._emit(state, record, IncidentStatus.RESOLVED))
-        for key in [k for k, r in state.incidents.items() if _forgettable(r, ts, self)]:
-            for member in state.incidents.pop(key).members:
-                for name in {member, alert_of(member)}:
-                    if state.member_of.get(name) == key:
-                        del state.member_of[name]
-        forget_alerts(state.alerts, ts, self.alert_policy)
+        forget_incidents(state, ts, self.forget_after_s)
         state.changes = [c for c in state.changes if ts - c["ts"] <= self.change_lookback_s]
         state.clock = ts if state.clock is None else max(state.clock, ts)
 
@@ -220,7 +218,8 @@ class Correlator:
             and record.opened_at - self.change_lookback_s <= c["ts"] <= record.last_ts
             and (c["ts"], c["service"], c["kind"]) not in seen
         )
-        return record.snapshot(status, nodes, edges)
+        observed = frozenset(n.id for n in nodes if state.topology.is_observed(n.id))
+        return dataclasses.replace(record.snapshot(status, nodes, edges), observed=observed)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -232,8 +231,12 @@ class Correlator:
         elif isinstance(event, Change):
             self._apply_change(state, event)
         elif isinstance(event, Anomaly) and is_hold(event):
-            _apply_hold(state, event)
+            state.topology.observe(event.node)
+            apply_hold(state, event)
         elif isinstance(event, Anomaly):
+            state.topology.observe(event.node)
+            if corroborates_only(event) and not self.placement.joins(state, event.node, event.ts):
+                return
             if event.id not in state.member_of:
                 since = evidence_start(event)
                 record, merged = self.placement.place(state, event.node, event.ts, since=since)
@@ -245,7 +248,7 @@ class Correlator:
             self._apply_alert(state, event, out)
 
     def _apply_change(self, state: CorrelateState, change: Change) -> None:
-        state.changes.append(change_to_dict(change))
+        state.changes.append(change.to_dict())
         for record in state.incidents.values():
             if record.is_open and change.service in record.nodes:
                 record.dirty = True
@@ -255,26 +258,24 @@ class Correlator:
     ) -> None:
         verdict = observe_alert(state.alerts, alert, self.alert_policy)
         owner = state.incidents.get(state.member_of.get(alert.id, ""))
+        node = node_of(alert.labels)
         if owner is not None and owner.is_open:
-            if verdict is Verdict.RESOLVED:
-                owner.alerts[alert.fingerprint] = alert_to_dict(alert)
-            elif verdict in (Verdict.NEW, Verdict.REFRESH):
-                owner.last_ts = max(owner.last_ts, alert.ts)
+            follow_alert(state, owner, alert, verdict, node)
             return
         if verdict is not Verdict.NEW:
             return
-        node = node_of(alert.labels)
         if node is not None:
             kind = "host" if node == alert.labels.get("host") else "service"
-            state.topology.ensure_node(node, kind)
+            state.topology.observe(node, kind)
         record, merged = self.placement.place(state, node, alert.ts, alert=alert)
         self._announce_merged(state, merged, out)
         record.add_alert(alert)
         # a later firing episode of the same fingerprint is a new member with its own id
-        first = state.alerts[alert.fingerprint]["first_ts"] == alert.ts
+        first = state.alerts[alert.fingerprint].first_ts == alert.ts
         member_id = alert.id if first else f"{alert.id}@{alert.ts:.0f}"
         member = Member(member_id, node, alert.ts, alert.severity.rank)
         join(state, record, member, self.full_report_members)
+        record.alert_fired(alert.fingerprint, node, alert.ts)
         state.member_of[alert.id] = record.id  # later events of the alert find its episode
 
     def _announce_merged(
@@ -284,22 +285,16 @@ class Correlator:
             out.append(self._emit(state, other, IncidentStatus.RESOLVED))
 
 
-def _apply_hold(state: CorrelateState, hold: Anomaly) -> None:
-    """A member's series is still outside its pre-incident band: the open incidents holding
-    its node stay open (a hold is not a member: it joins, opens and ranks nothing)."""
-    for record in state.incidents.values():
-        if record.is_open and hold.node in record.spans:
-            record.held_ts = hold.ts if record.held_ts is None else max(record.held_ts, hold.ts)
-
-
-def _forgettable(record: IncidentRecord, ts: EventTime, op: Correlator) -> bool:
-    return record.resolved_at is not None and ts - record.resolved_at > op.forget_after_s
-
-
 def _example_correlator() -> Correlator:
+    from testing.examples import EXAMPLE_EDGES, EXAMPLE_NODES
     return Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES)
 
 
+def _example_batch() -> list[Anomaly | Alert | Change | TopologyUpdate]:
+    from testing.examples import example_stream
+    return example_stream()
+
+
 register_example(
-    OperatorExample("correlate", _example_correlator, example_stream, CorrelateState, now=T0 - 1)
+    OperatorExample("correlate", _example_correlator, _example_batch, CorrelateState, now=T0 - 1)
 )

@@ -5,16 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.correlate.records import (
-    alert_from_dict,
-    alert_to_dict,
-    anomaly_from_dict,
-    anomaly_to_dict,
-    change_from_dict,
-)
 from engine.events import (
     Alert,
     Anomaly,
+    Change,
     EventTime,
     Incident,
     IncidentSnapshot,
@@ -23,6 +17,7 @@ from engine.events import (
     TopologyEdge,
     TopologyNode,
 )
+from engine.vocabulary import JsonDict
 
 _SEVERITIES = [Severity.INFO, Severity.WARNING, Severity.ERROR, Severity.CRITICAL]
 INCIDENT_LABEL_KEYS = ("cluster", "namespace", "env", "region", "team")
@@ -51,7 +46,13 @@ class IncidentRecord:
     spans: dict[str, list[float]] = field(default_factory=dict)
     """Node -> [first member ts, last member ts, member count] (for confirmation)."""
     held_ts: EventTime | None = None
-    """Latest recovery-watch hold on one of its nodes (a member still outside its band)."""
+    """Latest hold: a recovery-watch hold on one of its nodes (a member still outside its
+    band), or an alert member still firing when it would have gone quiet."""
+    firing: dict[str, dict[str, EventTime]] = field(default_factory=dict)
+    """Node (``""`` for alerts naming none) -> {fingerprint: since} of its alert members
+    firing now."""
+    settled_at: EventTime | None = None
+    """When its last firing alert resolved, if it has no other members (it resolves then)."""
 
     @property
     def is_open(self) -> bool:
@@ -62,7 +63,7 @@ class IncidentRecord:
         """Its last sign of life: a member, or a hold (a member still outside its band)."""
         return self.last_ts if self.held_ts is None else max(self.last_ts, self.held_ts)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "id": self.id,
             "opened_at": self.opened_at,
@@ -81,6 +82,8 @@ class IncidentRecord:
             "confirmed": self.confirmed,
             "spans": {n: list(v) for n, v in self.spans.items()},
             "held_ts": self.held_ts,
+            "firing": {n: dict(v) for n, v in self.firing.items()},
+            "settled_at": self.settled_at,
         }
 
     @classmethod
@@ -103,6 +106,8 @@ class IncidentRecord:
             confirmed=d["confirmed"],
             spans={n: list(v) for n, v in d["spans"].items()},
             held_ts=d["held_ts"],
+            firing={n: dict(v) for n, v in d["firing"].items()},
+            settled_at=d["settled_at"],
         )
 
     # -- membership --------------------------------------------------------------------------
@@ -121,7 +126,7 @@ class IncidentRecord:
 
     def add_anomaly(self, anomaly: Anomaly, cap: int) -> None:
         kept = self.anomalies.setdefault(anomaly.node, [])
-        record = anomaly_to_dict(anomaly)
+        record = anomaly.to_wire(labels=True)
         if len(kept) < cap:
             kept.append(record)
             return
@@ -131,7 +136,37 @@ class IncidentRecord:
             kept[weakest] = record
 
     def add_alert(self, alert: Alert) -> None:
-        self.alerts[alert.fingerprint] = alert_to_dict(alert)
+        self.alerts[alert.fingerprint] = alert.to_dict()
+
+    def alert_fired(self, fingerprint: str, node: str | None, ts: EventTime) -> None:
+        """An alert member at ``node`` fires (again) at ``ts``: the incident is not settled."""
+        self.firing.setdefault(node or "", {}).setdefault(fingerprint, ts)
+        self.settled_at = None
+
+    def loud_firing(self, node: str) -> bool:
+        """Whether an alert member of severity error or critical fires at ``node``."""
+        alerts = self.alerts
+        return any(
+            fp in alerts and alerts[fp]["severity"] in ("error", "critical")
+            for fp in self.firing.get(node, ())
+        )
+
+    def alert_resolved(self, fingerprint: str, node: str | None, ts: EventTime) -> None:
+        """An alert member at ``node`` resolved at ``ts``; with no alert still firing and no
+        other member, the incident is settled at ``ts`` (see ``is_settled``)."""
+        fps = self.firing.get(node or "", {})
+        if fps.pop(fingerprint, None) is not None and not fps:
+            del self.firing[node or ""]
+        if not self.firing and not self.anomalies:
+            self.settled_at = ts
+
+    def is_settled(self, before: EventTime) -> bool:
+        """Whether its members are all resolved alerts, the last resolved at or before
+        ``before``, and no hold (a signal still outside its band) came after it."""
+        at = self.settled_at
+        if at is None or at > before or self.firing or self.anomalies:
+            return False
+        return self.held_ts is None or self.held_ts <= at
 
     def absorb(self, other: IncidentRecord, cap: int) -> None:
         """Take over every member of ``other`` (a merge); ``other`` is left empty."""
@@ -142,7 +177,7 @@ class IncidentRecord:
             self.add_node(node)
         for kept in other.anomalies.values():
             for a in kept:
-                self.add_anomaly(anomaly_from_dict(a), cap)
+                self.add_anomaly(Anomaly.from_wire(a), cap)
         self.alerts.update(other.alerts)
         seen = {_change_key(c) for c in self.changes}
         self.changes.extend(c for c in other.changes if _change_key(c) not in seen)
@@ -150,10 +185,14 @@ class IncidentRecord:
         self.confirmed = self.confirmed or other.confirmed
         if other.held_ts is not None:
             self.held_ts = max(self.held_ts or other.held_ts, other.held_ts)
+        for node, fps in other.firing.items():
+            self.firing.setdefault(node, {}).update(fps)
+        settled = [t for t in (self.settled_at, other.settled_at) if t is not None]
+        self.settled_at = max(settled) if settled else None
         for node, (first, last, count) in other.spans.items():
             span = self.spans.setdefault(node, [first, last, 0])
             span[0], span[1], span[2] = min(span[0], first), max(span[1], last), span[2] + count
-        other.spans = {}
+        other.spans, other.firing = {}, {}
         other.members, other.nodes, other.anomalies, other.alerts = [], [], {}, {}
 
     # -- output ------------------------------------------------------------------------------
@@ -197,10 +236,10 @@ class IncidentRecord:
             revision=self.revision,
         )
         anomalies = tuple(
-            anomaly_from_dict(a) for node in sorted(self.anomalies) for a in self.anomalies[node]
+            Anomaly.from_wire(a) for node in sorted(self.anomalies) for a in self.anomalies[node]
         )
-        alerts = tuple(alert_from_dict(self.alerts[fp]) for fp in sorted(self.alerts))
-        changes = tuple(change_from_dict(c) for c in sorted(self.changes, key=_change_key))
+        alerts = tuple(Alert.from_dict(self.alerts[fp]) for fp in sorted(self.alerts))
+        changes = tuple(Change.from_dict(c) for c in sorted(self.changes, key=_change_key))
         return IncidentSnapshot(incident, anomalies, alerts, changes, nodes, edges)
 
 

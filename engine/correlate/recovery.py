@@ -16,7 +16,9 @@ that fixed band:
   change, must not hold an incident open for ever).
 
 It runs in the detect stage (keyed by series, like the detectors) so that the incident stage
-needs nothing but the anomaly stream it already receives.
+needs nothing but the anomaly stream it already receives. Holds are internal: the pipeline
+hands them to the incident stage only (``Pipeline.process`` leaves them out of its outputs; the
+worker sends them to the repartition topic, not to ``anomalies``).
 """
 
 from __future__ import annotations
@@ -34,27 +36,49 @@ from engine.events import (
     series_key,
     stable_id,
 )
+from engine.vocabulary import JsonDict
 
 STATE_VERSION = 1
 
 
 @dataclass(slots=True)
-class RecoveryState:
-    """Series key -> its watch: ``band`` [lo, hi], ``node``, ``since``, ``last_hold``,
-    ``inside`` (consecutive points back inside the band)."""
+class Watch:
+    """One watched series: its pre-incident ``band`` [lo, hi], the ``node`` its holds name,
+    when the watch started (``since``) and last held, and how many consecutive points have
+    been back inside the band (``inside``)."""
 
-    watches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    band: tuple[float, float]
+    node: str
+    since: EventTime
+    last_hold: EventTime
+    inside: int = 0
+
+    def to_dict(self) -> JsonDict:
+        return {"band": list(self.band), "node": self.node, "since": self.since,
+                "last_hold": self.last_hold, "inside": self.inside}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Watch:
+        lo, hi = data["band"]
+        return cls((lo, hi), data["node"], data["since"], data["last_hold"], data["inside"])
+
+
+@dataclass(slots=True)
+class RecoveryState:
+    """Series key -> its ``Watch``."""
+
+    watches: dict[str, Watch] = field(default_factory=dict)
     version: int = STATE_VERSION
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
-            "watches": {k: {**w, "band": list(w["band"])} for k, w in self.watches.items()},
+            "watches": {k: w.to_dict() for k, w in self.watches.items()},
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RecoveryState:
-        watches = {k: {**w, "band": list(w["band"])} for k, w in data["watches"].items()}
+        watches = {k: Watch.from_dict(w) for k, w in data["watches"].items()}
         return cls(watches=watches, version=STATE_VERSION)
 
 
@@ -112,7 +136,7 @@ class RecoveryWatch:
             key = point.key
             watch = state.watches.get(key)
             onset = onsets.get((key, point.ts))
-            if watch is None or point.ts - watch["since"] > self.max_watch_s:
+            if watch is None or point.ts - watch.since > self.max_watch_s:
                 state.watches.pop(key, None)
                 if onset is not None:
                     state.watches[key] = _start(onset, point.ts)
@@ -120,24 +144,24 @@ class RecoveryWatch:
             hold = self._judge(watch, point, key)
             if hold is not None:
                 out.append(hold)
-            elif watch["inside"] >= self.recover_points:
+            elif watch.inside >= self.recover_points:
                 del state.watches[key]
         return state, out
 
-    def _judge(self, watch: dict[str, Any], point: MetricPoint, key: str) -> Anomaly | None:
-        lo, hi = watch["band"]
+    def _judge(self, watch: Watch, point: MetricPoint, key: str) -> Anomaly | None:
+        lo, hi = watch.band
         if lo <= point.value <= hi:
-            watch["inside"] += 1
+            watch.inside += 1
             return None
-        watch["inside"] = 0
-        if point.ts - watch["last_hold"] < self.every_s:
+        watch.inside = 0
+        if point.ts - watch.last_hold < self.every_s:
             return None
-        watch["last_hold"] = point.ts
+        watch.last_hold = point.ts
         return Anomaly(
             id=stable_id("an", "hold", key, point.ts),
             ts=point.ts,
             kind=AnomalyKind.METRIC,
-            node=watch["node"],
+            node=watch.node,
             subject={"name": point.name, "labels": dict(point.labels)},
             score=0.0,
             severity=Severity.INFO,
@@ -145,7 +169,7 @@ class RecoveryWatch:
                 "outside_band": True,
                 "value": point.value,
                 "band": [lo, hi],
-                "since": watch["since"],
+                "since": watch.since,
             },
             labels=point.labels,
         )
@@ -175,11 +199,8 @@ def _key_of(anomaly: Anomaly) -> str:
     return series_key(str(anomaly.subject["name"]), {k: str(v) for k, v in pairs})
 
 
-def _start(onset: Anomaly, ts: EventTime) -> dict[str, Any]:
-    return {
-        "band": _band_of(onset),
-        "node": onset.node,
-        "since": ts,
-        "last_hold": ts,
-        "inside": 0,
-    }
+def _start(onset: Anomaly, ts: EventTime) -> Watch:
+    band = _band_of(onset)
+    if band is None:  # onsets are only anomalies with a band
+        raise ValueError(f"anomaly {onset.id} has no band to watch")
+    return Watch((band[0], band[1]), onset.node, ts, ts)

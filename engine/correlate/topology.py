@@ -2,7 +2,9 @@
 
 Edge ``a -> b`` means ``a`` depends on ``b`` (calls, depends_on, runs_on): a fault in ``b``
 shows up as symptoms in ``a``. Cycles are allowed. Nodes that appear only in alerts or
-anomalies are added with ``flagged=True`` and no edges.
+anomalies are added with ``flagged=True`` and no edges. A node that has ever had an anomaly,
+a recovery-watch hold or an alert is ``observed``: its silence now is evidence that it is
+fine, where an unobserved node's silence says nothing (it may have no telemetry at all).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import networkx as nx
 
 from engine.events import TopologyEdge, TopologyMode, TopologyNode, TopologyUpdate
+from engine.vocabulary import JsonDict
 
 
 class Topology:
@@ -43,10 +46,14 @@ class Topology:
         """Apply a replace / upsert / delete record (see the wire contract)."""
         if update.mode is TopologyMode.REPLACE:
             flagged = [n for n in self.graph.nodes if self.is_flagged(n)]
+            observed = [n for n in self.graph.nodes if self.is_observed(n)]
             self.graph = nx.DiGraph()
             self.upsert(update.nodes, update.edges)
             for node in flagged:
                 self.ensure_node(node)
+            for node in observed:
+                if node in self.graph:
+                    self.graph.nodes[node]["observed"] = True
         elif update.mode is TopologyMode.UPSERT:
             self.upsert(update.nodes, update.edges)
         else:
@@ -77,10 +84,18 @@ class Topology:
         if node not in self.graph:
             self.graph.add_node(node, kind=kind, flagged=True)
 
+    def observe(self, node: str, kind: str = "service") -> None:
+        """``node`` has telemetry: it had an anomaly, a hold or an alert (see the module doc)."""
+        self.ensure_node(node, kind)
+        self.graph.nodes[node]["observed"] = True
+
     # -- queries -----------------------------------------------------------------------------
 
     def is_flagged(self, node: str) -> bool:
         return bool(self.graph.nodes[node].get("flagged", False)) if node in self.graph else True
+
+    def is_observed(self, node: str) -> bool:
+        return node in self.graph and bool(self.graph.nodes[node].get("observed", False))
 
     def kind_of(self, node: str) -> str:
         if node not in self.graph:
@@ -138,9 +153,12 @@ class Topology:
 
     # -- serialization -----------------------------------------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
-            "nodes": [[n, self.kind_of(n), self.is_flagged(n)] for n in self.graph.nodes],
+            "nodes": [
+                [n, self.kind_of(n), self.is_flagged(n), self.is_observed(n)]
+                for n in self.graph.nodes
+            ],
             "edges": [
                 [a, b, str(d.get("kind", "calls"))] for a, b, d in self.graph.edges(data=True)
             ],
@@ -149,8 +167,8 @@ class Topology:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Topology:
         graph = nx.DiGraph()
-        for node, kind, flagged in data["nodes"]:
-            graph.add_node(node, kind=kind, flagged=bool(flagged))
+        for node, kind, flagged, observed in data["nodes"]:
+            graph.add_node(node, kind=kind, flagged=bool(flagged), observed=bool(observed))
         for a, b, kind in data["edges"]:
             graph.add_edge(a, b, kind=kind)
         return cls(graph)

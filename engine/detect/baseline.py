@@ -3,6 +3,11 @@
 ``SeriesModel`` keeps three predictors of the next value (an EWMA level, the last value and a
 daily-seasonal profile indexed by time of day, so gaps and irregular sampling are fine), tracks
 each one's mean absolute error and, per point, uses the one that has predicted best so far. The
+profile is trusted after two points a slot or ``season_trust_s`` (4 days) of points at the
+series' typical interval, whichever comes first: an hourly series uses its daily cycle from
+day 5, not day 9. While every value is a non-negative integer (a count), the error scale is at
+least ``count_unit`` and a range break must exceed the range by more than that: on sparse
+counts one event more or less is not news. The
 surprise ``z = |error| / error_scale`` is calibrated against the recent distribution of
 surprises of the same series (``engine.detect.metric_evidence``): the score is ``d / (d + 5)``
 where ``d`` is ``-log10`` of the fraction of recent points at least as surprising, or, beyond
@@ -29,7 +34,9 @@ A daily recurrence memory (``engine.detect.recurrence``) keeps a daily job from 
 every day: a prediction surprise about as large as one remembered near this time of day gives
 no point-surprise evidence (the other evidence still counts). After a point scores
 ``report_score`` or more, the next ``quiet_points`` points of the series score 0 (one incident,
-one report). How each default was chosen is logged in ``benchmarks/nab/README.md``.
+one report) unless their evidence is ``escalate_decades`` rarer than the report's (an
+escalation reports; rarities beyond 20 decades are not compared). How each default was
+chosen is logged in ``benchmarks/nab/README.md``.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from engine.detect.metric_config import SeriesConfig
 from engine.detect.metric_evidence import combine, shift_decades, surprise_decades
 from engine.detect.recurrence import DAY_S, MIN_BIN, NEVER, remember
 from engine.detect.tail import BINS, BINS_PER_OCTAVE, HALF_DECADES, LOWEST_BIN, bin_of
+from engine.vocabulary import JsonDict
 
 __all__ = ["STATE_FIELDS", "SeriesConfig", "SeriesModel"]
 
@@ -49,6 +57,7 @@ STATE_FIELDS: Final = (
     "n", "level", "last", "lo", "hi", "err_level", "err_last", "err_season",
     "quiet", "run_surprise", "season", "expected", "scale", "hist", "hist_w", "unlearnt",
     "shift_hi", "shift_lo", "shift_hist", "hist_total", "shift_total", "recur",
+    "prev_ts", "dt", "quiet_decades", "integral",
 )
 _LOG10_2: Final = math.log10(2.0)
 
@@ -90,6 +99,10 @@ class SeriesModel:
         self.hist_total = self.shift_total = 0.0  # running sums of the two histograms
         # per time-of-day slot: largest surprise bin + recur_decay * day (fades as days pass)
         self.recur = [NEVER] * cfg.recur_slots
+        self.prev_ts = 0.0
+        self.dt = 0.0  # typical sampling interval: EWMA of the gaps, each at most 4 * dt
+        self.quiet_decades = 0.0  # decades of the report that started the quiet period
+        self.integral = True  # every value so far a non-negative integer (a count)
 
     def step(self, ts: float, x: float) -> float | None:
         """Score ``x`` at ``ts`` against the state so far, then learn it; ``None`` in warm-up.
@@ -101,13 +114,21 @@ class SeriesModel:
         n = self.n = self.n + 1
         if n == 1:
             self.level = self.last = self.lo = self.hi = x
+            self.prev_ts = ts
+            self.integral = x >= 0.0 and x == int(x)
             return None
+        gap, dt = ts - self.prev_ts, self.dt
+        self.prev_ts = ts
+        if gap > 0.0:
+            gap = gap if gap < 4.0 * dt or dt <= 0.0 else 4.0 * dt
+            dt = self.dt = gap if dt <= 0.0 else dt + 0.05 * (gap - dt)
         slots = cfg.season_slots
         slot, seasonal = -1, None
         if slots:
             slot = int((ts % DAY_S) * slots / DAY_S)
             seasonal = self.season[slot]
-        trusted = seasonal if n > 2 * slots else None  # the profile, once trusted
+        # the profile, once trusted: two points a slot, or season_trust_s of typical intervals
+        trusted = seasonal if n > 2 * slots or n * dt >= cfg.season_trust_s else None
         lo, hi = self.lo, self.hi
         floor_ref = 1e-9 + 1e-6 * (hi - lo)
         best, scale = self.level, self.err_level
@@ -119,7 +140,13 @@ class SeriesModel:
         debias = cfg.error_alpha if cfg.error_alpha > debias else debias
         scale = 1.25 * scale / debias
         self.expected, self.scale = best, scale
-        z = abs(x - best) / (scale + (floor_ref + 1e-9 * abs(x)))
+        den = scale + (floor_ref + 1e-9 * abs(x))
+        if self.integral:
+            if x < 0.0 or x != int(x):
+                self.integral = False
+            elif den < cfg.count_unit:
+                den = cfg.count_unit  # a count moves in whole units: one unit is z = 1
+        z = abs(x - best) / den
         novelty = self.context.step(x, lo, hi)
         warm = n > cfg.min_samples // 2
         shift = self._shift(x, trusted, debias, floor_ref) if warm else 0.0
@@ -200,6 +227,8 @@ class SeriesModel:
         surprise = persistent if persistent > surprise else surprise
         lo, hi = self.lo, self.hi
         reach = cfg.range_tolerance * (hi - lo)
+        if self.integral and reach < cfg.count_unit:
+            reach = cfg.count_unit  # a count breaks its range by more than one count
         record = 0.0
         if hi > lo and (x > hi + reach or x < lo - reach):
             record = math.log10(self.n)
@@ -207,8 +236,15 @@ class SeriesModel:
         decades = combine(cfg.error_weight * surprise, novelty, shift, record,
                           cfg.corroboration)
         score = decades / (decades + HALF_DECADES)
-        out = score if self.quiet == 0 else 0.0
-        self.quiet = self.quiet - 1 if self.quiet > 0 else 0
+        quiet = self.quiet
+        if quiet == 0:
+            out = score
+            self.quiet_decades = 0.0
+        else:
+            out = score if decades > self.quiet_decades + cfg.escalate_decades else 0.0
+            self.quiet = quiet - 1
+        if out >= cfg.report_score:  # beyond 20 decades (score 0.8) rarities are not compared
+            self.quiet_decades = decades if decades < 20.0 else 20.0
         if score >= cfg.report_score:
             self.quiet = cfg.quiet_points
             self.shift_hi = self.shift_lo = 0.0
@@ -255,7 +291,7 @@ class SeriesModel:
         self.shift_total /= w
         self.hist_w = 1.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {**{key: getattr(self, key) for key in STATE_FIELDS},
                 "context": self.context.to_dict()}
 

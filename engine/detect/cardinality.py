@@ -29,6 +29,7 @@ from typing import Any, Final
 from engine.events import EventTime, MetricPoint
 from engine.operator import OperatorExample, register_example
 from engine.rules.runtime import RuntimeRules
+from engine.vocabulary import JsonDict
 
 MAX_KEYS: Final = 200_000
 """Entries of ``GuardState.keys`` before it is cleared (a bound on the cache, not on series)."""
@@ -70,7 +71,7 @@ class GuardState:
             key = self.keys[memo] = point.key
         return key
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "live": [[k, v] for k, v in self.live.items()],  # a list keeps the recency order

@@ -24,6 +24,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
+from engine.vocabulary import JsonDict
+
 _MASK48: Final = (1 << 48) - 1
 _GOLDEN: Final = 0x9E3779B97F4A7C15
 MEMO_SIZE: Final = 1 << 15
@@ -138,7 +140,7 @@ class ContextModel:
             out.append(digit - 2)
         return out[::-1]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"recent": self.recent, "bits": self.bits.hex(),
                 "counts": list(self.counts), "weight": self.weight, "total": self.total}
 

@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
+from engine.vocabulary import JsonDict
+
 FIELDS: Final = ("n", "t0", "last_ts", "w", "mean_t", "mean_x", "c_tt", "c_tx", "c_xx", "armed")
 
 
@@ -116,7 +118,7 @@ class TrendModel:
         return Breach(cfg.limit, eta, gap / (toward + 2.0 * se),
                       gap / slow if slow > 0.0 else None, expected)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {key: getattr(self, key) for key in FIELDS}
 
     @classmethod

@@ -17,6 +17,7 @@ from itertools import islice
 from typing import Any
 
 from engine.events import GroundTruth
+from engine.vocabulary import JsonDict
 
 Pending = tuple[float, float | int | str, float | None]
 Joined = tuple[float, float | int | str, float | int | str, float | None]
@@ -31,7 +32,7 @@ class LabelJoinState:
     evicted: int = 0
     unmatched: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "pending": {k: list(v) for k, v in self.pending.items()},
             "joined": [list(r) for r in self.joined],

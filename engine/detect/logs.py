@@ -36,89 +36,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
-from engine.detect.logwindow import RateCheck, RateFinding, ServiceWindow
+from engine.detect.logs_state import LogDetectorState, PendingRecord, ServiceLogs
+from engine.detect.logwindow import RateCheck, RateFinding
 from engine.events import Anomaly, AnomalyKind, Level, LogRecord, Severity, stable_id
-from engine.ingest.logtemplate import MinerState, TemplateMiner
+from engine.ingest.logtemplate import TemplateMiner
 from engine.ingest.masking import DEFAULT_MASKS, Masker, MaskMemo, MaskPattern
 from engine.ingest.multiline import head_line, is_continuation
 from engine.operator import OperatorExample, register_example
 from engine.rules.logs import LogRules
 
-STATE_VERSION: Final = 3
 MAX_GAP_WINDOWS: Final = 1000
 """A silence longer than this many windows skips ahead instead of closing each empty one."""
-
-
-@dataclass(slots=True)
-class ServiceLogs:
-    miner: MinerState = field(default_factory=MinerState)
-    window: ServiceWindow = field(default_factory=ServiceWindow)
-    pending: dict[str, Any] | None = None
-    """The record being joined: ts, level, labels, lines."""
-    samples: dict[str, str] = field(default_factory=dict)
-    last_ts: float = 0.0
-    learn_until: float | None = None
-    """Event time until which the service is learning (set by its first record)."""
-    labels: dict[str, str] = field(default_factory=dict)
-    """Labels of the service's latest record: the scope of its rate anomalies."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"miner": self.miner.to_dict(), "window": self.window.to_dict(),
-                "pending": self.pending, "samples": dict(self.samples), "last_ts": self.last_ts,
-                "learn_until": self.learn_until, "labels": dict(self.labels)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ServiceLogs:
-        pending = data["pending"]
-        return cls(MinerState.from_dict(data["miner"]), ServiceWindow.from_dict(data["window"]),
-                   None if pending is None else {**pending, "lines": list(pending["lines"]),
-                                                 "labels": dict(pending["labels"])},
-                   dict(data["samples"]), float(data["last_ts"]), data["learn_until"],
-                   dict(data["labels"]))
-
-    def learning(self, ts: float) -> bool:
-        return self.learn_until is not None and ts < self.learn_until
-
-
-@dataclass(slots=True)
-class LogDetectorState:
-    version: int = STATE_VERSION
-    services: dict[str, ServiceLogs] = field(default_factory=dict)
-    memo: MaskMemo | None = field(default=None, repr=False, compare=False)
-    """One masking memo shared by every service's miner (a pure-function cache, bounded by
-    ``MaskMemo``; not serialised)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version,
-                "services": {name: s.to_dict() for name, s in self.services.items()}}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LogDetectorState:
-        if int(data["version"]) == 1:
-            data = _upgrade_v1_to_v2(data)
-        if int(data["version"]) == 2:
-            data = _upgrade_v2_to_v3(data)
-        return cls(STATE_VERSION,
-                   {name: ServiceLogs.from_dict(s) for name, s in data["services"].items()})
-
-
-def _upgrade_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    """v2 counts late records per service window (none known before)."""
-    services = {name: {**s, "window": {**s["window"], "late": 0}}
-                for name, s in data["services"].items()}
-    return {**data, "version": 2, "services": services}
-
-
-def _upgrade_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
-    """v3 adds the learning period and the latest labels per service. A service in a v2
-    checkpoint has a history already: it is not learning; its labels come from its pending
-    record when there is one (else none until its next record)."""
-    services = {name: {**s, "learn_until": None,
-                       "labels": dict((s["pending"] or {}).get("labels", {}))}
-                for name, s in data["services"].items()}
-    return {**data, "version": 3, "services": services}
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +108,13 @@ class LogDetector:
             service = record.labels.get("service") or "unknown"
             logs = self._service(state, service, record.ts)
             if self.multiline and logs.pending is not None and is_continuation(record.message):
-                logs.pending["lines"].append(record.message)
-                logs.pending["level"] = max(logs.pending["level"], int(record.level))
+                logs.pending.lines.append(record.message)
+                logs.pending.level = max(logs.pending.level, int(record.level))
                 continue
             out.extend(self._flush(service, logs))
             out.extend(self._advance(service, logs, record.ts))
-            logs.pending = {"ts": record.ts, "level": int(record.level),
-                            "labels": dict(record.labels), "lines": [record.message]}
+            logs.pending = PendingRecord(record.ts, int(record.level), dict(record.labels),
+                                         [record.message])
             if not self.multiline:
                 out.extend(self._flush(service, logs))
         for service in sorted(state.services):
@@ -207,7 +137,7 @@ class LogDetector:
 
     def _on_watermark(self, service: str, logs: ServiceLogs, now: float) -> list[Anomaly]:
         out: list[Anomaly] = []
-        if logs.pending is not None and now > logs.pending["ts"]:
+        if logs.pending is not None and now > logs.pending.ts:
             out.extend(self._flush(service, logs))
         out.extend(self._advance(service, logs, now))
         return out
@@ -231,17 +161,17 @@ class LogDetector:
         pending, logs.pending = logs.pending, None
         if pending is None:
             return []
-        message = "\n".join(pending["lines"])
+        message = "\n".join(pending.lines)
         match = self.miner.add(logs.miner, head_line(message))
         window = logs.window
         if window.start is None:
-            window.start = pending["ts"] - pending["ts"] % self.check.window_s
-        if pending["ts"] < window.start:  # its window closed already: judged without it
+            window.start = pending.ts - pending.ts % self.check.window_s
+        if pending.ts < window.start:  # its window closed already: judged without it
             window.late += 1
         else:
             window.counts[match.template_id] = window.counts.get(match.template_id, 0) + 1
             window.total += 1
-            window.errors += pending["level"] >= Level.ERROR
+            window.errors += pending.level >= Level.ERROR
         for gone in [t for t in window.counts if t not in logs.miner.templates]:
             live = logs.miner.resolve(gone)
             moved = window.counts.pop(gone)
@@ -251,24 +181,24 @@ class LogDetector:
                 logs.miner.templates) + 16:
             logs.samples = {t: logs.samples[t] for t in logs.samples if t in logs.miner.templates}
         logs.samples[match.template_id] = message
-        logs.labels = dict(pending["labels"])
-        if (not match.created or pending["level"] < self.new_template_min_level
-                or logs.learning(pending["ts"])):
+        logs.labels = dict(pending.labels)
+        if (not match.created or pending.level < self.new_template_min_level
+                or logs.learning(pending.ts)):
             return []
         return [self._new_anomaly(service, match.template_id, match.template, message, pending)]
 
     def _new_anomaly(self, service: str, tid: str, template: str, message: str,
-                     pending: dict[str, Any]) -> Anomaly:
-        level = Level(pending["level"])
+                     pending: PendingRecord) -> Anomaly:
+        level = Level(pending.level)
         return Anomaly(
-            id=stable_id("an", "log", service, tid, "new_template", pending["ts"]),
-            ts=pending["ts"], kind=AnomalyKind.LOG, node=service,
+            id=stable_id("an", "log", service, tid, "new_template", pending.ts),
+            ts=pending.ts, kind=AnomalyKind.LOG, node=service,
             subject={"template": template, "template_id": tid, "service": service},
             score=0.9 if level >= Level.ERROR else 0.7,
             severity=Severity.ERROR if level >= Level.ERROR else Severity.WARNING,
             detail={"reason": "new_template", "level": level.name, "count": 1,
                     "sample": message, "parameters": extract_parameters(template, message)},
-            labels=dict(pending["labels"]))
+            labels=dict(pending.labels))
 
     def _rate_anomaly(self, service: str, logs: ServiceLogs, finding: RateFinding) -> Anomaly:
         template = logs.miner.templates.get(finding.template_id)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.events import Severity
+from engine.vocabulary import JsonDict
 
 
 @dataclass(slots=True)
@@ -30,7 +31,7 @@ class ServiceWindow:
     late: int = 0
     """Records that arrived after their window closed (counted in no window)."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"start": self.start, "counts": dict(self.counts), "errors": self.errors,
                 "total": self.total, "closed": self.closed, "rate_mean": dict(self.rate_mean),
                 "error_mean": self.error_mean, "late": self.late}
@@ -90,7 +91,9 @@ class RateCheck:
         elif window.total:
             rate = max(self.alpha, 1.0 / (window.closed + 1))
             window.error_mean += rate * (ratio - window.error_mean)
-        flagged = {f.template_id for f in findings}
+        # a spike is not learnt (an anomaly is not taken as normal); a drop is: a template that
+        # went quiet (an error line after its fault ended) is news once, not every window
+        flagged = {f.template_id for f in findings if f.reason != "rate_drop"}
         for tid in set(window.rate_mean) | set(window.counts):
             if tid not in live:
                 window.rate_mean.pop(tid, None)

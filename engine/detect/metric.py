@@ -31,7 +31,7 @@ from engine.events import (
     stable_id,
 )
 from engine.operator import OperatorExample, register_example
-from engine.rules.detectors import DetectorRules, MetricDetectorRule
+from engine.rules.detectors import DetectorRules, MetricDetectorKind, MetricDetectorRule
 
 BAND_Z = 3.0
 """Half-width of the reported normal band, in error scales."""
@@ -75,7 +75,7 @@ class MetricDetector:
     >>> pts.append(pt("api", 90.0, T0 + 3600))
     >>> _, out = op.process(op.initial_state(), pts, now=T0 + 3600)
     >>> [(a.kind.value, round(a.score, 2), a.detail["value"]) for a in out]
-    [('metric', 0.97, 90.0)]
+    [('metric', 0.96, 90.0)]
     """
 
     rules: DetectorRules = field(default_factory=DetectorRules)
@@ -159,7 +159,7 @@ class ModelConfigs:
         return cls(tuple(rules.metrics), series, forecasts)
 
     def model(self, rule: int) -> SeriesModel | HalfSpaceTreesModel:
-        if self.rules[rule].detector == "halfspacetrees":
+        if self.rules[rule].detector is MetricDetectorKind.HALFSPACETREES:
             return HalfSpaceTreesModel(min_samples=self.rules[rule].min_samples)
         return SeriesModel(self.series[rule])
 

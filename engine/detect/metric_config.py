@@ -23,12 +23,19 @@ class SeriesConfig:
     clip_z : residuals are clipped to ``clip_z`` error scales before they are learned.
     season_slots : slots per day of the seasonal profile (0 disables seasonality).
     season_alpha : EWMA weight of a seasonal slot.
+    season_trust_s : the profile is trusted once the series has this many seconds of points
+        (points times their typical interval), or ``2 * season_slots`` points, whichever
+        comes first (hourly series: after 4 days, not 8).
     surprise_alpha : EWMA weight of the surprise distribution (the calibration's memory).
     min_samples : points before scores are reported (warm-up, ``None``).
     quiet_points : points after a report (score >= ``report_score``) that score 0.
     report_score : the score that starts a quiet period (the rule's threshold).
+    escalate_decades : a point inside a quiet period still reports when its evidence is this
+        many decades rarer than the report that started the period (an escalation).
     error_weight : weight of the prediction surprise's decades.
     error_offset : decades of surprise that are not news (subtracted).
+    count_unit : while every value of a series is a non-negative integer (a count), its error
+        scale is at least this (a change of one count is ``z`` = 1, not news on sparse counts).
     run_points : earlier points a persistent surprise must span (besides the current one).
     run_offset : decades subtracted from a persistent surprise's joint rarity.
     range_tolerance : fraction of the all-time range a value must exceed it by to break it.
@@ -56,12 +63,15 @@ class SeriesConfig:
     clip_z: float = 4.0
     season_slots: int = 96
     season_alpha: float = 0.3
+    season_trust_s: float = 4 * DAY_S
     surprise_alpha: float = 0.001
     min_samples: int = 30
     quiet_points: int = 30
+    escalate_decades: float = 1.0
     report_score: float = 0.37
     error_weight: float = 1.0
     error_offset: float = 1.5
+    count_unit: float = 1.0
     run_points: int = 2
     run_offset: float = 3.0
     range_tolerance: float = 0.05
@@ -86,6 +96,8 @@ class SeriesConfig:
             value = getattr(self, key)
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"{key} must be in (0, 1], got {value}")
+        if self.season_trust_s < 0.0 or self.escalate_decades < 0.0 or self.count_unit < 0.0:
+            raise ValueError("season_trust_s, escalate_decades and count_unit must be >= 0")
         if self.clip_z <= 0.0:
             raise ValueError(f"clip_z must be > 0, got {self.clip_z}")
         if not 0 <= self.season_slots <= 1440:

@@ -1,7 +1,7 @@
 """State of the metric operator: one slot per series, with a bounded series count.
 
 ``STATE_VERSION`` numbers the snapshot format. Older snapshots (version 1, whose per-series
-model fields changed twice without a bump, and versions 2 to 6) load through ``upgrade``: a Vigil
+model fields changed twice without a bump, and versions 2 to 7) load through ``upgrade``: a Vigil
 model's missing fields start fresh (the running histogram sums added in version 5 are summed
 from the histograms) and fields that no longer exist are dropped, so the series keeps its
 baseline and re-learns only the new parts. Snapshots of an unknown version are
@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 from engine.detect.baseline import SeriesModel
 from engine.detect.forecast import TrendModel
 from engine.detect.river_trees import HalfSpaceTreesModel
+from engine.rules.detectors import MetricDetectorKind
+from engine.vocabulary import JsonDict
 
 if TYPE_CHECKING:
     from engine.detect.metric import ModelConfigs
@@ -23,8 +25,11 @@ if TYPE_CHECKING:
 
 MAX_KEYS: Final = 200_000
 """Bound of the series-key memo (cleared when full)."""
-STATE_VERSION: Final = 7
-"""7: drops the decaying report count ``reports`` (the repeat penalty was never the default);
+STATE_VERSION: Final = 8
+"""8: adds ``prev_ts`` and the typical interval ``dt`` (seasonal trust after
+``season_trust_s`` of points), ``quiet_decades`` (escalation inside a quiet period) and
+``integral`` (count-aware error floor);
+7: drops the decaying report count ``reports`` (the repeat penalty was never the default);
 6: adds the recurrence memory ``recur``;
 5: adds the running histogram sums ``hist_total``, ``shift_total`` and the context's ``total``;
 4: adds the decaying report count ``reports``; 3: adds the level-shift CUSUM fields;
@@ -42,7 +47,7 @@ class SeriesSlot:
     model: SeriesModel | HalfSpaceTreesModel | None = None
     trend: TrendModel | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"rule": self.rule, "forecast": self.forecast, "last_ts": self.last_ts,
                 "model": None if self.model is None else self.model.to_dict(),
                 "trend": None if self.trend is None else self.trend.to_dict()}
@@ -68,7 +73,7 @@ class MetricState:
             key = self.keys[memo] = point.key
         return key
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"version": self.version,
                 "series": {key: slot.to_dict() for key, slot in self.series.items()}}
 
@@ -79,7 +84,7 @@ class MetricState:
 
         configs = configs or ModelConfigs.of(DetectorRules())
         version = data.get("version")
-        if version in (1, 2, 3, 4, 5, 6):
+        if version in (1, 2, 3, 4, 5, 6, 7):
             data = upgrade(data, configs)
         elif version != STATE_VERSION:
             raise ValueError(f"metric state version {version!r} is not supported: this build "
@@ -103,7 +108,7 @@ class MetricState:
 
 def _load_model(configs: ModelConfigs, rule: int,
                 raw: dict[str, Any]) -> SeriesModel | HalfSpaceTreesModel:
-    if configs.rules[rule].detector == "halfspacetrees":
+    if configs.rules[rule].detector is MetricDetectorKind.HALFSPACETREES:
         return HalfSpaceTreesModel.from_dict(raw)
     return SeriesModel.from_dict(configs.series[rule], raw)
 
@@ -114,12 +119,28 @@ def upgrade(data: dict[str, Any], configs: ModelConfigs) -> dict[str, Any]:
     series = {}
     for key, raw in data["series"].items():
         model = raw["model"]
-        if model is not None and configs.rules[raw["rule"]].detector != "halfspacetrees":
+        trees = configs.rules[raw["rule"]].detector is MetricDetectorKind.HALFSPACETREES
+        if model is not None and not trees:
             fresh = SeriesModel(configs.series[raw["rule"]]).to_dict()
-            model = _with_totals({**fresh, **{k: v for k, v in model.items() if k in fresh}},
-                                 model)
+            model = _with_v8_fields(_with_totals(
+                {**fresh, **{k: v for k, v in model.items() if k in fresh}}, model),
+                model, raw["last_ts"])
         series[key] = {**raw, "model": model}
     return {**data, "version": STATE_VERSION, "series": series}
+
+
+def _with_v8_fields(model: dict[str, Any], old: dict[str, Any],
+                    last_ts: float) -> dict[str, Any]:
+    """``model`` with the fields state version 8 added, as far as the ``old`` one implies them:
+    the last point's time is the slot's, the typical interval is learnt from the next gap, a
+    series is a count while its range and last value are non-negative integers, and a quiet
+    period under way escalates only past 21 decades (its report's are unknown)."""
+    if "prev_ts" in old:
+        return model
+    whole = [float(model[k]) for k in ("lo", "hi", "last")]
+    return {**model, "prev_ts": float(last_ts), "dt": 0.0,
+            "integral": all(v >= 0.0 and v == int(v) for v in whole),
+            "quiet_decades": 20.0 if old.get("quiet", 0) else 0.0}
 
 
 def _with_totals(model: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:

@@ -225,7 +225,7 @@ def _example_monitor() -> ModelMonitor:
 
 
 def _example_batch() -> list[Event]:
-    from engine.detect.synthetic_predictions import generate_predictions
+    from testing.scenarios.predictions import generate_predictions
 
     return generate_predictions(seed=5, n=3000, rate_per_s=0.5, drift_at=3600.0, start=T0)
 

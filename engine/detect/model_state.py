@@ -9,6 +9,7 @@ from typing import Any
 from engine.detect.labels_join import LabelJoinState
 from engine.detect.profile import ReferenceProfile, Value
 from engine.detect.window import WindowState
+from engine.vocabulary import JsonDict
 
 PREDICTION = "__prediction__"
 """Key of the model's output in the prediction-drift window and the bootstrap columns."""
@@ -35,7 +36,7 @@ class ModelTrack:
     scope: dict[str, str] = field(default_factory=dict)
     """Labels of the model's latest prediction that had any (cluster, ...): its anomalies'."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "scope": dict(self.scope),
             "reference": self.reference.to_dict() if self.reference else None,
@@ -80,7 +81,7 @@ class ModelMonitorState:
     seed: int = 0
     version: int = 3
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "seed": self.seed,

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.detect.reservoir import reservoir_add, stream_seed
+from engine.vocabulary import JsonDict
 
 Value = float | int | str | bool | None
 
@@ -32,7 +33,7 @@ class ReferenceProfile:
     prediction: np.ndarray | Mapping[str, int] | None = None
     rows: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         pred: Any = None
         if isinstance(self.prediction, np.ndarray):
             pred = {"sample": self.prediction.tolist()}

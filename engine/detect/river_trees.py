@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from engine.vocabulary import JsonDict
+
 REPLAY_POINTS: Final = 1000
 SEED: Final = 42
 
@@ -60,7 +62,7 @@ class HalfSpaceTreesModel:
             del self.values[0]
         return score
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"min_samples": self.min_samples, "n": self.n, "values": list(self.values),
                 "expected": self.expected, "scale": self.scale}
 

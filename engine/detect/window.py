@@ -19,6 +19,7 @@ from typing import Any, Final
 import numpy as np
 
 from engine.detect.reservoir import reservoir_add, stream_seed
+from engine.vocabulary import JsonDict
 
 MAX_CATEGORIES: Final = 1000
 OTHER: Final = "__other__"
@@ -35,7 +36,7 @@ class WindowState:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     missing: dict[str, int] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "index": self.index,
             "seen": self.seen,

@@ -3,9 +3,10 @@
 An Alertmanager payload (an object with an ``alerts`` array) yields one ``Alert`` per element;
 a bad element is rejected alone, with its reason under ``alerts[i].``. The name is
 ``labels.alertname`` (or ``name`` in the single form), the severity the ``severity`` field or
-``labels.severity`` (default warning), and the fingerprint the given one or, failing that, the
-one Alertmanager itself computes from the labels (FNV-1a 64 of the sorted label pairs, as in
-prometheus/common ``LabelSet.Fingerprint``), so both forms name the same alert alike.
+``labels.severity`` (default warning; ``none`` is info), and the fingerprint the given one
+or, failing that, the one Alertmanager itself computes from the labels (FNV-1a 64 of the
+sorted label pairs, as in prometheus/common ``LabelSet.Fingerprint``), so both forms name
+the same alert alike.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ _SEVERITIES: Final[dict[str, Severity]] = {
     **{severity.value: severity for severity in Severity},
     "warn": Severity.WARNING,
     "crit": Severity.CRITICAL,
+    "none": Severity.INFO,  # kube-prometheus' Watchdog and InfoInhibitor
 }
 _STATUSES: Final[dict[str, AlertStatus]] = {status.value: status for status in AlertStatus}
 
@@ -71,9 +73,16 @@ def _read_severity(obj: dict[str, object], labels: dict[str, str]) -> Severity:
     return severity
 
 
-def _read_status(obj: dict[str, object], default: object) -> AlertStatus:
+def _read_status(
+    obj: dict[str, object], default: object, ends_at: float | None, sent: float | None
+) -> AlertStatus:
+    """``status`` (the element's, else the payload's); without one, as Alertmanager's v2 API
+    reads an alert: resolved once its ``endsAt`` is not after the notification's time (when
+    that is unknown, whenever ``endsAt`` is set), else firing."""
     value = obj.get("status", default)
     if value is None:
+        if ends_at is not None and (sent is None or ends_at <= sent):
+            return AlertStatus.RESOLVED
         return AlertStatus.FIRING
     status = _STATUSES.get(value.strip().lower()) if isinstance(value, str) else None
     if status is None:
@@ -103,22 +112,29 @@ def decode_alert(
     obj: dict[str, object], default_ts: float | None, default_status: object = None
 ) -> Alert:
     """One alert: the single form, or one element of a webhook payload (``default_status`` is
-    the payload's ``status``). ``ts`` is ``ts``, else ``endsAt`` once resolved, else
-    ``startsAt``, else ``default_ts``.
+    the payload's ``status``; ``default_ts`` is when the notification was received: the Kafka
+    record time, the HTTP receive time, a replay line's ``ts``).
+
+    ``ts`` is the time of this notification: ``ts`` if given, else ``endsAt`` once resolved,
+    else when it was received but never before ``startsAt`` (a re-send keeps its ``startsAt``:
+    its arrival is what says the alert still fires), else ``startsAt``.
 
     >>> a = decode_alert({"status": "firing", "labels": {"alertname": "Down", "severity": "page"},
     ...                   "startsAt": "2025-11-26T00:00:00Z"}, None)
     >>> a.name, a.severity, a.ts, a.ends_at
     ('Down', <Severity.WARNING: 'warning'>, 1764115200.0, None)
+    >>> decode_alert({"labels": {"alertname": "Down"}, "startsAt": "2025-11-26T00:00:00Z"},
+    ...              1764115200.0 + 300).ts  # a re-send received 5 minutes later
+    1764115500.0
     """
     labels = read_labels(obj)
     name = _read_name(obj, labels)
-    status = _read_status(obj, default_status)
     starts_at = read_optional_time(obj, "startsAt")
     ends_at = read_optional_time(obj, "endsAt")
-    event_ts = ends_at if status is AlertStatus.RESOLVED and ends_at is not None else starts_at
+    sent = read_ts(obj, default_ts) if obj.get("ts") is not None else default_ts
+    status = _read_status(obj, default_status, ends_at, sent)
     return Alert(
-        ts=read_ts(obj, default_ts if event_ts is None else event_ts),
+        ts=_event_time(obj, status, sent, starts_at, ends_at),
         name=name,
         status=status,
         severity=_read_severity(obj, labels),
@@ -129,3 +145,18 @@ def decode_alert(
         ends_at=ends_at,
         generator_url=read_text(obj, "generatorURL", None) or None,
     )
+
+
+def _event_time(
+    obj: dict[str, object],
+    status: AlertStatus,
+    sent: float | None,
+    starts_at: float | None,
+    ends_at: float | None,
+) -> float:
+    if obj.get("ts") is not None and sent is not None:
+        return sent
+    if status is AlertStatus.RESOLVED and ends_at is not None:
+        return ends_at
+    known = [t for t in (sent, starts_at) if t is not None]
+    return max(known) if known else read_ts(obj, None)

@@ -29,6 +29,7 @@ from engine.ingest.records import (
     decode_metric,
     decode_prediction,
 )
+from engine.ingest.timestamps import read_ts
 from engine.ingest.topology_decode import decode_topology
 from engine.ingest.values import json_type
 
@@ -96,6 +97,7 @@ def serialise(obj: object) -> bytes:
 def _decode_webhook(payload: dict[str, object], origin: Origin, raw: bytes | None) -> Decoded:
     try:
         elements = webhook_elements(payload)
+        received = read_ts(payload, origin.timestamp) if "ts" in payload else origin.timestamp
     except FieldError as error:
         return [_reject(origin, error.reason, serialise(payload) if raw is None else raw)]
     out: Decoded = []
@@ -106,7 +108,7 @@ def _decode_webhook(payload: dict[str, object], origin: Origin, raw: bytes | Non
             out.append(_reject(origin, reason, serialise(element)))
             continue
         try:
-            out.append(decode_alert(element, origin.timestamp, status))
+            out.append(decode_alert(element, received, status))
         except FieldError as error:
             out.append(_reject(origin, error.under(f"alerts[{i}]").reason, serialise(element)))
     return out

@@ -11,6 +11,7 @@ from typing import Any, Final, NamedTuple
 
 from engine.ingest.logtokens import constants_of, skeleton_of
 from engine.ingest.masking import MaskMemo
+from engine.vocabulary import JsonDict
 
 STATE_VERSION: Final = 2
 
@@ -55,7 +56,7 @@ class MinerState:
     memo: MaskMemo | None = field(default=None, repr=False, compare=False)
     """The miner's masking memo (a pure-function cache; not serialised, rebuilt when needed)."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"version": self.version, "seq": self.seq,
                 "templates": [[t.id, t.text, t.count, t.last_seq, t.learned, t.owner]
                               for t in self.templates.values()],

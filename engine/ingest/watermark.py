@@ -16,15 +16,16 @@ The first event of a producer not seen before (or evicted) is ``late`` when it i
 source's event time (as of the previous batch), else ``on_time``; never ``too_late``: one
 event cannot tell a skewed clock from a late event.
 
-An ``Alert`` is never ``too_late`` either: its ts is the alert's ``startsAt``, and Alertmanager
-re-sends a firing alert with that same ``startsAt`` for as long as it fires, so an old ts is
-normal for it (the incident stage de-duplicates re-sends: ``engine.ingest.reorder``).
+An ``Alert`` is never ``too_late`` either: without an arrival time (a replay line with no
+``ts``) its ts is its ``startsAt``, which Alertmanager keeps in every re-send of a firing alert
+(the incident stage de-duplicates re-sends: ``engine.correlate.reorder``); with one (a Kafka
+record time, the HTTP receive time) it is its arrival (``engine.ingest.alertmanager``).
 
 A producer whose clock runs ahead or behind thus only judges its own events. At most
 ``max_producers`` producers are kept per source; past that the least recently seen is evicted
 (counted) and its next event is judged as a new producer's.
 
-Records, state and source marks: ``engine.ingest.marks``. The pipeline's first stage
+Records, state and source marks: ``engine.ingest.marks``; the pipeline's first stage
 (``engine.ingest.intake.IntakeStage``) runs this tracker in every runtime.
 """
 
@@ -278,7 +279,6 @@ class WatermarkTracker:
 
 def _example_batch() -> list[Sourced]:
     from engine.testing import T0
-
     batch: list[Sourced] = []
     for i in range(60):
         partition, host = i % 2, i % 3

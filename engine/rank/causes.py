@@ -24,6 +24,7 @@ from engine.rank.signals import IncidentView, build_view
 from engine.rank.weights import HAND_WEIGHTS, LEARNED_WEIGHTS
 from engine.rules import RuleSet
 from engine.testing import T0
+from engine.vocabulary import JsonDict
 
 WEIGHT_SETS = {"learned": LEARNED_WEIGHTS, "hand": HAND_WEIGHTS}
 STATE_VERSION = 2
@@ -36,7 +37,7 @@ class RankState:
     tops: dict[str, str] = field(default_factory=dict)
     version: int = STATE_VERSION
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {"version": self.version, "tops": dict(self.tops)}
 
     @classmethod
@@ -166,8 +167,8 @@ def _kind_of(cand: Candidate, view: IncidentView) -> str:
 
 
 def _example_snapshots() -> list[IncidentSnapshot]:
-    from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_stream
     from engine.correlate.grouping import Correlator
+    from testing.examples import EXAMPLE_EDGES, EXAMPLE_NODES, example_stream
 
     op = Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES)
     _, snapshots = op.process(op.initial_state(), example_stream(), now=T0 + 9000)

@@ -74,6 +74,24 @@ def score_candidates(
     backed = next((i for i, c in enumerate(ranked) if not is_unsupported(view, c)), 0)
     if backed > 0:  # never lead with a node nothing but one dependent points at
         ranked.insert(0, ranked.pop(backed))
+    # a node that has telemetry, is quiet now and has weak topology evidence comes after
+    # every node with signals of its own
+    quiet = {c.node for c in ranked if c.node in view.observed and is_unsupported(view, c)}
+    if quiet:
+        ranked = [c for c in ranked if c.node not in quiet] + [c for c in ranked if c.node in quiet]
+    return _resident_before_host(view, ranked)
+
+
+def _resident_before_host(view: IncidentView, ranked: list[Candidate]) -> list[Candidate]:
+    """A host whose only anomalous resident has signals of its own explains nothing more than
+    that resident: the resident (the more specific cause) goes right before it."""
+    for cand in list(ranked):
+        bad = [r for r in view.residents.get(cand.node, ()) if r in view.signals]
+        if cand.kind != "host" or len(bad) != 1:
+            continue
+        order = [c.node for c in ranked]
+        if bad[0] in order and order.index(bad[0]) > order.index(cand.node):
+            ranked.insert(order.index(cand.node), ranked.pop(order.index(bad[0])))
     return ranked
 
 
@@ -90,6 +108,7 @@ def _candidate_nodes(view: IncidentView, changes: Sequence[Change]) -> list[str]
     nodes = set(view.signals)
     for n in view.signals:
         nodes.update(view.depends_on.get(n, ()))
+        nodes.update(view.residents.get(n, ()))  # a pod burning CPU shows on its host
     nodes.update(c.service for c in changes)
     return sorted(nodes)
 

@@ -47,6 +47,8 @@ class IncidentView:
     kinds: dict[str, str]
     residents: dict[str, list[str]]
     """Host -> the services that run on it (``runs_on`` edges)."""
+    observed: frozenset[str] = frozenset()
+    """Nodes known to have telemetry (``IncidentSnapshot.observed``)."""
 
     @property
     def first_onset(self) -> EventTime:
@@ -100,7 +102,7 @@ def build_view(snapshot: IncidentSnapshot) -> IncidentView:
         if e.kind == "runs_on":
             residents.setdefault(e.target, []).append(e.source)
     kinds = {n.id: n.kind for n in snapshot.nodes}
-    return IncidentView(signals, depends_on, dependents, kinds, residents)
+    return IncidentView(signals, depends_on, dependents, kinds, residents, snapshot.observed)
 
 
 def _main_episode(points: list[tuple[EventTime, float, str]]) -> NodeSignal:

@@ -21,15 +21,17 @@ class CorrelationRules(StrictModel):
     forget_after_s: DurationS = 3600.0
     """Resolved incidents are forgotten this long after they resolved."""
     alert_ttl_s: DurationS = 86400.0
-    """Alert fingerprints not seen for this long are forgotten."""
+    """Alert fingerprints not seen for this long are forgotten (a firing alert not re-sent for
+    this long no longer holds its incident open)."""
     flap_window_s: DurationS = 1800.0
     flap_transitions: int = Field(4, ge=2)
     """An alert changing state this many times within ``flap_window_s`` is held as flapping."""
     max_anomalies_per_node: int = Field(8, ge=1)
     """Anomaly records kept per node of an incident (ids are always kept)."""
     confirm_s: DurationS = 300.0
-    """An incident opens (pages) once one node's problem lasts this long, an error/critical
-    alert fires this long, or ``confirm_nodes`` nodes show it; ``0`` opens at once."""
+    """An incident opens (pages) once one node's problem lasts this long, an alert of severity
+    warning or above fires this long, or ``confirm_nodes`` nodes show it; ``0`` opens at once.
+    An incident of only resolved alerts resolves this long after the last resolve."""
     confirm_nodes: int = Field(2, ge=1)
     """Nodes with at least two members each that confirm an incident at once."""
     merge_after_s: DurationS = 180.0

@@ -12,6 +12,7 @@ above it also starts the series' quiet period. A rule's ``match`` is an exact la
 
 from __future__ import annotations
 
+import enum
 from typing import Literal
 
 from pydantic import Field
@@ -19,11 +20,20 @@ from pydantic import Field
 from engine.rules.base import DurationS, StrictModel
 
 
+class MetricDetectorKind(enum.StrEnum):
+    """Which model scores a series (rule field ``detector``)."""
+
+    VIGIL = "vigil"
+    """Vigil's own online baseline (the default)."""
+    HALFSPACETREES = "halfspacetrees"
+    """river's HalfSpaceTrees behind a min-max scaler."""
+
+
 class MetricDetectorRule(StrictModel):
     """A detector for the series whose labels (and ``__name__``) match ``match`` exactly."""
 
     match: dict[str, str] = Field(default_factory=dict)
-    detector: Literal["vigil", "halfspacetrees"] = "vigil"
+    detector: MetricDetectorKind = MetricDetectorKind.VIGIL
     """``vigil`` (default) or river's ``halfspacetrees`` behind a min-max scaler."""
     threshold: float = Field(0.37, gt=0.0, lt=1.0)
     """Calibrated score at or above which a point becomes an anomaly (0.37 ~ a 1-in-900 point,

@@ -19,7 +19,7 @@ from connectors.files import write_scenario
 from connectors.replay import ReplayOptions, replay
 from connectors.rulefiles import load_rules
 from connectors.sender import OutboxDeliverer
-from engine.scenario import Scenario, generate_scenario
+from testing.scenarios.shop import Scenario, generate_scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"

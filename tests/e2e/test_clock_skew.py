@@ -31,7 +31,7 @@ import pytest
 
 from connectors.cli import main
 from connectors.files import write_scenario
-from engine.scenario import Scenario, generate_scenario
+from testing.scenarios.shop import Scenario, generate_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from engine.scenario import generate_scenario
+from testing.scenarios.shop import generate_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 

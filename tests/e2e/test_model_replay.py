@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from connectors.cli import main
-from engine.detect.synthetic_predictions import generate_predictions
 from engine.events import GroundTruth, Prediction
 from engine.testing import T0
+from testing.scenarios.predictions import generate_predictions
 
 MODEL = "fraud-detector"
 DRIFT_AT_S = 2 * 3600.0 + 900.0  # 15 minutes into the third hourly window

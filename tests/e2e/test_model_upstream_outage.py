@@ -18,9 +18,9 @@ import orjson
 import pytest
 
 from connectors.cli import main
-from engine.detect.synthetic_predictions import generate_predictions
 from engine.events import GroundTruth, Prediction
 from engine.testing import T0
+from testing.scenarios.predictions import generate_predictions
 
 MODEL = "fraud-detector"
 OUTAGE_AT_S = 2 * 3600.0 + 3000.0

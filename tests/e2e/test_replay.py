@@ -9,7 +9,7 @@ import pytest
 
 from connectors.cli import main
 from connectors.files import write_scenario
-from engine.scenario import Scenario, generate_scenario
+from testing.scenarios.shop import Scenario, generate_scenario
 
 
 @pytest.fixture(scope="module")

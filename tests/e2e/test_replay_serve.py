@@ -27,7 +27,7 @@ from connectors.sender import OutboxDeliverer
 from connectors.silences import SilenceStore
 from engine.rules import RuleSet
 from engine.rules.runtime import RuntimeRules
-from engine.scenario import Scenario, generate_scenario
+from testing.scenarios.shop import Scenario, generate_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 TOO_LATE_AT, LATE_AT = 4000, 6000  # 0-based positions of the inserted lines in metrics.jsonl

@@ -31,7 +31,7 @@ from connectors.replay import ReplayOptions, ReplayResult, replay
 from connectors.retry import Backoff
 from connectors.sender import OutboxDeliverer
 from engine.rules import parse
-from engine.scenario import generate_scenario
+from testing.scenarios.shop import generate_scenario
 from tests.integration.kafka_io import (
     create_topics,
     expected_anomaly_ids,

@@ -27,7 +27,7 @@ from connectors.secrets import Secret
 from connectors.sender import OutboxDeliverer
 from engine.events import Action, ActionStatus
 from engine.rules import parse
-from engine.scenario import generate_scenario
+from testing.scenarios.shop import generate_scenario
 from tests.integration.receivers import Receiver, Request
 from tests.integration.test_delivery import FACTOR, HMAC_KEY, decide, deliverer
 

@@ -22,7 +22,7 @@ from connectors.cli import main
 from connectors.files import write_scenario
 from connectors.kafka.app import serve
 from connectors.kafka.config import Topics
-from engine.scenario import generate_scenario
+from testing.scenarios.shop import generate_scenario
 from tests.integration.kafka_io import read_topic, worker_config
 
 pytestmark = pytest.mark.integration

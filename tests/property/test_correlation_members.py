@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.correlate.example import example_anomaly
 from engine.correlate.grouping import CorrelateState, Correlator
 from engine.events import Alert, AlertStatus, Severity, TopologyEdge
 from engine.rank.causes import CauseRanker
 from engine.testing import T0
+from testing.examples import example_anomaly
 
 NODES = [f"s{i}" for i in range(8)]
 EDGES = tuple(TopologyEdge(f"s{i}", f"s{j}") for i, j in [(0, 1), (1, 2), (3, 2), (4, 5), (6, 7)])

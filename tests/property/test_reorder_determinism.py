@@ -9,11 +9,11 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.correlate.example import example_alert, example_anomaly
 from engine.correlate.grouping import Correlator
+from engine.correlate.reorder import EventReorder
 from engine.events import IncidentSnapshot, TopologyEdge
-from engine.ingest.reorder import EventReorder
 from engine.testing import T0
+from testing.examples import example_alert, example_anomaly
 
 NODES = [f"s{i}" for i in range(6)]
 EDGES = tuple(TopologyEdge(f"s{i}", f"s{j}") for i, j in [(0, 1), (1, 2), (3, 2), (4, 5)])

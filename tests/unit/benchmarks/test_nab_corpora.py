@@ -3,6 +3,7 @@ clean-data report count."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -60,3 +61,37 @@ def test_a_fixed_threshold_scores_as_the_optimiser_does_at_that_threshold() -> N
     best = optimise([data.labels], {data.name: scores}, standard)
     assert best.threshold == 0.8
     assert at_threshold([data.labels], {data.name: scores}, standard, 0.8) == best.score
+
+
+def test_hourly_rollup_sums_counts_fills_gaps_and_maps_windows_to_hours(tmp_path) -> None:
+    from benchmarks.nab.corpus import load_corpus
+    from benchmarks.nab.hourly import write_hourly
+
+    src = tmp_path / "src"
+    (src / "data" / "c").mkdir(parents=True)
+    (src / "labels").mkdir()
+    stamps, lines = [], ["timestamp,value"]
+    for i in range(12 * 150 + 6):  # 5-min counts from 00:30: the first hour is partial
+        if 12 * 40 <= i < 12 * 40 + 6:
+            continue  # a 30-min gap inside hour 40
+        t = 1800 + 300 * i
+        stamps.append(t)
+        lines.append(f"{_iso(t)},2")
+    (src / "data" / "c" / "f.csv").write_text("\n".join(lines) + "\n")
+    (src / "labels" / "combined_windows.json").write_text(
+        json.dumps({"c/f.csv": [[_iso(1800 + 300 * 1205), _iso(1800 + 300 * 1210)]]}))
+    (src / "config").mkdir()
+    (src / "config" / "profiles.json").write_text("{}")
+    assert write_hourly(src, tmp_path / "out") == 1
+    [data] = load_corpus(tmp_path / "out")
+    assert data.values == [24.0] * len(data.values)  # summed; the gap's hour scaled up
+    assert data.ts_s[0] == 3600.0
+    assert all(t % 3600.0 == 0.0 for t in data.ts_s)
+    [(a, b)] = data.labels.windows
+    assert (data.ts_s[a], data.ts_s[b]) == (3600.0 * 100, 3600.0 * 101)  # the hours touched
+
+
+def _iso(ts: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")

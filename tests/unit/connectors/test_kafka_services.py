@@ -11,7 +11,6 @@ from aiokafka import TopicPartition
 from connectors.errors import ConnectorError
 from connectors.kafka.action_log import TopicOutbox, action_from_record
 from connectors.kafka.config import config_from_dict
-from connectors.kafka.wire import alert_to_wire
 from engine.events import Action, Alert, InputKind
 from engine.ingest.decode import Origin, decode_object
 
@@ -71,7 +70,7 @@ def test_alerts_reencoded_for_the_alerts_topic_decode_to_the_same_alerts() -> No
     assert all(isinstance(a, Alert) for a in alerts)
     again = [
         decode_object(
-            InputKind.ALERTS, orjson.loads(orjson.dumps(alert_to_wire(a))), Origin("alerts")
+            InputKind.ALERTS, orjson.loads(orjson.dumps(a.to_wire())), Origin("alerts")
         )
         for a in alerts
     ]

@@ -17,11 +17,11 @@ from connectors.kafka.watermarks import (
     observe_mark,
     stage_time,
 )
-from engine.correlate.example import example_anomaly
 from engine.events import Incident
 from engine.pipeline import Pipeline
 from engine.rules import parse
 from engine.testing import T0
+from testing.examples import example_anomaly
 
 RULES = parse("correlation:\n  confirm_s: 0\n")
 
@@ -82,9 +82,9 @@ def test_nothing_is_released_until_every_active_source_has_passed() -> None:
     task = _task()
     a = _source(0)
     task.process([Rec(i, v) for i, v in enumerate(a)], [])
-    assert task.state.slots["reorder"].counts["released"] == 9  # a's marks less 60 s lateness
+    assert task.state.reorder.counts["released"] == 9  # a's marks less 60 s lateness
     task.process([Rec(20, _wm("metrics/1", T0))], [])  # a slower partition appears
-    assert task.state.slots["reorder"].released_to == T0 + 600 - 60 - 0.001
+    assert task.state.reorder.released_to == T0 + 600 - 60 - 0.001
 
 
 def test_stage_time_is_the_slowest_active_source_less_the_lateness() -> None:
@@ -116,9 +116,9 @@ def test_a_source_that_has_not_reported_holds_the_stage_at_start_up() -> None:
     assert _incidents([*a, *b], chunk=5, expected=expected) == reference
     task = _task(expected)
     task.process([Rec(i, v) for i, v in enumerate(a)], [])
-    assert task.state.slots["reorder"].counts["released"] == 0
+    assert task.state.reorder.counts["released"] == 0
     task.process([Rec(20, _wm("metrics/1", 0.0))], [])  # registered with a backlog, no time yet
-    assert task.state.slots["reorder"].counts["released"] == 0
+    assert task.state.reorder.counts["released"] == 0
 
 
 class _Sent:
@@ -172,7 +172,7 @@ def test_a_late_incident_event_is_exported_as_a_metric() -> None:
     straggler = envelope.encode(example_anomaly("db", T0 + 300, 0.99))
     _, rejected = task.process([Rec(1, straggler)], [])
     assert rejected == []  # within the de-duplication horizon: processed, out of order
-    assert task.state.slots["reorder"].counts["late"] == 1
+    assert task.state.reorder.counts["late"] == 1
     assert late() == counted + 1
     task.process([Rec(2, straggler)], [])  # its re-delivery is a duplicate, not late again
     assert late() == counted + 1

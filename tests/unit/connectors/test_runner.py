@@ -50,7 +50,7 @@ def runner(rules: str = "logs: {}\n") -> tuple[Runner, VigilMetrics, ListSink]:
 def test_a_fast_host_neither_rejects_others_nor_moves_event_time_and_is_reported() -> None:
     run, metrics, sink = runner()
     run.step(points(900.0))
-    intake = run.state.slots["intake"]
+    intake = run.state.intake
     assert sink.outputs == []  # nothing rejected
     assert intake.marks.counts["on_time"] == 90
     clock = T0 + 290.0 + 900.0  # a replay's clock: the newest event time
@@ -69,7 +69,7 @@ def test_hosts_within_max_clock_skew_are_not_reported() -> None:
 def test_the_series_cap_drops_new_series_and_counts_them() -> None:
     run, metrics, _ = runner("runtime:\n  max_series: 2\n")
     run.step(points(0.0))
-    assert list(run.state.slots["detect"].slots["metrics"].series) == [
+    assert list(run.state.detect.metrics.series) == [
         'cpu{host="node-1",service="svc-node-1"}', 'cpu{host="node-2",service="svc-node-2"}'
     ]
     labels = {"kind": "metrics"}

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import json
 
-from engine.correlate.alerts import AlertBook, AlertPolicy, Verdict, forget_alerts, observe_alert
+from engine.correlate.alerts import (
+    AlertBook,
+    AlertPolicy,
+    AlertTrack,
+    Verdict,
+    forget_alerts,
+    observe_alert,
+)
 from engine.events import Alert, AlertStatus, Severity
 
 
@@ -89,16 +96,17 @@ def test_a_restored_book_evicts_and_expires_as_the_live_one() -> None:
 def test_a_version_1_book_is_read_and_upgraded() -> None:
     v1 = {"fp1": {"firing": True, "first_ts": 0.0, "last_ts": 5.0, "flips": [5.0]}}
     book = AlertBook.from_dict(v1)
-    assert (dict(book), book.evicted, book.version) == (v1, 0, 2)
+    assert dict(book) == {"fp1": AlertTrack(True, 0.0, 5.0, [5.0])}
+    assert (book.evicted, book.version) == (0, 2)
     assert book.to_dict() == {"version": 2, "tracks": v1, "evicted": 0}
     forget_alerts(book, 106, AlertPolicy(ttl_s=100))
     assert len(book) == 0
 
 
 def test_a_correlator_checkpoint_with_the_old_alert_map_restores() -> None:
-    from engine.correlate.example import example_alert
     from engine.correlate.grouping import CorrelateState, Correlator
     from engine.testing import T0
+    from testing.examples import example_alert
 
     op = Correlator(confirm_s=0)
     state, _ = op.process(op.initial_state(), [example_alert(T0, "firing")], now=T0)
@@ -110,4 +118,4 @@ def test_a_correlator_checkpoint_with_the_old_alert_map_restores() -> None:
     after_restore, _ = op.process(restored, later, now=T0 + 90)
     after_live, _ = op.process(state, later, now=T0 + 90)
     assert after_restore.to_dict() == after_live.to_dict()
-    assert after_live.alerts["fp-api"]["last_ts"] == T0 + 60  # a refresh of the known alert
+    assert after_live.alerts["fp-api"].last_ts == T0 + 60  # a refresh of the known alert

@@ -4,12 +4,12 @@ import dataclasses
 import json
 
 from engine.act.planner import ActionPlanner
-from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_anomaly
 from engine.correlate.grouping import CorrelateState, Correlator
 from engine.events import Alert, AlertStatus, IncidentStatus, Severity
 from engine.rank.causes import CauseRanker
 from engine.rules.routing import RoutingRules
 from engine.testing import T0
+from testing.examples import EXAMPLE_EDGES, EXAMPLE_NODES, example_anomaly
 
 OP = Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES, window_s=600, quiet_s=900, confirm_s=300)
 
@@ -59,16 +59,20 @@ def test_an_error_alert_still_firing_after_confirm_s_opens_an_incident() -> None
     assert _statuses(out) == [("open", ("mail",), {"cluster": "eu-1"})]
 
 
-def test_a_transient_error_alert_and_a_lone_warning_never_open() -> None:
+def test_a_transient_error_alert_never_opens_and_a_lasting_warning_does() -> None:
     events = [
         _alert(T0, "firing", Severity.CRITICAL),
         _alert(T0 + 120, "resolved", Severity.CRITICAL),
         _alert(T0 + 3000, "firing", Severity.WARNING, node="web"),
     ]
     _, out = OP.process(OP.initial_state(), events, now=T0 + 10_000)
-    assert [s for s in _statuses(out) if s[0] != "resolved"] == []
-    assert all(s.incident.labels == {"cluster": "eu-1", "noise": "true"} for s in out)
-    assert sorted(m for s in out for m in s.incident.alerts) == ["am-fp-mail", "am-fp-web"]
+    noise = [s for s in out if s.incident.labels.get("noise") == "true"]
+    assert [(s.incident.status.value, s.incident.alerts) for s in noise] == [
+        ("resolved", ("am-fp-mail",))
+    ]
+    # a warning that keeps firing is an incident (issue 17): open, not resolved noise
+    lasting = [s for s in out if s not in noise]
+    assert _statuses(lasting) == [("open", ("web",), {"cluster": "eu-1"})]
 
 
 def test_noise_records_page_no_one() -> None:
@@ -99,9 +103,25 @@ def test_state_with_held_candidates_round_trips_and_v1_state_upgrades() -> None:
     assert CorrelateState.from_dict(data).to_dict() == data
     v1 = {**data, "version": 1}
     v1["incidents"] = {
-        k: {f: v for f, v in r.items() if f not in ("confirmed", "spans", "held_ts")}
+        k: {f: v for f, v in r.items()
+            if f not in ("confirmed", "spans", "held_ts", "firing", "settled_at")}
         for k, r in data["incidents"].items()
     }
     upgraded = CorrelateState.from_dict(v1)
-    assert upgraded.version == 3
+    assert upgraded.version == 5
     assert all(r.confirmed for r in upgraded.incidents.values())
+
+
+def test_version_4_state_rebuilds_the_firing_alert_index() -> None:
+    state, _ = OP.process(
+        OP.initial_state(), [_alert(T0, "firing", Severity.WARNING, node="web")], now=T0
+    )
+    data = json.loads(json.dumps(state.to_dict()))
+    v4 = {**data, "version": 4}
+    v4["incidents"] = {
+        k: {f: v for f, v in r.items() if f not in ("firing", "settled_at")}
+        for k, r in data["incidents"].items()
+    }
+    upgraded = CorrelateState.from_dict(v4)
+    assert upgraded.to_dict() == data
+    assert [r.firing for r in upgraded.incidents.values()] == [{"web": {"fp-web": T0}}]

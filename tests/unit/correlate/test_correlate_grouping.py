@@ -2,17 +2,13 @@ from __future__ import annotations
 
 import json
 
-from engine.correlate.example import (
-    EXAMPLE_EDGES,
-    EXAMPLE_NODES,
-    example_alert,
-    example_anomaly,
-    example_stream,
-)
 from engine.correlate.grouping import CorrelateState, Correlator
 from engine.events import (
+    Anomaly,
+    AnomalyKind,
     Change,
     IncidentStatus,
+    Severity,
     TopologyEdge,
     TopologyMode,
     TopologyNode,
@@ -20,6 +16,13 @@ from engine.events import (
 )
 from engine.rules import parse
 from engine.testing import T0
+from testing.examples import (
+    EXAMPLE_EDGES,
+    EXAMPLE_NODES,
+    example_alert,
+    example_anomaly,
+    example_stream,
+)
 
 # grouping behaviour without the confirmation hold (tested in test_correlate_confirmation.py)
 OP = Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES, window_s=600, quiet_s=900, confirm_s=0)
@@ -152,7 +155,10 @@ def test_alerts_dedup_and_flapping_alert_is_counted_once() -> None:
             (7, "firing"),
         ]
     ]
-    _, out = _run(events, now=T0 + 600)
+    # an incident of resolved alerts resolves confirm_s after the last resolve (at once with
+    # confirm_s 0): an alert firing again within it continues the incident
+    op = Correlator(nodes=EXAMPLE_NODES, edges=EXAMPLE_EDGES, confirm_s=300)
+    _, out = op.process(op.initial_state(), events, now=T0 + 3600)
     incidents = {s.incident.id: s.incident for s in out}
     assert len(incidents) == 1
     assert next(iter(incidents.values())).alerts == ("am-fp-api",)
@@ -230,3 +236,20 @@ def test_callers_of_a_healthy_shared_callee_are_not_merged_by_persisting_togethe
 
 def test_callers_of_an_anomalous_shared_callee_merge_once_both_persist() -> None:
     assert _siblings_apart_then_both_persist(with_callee=True) == [["a", "b", "x"]]
+
+
+def _rate_drop(node: str, ts: float) -> Anomaly:
+    return Anomaly(f"an-drop-{node}-{ts:.0f}", ts, AnomalyKind.LOG, node,
+                   {"template": "upstream call failed"}, 1.0, Severity.WARNING,
+                   detail={"reason": "rate_drop", "count": 0, "expected": 6.0})
+
+
+def test_a_log_line_that_went_quiet_joins_an_open_incident_but_opens_none() -> None:
+    """Fails on main: the error lines of a fault that stopped when it ended (rate_drop)
+    opened an incident of their own after the fault's incident had gone quiet."""
+    events = [example_anomaly("db", T0, 0.99), _rate_drop("db", T0 + 60)]
+    events += [_rate_drop("mail", T0 + 3000 + 60 * i) for i in range(3)]
+    state, _ = _run(events, now=T0 + 3200)
+    assert sorted(sorted(r.members) for r in state.incidents.values()) == [
+        sorted([events[0].id, events[1].id])
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from engine.correlate.alerts import AlertTrack
 from engine.correlate.confirmation import ConfirmPolicy, is_confirmed
 from engine.correlate.grouping import Correlator
 from engine.correlate.incidents import IncidentRecord
@@ -27,7 +28,8 @@ def test_a_storm_of_distinct_alerts_is_re_emitted_per_growth_share_and_keeps_eve
     # fails on the previous rule (one record per alert: 1,701 records for 2,000 alerts)
     op = Correlator()
     state, out = op.process(op.initial_state(), _storm(2000), now=T0 + 2000)
-    state, tail = op.process(state, [], now=T0 + 2000 + op.quiet_s + 1)
+    resolves = [replace(a, ts=T0 + 2001, status=AlertStatus.RESOLVED) for a in _storm(2000)]
+    state, tail = op.process(state, resolves, now=T0 + 2001 + op.quiet_s)
     records = [s.incident for s in [*out, *tail]]
     assert {r.id for r in records} == {records[0].id}
     assert 40 <= len(records) <= 60  # 256 members, then 16 per doubling (the 300 s to confirm)
@@ -49,7 +51,7 @@ def test_every_alert_is_reported_at_once_up_to_the_full_report_size() -> None:
     assert sum(reports_growth(n, 256) for n in range(513, 1025)) == 16
 
 
-class _CountingBook(dict[str, dict[str, Any]]):
+class _CountingBook(dict[str, AlertTrack]):
     """A plain fingerprint map that counts lookups (``is_confirmed`` reads it per alert)."""
 
     lookups = 0
@@ -58,7 +60,7 @@ class _CountingBook(dict[str, dict[str, Any]]):
         self.lookups += 1
         return super().get(key, default)
 
-    def __getitem__(self, key: str) -> dict[str, Any]:
+    def __getitem__(self, key: str) -> AlertTrack:
         self.lookups += 1
         return super().__getitem__(key)
 
@@ -71,8 +73,7 @@ def test_a_young_candidate_is_not_scanned_for_loud_alerts() -> None:
     for alert in _storm(2000):
         loud = replace(alert, severity=Severity.ERROR)
         record.add_alert(loud)
-        book[alert.fingerprint] = {"firing": True, "first_ts": alert.ts, "last_ts": alert.ts,
-                                   "flips": []}  # fmt: skip
+        book[alert.fingerprint] = AlertTrack(True, alert.ts, alert.ts)
     policy = ConfirmPolicy(confirm_s=300.0)
     assert not is_confirmed(record, book, T0 + 299, policy)
     assert book.lookups == 0

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.correlate.example import EXAMPLE_EDGES, EXAMPLE_NODES, example_anomaly
 from engine.correlate.grouping import Correlator
 from engine.testing import T0
+from testing.examples import EXAMPLE_EDGES, EXAMPLE_NODES, example_anomaly
 
 
 def test_a_long_lived_incident_does_not_absorb_a_new_fault_hours_later() -> None:

@@ -12,9 +12,9 @@ from engine.detect.data_drift import check_data_drift
 from engine.detect.model import ModelMonitor
 from engine.detect.model_state import ModelMonitorState
 from engine.detect.profile import build_profile
-from engine.detect.synthetic_predictions import generate_predictions
 from engine.events import AnomalyKind, GroundTruth, Prediction
 from engine.rules import parse
+from testing.scenarios.predictions import generate_predictions
 
 RULES = """
 monitoring:

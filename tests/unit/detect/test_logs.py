@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import json
 
-from engine.detect.logs import LogDetector, LogDetectorState
+from engine.detect.logs import LogDetector
+from engine.detect.logs_state import LogDetectorState
 from engine.events import AnomalyKind, Level, LogRecord
 from engine.rules.logs import LogRules
 from engine.testing import T0
@@ -69,6 +70,20 @@ def test_rate_drop_when_template_vanishes() -> None:
     batch = [*steady(14, per_minute=10), rec(16 * 60, "other thing happened")]
     _, out = det.process(det.initial_state(), batch, now=T0 + 16 * 60)
     assert "rate_drop" in {a.detail["reason"] for a in out}
+
+
+def test_a_template_that_went_quiet_is_a_drop_once_not_every_window() -> None:
+    """Fails before: a flagged drop was not learnt, so an error line that stopped when its
+    fault ended was reported every minute for as long as the template lived (seen on the
+    generated e2e streams: an hour of rate_drop anomalies after each fault)."""
+    det = LogDetector.from_rules(LEARNT)
+    errors = [rec(m * 60 + 30 + i, f"upstream call {i} failed", Level.ERROR)
+              for m in range(14) for i in range(8)]
+    other = [rec(m * 60 + 45, f"GET /x/{m} 200 in 3ms") for m in range(14, 40)]
+    batch = sorted([*steady(40), *errors, *other], key=lambda r: r.ts)
+    _, out = det.process(det.initial_state(), batch, now=T0 + 41 * 60)
+    drops = [a for a in out if a.detail["reason"] == "rate_drop"]
+    assert 1 <= len(drops) <= 2, [a.ts - T0 for a in drops]
 
 
 def test_error_ratio_rise() -> None:

@@ -25,7 +25,7 @@ def _snapshot() -> tuple[MetricDetector, dict[str, object]]:
 
 def test_snapshot_carries_the_current_version() -> None:
     _, snap = _snapshot()
-    assert snap["version"] == STATE_VERSION == 7
+    assert snap["version"] == STATE_VERSION == 8
 
 
 def test_version_1_snapshot_with_old_model_fields_loads_and_keeps_its_baseline() -> None:
@@ -146,3 +146,25 @@ def test_key_memo_gives_the_series_key_whatever_the_label_order() -> None:
     assert state.key_of(a) == state.key_of(b) == a.key == b.key
     assert state.key_of(c) == c.key != a.key
     assert "keys" not in state.to_dict()
+
+
+def test_version_7_snapshot_loads_with_its_baseline_and_relearns_the_new_fields() -> None:
+    op, snap = _snapshot()
+    series = snap["series"]
+    assert isinstance(series, dict)
+    key = _points(1)[0].key
+    new = ("prev_ts", "dt", "quiet_decades", "integral")
+    model = {k: v for k, v in series[key]["model"].items() if k not in new}
+    state = op.restore_state({"version": 7, "series": {key: {**series[key], "model": model}}})
+    restored = state.series[key].model
+    assert restored is not None
+    data = restored.to_dict()
+    assert data["dt"] == 0.0  # learnt again from the next gap
+    assert data["prev_ts"] == series[key]["last_ts"]
+    assert data["integral"] is True  # its range and last value are whole: a count so far
+    assert {k: v for k, v in data.items() if k not in new} == model
+    state, _ = op.process(state, [MetricPoint(T0 + 60 * 200, "latency", 10.5,
+                                              {"service": "api"})], now=T0)
+    model_after = state.series[key].model
+    assert model_after is not None
+    assert model_after.to_dict()["integral"] is False

@@ -171,3 +171,15 @@ def test_incident_status_filter_rejects_unknown_values(client: httpx.Client) -> 
     assert client.get("/api/v1/incidents", params={"status": IncidentStatus.OPEN.value}).json() == {
         "incidents": []
     }
+
+
+def test_alerts_to_a_runtime_without_live_input_get_a_final_answer_not_a_retry(
+    client: httpx.Client, auth: dict[str, str], app_state: AppState
+) -> None:
+    """``vigil replay/demo --serve`` take no live input: Alertmanager retries every 5xx forever,
+    so the answer is a 4xx naming ``vigil serve``, with no ``Retry-After``."""
+    app_state.ingest = None
+    response = client.post("/api/v1/alerts", content=orjson.dumps(AM_PAYLOAD), headers=auth)
+    assert response.status_code == 409
+    assert "Retry-After" not in response.headers
+    assert "vigil serve" in response.json()["error"]

@@ -244,9 +244,15 @@ def test_an_unreadable_otlp_body_is_400_and_another_type_415(served: tuple[AppSt
 
 
 def test_a_runtime_that_cannot_take_them_gets_503_which_otlp_retries() -> None:
-    state = AppState(ingest=None, token=TOKEN)
+    full = QueueIngest(maxsize=1)
+    full.batches.put_nowait([])
+    state = AppState(ingest=full, token=TOKEN)
     with BackgroundServer(state) as server:
         headers = {**BEARER, "Content-Type": "application/x-protobuf"}
         body = encode_metrics(sdk_metrics()).SerializeToString()
         response = httpx.post(f"{server.url}/v1/metrics", content=body, headers=headers)
+        state.ingest = None  # vigil replay/demo --serve: no live input, a retry never helps
+        final = httpx.post(f"{server.url}/v1/metrics", content=body, headers=headers)
     assert (response.status_code, response.headers["Retry-After"]) == (503, "1")
+    assert final.status_code == 409
+    assert "Retry-After" not in final.headers

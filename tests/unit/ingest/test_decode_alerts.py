@@ -169,3 +169,51 @@ def test_derived_fingerprint_is_stable_and_includes_the_name() -> None:
 def test_invalid_single_alert_names_the_key(alert: dict[str, object], reason: str) -> None:
     out = decode_object(A, alert, ORIGIN)
     assert [r.error for r in out if isinstance(r, Rejected)] == [reason]
+
+
+def _element(**fields: object) -> dict[str, object]:
+    return {"labels": {"alertname": "DbDown", "service": "db"},
+            "startsAt": "2025-11-26T00:00:00Z", **fields}
+
+
+def test_a_re_send_s_event_time_is_its_arrival_never_before_starts_at() -> None:
+    starts = at("2025-11-26T00:00:00")
+    payload = {"status": "firing", "alerts": [_element(status="firing")]}
+    [resent] = decode_object(A, payload, Origin("alerts", timestamp=starts + 300))
+    [early] = decode_object(A, payload, Origin("alerts", timestamp=starts - 60))  # skewed
+    [unknown] = decode_object(A, payload, Origin("alerts"))
+    assert isinstance(resent, Alert)
+    assert isinstance(early, Alert)
+    assert isinstance(unknown, Alert)
+    assert (resent.ts, resent.starts_at) == (starts + 300, starts)
+    assert early.ts == starts
+    assert unknown.ts == starts
+
+
+def test_a_recorded_webhook_line_s_ts_is_the_arrival_of_its_alerts() -> None:
+    starts = at("2025-11-26T00:00:00")
+    payload = {"status": "firing", "ts": starts + 600, "alerts": [_element()]}
+    [alert] = decode_object(A, payload, Origin("alerts", timestamp=starts + 1))
+    assert isinstance(alert, Alert)
+    assert alert.ts == starts + 600
+    [bad] = decode_object(A, {**payload, "ts": "soon"}, ORIGIN)
+    assert isinstance(bad, Rejected)
+    assert bad.error.startswith("ts:")
+
+
+def test_without_status_an_alert_whose_ends_at_passed_is_resolved() -> None:
+    starts = at("2025-11-26T00:00:00")
+    received = Origin("alerts", timestamp=starts + 300)
+    [past] = decode_object(A, _element(endsAt="2025-11-26T00:04:00Z"), received)
+    [ahead] = decode_object(A, _element(endsAt="2025-11-26T00:09:00Z"), received)
+    assert isinstance(past, Alert)
+    assert isinstance(ahead, Alert)
+    assert (past.status, past.ts) == (AlertStatus.RESOLVED, starts + 240)
+    assert (ahead.status, ahead.ts) == (AlertStatus.FIRING, starts + 300)
+
+
+def test_severity_none_is_info() -> None:
+    element = {"labels": {"alertname": "Watchdog", "severity": "none"}, "startsAt": T}
+    [alert] = decode_object(A, element, ORIGIN)
+    assert isinstance(alert, Alert)
+    assert alert.severity is Severity.INFO

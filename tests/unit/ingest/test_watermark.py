@@ -293,7 +293,7 @@ def test_a_producer_jumping_ahead_in_a_replay_does_not_idle_the_others() -> None
 
 def test_a_re_sent_alert_with_its_old_starts_at_is_late_never_a_dead_letter() -> None:
     """Alertmanager re-sends a firing alert with its original startsAt: an old ts is normal."""
-    from engine.correlate.example import example_alert
+    from testing.examples import example_alert
 
     op = WatermarkTracker(allowed_lateness_s=300.0)
     first = example_alert(T0, "firing", node="db")

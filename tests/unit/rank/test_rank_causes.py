@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from engine.correlate.example import example_anomaly
 from engine.events import (
     Change,
     Incident,
@@ -14,6 +13,7 @@ from engine.rank.causes import CauseRanker
 from engine.rank.scoring import score_candidates
 from engine.rank.signals import SOLID_WEIGHT, build_view
 from engine.testing import T0
+from testing.examples import example_anomaly
 
 RANKER = CauseRanker()
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from engine.correlate.example import example_anomaly
 from engine.events import TopologyEdge
 from engine.rank.causes import CauseRanker
 from engine.rank.features import EXTRA_FEATURES
@@ -10,6 +9,7 @@ from engine.rank.scoring import score_candidates
 from engine.rank.signals import build_view
 from engine.rank.weights import HAND_WEIGHTS, LEARNED_WEIGHTS
 from engine.testing import T0
+from testing.examples import example_anomaly
 from tests.unit.rank.test_rank_causes import _episode, _snap
 
 EDGES = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from engine.correlate.example import example_anomaly
 from engine.events import (
     Incident,
     IncidentSnapshot,
@@ -15,6 +14,7 @@ from engine.events import (
 )
 from engine.rank.causes import CauseRanker, RankState
 from engine.testing import T0
+from testing.examples import example_anomaly
 
 
 def _snap(anomalies, edges, status=IncidentStatus.OPEN, revision=1) -> IncidentSnapshot:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from engine.correlate.example import example_alert, example_anomaly
+from engine.correlate.reorder import EventReorder, ReorderState
 from engine.events import (
     Change,
     Rejected,
@@ -14,8 +14,8 @@ from engine.events import (
     TopologyNode,
     TopologyUpdate,
 )
-from engine.ingest.reorder import EventReorder, ReorderState
 from engine.testing import T0
+from testing.examples import example_alert, example_anomaly
 
 OP = EventReorder(dedupe_horizon_s=600.0)
 

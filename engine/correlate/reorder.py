@@ -15,8 +15,10 @@ the horizon it becomes a ``Rejected`` (``late: ...``) because it can no longer b
 re-delivery.
 
 Alerts are the exception. An alert is state, not a sample: Alertmanager re-sends every firing
-alert with its original ``startsAt`` (our ``ts``) whenever its group is notified again (every
-``repeat_interval``, 4 h by default), so a long-firing alert always arrives "late". Alert keys
+alert with its original ``startsAt`` whenever its group is notified again (every
+``repeat_interval``, 4 h by default); without an arrival time that is our ``ts``, so a
+long-firing alert always arrives "late" (with one, each re-send has its own ``ts`` and key, and
+reaches the correlator as activity). Alert keys
 are remembered apart, for ``alert_horizon_s`` of event time after they were *last received*
 (each re-send refreshes them): a re-send is a duplicate however old its ``ts``, and an alert
 never seen before is released at once (counted ``late``), never dead-lettered. At most
@@ -29,19 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from engine.correlate.alerts import MAX_ALERTS, RecentKeys
-from engine.correlate.records import (
-    alert_from_dict,
-    alert_to_dict,
-    anomaly_from_dict,
-    anomaly_to_dict,
-    change_from_dict,
-    change_to_dict,
-    topology_from_dict,
-    topology_to_dict,
-)
 from engine.events import (
     Alert,
     Anomaly,
@@ -52,6 +44,7 @@ from engine.events import (
     stable_id,
 )
 from engine.operator import OperatorExample, register_example
+from engine.vocabulary import JsonDict
 
 ReorderInput = Anomaly | Alert | Change | TopologyUpdate
 
@@ -66,17 +59,29 @@ _KINDS: Final = ("topology", "change", "alert", "anomaly")
 """Release order among events with the same ts: the topology first (members are placed on it),
 changes before the alerts and anomalies they may explain."""
 _ENCODE: Final[dict[type, tuple[str, Callable[[Any], dict[str, Any]]]]] = {
-    TopologyUpdate: ("topology", topology_to_dict),
-    Change: ("change", change_to_dict),
-    Alert: ("alert", alert_to_dict),
-    Anomaly: ("anomaly", anomaly_to_dict),
+    TopologyUpdate: ("topology", TopologyUpdate.to_dict),
+    Change: ("change", Change.to_dict),
+    Alert: ("alert", Alert.to_dict),
+    Anomaly: ("anomaly", lambda a: a.to_wire(labels=True)),
 }
 _DECODE: Final[dict[str, Callable[[dict[str, Any]], Any]]] = {
-    "topology": topology_from_dict,
-    "change": change_from_dict,
-    "alert": alert_from_dict,
-    "anomaly": anomaly_from_dict,
+    "topology": TopologyUpdate.from_dict,
+    "change": Change.from_dict,
+    "alert": Alert.from_dict,
+    "anomaly": Anomaly.from_wire,
 }
+
+
+class Pending(NamedTuple):
+    """An event waiting for the watermark, in its plain form; tuples sort in release order
+    ``(ts, rank, key)``. Written to state as the list ``[ts, rank, key, kind, body]``."""
+
+    ts: float
+    rank: int
+    """Position of ``kind`` in the release order among events with the same ts."""
+    key: str
+    kind: str
+    body: dict[str, Any]
 
 
 def event_key(kind: str, body: dict[str, Any]) -> str:
@@ -94,11 +99,11 @@ def event_key(kind: str, body: dict[str, Any]) -> str:
 
 @dataclass(slots=True)
 class ReorderState:
-    """Pending events ``[ts, kind rank, key, kind, body]``, released keys ``{key: ts}``, alert
+    """Pending events (``Pending``), released keys ``{key: ts}``, alert
     keys ``{key: event time last received}`` (indexed by time), the watermark released up to
     (``None`` before the first release), counts and how many alert keys the cap evicted."""
 
-    pending: list[list[Any]] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
     released: dict[str, float] = field(default_factory=dict)
     alerts: RecentKeys = field(default_factory=RecentKeys)
     released_to: float | None = None
@@ -108,7 +113,7 @@ class ReorderState:
     alerts_evicted: int = 0
     version: int = 3
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonDict:
         return {
             "version": self.version,
             "pending": [list(p) for p in self.pending],
@@ -125,7 +130,7 @@ class ReorderState:
         if data.get("version", 1) < 3:
             data = _upgrade_to_v3(data)
         return cls(
-            pending=[list(p) for p in data["pending"]],
+            pending=[Pending(*p) for p in data["pending"]],
             released={str(k): float(v) for k, v in data["released"].items()},
             alerts=RecentKeys({str(k): float(v) for k, v in data["alerts"].items()}),
             released_to=data["released_to"],
@@ -183,7 +188,7 @@ class EventReorder:
         self, state: ReorderState, batch: Sequence[ReorderInput], *, now: EventTime
     ) -> tuple[ReorderState, list[ReorderInput | Rejected]]:
         out: list[ReorderInput | Rejected] = []
-        waiting = {p[2] for p in state.pending} if batch else set()
+        waiting = {p.key for p in state.pending} if batch else set()
         for event in batch:
             kind, encode = _ENCODE[type(event)]
             body = encode(event)
@@ -197,7 +202,7 @@ class EventReorder:
                 out.append(self._late(state, event, key, now))
             else:
                 waiting.add(key)
-                state.pending.append([event.ts, _KINDS.index(kind), key, kind, body])
+                state.pending.append(Pending(event.ts, _KINDS.index(kind), key, kind, body))
         out.extend(self._release(state, now))
         return state, out
 
@@ -225,14 +230,14 @@ class EventReorder:
         """Pop pending events with ``ts <= now`` in order; forget keys older than the horizon."""
         if state.released_to is not None and now <= state.released_to:
             return []
-        ready = sorted((p for p in state.pending if p[0] <= now), key=lambda p: p[:3])
+        ready = sorted((p for p in state.pending if p.ts <= now), key=lambda p: p[:3])
         if ready:
-            state.pending = [p for p in state.pending if p[0] > now]
-        for ts, _, key, kind, _ in ready:
-            if kind == "alert":
-                self._remember_alert(state, key, now)
+            state.pending = [p for p in state.pending if p.ts > now]
+        for p in ready:
+            if p.kind == "alert":
+                self._remember_alert(state, p.key, now)
             else:
-                state.released[key] = ts
+                state.released[p.key] = p.ts
         horizon = now - self.dedupe_horizon_s
         if state.released and min(state.released.values()) < horizon:
             state.released = {k: t for k, t in state.released.items() if t >= horizon}
@@ -240,7 +245,7 @@ class EventReorder:
         state.alerts.expire(lambda t: t < horizon)
         state.released_to = now
         state.counts["released"] += len(ready)
-        return [_DECODE[kind](body) for _, _, _, kind, body in ready]
+        return [_DECODE[p.kind](p.body) for p in ready]
 
 
     def _remember_alert(self, state: ReorderState, key: str, now: EventTime) -> None:
@@ -251,7 +256,7 @@ class EventReorder:
 def _example_batch() -> list[ReorderInput]:
     """One event per ts, rising (a split batch then respects the per-call watermark), each
     third one re-delivered after the next."""
-    from engine.correlate.example import example_stream
+    from testing.examples import example_stream
 
     fresh = list({e.ts: e for e in reversed(example_stream())}.values())[::-1]
     batch: list[ReorderInput] = []
