@@ -37,7 +37,7 @@ import asyncio
 import enum
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
@@ -173,6 +173,18 @@ class WatermarkPublisher:
     _sent: dict[str, _Sent] = field(default_factory=dict)
     _partitions: list[int] = field(default_factory=list)
     _owned: set[str] = field(default_factory=set)
+    _saved: dict[str, float] = field(default_factory=dict)
+    """Watermark of each registered source as of its last written snapshot: the most a mark
+    may say (``saved``)."""
+
+    def saved(self, marks: Mapping[str, float]) -> None:
+        """Snapshots of these sources (``{topic/partition: watermark}``) have been written.
+
+        A mark never runs ahead of its source's saved state: after a crash the new owner
+        re-reads the source from its snapshot, and an incident stage that had been told of
+        the lost progress would have moved on and dead-lettered the re-read events as too late
+        (they are re-deliveries). The stage lags by at most one checkpoint interval."""
+        self._saved.update(marks)
 
     async def register(self, src: str, position: Position, waiting: bool, now_s: float) -> None:
         """Announce a newly assigned source at once: with records ``waiting`` it is active and
@@ -185,6 +197,7 @@ class WatermarkPublisher:
             position.next_offset, now_s, quiet_s, position.watermark, idle, now_s
         )
         self._owned.add(src)
+        self._saved[src] = position.watermark  # restored from its snapshot (or none)
         await self._send([envelope.Watermark(src, position.watermark, idle)])
 
     async def publish(self, sources: Iterable[tuple[str, Position]], now_s: float) -> int:
@@ -223,12 +236,13 @@ class WatermarkPublisher:
             log.debug(
                 "source %s src=%s quiet_s=%.1f", "idle" if idle else "active", src, sent.quiet_s
             )
-        if (position.watermark, idle) == (sent.ts, sent.idle):
+        ts = min(position.watermark, self._saved.get(src, position.watermark))
+        if (ts, idle) == (sent.ts, sent.idle):
             return None
         if idle == sent.idle and now_s - sent.sent_at_s < self.interval_s:
             return None
-        sent.ts, sent.idle, sent.sent_at_s = position.watermark, idle, now_s
-        return envelope.Watermark(src, position.watermark, idle)
+        sent.ts, sent.idle, sent.sent_at_s = ts, idle, now_s
+        return envelope.Watermark(src, ts, idle)
 
 
 def _log_failure(sent: asyncio.Future[object]) -> None:

@@ -103,15 +103,15 @@ class Worker:
         self.upstream: frozenset[str] = frozenset()
         """``topic/partition`` of every detect/context partition, fetched in ``start``."""
         self.checkpoint_log = CheckpointLog()
+        self._saving: dict[str, float] = {}
+        """Watermarks of the source partitions in the checkpoint in flight."""
         kwargs = cfg.client_kwargs()
         self.consumer = group_consumer(cfg)
         self.producer = AIOKafkaProducer(
             linger_ms=cfg.linger_ms, max_batch_size=1 << 20, acks="all", **kwargs
         )
         self.sink = OutputSink(self.producer, cfg.topics, outbox)
-        self.checkpoints = BackgroundCheckpoint(
-            store, Committer(self.consumer), self.checkpoint_log.written
-        )
+        self.checkpoints = BackgroundCheckpoint(store, Committer(self.consumer), self._written)
         self.topology = TopologyBroadcast(cfg.topics.name("topology"), kwargs)
         self.watermarks = WatermarkPublisher(
             self.producer,
@@ -214,6 +214,8 @@ class Worker:
         self._observe_state(dirty, snapshots)
         self.checkpoints.start(self.sink.detach(), snapshots, offsets)
         self.checkpoint_log.started(names, started)
+        sources = source_positions(self.tasks[tp] for tp in dirty)
+        self._saving = {src: position.watermark for src, position in sources}
         self.dirty.clear()
         self._last_checkpoint = started
 
@@ -224,6 +226,11 @@ class Worker:
             self.state_sizes.record(tp, stage, len(snapshots[self.key(tp)]))
         self.state_sizes.export()
         METRICS.observe_event_time(time.time(), pipeline_watermark(self.tasks.values()))
+
+    def _written(self, keys: list[str]) -> None:
+        """After a checkpoint's offsets were committed."""
+        self.watermarks.saved(self._saving)  # marks may now tell of what was saved
+        self.checkpoint_log.written(keys)
 
     def key(self, tp: TopicPartition) -> str:
         return f"{self.cfg.group_id}/{tp.topic}/{tp.partition}"

@@ -13,6 +13,7 @@ deliver them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,10 @@ from engine.vocabulary import JsonDict
 
 CLOSED_RETENTION_S = 7 * 86400.0
 """How long a finished conversation is remembered (so a reopen counts as a new occurrence)."""
+MUTE_RECHECK_S = 60.0
+"""A muted page (inhibited, or in a maintenance window) is checked again on each whole multiple
+of this in event time (windows start and end on a minute) and at every incident record, so it
+goes out at the same event time in any runtime."""
 
 
 @dataclass(slots=True)
@@ -82,8 +87,9 @@ class PlannerState:
 class ActionPlanner:
     """Decide notifications for incident records; outputs are ``Action``s with status decided.
 
-    Updates ``state`` in place and returns it. Time only moves with event time: the clock is
-    the latest of ``now`` and the records' ``updated_at``.
+    Updates ``state`` in place and returns it. Time only moves with event time: a record is
+    taken in at its ``updated_at`` and each action goes out at its due time, so batching and
+    how ``now`` advances change when an action is emitted, never its id or ``ts``.
 
     Examples
     --------
@@ -129,12 +135,17 @@ class ActionPlanner:
     # -- taking records in ---------------------------------------------------------------
 
     def _ingest(self, state: PlannerState, incident: Incident) -> None:
-        clock = state.clock if state.clock is not None else incident.updated_at
+        """Take a record in at its own event time (``updated_at``), not at the planner's clock:
+        the clock is as far as a runtime's ``now`` has gone, which differs between runtimes."""
+        clock = incident.updated_at
         labels = incident_labels(incident)
         firing = incident.status is not IncidentStatus.RESOLVED
         state.incidents[incident.id] = LiveIncident(
             incident.to_wire(), labels, firing, _digest(incident)
         )
+        for held in state.notices.values():  # a record may end an inhibition: check again
+            if held.muted is not None and held.pending == "trigger" and held.due is not None:
+                held.due = min(held.due, clock)
         if not firing:
             for notice in self._notices_of(state, incident.id):
                 on_resolved(notice, clock)
@@ -170,14 +181,14 @@ class ActionPlanner:
     # -- firing what is due ----------------------------------------------------------------
 
     def _advance(self, state: PlannerState, ts: EventTime, out: list[Action]) -> None:
+        """Fire every notice due by ``ts``, earliest first, each at its own due time (event
+        time), so what is decided and when does not depend on how far a runtime's ``now``
+        jumped between calls."""
         clock = ts if state.clock is None else max(state.clock, ts)
         state.clock = clock
-        due = sorted(
-            (n for n in state.notices.values() if n.due is not None and n.due <= clock),
-            key=lambda n: (n.due, n.key),
-        )
-        for notice in due:
-            self._fire(state, notice, clock, out)
+        while due := [n for n in state.notices.values() if n.due is not None and n.due <= clock]:
+            notice = min(due, key=lambda n: (n.due or 0.0, n.key))
+            self._fire(state, notice, notice.due or clock, out)
         self._forget_closed(state, clock)
 
     def _fire(self, state: PlannerState, notice: Notice, clock: float, out: list[Action]) -> None:
@@ -188,9 +199,11 @@ class ActionPlanner:
             if reason is not None:
                 if said == "trigger" and notice.muted != reason:
                     out.append(self._action(notice, record, clock, "trigger", muted=reason))
-                notice.muted = reason
+                notice.muted = reason  # held: checked again later, or at the next record
                 if said == "repeat":
                     notice.due = clock + notice.repeat_interval_s
+                else:  # on the next whole minute: where windows start and end
+                    notice.due = (math.floor(clock / MUTE_RECHECK_S) + 1) * MUTE_RECHECK_S
                 return
         if said == "update" and record.digest == notice.sent_digest:
             notice.pending, notice.due = None, repeat_due(notice)  # changed back: nothing new

@@ -111,7 +111,16 @@ class ModelMonitor:
             if spec is not None:
                 self._advance(spec, track, model, now, out)
         out.sort(key=lambda a: (a.ts, a.id))
-        return state, out
+        return state, [self._scoped(state, a) for a in out]
+
+    def _scoped(self, state: ModelMonitorState, anomaly: Anomaly) -> Anomaly:
+        """The anomaly with the labels that scope its model: those of the model's latest
+        labelled prediction, then the spec's ``labels``, then ``model`` (as every detector's
+        anomaly carries its cluster, so a worker correlates it with the rest of its cluster)."""
+        model = anomaly.node
+        track, spec = state.models.get(model), self.config and self.config.spec_for(model)
+        scope = {**(track.scope if track else {}), **(spec.labels if spec else {})}
+        return replace(anomaly, labels={**scope, **anomaly.labels}) if scope else anomaly
 
     # -- predictions ---------------------------------------------------------------------------
 
@@ -125,6 +134,7 @@ class ModelMonitor:
     ) -> None:
         track = state.models[model]
         track.version = preds[-1].version or track.version
+        track.scope = next((dict(p.labels) for p in reversed(preds) if p.labels), track.scope)
         preds = self._bootstrap(spec, track, model, preds)
         check = self._check(spec, track, model, out)
         if not preds or check is None:

@@ -33,9 +33,12 @@ class ModelTrack:
     perf_status: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Latest check of each metric: status, value, bounds, labels (see performance_window)."""
     version: str | None = None
+    scope: dict[str, str] = field(default_factory=dict)
+    """Labels of the model's latest prediction that had any (cluster, ...): its anomalies'."""
 
     def to_dict(self) -> JsonDict:
         return {
+            "scope": dict(self.scope),
             "reference": self.reference.to_dict() if self.reference else None,
             "boot": {k: list(v) for k, v in self.boot.items()},
             "boot_rows": self.boot_rows,
@@ -66,6 +69,7 @@ class ModelTrack:
             perf_alarms={k: bool(v) for k, v in data["perf_alarms"].items()},
             perf_status={k: dict(v) for k, v in data["perf_status"].items()},
             version=data["version"],
+            scope=dict(data["scope"]),
         )
 
 
@@ -75,7 +79,7 @@ class ModelMonitorState:
 
     models: dict[str, ModelTrack] = field(default_factory=dict)
     seed: int = 0
-    version: int = 2
+    version: int = 3
 
     def to_dict(self) -> JsonDict:
         return {
@@ -88,6 +92,8 @@ class ModelMonitorState:
     def from_dict(cls, data: dict[str, Any]) -> ModelMonitorState:
         if int(data["version"]) == 1:
             data = _upgrade_v1_to_v2(data)
+        if int(data["version"]) == 2:
+            data = _upgrade_v2_to_v3(data)
         return cls(
             models={k: ModelTrack.from_dict(v) for k, v in data["models"].items()},
             seed=int(data["seed"]),
@@ -99,3 +105,10 @@ def _upgrade_v1_to_v2(data: Mapping[str, Any]) -> dict[str, Any]:
     """Version 2 keeps each metric's latest status (``perf_status``); v1 had none yet."""
     models = {k: {**v, "perf_status": {}} for k, v in data["models"].items()}
     return {**data, "models": models, "version": 2}
+
+
+def _upgrade_v2_to_v3(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Version 3 keeps the labels of each model's latest prediction (``scope``); until the
+    next prediction a restored model's anomalies carry only ``model``, as before."""
+    models = {k: {**v, "scope": {}} for k, v in data["models"].items()}
+    return {**data, "models": models, "version": 3}

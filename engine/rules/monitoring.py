@@ -32,6 +32,9 @@ Optional keys beyond the user's format (all with defaults, so the user's file ke
   (``alias``/``version`` for the MLflow alias move).
 * ``reference``: ``first_predictions`` (default 1000): with no stored reference profile for a
   model, its first N predictions become the reference.
+* ``labels`` (default none): labels that scope the model's anomalies (``cluster``, ``team``,
+  ...; a worker partitions the incident stage by ``cluster``). Without it a model's anomalies
+  carry the labels of its latest prediction that had any (docs/events.md); given, they win.
 
 ``alert: "slack://ml-alerts"`` names a Slack receiver called ``ml-alerts``; routing defines it.
 ``check_monitoring`` (a cross-check run at load) verifies that every ``alert`` names a receiver
@@ -171,6 +174,8 @@ class ModelMonitoringSpec(StrictModel):
     """Monitoring of one model (or of every model when ``model`` is None)."""
 
     model: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Labels that scope the model's anomalies (``cluster``, ...), over its predictions'."""
     data_drift: DataDrift | None = None
     prediction_drift: PredictionDrift | None = None
     model_performance: ModelPerformance | None = None

@@ -73,9 +73,39 @@ def test_first_page_waits_group_wait_and_folds_early_updates() -> None:
 def test_critical_goes_to_pager_after_flap_hold_and_disabled_receiver_gets_nothing() -> None:
     actions = run(planner(), [(0.0, [inc("i", OPEN, 0.0)]), (60.0, []), (120.0, [])])
     assert actions == [
-        (60.0, "console", "trigger", "decided"),
+        (30.0, "console", "trigger", "decided"),  # at its due time, not when ``now`` got there
         (120.0, "pager", "trigger", "decided"),
     ]
+
+
+def test_actions_and_their_times_do_not_depend_on_how_now_advances() -> None:
+    """Two runtimes give the same records but move ``now`` differently (the embedded replay
+    per batch, a worker by upstream watermarks): the actions must be the same, ids and times.
+    Before, each fired at the ``now`` that passed its due time, and an update carried the
+    revision in force then."""
+    records = [
+        inc("i", OPEN, 0.0),
+        inc("i", UPDATED, 100.0, revision=1, cause="db"),
+        inc("i", UPDATED, 500.0, revision=2, cause="cache"),
+        inc("i", UPDATED, 700.0, revision=3, severity=Severity.ERROR, cause="cache"),
+        inc("i", RESOLVED, 9000.0, revision=4, cause="cache"),
+    ]
+
+    def decided(step: float) -> list[tuple[str, float, object]]:
+        op, state, out = planner(), PlannerState(), []
+        now, pending = 0.0, list(records)
+        while now <= 10_000.0:
+            batch = [r for r in pending if r.updated_at <= now]
+            pending = pending[len(batch) :]
+            state, actions = op.process(state, batch, now=now)
+            out += [(a.id, a.ts, a.payload["event"]) for a in actions]
+            now += step
+        return out
+
+    fine = decided(10.0)
+    assert [event for _, _, event in fine].count("update") >= 2
+    assert decided(370.0) == fine
+    assert decided(2000.0) == fine
 
 
 def test_incident_resolving_within_flap_hold_is_never_paged() -> None:

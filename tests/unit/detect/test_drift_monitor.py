@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -150,3 +151,33 @@ def test_no_config_monitors_nothing() -> None:
     op = ModelMonitor.from_rules(None)
     events = generate_predictions(12, 100, 1.0)
     assert op.process(op.initial_state(), events, now=0.0)[1] == []
+
+
+def test_model_anomalies_carry_the_labels_that_scope_the_model() -> None:
+    """Like a metric or log anomaly, a model's carries its cluster (a worker partitions the
+    incident stage by it): from the model's latest labelled prediction, then the spec's
+    ``labels``; before, only ``{"model": ...}``."""
+    at = 8 * 3600 + 1234.0
+    events = generate_predictions(3, 12 * 3600 // 4, 0.25, at, "mean_shift", label_delay_s=None)
+    scoped = {"cluster": "eu-1", "namespace": "risk"}
+    labelled = [
+        dataclasses.replace(e, labels=scoped) if isinstance(e, Prediction) else e for e in events
+    ]
+    _, found = run(monitor(), labelled)
+    assert found
+    assert all(a.labels == {**scoped, "model": "fraud-detector"} for a in found)
+    text = RULES.replace("monitoring:\n", "monitoring:\n  labels: {cluster: us-2}\n")
+    _, found = run(ModelMonitor.from_rules(parse(text, "t.yml").monitoring), events)
+    assert found
+    assert all(a.labels == {"cluster": "us-2", "model": "fraud-detector"} for a in found)
+
+
+def test_a_version_2_state_restores_without_scope() -> None:
+    state, _ = run(monitor(), generate_predictions(3, 3000, 0.25, 1e9, label_delay_s=None))
+    old = state.to_dict()
+    old["version"] = 2
+    for track in old["models"].values():
+        del track["scope"]
+    restored = ModelMonitorState.from_dict(json.loads(json.dumps(old)))
+    assert restored.version == 3
+    assert all(track.scope == {} for track in restored.models.values())

@@ -141,8 +141,8 @@ def test_version_1_checkpoint_restores_with_empty_statuses() -> None:
     old = state.to_dict()
     old["version"] = 1
     for track in old["models"].values():
-        del track["perf_status"]
+        del track["perf_status"], track["scope"]
     restored = ModelMonitorState.from_dict(old)
-    assert restored.version == 2
+    assert restored.version == 3
     assert restored.models["m"].perf_status == {}
     assert restored.models["m"].labels.joined == state.models["m"].labels.joined
