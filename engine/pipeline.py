@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.act.planner import ActionPlanner, PlannerState
+from engine.act.planner import ActionPlanner
+from engine.act.planner_state import PlannerState
 from engine.act.retrain import RetrainPlanner, RetrainState
 from engine.correlate.grouping import Correlator
 from engine.correlate.recovery import RecoveryState, RecoveryWatch, is_hold

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from engine.act.planner import PlannerState
+from engine.act.planner_state import PlannerState
 from engine.act.retrain import RetrainState
 from engine.correlate.recovery import RecoveryState
 from engine.correlate.reorder import ReorderState

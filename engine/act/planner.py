@@ -31,6 +31,7 @@ from engine.act.notice import (
     on_resolved,
     repeat_due,
 )
+from engine.act.planner_state import PlannerState
 from engine.act.routing import incident_labels, match_routes
 from engine.events import (
     Action,
@@ -44,7 +45,6 @@ from engine.events import (
 )
 from engine.operator import OperatorExample, register_example
 from engine.rules.routing import RoutingRules
-from engine.vocabulary import JsonDict
 
 CLOSED_RETENTION_S = 7 * 86400.0
 """How long a finished conversation is remembered (so a reopen counts as a new occurrence)."""
@@ -52,35 +52,6 @@ MUTE_RECHECK_S = 60.0
 """A muted page (inhibited, or in a maintenance window) is checked again on each whole multiple
 of this in event time (windows start and end on a minute) and at every incident record, so it
 goes out at the same event time in any runtime."""
-
-
-@dataclass(slots=True)
-class PlannerState:
-    """Event-time clock, the latest record of each live incident, and every ``Notice``."""
-
-    clock: float | None = None
-    incidents: dict[str, LiveIncident] = field(default_factory=dict)
-    notices: dict[str, Notice] = field(default_factory=dict)
-    version: int = 2
-
-    def to_dict(self) -> JsonDict:
-        return {
-            "version": self.version,
-            "clock": self.clock,
-            "incidents": {k: v.to_dict() for k, v in self.incidents.items()},
-            "notices": {k: n.to_dict() for k, n in self.notices.items()},
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PlannerState:
-        if int(data.get("version", 1)) == 1:
-            data = _upgrade_v1_to_v2(data)
-        return cls(
-            clock=data["clock"],
-            incidents={k: LiveIncident.from_dict(v) for k, v in data["incidents"].items()},
-            notices={k: Notice.from_dict(dict(v)) for k, v in data["notices"].items()},
-            version=int(data["version"]),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,19 +241,6 @@ class ActionPlanner:
         for incident_id in [k for k, v in state.incidents.items() if not v.firing]:
             if incident_id not in live:
                 del state.incidents[incident_id]
-
-
-def _upgrade_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 1 digests named the top 3 causes (``severity|a,b,c``); version 2 only the top
-    one (``severity|a``): cut them so a restored page is not re-sent as an update."""
-
-    def cut(digest: str) -> str:
-        severity, _, causes = digest.partition("|")
-        return f"{severity}|{causes.split(',')[0]}" if digest else digest
-
-    incidents = {k: {**v, "digest": cut(v["digest"])} for k, v in data["incidents"].items()}
-    notices = {k: {**n, "sent_digest": cut(n["sent_digest"])} for k, n in data["notices"].items()}
-    return {**data, "incidents": incidents, "notices": notices, "version": 2}
 
 
 def _digest(incident: Incident) -> str:

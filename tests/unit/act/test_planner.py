@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from engine.act.planner import ActionPlanner, PlannerState, _example_batch, _incident
+from engine.act.planner import ActionPlanner, _example_batch, _incident
+from engine.act.planner_state import PlannerState
 from engine.events import Action, ActionStatus, Incident, IncidentStatus, Severity
 from engine.rules import parse
 

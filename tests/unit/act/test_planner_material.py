@@ -6,7 +6,8 @@ import dataclasses
 
 from connectors.notify.pagerduty import build_event, validate_event
 from connectors.notify.slack import build_message, validate_message
-from engine.act.planner import ActionPlanner, PlannerState
+from engine.act.planner import ActionPlanner
+from engine.act.planner_state import PlannerState
 from engine.events import Incident, IncidentStatus, RootCause, Severity
 from engine.rules import parse
 
