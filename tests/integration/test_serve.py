@@ -344,6 +344,10 @@ def test_live_alert_opens_an_incident_on_the_wall_clock_and_keeps_its_id_across_
                                   headers={"Authorization": f"Bearer {TOKEN}"})
     assert exporter.export(_sdk_metrics()) is MetricExportResult.SUCCESS  # 3 points
     first = _wait_for_incident(serve)
+    held = serve.client.get("/api/v2/alerts").json()  # as amtool alert query reads it
+    assert [(a["fingerprint"], a["status"]["state"]) for a in held] == [
+        ("5d2c4c8e1f0a9b37", "active")
+    ]
     serve.kill()
     serve = Serve(state, rules, tmp_path / "live-2.log", clock="wall")
     listed = serve.client.get("/api/v1/incidents").json()["incidents"]
