@@ -6,8 +6,9 @@ the rules key ``topology.node_labels`` (``engine.ingest.node_labels``), the same
 input. The one renaming here is format translation: the OpenTelemetry resource attributes in
 ``RESOURCE_LABELS`` get Vigil's label names (``service.name`` -> ``service``, ``host.name`` ->
 ``host``, ``k8s.namespace.name`` -> ``namespace``, ...); other resource attributes (process ids,
-``service.instance.id``, SDK versions) are dropped, so a restart does not start new series.
-Data point attributes are kept under their own names.
+``service.instance.id``, SDK versions) are dropped, so a restart does not start new series,
+and so is the SDKs' ``unknown_service:<executable>`` (no ``service.name`` was set). Data point
+attributes are kept under their own names.
 """
 
 from __future__ import annotations
@@ -49,6 +50,17 @@ def attribute_text(value: Any) -> str | None:
     return None
 
 
+def unset_service(key: str, text: str) -> bool:
+    """The SDKs' stand-in for an unset ``service.name`` (``unknown_service`` or
+    ``unknown_service:<executable>``, as the semantic conventions ask): it names no service, so
+    the resource's other attributes (``k8s.pod.name`` ...) name the node.
+
+    >>> unset_service("service.name", "unknown_service:python"), unset_service("service.name", "a")
+    (True, False)
+    """
+    return key == "service.name" and text.split(":", 1)[0] == "unknown_service"
+
+
 def resource_labels(attributes: Iterable[Any]) -> dict[str, str]:
     """The labels a resource's attributes give (``RESOURCE_LABELS``; others dropped)."""
     out: dict[str, str] = {}
@@ -56,7 +68,7 @@ def resource_labels(attributes: Iterable[Any]) -> dict[str, str]:
         label = RESOURCE_LABELS.get(kv.key)
         if label is not None and label not in out:
             text = attribute_text(kv.value)
-            if text is not None:
+            if text is not None and not unset_service(kv.key, text):
                 out[label] = text
     return out
 
