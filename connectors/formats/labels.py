@@ -1,16 +1,14 @@
-"""How other tools' label sets and resource attributes become Vigil labels (docs/ingest.md).
+"""How OpenTelemetry resource attributes become Vigil labels (docs/ingest.md).
 
-Vigil names topology nodes from ``service`` and ``host`` (``engine.vocabulary.node_of``), so
-each format fills those from what it carries:
-
-* Prometheus (remote write): ``__name__`` is the metric name. When ``service`` is absent it
-  is ``service_name`` (a resource attribute an exporter flattened), else ``job`` (its last
-  ``/`` part: the Collector writes ``namespace/name``); when ``host`` is absent it is
-  ``host_name``, else ``instance`` without its port. The original labels stay.
-* OpenTelemetry resources: the attributes in ``RESOURCE_LABELS`` are renamed (``service.name``
-  -> ``service``, ``host.name`` -> ``host``, ``k8s.namespace.name`` -> ``namespace``, ...);
-  other resource attributes (process ids, ``service.instance.id``, SDK versions) are dropped,
-  so a restart does not start new series. Data point attributes are kept under their own names.
+Decoders translate formats, they do not decide nodes: Prometheus labels are kept as sent
+(``__name__`` is the metric name), and which node an event names is decided in the engine by
+the rules key ``topology.node_labels`` (``engine.ingest.node_labels``), the same for every
+input. The one renaming here is format translation: the OpenTelemetry resource attributes in
+``RESOURCE_LABELS`` get Vigil's label names (``service.name`` -> ``service``, ``host.name`` ->
+``host``, ``k8s.namespace.name`` -> ``namespace``, ...); other resource attributes (process ids,
+``service.instance.id``, SDK versions) are dropped, so a restart does not start new series,
+and so is the SDKs' ``unknown_service:<executable>`` (no ``service.name`` was set). Data point
+attributes are kept under their own names.
 """
 
 from __future__ import annotations
@@ -38,35 +36,6 @@ RESOURCE_LABELS: Final[dict[str, str]] = {
 """OpenTelemetry resource attribute -> Vigil label (semantic conventions' names)."""
 
 
-def prometheus_labels(labels: dict[str, str]) -> dict[str, str]:
-    """Prometheus labels (``__name__`` removed) with ``service``/``host`` filled in, in place.
-
-    >>> prometheus_labels({"job": "payments", "instance": "node-3:9100"})
-    {'job': 'payments', 'instance': 'node-3:9100', 'service': 'payments', 'host': 'node-3'}
-    >>> prometheus_labels({"job": "prod/checkout", "instance": "[::1]:8080", "host": "h"})
-    {'job': 'prod/checkout', 'instance': '[::1]:8080', 'host': 'h', 'service': 'checkout'}
-    """
-    if "service" not in labels:
-        job = labels.get("job")
-        service = labels.get("service_name") or (job.rsplit("/", 1)[-1] if job else None)
-        if service:
-            labels["service"] = service
-    if "host" not in labels:
-        instance = labels.get("instance")
-        host = labels.get("host_name") or (host_of(instance) if instance else None)
-        if host:
-            labels["host"] = host
-    return labels
-
-
-def host_of(instance: str) -> str:
-    """``instance`` without its port: ``node-3:9100`` -> ``node-3``, ``[::1]:80`` -> ``::1``."""
-    if instance.startswith("["):
-        return instance[1 : instance.find("]")] if "]" in instance else instance
-    head, sep, port = instance.rpartition(":")
-    return head if sep and port.isdigit() and head.count(":") == 0 else instance
-
-
 def attribute_text(value: Any) -> str | None:
     """An OTLP ``AnyValue`` as a label value (scalars only; ``None`` for arrays, maps, bytes)."""
     kind = value.WhichOneof("value")
@@ -81,6 +50,17 @@ def attribute_text(value: Any) -> str | None:
     return None
 
 
+def unset_service(key: str, text: str) -> bool:
+    """The SDKs' stand-in for an unset ``service.name`` (``unknown_service`` or
+    ``unknown_service:<executable>``, as the semantic conventions ask): it names no service, so
+    the resource's other attributes (``k8s.pod.name`` ...) name the node.
+
+    >>> unset_service("service.name", "unknown_service:python"), unset_service("service.name", "a")
+    (True, False)
+    """
+    return key == "service.name" and text.split(":", 1)[0] == "unknown_service"
+
+
 def resource_labels(attributes: Iterable[Any]) -> dict[str, str]:
     """The labels a resource's attributes give (``RESOURCE_LABELS``; others dropped)."""
     out: dict[str, str] = {}
@@ -88,7 +68,7 @@ def resource_labels(attributes: Iterable[Any]) -> dict[str, str]:
         label = RESOURCE_LABELS.get(kv.key)
         if label is not None and label not in out:
             text = attribute_text(kv.value)
-            if text is not None:
+            if text is not None and not unset_service(kv.key, text):
                 out[label] = text
     return out
 

@@ -16,7 +16,7 @@ from typing import Any, Final
 import orjson
 from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 
-from connectors.formats.labels import RESOURCE_LABELS
+from connectors.formats.labels import RESOURCE_LABELS, unset_service
 from engine.events import Level, LogRecord, MetricPoint, Rejected
 from engine.ingest.decode import Origin, serialise
 from engine.ingest.records import LEVELS
@@ -74,7 +74,7 @@ def _resource_labels(resource: dict[str, Any]) -> dict[str, str]:
         label = RESOURCE_LABELS.get(kv.get("key", "")) if isinstance(kv, dict) else None
         if label is not None and label not in out:
             text = _text(kv.get("value"))
-            if text is not None:
+            if text is not None and not unset_service(kv["key"], text):
                 out[label] = text
     return out
 

@@ -6,8 +6,8 @@ format, not framed) protobuf ``WriteRequest`` of time series, each a label set a
 (``value`` float64, ``timestamp`` int64 milliseconds). The messages are the compiled
 ``prompb`` ones that ``opentelemetry-exporter-prometheus-remote-write`` ships.
 
-Each sample becomes a ``MetricPoint`` named by ``__name__`` with the other labels
-(``connectors.formats.labels.prometheus_labels`` adds ``service``/``host``). Staleness markers
+Each sample becomes a ``MetricPoint`` named by ``__name__`` with the other labels as sent
+(the engine's ``topology.node_labels`` decides which node they name). Staleness markers
 (the NaN Prometheus writes when a series disappears) end a series; they are not samples and
 are skipped, counted in ``DecodedWrite.stale``. Any other NaN or infinity, or a series without
 ``__name__``, is a dead letter with the reason. A body that is not snappy or not a
@@ -25,7 +25,6 @@ from typing import Any, Final
 import cramjam
 from google.protobuf.message import DecodeError
 
-from connectors.formats.labels import prometheus_labels
 from engine.events import InputEvent, MetricPoint, Rejected
 from engine.ingest.decode import Origin, serialise
 
@@ -99,7 +98,6 @@ def decode_remote_write(body: bytes, origin: Origin, max_bytes: int) -> DecodedW
     for series in request.timeseries:
         labels = {label.name: label.value for label in series.labels}
         name = labels.pop("__name__", "")
-        labels = prometheus_labels(labels)
         if not name:
             append(_reject(origin, "__name__: required", "", labels, None, None))
             continue

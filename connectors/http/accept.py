@@ -21,6 +21,7 @@ just be slow under load: ask the sender to retry).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Final
 
@@ -113,4 +114,5 @@ async def hand_over(state: AppState, events: list[Decoded], source: str) -> Hand
             if isinstance(event, Rejected):
                 state.metrics.count_dead_letter(event.error)
         state.metrics.records_in.labels(topic=source).inc(len(batch))
+        state.alerts.apply(batch, time.time())
     return Handed(True, len(events) - len(rejected), len(rejected), errors)

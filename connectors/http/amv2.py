@@ -35,6 +35,7 @@ from connectors.http.accept import (
     read_ingest_body,
     refused_response,
 )
+from connectors.http.amv2_alerts import list_alerts
 from connectors.http.auth import bearer_matches
 from connectors.http.ingest import Decoded
 from connectors.http.limits import RequestRefusedError, parse_json, read_body
@@ -57,6 +58,7 @@ _STARTED = time.time()
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v2/status", get_status)
     app.router.add_post("/api/v2/alerts", post_alerts)
+    app.router.add_get("/api/v2/alerts", list_alerts)
     app.router.add_get("/api/v2/silences", list_silences)
     app.router.add_post("/api/v2/silences", post_silence)
     app.router.add_get("/api/v2/silence/{id}", get_silence)

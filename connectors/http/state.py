@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from connectors.http.alertview import AlertView
 from connectors.http.ingest import Decoded, Ingest
 from connectors.http.silences import InMemorySilenceStore, SilenceStore
 from connectors.incident_store import IncidentView
@@ -26,6 +27,8 @@ class AppState:
 
     metrics: VigilMetrics = field(default_factory=VigilMetrics)
     incidents: IncidentView = field(default_factory=IncidentView)
+    alerts: AlertView = field(default_factory=AlertView)
+    """The alerts held as firing, for ``GET /api/v2/alerts`` (fed by ``hand_over``)."""
     silences: SilenceStore = field(default_factory=InMemorySilenceStore)
     ingest: Ingest | None = None
     token: str | None = field(default=None, repr=False)

@@ -20,9 +20,22 @@ Filters:
   ``<statefulset>-<ordinal>`` lose what the controller appended;
 * ``hostname``: an ``instance`` (``host:port``, ``[v6addr]:port``) without its port.
 
-The default (``DEFAULT_NODE_LABELS``) keeps ``service``, ``model``, ``host`` and adds the
-Kubernetes conventions: ``namespace`` + ``deployment`` (or ``statefulset``, ``daemonset``) ->
-that workload, ``pod`` -> its workload, ``instance`` -> host.
+The default (``DEFAULT_NODE_LABELS``) keeps ``service``, ``model``, ``host``, then
+``service_name`` / ``host_name`` (OpenTelemetry's resource attributes as an exporter flattens
+them into Prometheus labels), and adds the Kubernetes and Prometheus conventions:
+``namespace`` + ``deployment`` (or ``statefulset``, ``daemonset``) -> that workload, ``pod`` ->
+its workload, ``instance`` -> host, and last ``job`` -> service. Decoders keep the labels as
+sent, so this one mapping decides for every format.
+
+Why ``instance`` before ``job``: every scraped Prometheus series carries both, and ``job`` names
+the scrape configuration, a pool of targets (``node``, ``kubernetes-pods``,
+``kube-state-metrics``, ``blackbox``), which is a service only sometimes; ``instance`` is always
+the endpoint scraped, so the worst it names is the host the service runs on, which the topology
+relates to the service, where ``job`` would invent nodes (``node``) that nothing relates to.
+``job`` alone names a node only where it is the service: series aggregated by job (recording
+rules ``job:...``, alerts on ``sum by (job)``), pushed series without ``instance``. Kubernetes
+labels come before both: a kube-state-metrics series is about its ``pod``, not about the
+``job`` and ``instance`` of kube-state-metrics itself.
 """
 
 from __future__ import annotations
@@ -149,11 +162,14 @@ DEFAULT_NODE_LABELS: Final = (
     _rule(("service",), "{service}"),
     _rule(("model",), "{model}", "model"),
     _rule(("host",), "{host}", "host"),
+    _rule(("service_name",), "{service_name}"),
+    _rule(("host_name",), "{host_name}", "host"),
     _rule(("namespace", "deployment"), "{deployment}"),
     _rule(("namespace", "statefulset"), "{statefulset}"),
     _rule(("namespace", "daemonset"), "{daemonset}"),
     _rule(("pod",), "{pod|workload}"),
     _rule(("instance",), "{instance|hostname}", "host"),
+    _rule(("job",), "{job}"),
 )
 
 E = TypeVar("E", MetricPoint, LogRecord, Alert)

@@ -3,13 +3,17 @@ uninterrupted run (the same anomalies, incident ids and records, dead letters an
 and loses nothing it answered 2xx for.
 
 Input goes over HTTP as a user's tools send it: Alertmanager's documented webhook payload
-(``webhook_config``, version 4), every other 15 minutes of metrics as Prometheus remote write
-(protobuf built with the library's ``WriteRequest``, snappy), and JSON Lines metrics, logs,
-changes and topology (docs/events.md). The generated demo scenario gives the data, four hours
-of 2025, so the runs use ``--clock event`` (idle sources told by event time, as a replay
-does): the outputs then depend on the input alone, not on how a loaded machine spaces the
-requests (the wall clock is journaled too, so a restart would repeat it exactly, but the
-uninterrupted run has gaps of its own).
+(``webhook_config``, version 4), Prometheus's alerts to the Alertmanager v2 API (``POST
+/api/v2/alerts``, ``postableAlerts``), 15-minute chunks of metrics in turn as JSON Lines, as
+Prometheus remote write (protobuf built with the library's ``WriteRequest``, snappy) and as
+what the OpenTelemetry SDK's OTLP/HTTP exporter sends, and JSON Lines logs, changes and
+topology (docs/events.md). The generated demo scenario gives the data, four hours, so the runs
+use ``--clock event`` (idle sources told by event time, as a replay does): the outputs then
+depend on the input alone, not on how a loaded machine spaces the requests (the wall clock is
+journaled too, so a restart would repeat it exactly, but the uninterrupted run has gaps of
+its own). The scenario is moved ``SHIFT_S`` ahead, past the machine's clock: an alert
+notification's time is when it arrived but never before ``startsAt`` (docs/events.md), so
+alerts from the future keep their own times and the outputs stay a function of the input.
 """
 
 from __future__ import annotations
@@ -33,8 +37,18 @@ import snappy
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.prometheus_remote_write.gen.remote_pb2 import WriteRequest
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExportResult
+from opentelemetry.sdk.metrics.export import (
+    Gauge,
+    InMemoryMetricReader,
+    Metric,
+    MetricExportResult,
+    MetricsData,
+    NumberDataPoint,
+    ResourceMetrics,
+    ScopeMetrics,
+)
 from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from testing.scenarios.shop import generate_scenario
 
@@ -48,6 +62,13 @@ STALL_S = 60.0
 """Give up on a subprocess that shows no progress for this long (not a timing assertion)."""
 REPLAYED = ("anomalies", "incidents", "dead_letters")
 REMOTE_WRITE = "application/x-protobuf"
+OTLP = "otlp"
+"""Not a content type: the request's body is ``MetricsData`` for the SDK's exporter."""
+SHIFT_S = 5 * 52 * 7 * 86400.0
+"""The scenario's four hours of 2025 moved five years (whole weeks) ahead (module doc)."""
+RESOURCE_ATTRIBUTES = {
+    "service": "service.name", "host": "host.name", "cluster": "k8s.cluster.name",
+}
 
 
 def _iso(ts: float) -> str:
@@ -79,32 +100,78 @@ def _webhook(status: str, starts: float, ends: float | None) -> dict[str, Any]:
     }
 
 
-def _requests() -> list[tuple[str, bytes, str]]:
+def _postable_alerts(starts: float, ends: float) -> list[dict[str, Any]]:
+    """What Prometheus posts to an Alertmanager's ``/api/v2/alerts`` for a firing alert
+    (``endsAt`` a few resend intervals ahead; Alertmanager's ``api/v2/openapi.yaml``)."""
+    return [{
+        "labels": {"alertname": "PaymentsLatencyHigh", "service": "payments",
+                   "severity": "warning", "job": "payments", "instance": "10.0.0.5:8080"},
+        "annotations": {"summary": "p99 latency above 250ms"},
+        "startsAt": _iso(starts),
+        "endsAt": _iso(ends),
+        "generatorURL": "http://prometheus:9090/graph?g0.expr=latency",
+    }]
+
+
+def _otlp_metrics(points: list[dict[str, Any]]) -> MetricsData:
+    """``MetricsData`` as the OpenTelemetry SDK hands it to its exporter: one resource per
+    service and host (``service.name``, ``host.name``, ``k8s.cluster.name``), gauges."""
+    by_resource: dict[tuple[tuple[str, str], ...], dict[str, list[NumberDataPoint]]] = {}
+    for p in points:
+        resource = tuple(sorted((RESOURCE_ATTRIBUTES[k], v) for k, v in p["labels"].items()))
+        nanos = round(p["ts"] * 1e9)
+        point = NumberDataPoint({}, nanos, nanos, p["value"])
+        by_resource.setdefault(resource, {}).setdefault(p["name"], []).append(point)
+    scope = InstrumentationScope("shop")
+    return MetricsData([
+        ResourceMetrics(Resource(dict(resource)), [ScopeMetrics(scope, [
+            Metric(name, None, None, Gauge(data)) for name, data in metrics.items()
+        ], "")], "")
+        for resource, metrics in by_resource.items()
+    ])
+
+
+def _shifted(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "ts": record["ts"] + SHIFT_S}
+
+
+def _requests() -> list[tuple[str, Any, str]]:
     """``(path, body, content type)`` in the order a live feed would send them."""
     scenario = generate_scenario(seed=7)
-    fault = scenario.truth.fault_at
-    rows = [(r["ts"], kind.value, r) for kind, recs in scenario.records.items() for r in recs]
+    fault = scenario.truth.fault_at + SHIFT_S
+    rows = [(r["ts"] + SHIFT_S, kind.value, _shifted(r))
+            for kind, recs in scenario.records.items() for r in recs]
     rows.sort(key=lambda row: (row[0], row[1]))
     topology = {**scenario.topology, "ts": rows[0][0]}  # without ts: the time it was received
     out = [("/api/v1/topology", orjson.dumps(topology), "application/json")]
     rows.append((rows[-1][0], "metrics", {"ts": rows[-1][0], "name": "cpu"}))  # a dead letter
     start = rows[0][0]
     alerts = {
-        int((fault + 120 - start) // CHUNK_S): _webhook("firing", fault + 120, None),
-        int((fault + 1800 - start) // CHUNK_S): _webhook("resolved", fault + 120, fault + 1800),
+        int((fault + 120 - start) // CHUNK_S): [
+            ("/api/v1/alerts", _webhook("firing", fault + 120, None)),
+            ("/api/v2/alerts", _postable_alerts(fault + 300, fault + 600)),
+        ],
+        int((fault + 1800 - start) // CHUNK_S): [
+            ("/api/v2/alerts", _postable_alerts(fault + 300, fault + 1500)),  # a re-send
+            ("/api/v1/alerts", _webhook("resolved", fault + 120, fault + 1800)),
+        ],
     }
     for index in range(int((rows[-1][0] - start) // CHUNK_S) + 1):
         lo, hi = start + index * CHUNK_S, start + (index + 1) * CHUNK_S
         for kind in ("metrics", "logs", "changes"):
             chunk = [r for ts, k, r in rows if k == kind and lo <= ts < hi]
             whole = all("value" in r for r in chunk)  # the dead letter goes as JSON
-            if kind == "metrics" and index % 2 and whole:  # as Prometheus sends them
+            if kind == "metrics" and index % 3 == 1 and whole:  # as Prometheus sends them
                 out.append(("/api/v1/write", _remote_write(chunk), REMOTE_WRITE))
+            elif kind == "metrics" and index % 3 == 2 and whole:  # as the SDK exports them:
+                for ts in sorted({r["ts"] for r in chunk}):  # what one collection holds
+                    at = [r for r in chunk if r["ts"] == ts]
+                    out.append(("/v1/metrics", _otlp_metrics(at), OTLP))
             elif chunk:
                 body = b"\n".join(orjson.dumps(r) for r in chunk)
                 out.append((f"/api/v1/{kind}", body, "application/x-ndjson"))
-        if index in alerts:
-            out.append(("/api/v1/alerts", orjson.dumps(alerts[index]), "application/json"))
+        for path, payload in alerts.get(index, []):
+            out.append((path, orjson.dumps(payload), "application/json"))
     return out
 
 
@@ -139,6 +206,8 @@ class Serve:
         self.url = self._wait_for_url()
         self.client = httpx.Client(base_url=self.url, timeout=STALL_S)
         self._wait_ready()
+        self.exporter = OTLPMetricExporter(endpoint=f"{self.url}/v1/metrics",
+                                           headers={"Authorization": f"Bearer {TOKEN}"})
 
     def _wait_for_url(self) -> str:
         for _ in self._patience():
@@ -164,13 +233,16 @@ class Serve:
             yield
             time.sleep(0.05)
 
-    def post(self, path: str, body: bytes, content_type: str) -> None:
+    def post(self, path: str, body: Any, content_type: str) -> None:
+        if content_type == OTLP:
+            assert self.exporter.export(body) is MetricExportResult.SUCCESS
+            return
         headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": content_type}
         if content_type == REMOTE_WRITE:
             headers.update({"Content-Encoding": "snappy",
                             "X-Prometheus-Remote-Write-Version": "0.1.0"})
         response = self.client.post(path, content=body, headers=headers)
-        assert response.status_code in (202, 204), response.text
+        assert response.status_code in (200, 202, 204), response.text
 
     def kill(self) -> None:
         self.client.close()
@@ -186,6 +258,10 @@ class Serve:
 def _checkpointed_offset(state: Path) -> int:
     path = state / "checkpoint" / "serve.json"
     return int(orjson.loads(path.read_bytes())["offset"]) if path.exists() else 0
+
+
+def _events_in(state: Path) -> int:
+    return int(orjson.loads((state / "checkpoint" / "serve.json").read_bytes())["events_in"])
 
 
 def _outputs(state: Path) -> dict[str, Any]:
@@ -213,16 +289,21 @@ def test_sigkilled_serve_resumes_from_its_state_folder_with_the_uninterrupted_ou
     expected = _outputs(tmp_path / "calm")
     for name in ("incidents", "action_ids", "dead_letters", "notified"):
         assert expected[name], name
+    members = {a for line in expected["incidents"] for a in orjson.loads(line)["alerts"]}
+    alert_ids = {a for a in members if a.startswith("am-")}
+    assert len(alert_ids) == 2, "the webhook's alert and the v2 API's alert each joined"
 
     state = tmp_path / "crashed"
     serve = Serve(state, rules, tmp_path / "crashed-1.log")
-    half = len(requests) // 2
+    half = next(i for i, r in enumerate(requests) if r[0] == "/api/v1/alerts")
+    assert {r[2] for r in requests[:half]} >= {"application/x-ndjson", REMOTE_WRITE, OTLP}
     for request in requests[:half]:
         serve.post(*request)
     for _ in serve._patience():  # a checkpoint covers part of the input
         if _checkpointed_offset(state) > 0:
             break
-    for request in requests[half : half + 3]:  # answered 2xx, not yet checkpointed
+    for request in requests[half : half + 3]:  # the firing alerts (webhook, v2 API) and a
+        # remote write, answered 2xx, not yet checkpointed
         serve.post(*request)
     serve.kill()
     journal = sum(p.stat().st_size for p in (state / "journal").iterdir())
@@ -237,6 +318,7 @@ def test_sigkilled_serve_resumes_from_its_state_folder_with_the_uninterrupted_ou
     assert got["action_ids"] == expected["action_ids"]
     assert got["outcomes"] == expected["outcomes"]  # each action delivered once, none lost
     assert got["notified"] == expected["notified"]  # nobody notified twice
+    assert _events_in(state) == _events_in(tmp_path / "calm")  # each event run once
     ids = {orjson.loads(line)["id"] for line in got["incidents"]}
     served = Serve(state, rules, tmp_path / "crashed-3.log")  # the view is restored at start
     listed = served.client.get("/api/v1/incidents", params={"limit": 10_000}).json()
@@ -262,6 +344,10 @@ def test_live_alert_opens_an_incident_on_the_wall_clock_and_keeps_its_id_across_
                                   headers={"Authorization": f"Bearer {TOKEN}"})
     assert exporter.export(_sdk_metrics()) is MetricExportResult.SUCCESS  # 3 points
     first = _wait_for_incident(serve)
+    held = serve.client.get("/api/v2/alerts").json()  # as amtool alert query reads it
+    assert [(a["fingerprint"], a["status"]["state"]) for a in held] == [
+        ("5d2c4c8e1f0a9b37", "active")
+    ]
     serve.kill()
     serve = Serve(state, rules, tmp_path / "live-2.log", clock="wall")
     listed = serve.client.get("/api/v1/incidents").json()["incidents"]

@@ -18,8 +18,9 @@ from opentelemetry.sdk.resources import Resource
 
 from benchmarks.ingest import main as bench_main
 from connectors.formats.otlp import decode_logs, decode_metrics
-from engine.events import Level, LogRecord
+from engine.events import Level, LogRecord, MetricPoint
 from engine.ingest.decode import Origin
+from engine.ingest.node_labels import NodeLabels
 
 RESOURCE = Resource.create({"service.name": "checkout", "k8s.pod.name": "checkout-7c9f"})
 
@@ -108,3 +109,24 @@ def test_the_otlp_specification_example_shapes_decode() -> None:
         "body": {"stringValue": "Example log record"}}]}]}]}  # fmt: skip
     [record] = decode_logs(orjson.dumps(logs), Origin("otlp"), "json").events
     assert record == LogRecord(1544712660.3, "Example log record", Level.INFO, {})
+
+
+def test_an_sdk_without_service_name_leaves_the_node_to_its_kubernetes_attributes() -> None:
+    """The SDK fills an unset ``service.name`` with ``unknown_service:<executable>``; kept, it
+    would name every such process one service (a ``service`` label always wins). Fails on
+    main: the labels held ``service: unknown_service:python``."""
+    pod = {"k8s.namespace.name": "shop", "k8s.pod.name": "checkout-7d9c8b6f5d-x2k9p"}
+    resource = Resource.create(pod)
+    assert str(resource.attributes["service.name"]).startswith("unknown_service")
+    reader = InMemoryMetricReader()
+    MeterProvider(resource=resource, metric_readers=[reader]).get_meter("m").create_counter(
+        "orders"
+    ).add(1)
+    request = encode_metrics(reader.get_metrics_data())
+    origin = Origin("otlp", timestamp=1764115200.0)
+    for events in (decode_metrics(request.SerializeToString(), origin).events,
+                   decode_metrics(as_json(request, True), origin, "json").events):
+        [point] = events
+        assert isinstance(point, MetricPoint)
+        assert point.labels == {"namespace": "shop", "pod": "checkout-7d9c8b6f5d-x2k9p"}
+        assert NodeLabels().node(point.labels) == ("service", "checkout")

@@ -33,6 +33,7 @@ from connectors.http.ingest import QueueIngest
 from connectors.http.state import AppState
 from connectors.http.thread import BackgroundServer
 from engine.events import Level, LogRecord, MetricPoint, Rejected
+from engine.ingest.node_labels import NodeLabels
 from engine.rules.runtime import HttpLimits
 from tests.unit.http.conftest import TOKEN
 
@@ -86,7 +87,7 @@ def write_request(*series: tuple[dict[str, str], list[tuple[float, int]]]) -> by
 # Remote write ---------------------------------------------------------------------------------
 
 
-def test_remote_write_samples_become_metric_points_with_service_and_host(
+def test_remote_write_samples_become_metric_points_with_the_labels_as_sent(
     served: tuple[AppState, str],
 ) -> None:
     state, url = served
@@ -98,7 +99,7 @@ def test_remote_write_samples_become_metric_points_with_service_and_host(
     )
     response = httpx.post(f"{url}/api/v1/write", content=body, headers=RW_HEADERS)
     assert response.status_code == 204
-    labels = {"job": "node", "instance": "node-3:9100", "service": "node", "host": "node-3"}
+    labels = {"job": "node", "instance": "node-3:9100"}  # topology.node_labels names the node
     assert drained(state) == [
         MetricPoint(1764115200.0, "node_load1", 0.5, labels),
         MetricPoint(1764115215.0, "node_load1", 0.75, labels),
@@ -152,9 +153,10 @@ def test_the_remote_write_exporter_reaches_the_pipeline(served: tuple[AppState, 
     assert exporter.export(sdk_metrics()) is MetricExportResult.SUCCESS
     points = [e for e in drained(state) if isinstance(e, MetricPoint)]
     requests = [p for p in points if p.name == "http_requests"]
-    assert [(p.value, p.labels["service"], p.labels["host"]) for p in requests] == [
+    assert [(p.value, p.labels["service_name"], p.labels["host_name"]) for p in requests] == [
         (3.0, "checkout", "node-3")
-    ]
+    ]  # the exporter's flattened resource attributes, kept as sent; they name the node:
+    assert NodeLabels().apply(requests[0]).labels["service"] == "checkout"
 
 
 def test_remote_write_without_the_token_is_401(served: tuple[AppState, str]) -> None:
