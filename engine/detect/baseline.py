@@ -4,31 +4,19 @@
 daily-seasonal profile indexed by time of day, so gaps and irregular sampling are fine), tracks
 each one's mean absolute error and, per point, uses the one that has predicted best so far. The
 profile is trusted after two points a slot or ``season_trust_s`` (4 days) of points at the
-series' typical interval, whichever comes first: an hourly series uses its daily cycle from
-day 5, not day 9. While every value is a non-negative integer (a count), the error scale is at
-least ``count_unit`` and a range break must exceed the range by more than that: on sparse
-counts one event more or less is not news. The
-surprise ``z = |error| / error_scale`` is calibrated against the recent distribution of
-surprises of the same series (``engine.detect.metric_evidence``): the score is ``d / (d + 5)``
-where ``d`` is ``-log10`` of the fraction of recent points at least as surprising, or, beyond
-the recent 99th percentile, read on a Weibull tail fitted to the series' own surprises. So 0.5
-means "rarer than 1 in 10^5 recent points" on every series, which lets one threshold serve all
-of them. Each point is scored *before* it is learned, and errors are clipped when learned so an
-anomaly is not taken as normal. Scores are ``None`` during warm-up.
+series' typical interval, whichever comes first: an hourly series uses its daily cycle from day
+5, not day 9. While every value is a non-negative integer (a count), the error scale is at least
+``count_unit`` and a range break must exceed the range by more than that: on sparse counts one
+event more or less is not news. The surprise ``z = |error| / error_scale`` is calibrated against
+the recent distribution of surprises of the same series (``engine.detect.metric_evidence``): the
+score is ``d / (d + 5)`` where ``d`` is ``-log10`` of the fraction of recent points at least as
+surprising, or, beyond the recent 99th percentile, read on a Weibull tail fitted to the series'
+own surprises. So 0.5 means "rarer than 1 in 10^5 recent points" on every series, which lets one
+threshold serve all of them. Each point is scored *before* it is learned, and errors are clipped
+when learned so an anomaly is not taken as normal. Scores are ``None`` during warm-up.
 
-Four pieces of evidence are weighed (``metric_evidence.combine``), each in decades of rarity:
-
-1. the prediction surprise, less ``error_offset`` decades (the few-percent tail of any series
-   is not news), or, when the last ``run_points`` + 1 points were all surprising, their joint
-   rarity ``(run_points + 1) * min - run_offset`` (a persistent shift);
-2. context novelty (``engine.detect.context``): how new the recent shape of the series is
-   (stalls, new oscillations, pattern changes inside the normal range);
-3. a range break: a value beyond the all-time range by more than ``range_tolerance`` of it
-   scores ``log10(n)`` decades at point ``n`` (a record has chance ``1/n``), at most
-   ``range_decades``;
-4. a level shift: a two-sided CUSUM of the residuals from the slow reference (the trusted
-   seasonal profile, else the EWMA level), in decades of its own recent distribution, less
-   ``shift_offset``; it restarts after each report, so one shift is reported once.
+Four pieces of evidence are weighed, each in decades of rarity (``metric_evidence``: point
+surprise or a persistent run, context novelty, range break, level shift).
 
 A daily recurrence memory (``engine.detect.recurrence``) keeps a daily job from being news
 every day: a prediction surprise about as large as one remembered near this time of day gives

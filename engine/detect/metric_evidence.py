@@ -8,6 +8,20 @@ the point surprise alone (one residual drives it), and the three views of the se
 the two counts or, when larger, the Fisher combination of all four (``-log10`` of the
 chi-square tail of ``-2 ln`` of the product of the four rarities, 8 degrees of freedom: one
 strong piece with weak others is never raised above itself).
+
+The four pieces of evidence of a point (``engine.detect.baseline.SeriesModel``):
+
+1. the prediction surprise, less ``error_offset`` decades (the few-percent tail of any series
+   is not news), or, when the last ``run_points`` + 1 points were all surprising, their joint
+   rarity ``(run_points + 1) * min - run_offset`` (a persistent shift);
+2. context novelty (``engine.detect.context``): how new the recent shape of the series is
+   (stalls, new oscillations, pattern changes inside the normal range);
+3. a range break: a value beyond the all-time range by more than ``range_tolerance`` of it
+   scores ``log10(n)`` decades at point ``n`` (a record has chance ``1/n``), at most
+   ``range_decades``;
+4. a level shift: a two-sided CUSUM of the residuals from the slow reference (the trusted
+   seasonal profile, else the EWMA level), in decades of its own recent distribution, less
+   ``shift_offset``; it restarts after each report, so one shift is reported once.
 """
 
 from __future__ import annotations
