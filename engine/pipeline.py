@@ -103,8 +103,9 @@ class DetectStage:
         self, state: DetectState, batch: Sequence[InputEvent], *, now: EventTime
     ) -> tuple[DetectState, list[Anomaly | Rejected]]:
         """Route each event to its detector; dead letters first, then anomalies by (ts, id)."""
-        to_node = self.node_labels.apply
-        points = [to_node(e) for e in batch if isinstance(e, MetricPoint)]
+        to_node = self.node_labels.apply  # the same event when ``service`` names its node
+        points = [e if e.labels.get("service") else to_node(e) for e in batch
+                  if isinstance(e, MetricPoint)]
         records = [to_node(e) for e in batch if isinstance(e, LogRecord)]
         ml = [e for e in batch if isinstance(e, Prediction | GroundTruth)]
         state.metrics, from_metrics = self.metrics.process(state.metrics, points, now=now)
