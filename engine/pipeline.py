@@ -106,8 +106,9 @@ class DetectStage:
         to_node = self.node_labels.apply  # the same event when ``service`` names its node
         points = [e if e.labels.get("service") else to_node(e) for e in batch
                   if isinstance(e, MetricPoint)]
-        records = [to_node(e) for e in batch if isinstance(e, LogRecord)]
-        ml = [e for e in batch if isinstance(e, Prediction | GroundTruth)]
+        rest = batch if len(points) < len(batch) else ()  # metrics only: nothing else to route
+        records = [to_node(e) for e in rest if isinstance(e, LogRecord)]
+        ml = [e for e in rest if isinstance(e, Prediction | GroundTruth)]
         state.metrics, from_metrics = self.metrics.process(state.metrics, points, now=now)
         state.logs, from_logs = self.logs.process(state.logs, records, now=now)
         state.models, from_models = self.models.process(state.models, ml, now=now)
