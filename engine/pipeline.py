@@ -103,10 +103,12 @@ class DetectStage:
         self, state: DetectState, batch: Sequence[InputEvent], *, now: EventTime
     ) -> tuple[DetectState, list[Anomaly | Rejected]]:
         """Route each event to its detector; dead letters first, then anomalies by (ts, id)."""
-        to_node = self.node_labels.apply
-        points = [to_node(e) for e in batch if isinstance(e, MetricPoint)]
-        records = [to_node(e) for e in batch if isinstance(e, LogRecord)]
-        ml = [e for e in batch if isinstance(e, Prediction | GroundTruth)]
+        to_node = self.node_labels.apply  # the same event when ``service`` names its node
+        points = [e if e.labels.get("service") else to_node(e) for e in batch
+                  if isinstance(e, MetricPoint)]
+        rest = batch if len(points) < len(batch) else ()  # metrics only: nothing else to route
+        records = [to_node(e) for e in rest if isinstance(e, LogRecord)]
+        ml = [e for e in rest if isinstance(e, Prediction | GroundTruth)]
         state.metrics, from_metrics = self.metrics.process(state.metrics, points, now=now)
         state.logs, from_logs = self.logs.process(state.logs, records, now=now)
         state.models, from_models = self.models.process(state.models, ml, now=now)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from engine.events import (
     Anomaly,
@@ -39,6 +39,8 @@ from engine.events import (
 from engine.vocabulary import JsonDict
 
 STATE_VERSION = 1
+MAX_KEYS: Final = 200_000
+"""Entries of ``RecoveryState.keys`` before it is cleared (a bound on the cache)."""
 
 
 @dataclass(slots=True)
@@ -69,6 +71,19 @@ class RecoveryState:
 
     watches: dict[str, Watch] = field(default_factory=dict)
     version: int = STATE_VERSION
+    keys: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False, repr=False)
+    """Series key per ``(name, *label names, *label values)`` (a cache, never serialized)."""
+
+    def key_of(self, point: MetricPoint) -> str:
+        """``point.key`` without sorting and formatting its labels on every point."""
+        labels = point.labels
+        memo = (point.name, *labels, *labels.values())
+        key = self.keys.get(memo)
+        if key is None:
+            if len(self.keys) >= MAX_KEYS:
+                self.keys.clear()
+            key = self.keys[memo] = point.key
+        return key
 
     def to_dict(self) -> JsonDict:
         return {
@@ -131,9 +146,10 @@ class RecoveryWatch:
         if not onsets and not state.watches:  # nothing watched: the common case, per point
             return state, []
         out: list[Anomaly] = []
-        points = sorted((p for p in batch if isinstance(p, MetricPoint)), key=lambda p: p.ts)
-        for point in points:
-            key = point.key
+        relevant = state.watches.keys() | {key for key, _ in onsets}  # other series: no-ops
+        keyed = [(p, k) for p in batch if isinstance(p, MetricPoint)
+                 and (k := state.key_of(p)) in relevant]
+        for point, key in sorted(keyed, key=lambda pk: pk[0].ts):
             watch = state.watches.get(key)
             onset = onsets.get((key, point.ts))
             if watch is None or point.ts - watch.since > self.max_watch_s:

@@ -58,12 +58,15 @@ class GuardState:
     dropped: int = 0
     evicted: int = 0
     version: int = 1
-    keys: dict[tuple[object, ...], str] = field(default_factory=dict, compare=False, repr=False)
-    """Series key per ``(name, *labels)`` seen (a cache, not state: never serialized)."""
+    keys: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False, repr=False)
+    """Series key per ``(name, *label names, *label values)`` seen (a cache, not state: never
+    serialized). Names then values, not ``items()``: no pair to build per label, and a tuple of
+    ``1 + 2n`` strings still tells one label set (in one order) from another."""
 
     def key_of(self, point: MetricPoint) -> str:
         """``point.key`` without sorting and formatting its labels on every point."""
-        memo = (point.name, *point.labels.items())
+        labels = point.labels
+        memo = (point.name, *labels, *labels.values())
         key = self.keys.get(memo)
         if key is None:
             if len(self.keys) >= MAX_KEYS:
@@ -179,13 +182,15 @@ class SeriesGuard:
         key is looked at again only when the clock moved or the oldest key changed (the
         answer cannot differ otherwise)."""
         out: list[MetricPoint | Eviction] = []
-        live, max_series, idle_s, key_of = state.live, self.max_series, self.idle_s, state.key_of
-        keys = state.keys
+        append, live, max_series, idle_s = out.append, state.live, self.max_series, self.idle_s
+        live_get, to_end, memo, key_of = live.get, live.move_to_end, state.keys.get, state.key_of
         clock, dropped, evicted = state.clock, 0, 0
         first: str | None = None  # the oldest key when eviction was last checked
         stale = True  # whether it must be checked again (clock moved, or the oldest changed)
         for point in batch:
-            seen = point.ts if point.ts < now else now
+            seen = point.ts
+            if seen > now:
+                seen = now
             if clock is None or seen > clock:
                 clock, stale = seen, True
             if stale:
@@ -193,25 +198,26 @@ class SeriesGuard:
                     first = next(iter(live))
                     if clock - live[first] <= idle_s:
                         break
-                    out.append(Eviction(first, live.pop(first)))
+                    append(Eviction(first, live.pop(first)))
                     evicted += 1
                 else:
                     first = None
                 stale = False
-            key = keys.get((point.name, *point.labels.items())) or key_of(point)
-            last = live.get(key)
+            labels = point.labels
+            key = memo((point.name, *labels, *labels.values())) or key_of(point)
+            last = live_get(key)
             if last is None:
                 if len(live) >= max_series:
                     dropped += 1
                     continue
                 live[key] = seen
-                stale = stale or first is None  # it is the oldest now
+                stale = first is None  # it is the oldest now
             else:
                 if seen > last:
                     live[key] = seen
-                live.move_to_end(key)
-                stale = stale or key == first  # another key is the oldest now
-            out.append(point)
+                to_end(key)
+                stale = key == first  # another key is the oldest now
+            append(point)
         state.clock, state.dropped, state.evicted = clock, state.dropped + dropped, \
             state.evicted + evicted
         return state, out

@@ -123,14 +123,16 @@ class IntakeStage:
     ) -> tuple[list[Any], list[Eviction]]:
         """Pass ``events``' metric points through the series guard at the stage's event time
         (robust to a producer ahead: its hosts' series stay); other events pass as they are."""
-        if not any(type(e) is MetricPoint for e in events):
+        points = [e for e in events if type(e) is MetricPoint]
+        if not points:
             return events, []
         event_time = self.event_time(state, now=now)
-        points = [e for e in events if type(e) is MetricPoint]
+        before = state.series.evicted
         state.series, guarded = self.guard.process(
             state.series, points, now=now if event_time is None else event_time
-        )
-        evicted = [e for e in guarded if type(e) is Eviction]
+        )  # the guard counts each ``Eviction`` it outputs: none to look for when it counted none
+        evicted = [e for e in guarded if type(e) is Eviction] if state.series.evicted > before \
+            else []
         if len(points) == len(events):  # metrics only (a metrics partition): keep the order
             return [e for e in guarded if type(e) is MetricPoint] if evicted else guarded, evicted
         kept = {id(e) for e in guarded if type(e) is MetricPoint}

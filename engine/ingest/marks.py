@@ -87,6 +87,8 @@ class WatermarkState:
     counts: dict[str, int] = field(default_factory=lambda: {k.value: 0 for k in Lateness})
     evicted: int = 0
     version: int = 2
+    hosts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Producer name per ``host`` label seen (a cache, not state: never serialized)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

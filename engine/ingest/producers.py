@@ -39,7 +39,11 @@ PRODUCER_LABEL_KEYS: Final = ("host", "instance")
 """Label keys naming the machine that produced an event, in order of preference."""
 
 
-def producer_of(event: InputEvent) -> str:
+MAX_HOSTS: Final = 100_000
+"""Entries of a ``producer_of`` host cache before it is cleared (a bound on the cache)."""
+
+
+def producer_of(event: InputEvent, hosts: dict[str, str] | None = None) -> str:
     """The producer whose clock stamped ``event`` (see the module docstring for the order).
 
     >>> from engine.events import MetricPoint, LogRecord
@@ -49,13 +53,21 @@ def producer_of(event: InputEvent) -> str:
     'node=web'
     >>> producer_of(MetricPoint(0.0, "up", 1.0))
     'name=up'
+
+    ``hosts`` (optional) caches the name per ``host`` label, for a caller that looks it up
+    first (``WatermarkTracker``: one string less to build and hash per event).
     """
     labels = getattr(event, "labels", None)
     if not labels:
         return _named(event, {})
     value = labels.get("host")  # PRODUCER_LABEL_KEYS unrolled: this runs once per event
     if value:
-        return f"host={value}"
+        if hosts is None:
+            return f"host={value}"
+        if len(hosts) >= MAX_HOSTS:
+            hosts.clear()
+        name = hosts[value] = f"host={value}"
+        return name
     value = labels.get("instance")
     if value:
         return f"instance={value}"
