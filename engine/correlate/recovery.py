@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
+from engine.detect.series_keys import SeriesKeys
 from engine.events import (
     Anomaly,
     AnomalyKind,
@@ -39,8 +40,6 @@ from engine.events import (
 from engine.vocabulary import JsonDict
 
 STATE_VERSION = 1
-MAX_KEYS: Final = 200_000
-"""Entries of ``RecoveryState.keys`` before it is cleared (a bound on the cache)."""
 
 
 @dataclass(slots=True)
@@ -71,19 +70,12 @@ class RecoveryState:
 
     watches: dict[str, Watch] = field(default_factory=dict)
     version: int = STATE_VERSION
-    keys: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False, repr=False)
-    """Series key per ``(name, *label names, *label values)`` (a cache, never serialized)."""
+    keys: SeriesKeys = field(default_factory=SeriesKeys, compare=False, repr=False)
+    """Series key memo (a cache, never serialized)."""
 
     def key_of(self, point: MetricPoint) -> str:
-        """``point.key`` without sorting and formatting its labels on every point."""
-        labels = point.labels
-        memo = (point.name, *labels, *labels.values())
-        key = self.keys.get(memo)
-        if key is None:
-            if len(self.keys) >= MAX_KEYS:
-                self.keys.clear()
-            key = self.keys[memo] = point.key
-        return key
+        """``point.key``, remembered (``engine.detect.series_keys``)."""
+        return self.keys.key_of(point)
 
     def to_dict(self) -> JsonDict:
         return {

@@ -24,15 +24,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
+from engine.detect.series_keys import SeriesKeys
 from engine.events import EventTime, MetricPoint
 from engine.operator import OperatorExample, register_example
 from engine.rules.runtime import RuntimeRules
 from engine.vocabulary import JsonDict
-
-MAX_KEYS: Final = 200_000
-"""Entries of ``GuardState.keys`` before it is cleared (a bound on the cache, not on series)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,21 +56,12 @@ class GuardState:
     dropped: int = 0
     evicted: int = 0
     version: int = 1
-    keys: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False, repr=False)
-    """Series key per ``(name, *label names, *label values)`` seen (a cache, not state: never
-    serialized). Names then values, not ``items()``: no pair to build per label, and a tuple of
-    ``1 + 2n`` strings still tells one label set (in one order) from another."""
+    keys: SeriesKeys = field(default_factory=SeriesKeys, compare=False, repr=False)
+    """Series key memo (a cache, never serialized)."""
 
     def key_of(self, point: MetricPoint) -> str:
-        """``point.key`` without sorting and formatting its labels on every point."""
-        labels = point.labels
-        memo = (point.name, *labels, *labels.values())
-        key = self.keys.get(memo)
-        if key is None:
-            if len(self.keys) >= MAX_KEYS:
-                self.keys.clear()
-            key = self.keys[memo] = point.key
-        return key
+        """``point.key``, remembered (``engine.detect.series_keys``)."""
+        return self.keys.key_of(point)
 
     def to_dict(self) -> JsonDict:
         return {
@@ -183,7 +172,8 @@ class SeriesGuard:
         answer cannot differ otherwise)."""
         out: list[MetricPoint | Eviction] = []
         append, live, max_series, idle_s = out.append, state.live, self.max_series, self.idle_s
-        live_get, to_end, memo, key_of = live.get, live.move_to_end, state.keys.get, state.key_of
+        live_get, to_end, key_of = live.get, live.move_to_end, state.key_of
+        memo = state.keys.memo.get
         clock, dropped, evicted = state.clock, 0, 0
         first: str | None = None  # the oldest key when eviction was last checked
         stale = True  # whether it must be checked again (clock moved, or the oldest changed)

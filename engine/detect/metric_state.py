@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from engine.detect.baseline import SeriesModel
 from engine.detect.forecast import TrendModel
 from engine.detect.river_trees import HalfSpaceTreesModel
+from engine.detect.series_keys import SeriesKeys
 from engine.rules.detectors import MetricDetectorKind
 from engine.vocabulary import JsonDict
 
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     from engine.detect.metric import ModelConfigs
     from engine.events import MetricPoint
 
-MAX_KEYS: Final = 200_000
-"""Bound of the series-key memo (cleared when full)."""
 STATE_VERSION: Final = 8
 """8: adds ``prev_ts`` and the typical interval ``dt`` (seasonal trust after
 ``season_trust_s`` of points), ``quiet_decades`` (escalation inside a quiet period) and
@@ -60,18 +59,12 @@ class MetricState:
 
     series: dict[str, SeriesSlot] = field(default_factory=dict)
     version: int = STATE_VERSION
-    keys: dict[tuple[object, ...], str] = field(default_factory=dict, compare=False, repr=False)
-    """Memo of ``series_key`` by (name, *label items): derived, never serialized."""
+    keys: SeriesKeys = field(default_factory=SeriesKeys, compare=False, repr=False)
+    """Series key memo (a cache, never serialized)."""
 
     def key_of(self, point: MetricPoint) -> str:
-        """``point.key`` without re-sorting and formatting its labels on every point."""
-        memo = (point.name, *point.labels.items())
-        key = self.keys.get(memo)
-        if key is None:
-            if len(self.keys) >= MAX_KEYS:
-                self.keys.clear()
-            key = self.keys[memo] = point.key
-        return key
+        """``point.key``, remembered (``engine.detect.series_keys``)."""
+        return self.keys.key_of(point)
 
     def to_dict(self) -> JsonDict:
         return {"version": self.version,
