@@ -68,3 +68,16 @@ def test_a_node_with_only_its_own_series_gets_no_caller_evidence() -> None:
     ranked = CauseRanker().rank(_snapshot())
     checkout = next(c for c in ranked.root_causes if c.node == "checkout")
     assert not any("callers see it" in e for e in checkout.evidence)
+
+
+def test_no_cause_shows_a_higher_score_than_one_ranked_above_it() -> None:
+    """One weak anomaly on a service: its host (no signals, one anomalous resident) ranks
+    after it and must not look more probable than it."""
+    an = example_anomaly("ad", T0, 0.99)
+    incident = Incident("inc-h", IncidentStatus.OPEN, T0, T0, Severity.WARNING, "", (an.id,))
+    edges = (TopologyEdge("ad", "h1", "runs_on"), TopologyEdge("web", "ad"))
+    nodes = (TopologyNode("ad"), TopologyNode("h1", "host"), TopologyNode("web"))
+    causes = CauseRanker().rank(IncidentSnapshot(incident, (an,), nodes=nodes, edges=edges))
+    assert causes.root_causes[0].node == "ad"
+    scores = [c.score for c in causes.root_causes]
+    assert scores == sorted(scores, reverse=True), causes.root_causes
