@@ -90,7 +90,7 @@ def summarize(ranked: list[Candidate], view: IncidentView) -> str:
     if signal is not None:
         words = _signal_words(signal.names)
         if view.seen_by.get(top.node):
-            words += f" as its callers see it ({_names(view.seen_by[top.node])})"
+            words += f"; slow or failing as its callers see it ({_names(view.seen_by[top.node])})"
     else:
         bad = [d for d in view.dependents.get(top.node, []) if d in view.signals]
         words = f"no own signals, named by {len(bad)} anomalous dependents"

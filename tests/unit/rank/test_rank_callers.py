@@ -60,7 +60,8 @@ def test_a_callee_slow_as_its_callers_see_it_is_named_with_those_callers() -> No
     assert top.node == "pay"
     assert "slow or failing as its callers see it: checkout, web" in top.evidence
     assert ranked.summary.startswith(
-        "probable cause pay (service): latency as its callers see it (checkout, web)"
+        "probable cause pay (service): latency; slow or failing as its callers see it"
+        " (checkout, web)"
     )
 
 
