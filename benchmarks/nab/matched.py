@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from benchmarks.nab.corpus import DataFile
-from benchmarks.nab.detectors import DETECTORS, SeriesScores
+from benchmarks.nab.detectors import DETECTORS, REFERENCES, SeriesScores
 from benchmarks.nab.scorer import LabelledFile
 
 
@@ -49,7 +49,7 @@ class Outcome:
 def score(detector: str, case: Case) -> SeriesScores:
     data = DataFile(case.kind, [], case.ts, case.values,
                     LabelledFile(case.kind, len(case.values), ()))
-    return DETECTORS[detector](data)
+    return {**DETECTORS, **REFERENCES}[detector](data)
 
 
 def outcome(case: Case, scores: SeriesScores, threshold: float) -> Outcome:

@@ -25,7 +25,7 @@ import math
 import random
 from collections.abc import Callable
 
-from benchmarks.nab.detectors import DETECTORS
+from benchmarks.nab.detectors import DETECTORS, REFERENCES
 from benchmarks.nab.matched import Case, compare
 from engine.rules.detectors import DetectorRules
 
@@ -174,7 +174,8 @@ def main() -> None:
     parser.add_argument("--per-1000-days", type=float, default=PER_1000_DAYS,
                         help="clean false reports per 1,000 series-days the thresholds match")
     parser.add_argument("--family", choices=sorted(FAMILIES), action="append")
-    parser.add_argument("--only", choices=sorted(DETECTORS), action="append")
+    parser.add_argument("--only", choices=sorted({*DETECTORS, *REFERENCES}), action="append",
+                        help="detectors to run (default: those of the corpora)")
     args = parser.parse_args()
     threshold = DetectorRules().metrics[0].threshold
     print(f"series per kind {args.series}  seed {args.seed}  Vigil rule threshold {threshold}")

@@ -60,3 +60,20 @@ def test_every_family_is_scored_by_all_three_detectors(capsys: pytest.CaptureFix
         cell = 2 if kind == "none" else 3  # detected (or -), median delay, false reports
         assert len(row.split()) == 1 + cell * (1 + len(DETECTORS))
     assert set(FAMILIES) == {"5min", "counts", "rates"}
+
+
+def test_the_weekly_naive_reference_sees_an_outage_a_daily_view_calls_a_weekend() -> None:
+    from benchmarks.nab.corpus import DataFile
+    from benchmarks.nab.detectors import weekly_naive_z
+    from benchmarks.nab.scorer import LabelledFile
+
+    hours = 3 * 168
+    weekly = [100.0 * (0.5 if (i // 24) % 7 >= 5 else 1.0) * (1.0 + 0.01 * (i % 5))
+              for i in range(hours)]
+    weekly[2 * 168 + 12] *= 0.3  # an outage on a weekday, two weeks in
+    ts = [HOUR * i for i in range(hours)]
+    scores = weekly_naive_z(DataFile("w", [], ts, weekly, LabelledFile("w", hours, ())))
+    assert all(s is None for s in scores[:168])  # nothing a week earlier yet
+    weekend = max(s or 0.0 for s in scores[2 * 168 + 5 * 24:2 * 168 + 7 * 24])
+    assert scores[2 * 168 + 12] is not None
+    assert scores[2 * 168 + 12] > 10.0 * max(weekend, 1.0)
