@@ -147,8 +147,8 @@ def _print_resolves(faults: list[FaultScore]) -> None:
     found = [f for f in faults if f.groups]
     after = [f.resolve_after_end_s / 60.0 for f in found if f.resolve_after_end_s is not None]
     print(
-        f"  of these, inside the band of the hour after the fault (the daily cycle moved "
-        f"the level) {sum(f.drift_resolves for f in faults)}; "
+        f"  of these, inside the band of the hour after the fault (back at its post-fault level) "
+        f"{sum(f.drift_resolves for f in faults)}; "
         f"resolved before the fault's end {sum(1 for m in after if m < 0.0)}; first resolve "
         f"after the fault's end: median {statistics.median(after) if after else float('nan'):.1f}"
         f" min, max {max(after, default=float('nan')):.1f} min; "

@@ -15,8 +15,9 @@ that fixed band:
 * a series that stops reporting while outside its band (an exporter or host down in the
   outage) is not back: once it has reported nothing for ``every_s``, it keeps emitting holds
   every ``every_s`` of event time (``detail["silent_since"]``: its last point's time) until it
-  reports again and is judged as above. A series whose last point was back inside the band
-  emits none while silent;
+  reports again and is judged as above, or until it has been silent ``max_silent_s`` (then the
+  watch ends: a series replaced by another, e.g. a restarted pod's, must not hold an incident
+  open for hours). A series whose last point was back inside the band emits none while silent;
 * a watch also ends after ``max_watch_s`` (a level that never comes back, e.g. a deliberate
   change, must not hold an incident open for ever).
 
@@ -141,6 +142,7 @@ class RecoveryWatch:
     every_s: float = 300.0
     recover_points: int = 3
     max_watch_s: float = 14400.0
+    max_silent_s: float = 3600.0
     name: str = "recovery"
 
     def __post_init__(self) -> None:
@@ -171,7 +173,10 @@ class RecoveryWatch:
                        key=lambda pk: pk[0].ts)
         out: list[Anomaly] = []
         done = 0
-        for tick in sorted({p.ts for p in points} | {now}):  # event time, however batched
+        latest = max(now, max((p.ts for p in points), default=now))
+        ticks = (sorted({p.ts for p in points} | {now})  # event time, however batched
+                 if latest >= state.next_scan else [latest])
+        for tick in ticks:
             while done < len(keyed) and keyed[done][0].ts <= tick:
                 self._judge_point(state, *keyed[done], onsets, out)
                 done += 1
@@ -216,11 +221,11 @@ class RecoveryWatch:
 
     def _hold_silent(self, state: RecoveryState, now: EventTime) -> list[Anomaly]:
         """Holds for watched series silent for ``every_s`` whose last point was outside the
-        band (a series gone quiet in an outage is not back); watches past ``max_watch_s``
-        end."""
+        band (a series gone quiet in an outage is not back); watches past ``max_watch_s``, or
+        silent for more than ``max_silent_s``, end."""
         out: list[Anomaly] = []
         for key, watch in list(state.watches.items()):
-            if now - watch.since > self.max_watch_s:
+            if now - watch.since > self.max_watch_s or now - watch.last_ts > self.max_silent_s:
                 del state.watches[key]
                 continue
             if watch.inside or watch.subject is None or now - watch.last_ts < self.every_s:
