@@ -11,9 +11,10 @@ topology (docs/events.md). The generated demo scenario gives the data, four hour
 use ``--clock event`` (idle sources told by event time, as a replay does): the outputs then
 depend on the input alone, not on how a loaded machine spaces the requests (the wall clock is
 journaled too, so a restart would repeat it exactly, but the uninterrupted run has gaps of
-its own). The scenario is moved ``SHIFT_S`` ahead, past the machine's clock: an alert
-notification's time is when it arrived but never before ``startsAt`` (docs/events.md), so
-alerts from the future keep their own times and the outputs stay a function of the input.
+its own). An alert notification's time is when it arrived but never before ``startsAt``
+(docs/events.md); on the event clock it arrives at the newest event time accepted before it,
+which a restart recovers from its checkpoint and journal, so the outputs stay a function of the
+input.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
+from connectors.serve.codec import decode_event
+from engine.events import Alert
 from testing.scenarios.shop import generate_scenario
 
 pytestmark = pytest.mark.integration
@@ -64,8 +67,6 @@ REPLAYED = ("anomalies", "incidents", "dead_letters")
 REMOTE_WRITE = "application/x-protobuf"
 OTLP = "otlp"
 """Not a content type: the request's body is ``MetricsData`` for the SDK's exporter."""
-SHIFT_S = 5 * 52 * 7 * 86400.0
-"""The scenario's four hours of 2025 moved five years (whole weeks) ahead (module doc)."""
 RESOURCE_ATTRIBUTES = {
     "service": "service.name", "host": "host.name", "cluster": "k8s.cluster.name",
 }
@@ -131,28 +132,24 @@ def _otlp_metrics(points: list[dict[str, Any]]) -> MetricsData:
     ])
 
 
-def _shifted(record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, "ts": record["ts"] + SHIFT_S}
-
-
 def _requests() -> list[tuple[str, Any, str]]:
     """``(path, body, content type)`` in the order a live feed would send them."""
     scenario = generate_scenario(seed=7)
-    fault = scenario.truth.fault_at + SHIFT_S
-    rows = [(r["ts"] + SHIFT_S, kind.value, _shifted(r))
+    fault = scenario.truth.fault_at
+    rows = [(r["ts"], kind.value, r)
             for kind, recs in scenario.records.items() for r in recs]
     rows.sort(key=lambda row: (row[0], row[1]))
     topology = {**scenario.topology, "ts": rows[0][0]}  # without ts: the time it was received
     out = [("/api/v1/topology", orjson.dumps(topology), "application/json")]
     rows.append((rows[-1][0], "metrics", {"ts": rows[-1][0], "name": "cpu"}))  # a dead letter
     start = rows[0][0]
-    alerts = {
-        int((fault + 120 - start) // CHUNK_S): [
+    alerts = {  # sent after the chunk before their time (the data is not yet past them)
+        int((fault + 120 - start) // CHUNK_S) - 1: [
             ("/api/v1/alerts", _webhook("firing", fault + 120, None)),
             ("/api/v2/alerts", _postable_alerts(fault + 300, fault + 600)),
         ],
-        int((fault + 1800 - start) // CHUNK_S): [
-            ("/api/v2/alerts", _postable_alerts(fault + 300, fault + 1500)),  # a re-send
+        int((fault + 1800 - start) // CHUNK_S) - 1: [
+            ("/api/v2/alerts", _postable_alerts(fault + 300, fault + 2400)),  # a re-send
             ("/api/v1/alerts", _webhook("resolved", fault + 120, fault + 1800)),
         ],
     }
@@ -305,8 +302,8 @@ def test_sigkilled_serve_resumes_from_its_state_folder_with_the_uninterrupted_ou
     for _ in serve._patience():  # a checkpoint covers part of the input
         if _checkpointed_offset(state) > 0:
             break
-    for request in requests[half : half + 3]:  # the firing alerts (webhook, v2 API) and a
-        # remote write, answered 2xx, not yet checkpointed
+    for request in requests[half : half + 3]:  # the firing alerts (webhook, v2 API) and the
+        # next metrics, answered 2xx, not yet checkpointed
         serve.post(*request)
     serve.kill()
     journal = sum(p.stat().st_size for p in (state / "journal").iterdir())
@@ -327,6 +324,39 @@ def test_sigkilled_serve_resumes_from_its_state_folder_with_the_uninterrupted_ou
     listed = served.client.get("/api/v1/incidents", params={"limit": 10_000}).json()
     served.stop()
     assert {i["id"] for i in listed["incidents"]} == ids
+
+
+def test_a_backfill_on_the_event_clock_receives_alerts_at_event_time(tmp_path: Path) -> None:
+    """``--clock event`` (old data loaded over HTTP): a notification is received at the newest
+    event time accepted before it, not at today's wall clock. The webhook's firing alert, a
+    re-send of one that started earlier, takes the backfill's time when it came; the v2 API's
+    alert, whose ``endsAt`` is still ahead of that time, is firing (on the wall clock it would
+    have ended a year ago); and the metrics after them are on time, not late."""
+    t0 = 1_764_115_200.0  # 2025-11-26, a year before the machine's clock
+    rules = tmp_path / "backfill.yaml"
+    rules.write_text(RULES)
+    state = tmp_path / "state"
+    serve = Serve(state, rules, tmp_path / "backfill.log")
+
+    def metrics(lo: int, hi: int) -> None:
+        points = [{"ts": t0 + s, "name": "latency", "value": 0.2,
+                   "labels": {"service": "payments"}} for s in range(lo, hi, 60)]
+        serve.post("/api/v1/metrics", b"\n".join(map(orjson.dumps, points)),
+                   "application/x-ndjson")
+
+    metrics(0, 960)  # up to t0 + 900
+    serve.post("/api/v1/alerts", orjson.dumps(_webhook("firing", t0 + 300, None)),
+               "application/json")
+    metrics(960, 1860)  # up to t0 + 1800
+    serve.post("/api/v2/alerts", orjson.dumps(_postable_alerts(t0 + 1200, t0 + 2400)),
+               "application/json")
+    metrics(1860, 2460)
+    serve.stop()
+    journaled = [decode_event(e) for path in sorted((state / "journal").iterdir())
+                 for line in path.open("rb") for e in orjson.loads(line).get("events", [])]
+    alerts = [(a.status.value, a.ts) for a in journaled if isinstance(a, Alert)]
+    assert alerts == [("firing", t0 + 900), ("firing", t0 + 1800)]
+    assert (state / "dead_letters.jsonl").read_bytes() == b""
 
 
 def test_live_alert_opens_an_incident_on_the_wall_clock_and_keeps_its_id_across_sigkill(
