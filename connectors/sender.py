@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from connectors.delivery import Dispatcher, Link
-from connectors.errors import Failure, failure_of
 from connectors.limits import Clock, RealClock
 from connectors.metrics import VigilMetrics
 from connectors.notify import open_links
@@ -39,7 +38,7 @@ from connectors.outbox import SqliteOutbox
 from connectors.retry import Backoff
 from connectors.safetext import escape_text
 from engine.act.silence import Silence
-from engine.events import Action, ActionStatus
+from engine.events import Action
 from engine.rules.routing import RoutingRules
 
 log = logging.getLogger("vigil.delivery")
@@ -196,15 +195,7 @@ class OutboxDeliverer:
 
     def _count(self, finals: list[Action]) -> list[Action]:
         """Receiver deliveries, failures and retries (attempts after the first)."""
-        if self.metrics is None:
-            return finals
-        m = self.metrics
-        for action in finals:
-            if action.attempts > 1:
-                m.delivery_retries.labels(receiver=action.receiver).inc(action.attempts - 1)
-            if action.status is ActionStatus.DELIVERED:
-                m.deliveries.labels(receiver=action.receiver).inc()
-            elif action.status is ActionStatus.FAILED:
-                retryable = "false" if failure_of(action.error) is Failure.PERMANENT else "true"
-                m.delivery_failures.labels(receiver=action.receiver, retryable=retryable).inc()
+        if self.metrics is not None:
+            for action in finals:
+                self.metrics.count_outcome(action)
         return finals
