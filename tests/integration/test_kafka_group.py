@@ -72,7 +72,7 @@ def _spawn_worker(config_path: Path, log_path: Path) -> subprocess.Popen[bytes]:
     with open(log_path, "ab") as log:
         return subprocess.Popen(
             [sys.executable, "-c", code, "worker", "--config", str(config_path)],
-            cwd=ROOT,
+            cwd=log_path.parent,  # its receivers' files (vigil-delivery/) there, not in the repo
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
