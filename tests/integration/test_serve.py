@@ -206,8 +206,7 @@ class Serve:
         self.url = self._wait_for_url()
         self.client = httpx.Client(base_url=self.url, timeout=STALL_S)
         self._wait_ready()
-        self.exporter = OTLPMetricExporter(endpoint=f"{self.url}/v1/metrics",
-                                           headers={"Authorization": f"Bearer {TOKEN}"})
+        self.exporter = _exporter(self.url)
 
     def _wait_for_url(self) -> str:
         for _ in self._patience():
@@ -253,6 +252,13 @@ class Serve:
         self.client.close()
         self.process.send_signal(signal.SIGTERM)
         assert self.process.wait(timeout=STALL_S * 2) == 0, self.log.read_text()[-3000:]
+
+
+def _exporter(url: str) -> OTLPMetricExporter:
+    """The SDK's exporter, waiting for an answer as long as the other requests do (its
+    default, 10 s, is a budget a loaded machine's fsync can eat: the export then fails)."""
+    return OTLPMetricExporter(endpoint=f"{url}/v1/metrics", timeout=STALL_S,
+                              headers={"Authorization": f"Bearer {TOKEN}"})
 
 
 def _checkpointed_offset(state: Path) -> int:
@@ -373,8 +379,7 @@ def test_live_alert_opens_an_incident_on_the_wall_clock_and_keeps_its_id_across_
     now = time.time()
     serve.post("/api/v1/alerts", orjson.dumps(_webhook("firing", now - 5, None)),
                "application/json")
-    exporter = OTLPMetricExporter(endpoint=f"{serve.url}/v1/metrics",
-                                  headers={"Authorization": f"Bearer {TOKEN}"})
+    exporter = _exporter(serve.url)
     assert exporter.export(_sdk_metrics()) is MetricExportResult.SUCCESS  # 3 points
     first = _wait_for_incident(serve)
     held = serve.client.get("/api/v2/alerts").json()  # as amtool alert query reads it
