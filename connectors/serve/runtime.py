@@ -19,7 +19,8 @@ repeats exactly what the crashed process did after it. Checkpoint order (``check
 
 A crash at any point loses nothing: on start the output files are cut back to the sizes of
 the snapshot and the journal is replayed from its offset; the outbox ignores action ids it
-already holds, so no receiver is paged twice.
+already holds, so no action is decided twice (one a receiver took just before the crash is
+sent again with its id, the idempotency key; the file receiver skips it).
 """
 
 from __future__ import annotations
