@@ -4,7 +4,10 @@
 dispatcher runs on its own thread and event loop, so delivery never blocks processing: a call
 stores the actions durably in the outbox (it returns once they are written), hands them to the
 dispatcher and returns the outcomes finished since the last call. Each receiver has its own
-worker, so a dead receiver costs only its own retries.
+worker, so a dead receiver costs only its own retries. Delivery starts with the first call
+(``__call__``, ``flush``, ``close``), not when the deliverer is made: until then the outbox
+holds only what earlier runs recorded, which ``vigil serve`` reconciles with ``actions.jsonl``
+at start (an outcome the new dispatcher finished first would be written twice).
 
 At the end (``close``) the deliverer keeps delivering for up to ``drain_s`` while receivers make
 progress: requests in flight finish (or time out on their receiver's timeout), and actions not
@@ -94,8 +97,7 @@ class OutboxDeliverer:
             backoff=backoff,
             silences=silences,
         )
-        self.dispatcher = dispatcher
-        self._start_workers()
+        self.dispatcher = dispatcher  # workers start with the first call (module docstring)
         return dispatcher
 
     def __call__(self, actions: list[Action]) -> list[Action]:
