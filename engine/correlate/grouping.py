@@ -3,7 +3,9 @@
 A member (anomaly or newly firing alert) joins the open incident whose last activity is within
 ``window_s`` and which already holds its node, or holds a node related to it on the topology
 (a chain of dependencies within ``max_hops``, a shared host or a shared callee) that is still
-active (a member within ``link_s``). A windowed anomaly (the ML monitor's drift checks: a
+active (a member within ``link_s``). The link runs through the incident: a shared host or
+callee, and the middle node of a longer chain, is one of its nodes or a node never observed
+(see ``Placement._links``). A windowed anomaly (the ML monitor's drift checks: a
 statistic over an hour, reported at its end) also joins an incident in which a node it depends on
 was active during that window, so a model's drift lands in the upstream data outage's incident
 (see ``evidence_start``); alerts naming no node join an incident holding the same

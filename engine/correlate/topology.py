@@ -108,13 +108,15 @@ class Topology:
         """Nodes whose faults and symptoms can be linked to ``node``'s.
 
         Its dependencies and dependents within ``max_hops`` (a chain of callers or callees),
-        plus nodes sharing a direct dependency with it (a shared host or a shared callee);
-        with ``via``, only a shared dependency in ``via`` (e.g. one that is itself anomalous).
+        plus nodes sharing a direct dependency with it (a shared host or a shared callee).
+        With ``via`` (e.g. the nodes that are themselves anomalous), only through ``via``:
+        a shared dependency in ``via``, and a chain past its first hop only through nodes
+        in ``via`` (a caller two hops away behind a healthy middle node is not linked).
         """
         if node not in self.graph:
             return {node}
-        down = _reach(self.graph.succ, node, max_hops)
-        up = _reach(self.graph.pred, node, max_hops)
+        down = _reach(self.graph.succ, node, max_hops, via)
+        up = _reach(self.graph.pred, node, max_hops, via)
         shared: set[str] = set()
         for dep in self.graph.succ[node]:
             if via is None or dep in via:
@@ -178,11 +180,15 @@ def _is_host_end(edge: TopologyEdge, end: str) -> bool:
     return edge.kind == "runs_on" and end == edge.target
 
 
-def _reach(adjacency: Any, start: str, max_hops: int) -> set[str]:
+def _reach(
+    adjacency: Any, start: str, max_hops: int, via: Container[str] | None = None
+) -> set[str]:
+    """Nodes within ``max_hops`` of ``start``; with ``via``, reached past the first hop only
+    through nodes in ``via``."""
     seen = {start}
     frontier = [start]
     for _ in range(max_hops):
         nxt = [m for n in frontier for m in adjacency[n] if m not in seen]
         seen.update(nxt)
-        frontier = nxt
+        frontier = nxt if via is None else [m for m in nxt if m in via]
     return seen

@@ -15,7 +15,8 @@ class CorrelationRules(StrictModel):
     quiet_s: DurationS = 900.0
     """An incident resolves once nothing new happened in it for this long (event time)."""
     max_hops: int = Field(2, ge=0, le=4)
-    """Dependency hops (caller -> callee, service -> host) within which two nodes are related."""
+    """Dependency hops (caller -> callee, service -> host) within which two nodes are related;
+    past the first hop only through a node of the incident or one never observed."""
     change_lookback_s: DurationS = 1800.0
     """Changes up to this long before an incident's onset are attached to it."""
     forget_after_s: DurationS = 3600.0
