@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 from engine.correlate.grouping import CorrelateState, Correlator
 from engine.correlate.recovery import RecoveryState, RecoveryWatch, is_hold
@@ -31,6 +32,18 @@ def _hold(node: str, ts: float) -> Anomaly:
     return Anomaly(f"an-hold-{node}-{ts}", ts, AnomalyKind.METRIC, node,
                    {"name": "errors", "labels": {"service": node}}, 0.0, Severity.INFO,
                    {"outside_band": True, "value": 9.0, "band": [0.0, 1.0], "since": T0})
+
+
+def _assert_db_resolves_only_after(events: list[Any], end: float) -> tuple[Pipeline, list[Any]]:
+    """Run the whole pipeline: db's incident opens and resolves, never before ``end``."""
+    pipeline = Pipeline.from_rules(RuleSet())
+    _, out = pipeline.advance(pipeline.initial_state(), events, now=events[-1].ts)
+    incidents = [o for o in out if isinstance(o, Incident) and "db" in o.nodes]
+    assert incidents, "the shift must open an incident"
+    resolved = [i for i in incidents if i.status is IncidentStatus.RESOLVED]
+    assert resolved, "it resolves once the level is back"
+    assert all(i.updated_at >= end for i in resolved)
+    return pipeline, out
 
 
 def test_a_hold_keeps_the_incident_open_and_is_no_member() -> None:
@@ -94,13 +107,7 @@ def test_an_incident_stays_open_while_its_members_are_outside_their_band() -> No
     and the incident resolved ``quiet_s`` later, during the outage."""
     start, end = T0 + 4 * 3600, T0 + 4 * 3600 + 5400
     events = _shift_stream(start, end)
-    pipeline = Pipeline.from_rules(RuleSet())
-    _, out = pipeline.advance(pipeline.initial_state(), events, now=events[-1].ts)
-    incidents = [o for o in out if isinstance(o, Incident) and "db" in o.nodes]
-    assert incidents, "the shift must open an incident"
-    resolved = [i for i in incidents if i.status is IncidentStatus.RESOLVED]
-    assert resolved, "it resolves once the level is back"
-    assert all(i.updated_at >= end for i in resolved)
+    pipeline, out = _assert_db_resolves_only_after(events, end)
     assert not [o for o in out if isinstance(o, Anomaly) and is_hold(o)], "holds are internal"
     _, found = pipeline.detect.process(pipeline.detect.initial_state(), events, now=events[-1].ts)
     holds = [o for o in found if isinstance(o, Anomaly) and is_hold(o)]
@@ -190,10 +197,4 @@ def test_an_incident_stays_open_while_a_member_series_is_silent() -> None:
     events = [e for e in _shift_stream(start, end, web_to=start + 600)
               if not (isinstance(e, MetricPoint) and e.labels["service"] == "db"
                       and start + 1200 <= e.ts < end)]
-    pipeline = Pipeline.from_rules(RuleSet())
-    _, out = pipeline.advance(pipeline.initial_state(), events, now=events[-1].ts)
-    incidents = [o for o in out if isinstance(o, Incident) and "db" in o.nodes]
-    assert incidents, "the shift must open an incident"
-    resolved = [i for i in incidents if i.status is IncidentStatus.RESOLVED]
-    assert resolved, "it resolves once the level is back"
-    assert all(i.updated_at >= end for i in resolved)
+    _assert_db_resolves_only_after(events, end)
