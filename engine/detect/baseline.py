@@ -54,7 +54,7 @@ STATE_FIELDS: Final = (
     "n", "level", "last", "lo", "hi", "err_level", "err_last", "err_season",
     "quiet", "run_surprise", "season", "expected", "scale", "hist", "hist_w", "unlearnt",
     "shift_hi", "shift_lo", "shift_hist", "hist_total", "shift_total", "recur",
-    "prev_ts", "dt", "quiet_decades", "integral", "slow_mean", "slow_var",
+    "prev_ts", "dt", "quiet_decades", "integral", "slow_mean", "slow_var", "shift_last",
 )
 _LOG10_2: Final = math.log10(2.0)
 
@@ -101,6 +101,7 @@ class SeriesModel:
         self.quiet_decades = 0.0  # decades of the report that started the quiet period
         self.integral = True  # every value so far a non-negative integer (a count)
         self.slow_mean = self.slow_var = 0.0  # the slow view's unclipped EWMA mean, variance
+        self.shift_last = 0.0  # the previous point's level-shift decades
 
     def step(self, ts: float, x: float) -> float | None:
         """Score ``x`` at ``ts`` against the state so far, then learn it; ``None`` in warm-up.
@@ -158,6 +159,8 @@ class SeriesModel:
             slow = slow_decades(d / var, cfg.slow_weight, cfg.range_decades)
         warm = n > cfg.min_samples // 2
         shift = self._shift(x, trusted, debias, floor_ref) if warm else 0.0
+        grew = shift > self.shift_last
+        self.shift_last = shift
         bz, within = 0, 0.5
         if z > 0.0:  # the log-binned histogram's bin, inline (one per point)
             position = math.log2(z) * BINS_PER_OCTAVE
@@ -171,7 +174,7 @@ class SeriesModel:
             if bz >= MIN_BIN and cfg.recur_slots and remember(
                     self.recur, ts, bz, cfg.recur_reach, cfg.recur_decay, cfg.recur_tolerance):
                 sbz = 0  # as surprising as this time of day recently was: not news
-            score = self._score(sbz, within, novelty, shift, x, slow)
+            score = self._score(sbz, within, novelty, shift if grew else -shift, x, slow)
         self._learn(x, slot, seasonal, debias)
         if warm:
             w = self.hist_w
@@ -220,7 +223,8 @@ class SeriesModel:
     def _score(self, bz: int, within: float, novelty: float, shift: float, x: float,
                slow: float) -> float:
         """Combine the evidence (in decades) into the calibrated, quieted score; ``within``
-        is where in its bin ``bz`` the surprise lies (0 to 1)."""
+        is where in its bin ``bz`` the surprise lies (0 to 1); ``shift`` is negative when the
+        level-shift statistic did not grow since the previous point."""
         cfg = self.cfg
         raw = surprise_decades(bz, within, self.hist, self.hist_total, self.hist_w,
                                cfg.tail_quantile, cfg.tail_k_min, cfg.tail_k_max)
@@ -242,6 +246,8 @@ class SeriesModel:
         if hi > lo and (x > hi + reach or x < lo - reach):
             record = math.log10(self.n)
             record = record if record < cfg.range_decades else cfg.range_decades
+        if shift < 0.0:  # a shift that stopped growing is news again only with a surprise
+            shift = -shift if surprise > 0.0 else 0.0
         decades = combine(cfg.error_weight * surprise, novelty, shift, record,
                           cfg.corroboration)
         decades = slow if slow > decades else decades  # the slow view is a floor

@@ -22,7 +22,9 @@ The four pieces of evidence of a point (``engine.detect.baseline.SeriesModel``):
    ``range_decades``;
 4. a level shift: a two-sided CUSUM of the residuals from the slow reference (the trusted
    seasonal profile, else the EWMA level), in decades of its own recent distribution, less
-   ``shift_offset``; it restarts after each report, so one shift is reported once.
+   ``shift_offset``; it restarts after each report, so one shift is reported once, and
+   while it does not grow (a shift the level has caught up with) it counts only alongside a
+   point surprise, so below the report threshold a shift is not repeated point after point.
 """
 
 from __future__ import annotations

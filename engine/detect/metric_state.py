@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from engine.events import MetricPoint
 
 STATE_VERSION: Final = 9
-"""9: adds the slow view's mean and variance ``slow_mean``, ``slow_var``;
+"""9: adds the slow view's mean and variance ``slow_mean``, ``slow_var`` and the previous
+point's level-shift decades ``shift_last``;
 8: adds ``prev_ts`` and the typical interval ``dt`` (seasonal trust after
 ``season_trust_s`` of points), ``quiet_decades`` (escalation inside a quiet period) and
 ``integral`` (count-aware error floor);

@@ -189,3 +189,17 @@ def test_agreeing_views_of_the_series_state_add_up() -> None:
     assert found[0] <= found[1]  # the shift is reported no later
     first = min(i for i in range(700) if max(alone[i], together[i]) >= bar)
     assert all(together[i] >= alone[i] for i in range(31, first))
+
+
+def test_a_level_shift_that_stopped_growing_is_not_news_point_after_point() -> None:
+    """An hourly ramp (+3 sd over 30 hours) scored by the level-shift path alone: while its
+    statistic plateaus or decays below the report threshold it repeats nothing new, so few
+    points after the ramp score 0.15 or more (14 here; 27 when every point repeated it)."""
+    rng = random.Random(3)
+    ts = [T0 + 3600.0 * i for i in range(500)]
+    values = [100.0 + rng.gauss(0.0, 1.0) + 0.1 * min(max(i - 300, 0), 30) for i in range(500)]
+    shift_only = SeriesConfig(error_weight=0.0, slow_weight=0.0, range_decades=0.0)
+    scores = _scores(shift_only, ts, values)
+    after = [s for s in scores[310:360] if s is not None]
+    assert max(after) >= 0.3  # the ramp is still seen
+    assert sum(s >= 0.15 for s in after) <= 16
