@@ -38,12 +38,7 @@ from typing import Any, Final
 
 from engine.detect.context import ContextModel
 from engine.detect.metric_config import SeriesConfig
-from engine.detect.metric_evidence import (
-    combine,
-    shift_decades,
-    slow_decades,
-    surprise_decades,
-)
+from engine.detect.metric_evidence import combine, shift_decades, surprise_decades
 from engine.detect.recurrence import DAY_S, MIN_BIN, NEVER, remember
 from engine.detect.tail import BINS, BINS_PER_OCTAVE, HALF_DECADES, LOWEST_BIN, bin_of
 from engine.vocabulary import JsonDict
@@ -153,10 +148,13 @@ class SeriesModel:
         d *= d
         self.slow_var = (1.0 - a) * (var + a * d)
         slow = 0.0
-        if d > var > 0.0 and n > cfg.min_samples:  # z <= 1 is 0 decades (de-biased too)
+        # its decades: slow_weight * log10(z ** 2), with weight 1 the rarity Chebyshev's
+        # P(|Z| >= z) <= 1 / z ** 2 guarantees for any distribution; at most range_decades
+        if d > var > 0.0:  # z > 1
             if n * a < 7.0:
                 var /= 1.0 - (1.0 - a) ** (n - 2)
-            slow = slow_decades(d / var, cfg.slow_weight, cfg.range_decades)
+            slow = cfg.slow_weight * math.log10(d / var)
+            slow = slow if slow < cfg.range_decades else cfg.range_decades
         warm = n > cfg.min_samples // 2
         shift = self._shift(x, trusted, debias, floor_ref) if warm else 0.0
         grew = shift > self.shift_last

@@ -56,8 +56,8 @@ class SeriesConfig:
     recur_decay : surprise bins (quarter octaves) a remembered surprise fades per day.
     recur_tolerance : bins a surprise may exceed the remembered one by and still recur.
     slow_alpha : EWMA weight of the slow view's mean and variance (unclipped).
-    slow_weight : weight of the slow view's decades (``engine.detect.metric_evidence
-        .slow_decades``; 0 disables it).
+    slow_weight : weight of the slow view's decades, ``slow_weight * log10(z ** 2)`` (1:
+        Chebyshev's bound, ``engine.detect.baseline``; 0 disables it).
     context : the context-novelty configuration.
     """
 

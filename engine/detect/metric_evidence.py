@@ -8,7 +8,7 @@ the point surprise alone (one residual drives it), and the three views of the se
 the two counts or, when larger, the Fisher combination of all four (``-log10`` of the
 chi-square tail of ``-2 ln`` of the product of the four rarities, 8 degrees of freedom: one
 strong piece with weak others is never raised above itself). The slow view
-(``slow_decades``) is a floor under that combination, not a fifth piece of it.
+(``engine.detect.baseline``) is a floor under that combination, not a fifth piece of it.
 
 The four pieces of evidence of a point (``engine.detect.baseline.SeriesModel``):
 
@@ -82,21 +82,6 @@ def shift_decades(b: int, hist: list[float], total: float, w: float,
         return decades
     fixed = fixed_decades(b, q99, per_octave)
     return fixed if fixed > decades else decades
-
-
-def slow_decades(z2: float, weight: float, cap: float) -> float:
-    """Decades of the slow view from ``z2``, the squared distance of a value from the slow
-    mean in slow variances: ``weight * log10(z2)`` (with weight 1, ``2 log10 z``, the rarity
-    Chebyshev's inequality ``P(|Z| >= z) <= 1 / z**2`` guarantees whatever the distribution),
-    at most ``cap``.
-
-    >>> slow_decades(100.0, 1.0, 5.0), slow_decades(0.25, 1.0, 5.0), slow_decades(1e12, 1.0, 5.0)
-    (2.0, 0.0, 5.0)
-    """
-    if z2 <= 1.0 or weight <= 0.0:
-        return 0.0
-    decades = weight * math.log10(z2)
-    return decades if decades < cap else cap
 
 
 def combine(point: float, novelty: float, shift: float, record: float,
