@@ -35,6 +35,7 @@ from typing import Final
 from engine.detect.tail import BINS, fixed_decades, weibull_decades
 
 _LN10: Final = math.log(10.0)
+_HALF: Final = BINS // 2
 
 
 def rarity(b: int, hist: list[float], total: float, w: float) -> float:
@@ -61,7 +62,8 @@ def surprise_decades(b: int, within: float, hist: list[float], total: float, w: 
                      quantile: float, k_min: float, k_max: float) -> float:
     """Rarity of a prediction surprise in bin ``b`` (``within`` it, 0 to 1); beyond the recent
     99th percentile, on the Weibull tail fitted to the series' own surprises."""
-    tail = sum(hist[b:])
+    # the shorter sum (most surprises are in the low bins): per point, so it matters
+    tail = total - sum(hist[:b]) if b < _HALF else sum(hist[b:])
     decades = -math.log10((tail + 0.5 * w) / (total + w))
     if tail >= 0.01 * total or b <= q99_bin(hist, total):
         return decades
