@@ -29,8 +29,10 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from connectors.errors import Failure, failure_of
 from connectors.model_metrics import ModelMetrics
 from engine.detect.cardinality import GuardState
+from engine.events import Action, ActionStatus
 from engine.ingest.decode import reason_class
 from engine.ingest.watermark import WatermarkState
 from engine.state import IncidentState
@@ -206,6 +208,22 @@ class VigilMetrics:
         (left as is while there is no watermark yet; never negative)."""
         if watermark is not None:
             self.event_time_lag.set(max(0.0, clock - watermark))
+
+    def count_outcome(self, action: Action) -> None:
+        """One action's delivery outcome (the embedded runtime and the workers alike):
+        delivered, attempts after the first, and a failure as ``retryable="true"`` when the
+        receiver kept failing retryably (timeouts, resets, 5xx, 429) until its deadline,
+        ``"false"`` when it refused for good (other 4xx, an invalid body) or is not configured.
+        """
+        if action.attempts > 1:
+            self.delivery_retries.labels(receiver=action.receiver).inc(action.attempts - 1)
+        if action.status is ActionStatus.DELIVERED:
+            self.deliveries.labels(receiver=action.receiver).inc()
+        elif action.status is ActionStatus.FAILED:
+            retryable = failure_of(action.error) is Failure.DEADLINE
+            self.delivery_failures.labels(
+                receiver=action.receiver, retryable=str(retryable).lower()
+            ).inc()
 
     def count_dead_letter(self, error: str) -> None:
         """Count one dead letter under its reason (at most ``MAX_REASONS`` distinct reasons)."""

@@ -4,7 +4,10 @@
 dispatcher runs on its own thread and event loop, so delivery never blocks processing: a call
 stores the actions durably in the outbox (it returns once they are written), hands them to the
 dispatcher and returns the outcomes finished since the last call. Each receiver has its own
-worker, so a dead receiver costs only its own retries.
+worker, so a dead receiver costs only its own retries. Delivery starts with the first call
+(``__call__``, ``flush``, ``close``), not when the deliverer is made: until then the outbox
+holds only what earlier runs recorded, which ``vigil serve`` reconciles with ``actions.jsonl``
+at start (an outcome the new dispatcher finished first would be written twice).
 
 At the end (``close``) the deliverer keeps delivering for up to ``drain_s`` while receivers make
 progress: requests in flight finish (or time out on their receiver's timeout), and actions not
@@ -29,7 +32,6 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from connectors.delivery import Dispatcher, Link
-from connectors.errors import Failure, failure_of
 from connectors.limits import Clock, RealClock
 from connectors.metrics import VigilMetrics
 from connectors.notify import open_links
@@ -39,7 +41,7 @@ from connectors.outbox import SqliteOutbox
 from connectors.retry import Backoff
 from connectors.safetext import escape_text
 from engine.act.silence import Silence
-from engine.events import Action, ActionStatus
+from engine.events import Action
 from engine.rules.routing import RoutingRules
 
 log = logging.getLogger("vigil.delivery")
@@ -95,8 +97,7 @@ class OutboxDeliverer:
             backoff=backoff,
             silences=silences,
         )
-        self.dispatcher = dispatcher
-        self._start_workers()
+        self.dispatcher = dispatcher  # workers start with the first call (module docstring)
         return dispatcher
 
     def __call__(self, actions: list[Action]) -> list[Action]:
@@ -196,15 +197,7 @@ class OutboxDeliverer:
 
     def _count(self, finals: list[Action]) -> list[Action]:
         """Receiver deliveries, failures and retries (attempts after the first)."""
-        if self.metrics is None:
-            return finals
-        m = self.metrics
-        for action in finals:
-            if action.attempts > 1:
-                m.delivery_retries.labels(receiver=action.receiver).inc(action.attempts - 1)
-            if action.status is ActionStatus.DELIVERED:
-                m.deliveries.labels(receiver=action.receiver).inc()
-            elif action.status is ActionStatus.FAILED:
-                retryable = "false" if failure_of(action.error) is Failure.PERMANENT else "true"
-                m.delivery_failures.labels(receiver=action.receiver, retryable=retryable).inc()
+        if self.metrics is not None:
+            for action in finals:
+                self.metrics.count_outcome(action)
         return finals

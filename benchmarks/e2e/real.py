@@ -3,10 +3,13 @@
 Source: the public repository IntelligentDDS/Nezha, folder ``rca_data/2022-08-22`` and
 ``rca_data/2022-08-23`` (``metric/*.csv`` and ``<date>-fault_list.json``): 10 services of
 Google's Online Boutique on Kubernetes, 1-minute pod metrics (CPU, memory, network, client and
-server latency percentiles, workload, success rate, and the pod's node CPU/memory), the call
-graph (``metric/dependency.csv``, service -> service and service -> node IP), and 56 injected
-faults (CPU contention/consumption, network delay, code-level exception/return) with the pod
-that was hit. See benchmarks/e2e/README.md for how to get the files.
+server latency percentiles, workload, success rate, and the pod's node CPU/memory), Istio's
+client-side median duration per call edge (``source_50.csv``, kept on the callee with a
+``caller`` label), the front end's success rate and latency as its clients see them
+(``front_service.csv``), the call graph (``metric/dependency.csv``, service -> service and
+service -> node IP), and 56 injected faults (CPU contention/consumption, network delay,
+code-level exception/return) with the pod that was hit. See benchmarks/e2e/README.md for how
+to get the files.
 
 Both days form one stream in time order: day 1 starts cold with faults every ~8 minutes from
 its second minute (scored as kind ``cold``), then 16 h of normal load; day 2's faults come
@@ -48,6 +51,11 @@ _NODE_COLUMNS = {
     "NodeCpuUsageRate(%)": "node_cpu_usage_percent",
     "NodeMemoryUsageRate(%)": "node_memory_usage_percent",
 }
+_ENTRY_COLUMNS = {
+    "SuccessRate(%)": "entry_success_rate_percent",
+    "LatencyP90(s)": "entry_latency_p90_seconds",
+    "LatencyP99(s)": "entry_latency_p99_seconds",
+}
 CLUSTER = "online-boutique"
 HALVES = ("tuned-on", "held-out")
 
@@ -67,6 +75,8 @@ def load_cases(folder: Path) -> list[Case]:
             svc = _service(path.name.removesuffix("_metric.csv"))
             reporter.setdefault(hosts.get(svc, ""), svc)
             metrics += _pod_metrics(path, hosts, series, reporter)
+        metrics += _call_metrics(base / day / "metric" / "source_50.csv", hosts, series)
+        metrics += _entry_metrics(base / day / "metric" / "front_service.csv", hosts, series)
         for items in json.loads((base / day / f"{day}-fault_list.json").read_text()).values():
             faults += [
                 (float(f["inject_timestamp"]), _service(f["inject_pod"]), ("cold", "warm")[i])
@@ -155,16 +165,60 @@ def _pod_metrics(
     return [p for p in out if p is not None]
 
 
+def _call_metrics(path: Path, hosts: dict[str, str], series: Series) -> list[dict[str, Any]]:
+    """Istio's client-side median duration per call edge (``reporter="source"``, columns
+    ``<caller>_<callee>``) on the callee: how slow the callee is as its callers see it (a
+    network delay on a pod shows only here, not on the pod's own server-side latency)."""
+    out = []
+    with path.open() as fh:
+        for row in csv.DictReader(fh):
+            ts = _time(row["time"])
+            for column, text in row.items():
+                if column in ("time", "timestamp") or "_" not in column:
+                    continue
+                caller, callee = column.split("_", 1)
+                labels = {
+                    "service": callee,
+                    "caller": caller,
+                    "host": hosts.get(callee, ""),
+                    "cluster": CLUSTER,
+                }
+                key = f"call_latency_p50_seconds{{caller={caller}}}"
+                out.append(
+                    _point(ts, "call_latency_p50_seconds", text, labels, series, callee, key)
+                )
+    return [p for p in out if p is not None]
+
+
+def _entry_metrics(path: Path, hosts: dict[str, str], series: Series) -> list[dict[str, Any]]:
+    """The front end's success rate and latency as its clients see them (``front_service``)."""
+    out = []
+    labels = {"service": "frontend", "host": hosts.get("frontend", ""), "cluster": CLUSTER}
+    with path.open() as fh:
+        for row in csv.DictReader(fh):
+            ts = _time(row["Time"])
+            for column, name in _ENTRY_COLUMNS.items():
+                out.append(_point(ts, name, row[column], labels, series, "frontend"))
+    return [p for p in out if p is not None]
+
+
 def _point(
-    ts: float, name: str, text: str, labels: dict[str, str], series: Series, node: str
+    ts: float,
+    name: str,
+    text: str,
+    labels: dict[str, str],
+    series: Series,
+    node: str,
+    key: str = "",
 ) -> dict[str, Any] | None:
+    """One metric record; its values also kept in ``series`` under (node, key or name)."""
     try:
         value = float(text)
     except ValueError:
         return None
     if not math.isfinite(value):  # some latency columns hold "NaN" (no requests that minute)
         return None
-    series.setdefault((node, name), []).append((ts, value))
+    series.setdefault((node, key or name), []).append((ts, value))
     return {"ts": ts, "name": name, "value": value, "labels": labels}
 
 

@@ -125,6 +125,7 @@ def _print_paging(split: Split, faults: list[FaultScore]) -> None:
         f"resolve: premature {premature} of {resolves} resolved fault incidents "
         f"(root signal still outside its pre-incident band)"
     )
+    _print_resolves(faults)
     found = [f for f in faults if f.groups]
     for receiver in (CHAT, PAGER):
         counts = [float(f.notes.get(receiver, 0)) for f in found]
@@ -138,4 +139,18 @@ def _print_paging(split: Split, faults: list[FaultScore]) -> None:
         f"{_mean([float(s.early_anomalies) for s in split.scores]):.1f}; "
         f"anomalies per stream {_mean([float(s.anomalies) for s in split.scores]):.0f}; "
         f"incidents per stream {_mean([float(s.incidents) for s in split.scores]):.1f}"
+    )
+
+
+def _print_resolves(faults: list[FaultScore]) -> None:
+    """How the fault incidents resolved: before the fault's end, how long after it, never."""
+    found = [f for f in faults if f.groups]
+    after = [f.resolve_after_end_s / 60.0 for f in found if f.resolve_after_end_s is not None]
+    print(
+        f"  of these, inside the band of the hour after the fault (back at its post-fault level) "
+        f"{sum(f.drift_resolves for f in faults)}; "
+        f"resolved before the fault's end {sum(1 for m in after if m < 0.0)}; first resolve "
+        f"after the fault's end: median {statistics.median(after) if after else float('nan'):.1f}"
+        f" min, max {max(after, default=float('nan')):.1f} min; "
+        f"never resolved {len(found) - len(after)} of {len(found)}"
     )

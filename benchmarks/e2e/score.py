@@ -34,6 +34,12 @@ class FaultScore:
     resolves: int
     notes: dict[str, int] = field(default_factory=dict)
     top_changes: int = 0
+    drift_resolves: int = 0
+    """Premature resolves whose root signal is inside the band of the hour after the fault
+    (its level back at its normal after the fault: the daily cycle moved it off the band of
+    the hour before)."""
+    resolve_after_end_s: float | None = None
+    """First resolve minus the fault's end (None: the fault incident never resolved)."""
 
     def hit(self, k: int) -> float:
         return float(self.root in self.ranked[:k])
@@ -151,6 +157,10 @@ def _fault_score(
         page_delay_s=min(a.ts for a in pages) - fault.start if pages else None,
         premature_resolves=sum(_still_out(case, fault, t) for t in resolved[:1]),
         resolves=min(len(resolved), 1),
+        drift_resolves=sum(
+            _still_out(case, fault, t) and _in_band_after(case, fault, t) for t in resolved[:1]
+        ),
+        resolve_after_end_s=resolved[0] - fault.end if resolved else None,
         notes=Counter(
             a.receiver
             for a in out.actions
@@ -166,10 +176,24 @@ def _still_out(case: Case, fault: TrueFault, at: float) -> bool:
     values = case.series.get(fault.signal) if fault.signal else None
     if not values:
         return at < fault.end
-    before = sorted(v for t, v in values if fault.start - 3600.0 <= t < fault.start)
+    inside = _inside(values, fault.start - 3600.0, fault.start, at)
+    return at < fault.end if inside is None else not inside
+
+
+def _in_band_after(case: Case, fault: TrueFault, at: float) -> bool:
+    """The root's signal at ``at`` (median of its last 5 samples) is inside the p1-p99 band of
+    the hour from 10 minutes after the fault's end (False when that hour is not in the stream)."""
+    values = case.series.get(fault.signal) if fault.signal else None
+    after = fault.end + 600.0
+    return bool(values) and _inside(values or [], after, after + 3600.0, at) is True
+
+
+def _inside(values: list[tuple[float, float]], lo_t: float, hi_t: float, at: float) -> bool | None:
+    """Whether the median of the samples in the 5 minutes up to ``at`` lies in the p1-p99 band
+    of the samples in [lo_t, hi_t) (None: fewer than 10 of those, or no recent sample)."""
+    window = sorted(v for t, v in values if lo_t <= t < hi_t)
     recent = [v for t, v in values if at - 300.0 < t <= at]
-    if len(before) < 10 or not recent:
-        return at < fault.end
-    lo, hi = before[len(before) // 100], before[-1 - len(before) // 100]
-    level = statistics.median(recent)
-    return not lo <= level <= hi
+    if len(window) < 10 or not recent:
+        return None
+    lo, hi = window[len(window) // 100], window[-1 - len(window) // 100]
+    return lo <= statistics.median(recent) <= hi

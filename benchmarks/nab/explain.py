@@ -7,6 +7,12 @@ before the first window, within one window width after a window ("tail", cheap u
 rules), or far from every window ("far"), with their summed cost. A closing table sums the same
 per category, so the data can say what to fix (late detections, misses, or which false
 positives cost most).
+
+``--compare ewma`` sets Vigil against another detector, each at its own best threshold: how many
+windows both, one or neither detect, and for each window only the other detects why Vigil
+missed it, found by scoring again without one mechanism at a time: ``warm-up`` (no score yet),
+``quiet`` (found without the quiet period after a report), ``recurrence`` (found without the
+recurrence memory), ``zero`` (no evidence above the offsets) or ``weak`` (some, too little).
 """
 
 from __future__ import annotations
@@ -20,6 +26,11 @@ from pathlib import Path
 from benchmarks.nab.corpus import DataFile, load_corpus, load_profiles
 from benchmarks.nab.detectors import DETECTORS, SeriesScores
 from benchmarks.nab.scorer import LabelledFile, Profile, optimise, row_rewards
+from engine.detect.metric import score_series
+from engine.detect.metric_config import SeriesConfig
+
+WHY_VARIANTS = {"quiet": SeriesConfig(quiet_points=0), "recurrence": SeriesConfig(recur_slots=0)}
+"""Vigil without one mechanism: a window these find at Vigil's threshold was lost to it."""
 
 
 @dataclass(slots=True)
@@ -119,13 +130,66 @@ def _print_file(rep: FileReport) -> None:
     print(f"{rep.name:<58} {'; '.join(parts)}  fp {fps or '-'}")
 
 
+def _found(scores: Sequence[float | None], window: tuple[int, int], threshold: float) -> bool:
+    return any(s is not None and s >= threshold for s in scores[window[0]:window[1] + 1])
+
+
+def compare(files: list[DataFile], other: str, root: Path, verbose: bool) -> None:
+    """Windows Vigil and ``other`` find, each at its best threshold; why Vigil missed the
+    windows only ``other`` finds."""
+    profile = load_profiles(root)[0]
+    labels = [f.labels for f in files]
+    runs = {name: {f.name: DETECTORS[name](f) for f in files} for name in ("vigil", other)}
+    best = {name: optimise(labels, runs[name], profile) for name in runs}
+    for name, r in best.items():
+        print(f"{name:>15} standard={r.score:.1f} at threshold {r.threshold:.4f} "
+              f"(tp {r.tp} fp {r.fp} fn {r.fn})")
+    variants = {why: {f.name: score_series(f.ts_s, f.values, cfg) for f in files}
+                for why, cfg in WHY_VARIANTS.items()}
+    outcome: dict[str, int] = defaultdict(int)
+    reasons: dict[str, list[str]] = defaultdict(list)
+    t_vigil, t_other = best["vigil"].threshold, best[other].threshold
+    for data in files:
+        ours, theirs = runs["vigil"][data.name], runs[other][data.name]
+        for window in data.labels.windows:
+            mine, yours = _found(ours, window, t_vigil), _found(theirs, window, t_other)
+            outcome[("both" if yours else "vigil only") if mine else
+                    (f"{other} only" if yours else "neither")] += 1
+            if yours and not mine:
+                why = why_missed(data, window, ours, variants, t_vigil)
+                reasons[why].append(f"{data.name} [{window[0]}-{window[1]}]")
+    print("windows: " + ", ".join(f"{k} {v}" for k, v in sorted(outcome.items())))
+    print(f"why Vigil missed the {other}-only windows: "
+          + ", ".join(f"{k} {len(v)}" for k, v in sorted(reasons.items())))
+    for why, where in sorted(reasons.items()) if verbose else ():
+        print(f"  {why}: " + "; ".join(where))
+
+
+def why_missed(data: DataFile, window: tuple[int, int], ours: Sequence[float | None],
+               variants: dict[str, dict[str, SeriesScores]], threshold: float) -> str:
+    """Why Vigil's ``ours`` has no score of ``threshold`` in ``window``: ``warm-up``, the first
+    of ``variants`` (Vigil without one mechanism) that finds it, ``zero`` or ``weak``."""
+    inside = [s for s in ours[window[0]:window[1] + 1] if s is not None]
+    if not inside:
+        return "warm-up"
+    for why, scores in variants.items():
+        if _found(scores[data.name], window, threshold):
+            return why
+    return "zero" if max(inside) <= 0.0 else "weak"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.nab.explain")
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets/nab"))
     parser.add_argument("--detector", choices=sorted(DETECTORS), default="vigil")
     parser.add_argument("--summary", action="store_true", help="only the per-category table")
+    parser.add_argument("--compare", choices=sorted(set(DETECTORS) - {"vigil"}),
+                        help="windows Vigil and this detector find; why Vigil missed")
     args = parser.parse_args()
     files = load_corpus(args.data)
+    if args.compare:
+        compare(files, args.compare, args.data, not args.summary)
+        return
     detector = DETECTORS[args.detector]
     scores = {f.name: detector(f) for f in files}
     print_report(files, scores, args.data, not args.summary)

@@ -40,7 +40,7 @@ from connectors.http.auth import bearer_matches
 from connectors.http.ingest import Decoded
 from connectors.http.limits import RequestRefusedError, parse_json, read_body
 from connectors.http.silences import parse_silence_request
-from connectors.http.state import APP_STATE, AppState
+from connectors.http.state import APP_STATE, AppState, received_at
 from connectors.metrics import vigil_version
 from engine.events import AlertStatus, JsonDict, Rejected
 from engine.ingest.alertmanager import decode_alert
@@ -69,8 +69,10 @@ def _state(request: web.Request) -> AppState:
     return request.app[APP_STATE]
 
 
-def decode_postable_alerts(payload: object, received_at: float) -> list[Decoded]:
-    """``postableAlerts`` -> alerts and dead letters (one per bad element).
+def decode_postable_alerts(payload: object, received_at: float | None) -> list[Decoded]:
+    """``postableAlerts`` -> alerts and dead letters (one per bad element). Received at an
+    unknown time (``None``: an event clock before any event), an alert is taken as received
+    at its ``startsAt``.
 
     >>> [a.status.value for a in decode_postable_alerts([
     ...     {"labels": {"alertname": "Up"}, "startsAt": "2025-11-26T00:00:00Z",
@@ -90,12 +92,17 @@ def decode_postable_alerts(payload: object, received_at: float) -> list[Decoded]
             continue
         try:
             ends_at = read_optional_time(element, "endsAt")
-            resolved = ends_at is not None and ends_at <= received_at
+            at = received_at if received_at is not None else _starts(element)
+            resolved = ends_at is not None and (at is None or ends_at <= at)
             status = AlertStatus.RESOLVED if resolved else AlertStatus.FIRING
             out.append(decode_alert(element, received_at, status.value))
         except FieldError as error:
             out.append(Rejected(SOURCE, error.under(f"alerts[{i}]").reason, serialise(element)))
     return out
+
+
+def _starts(element: dict[str, object]) -> float | None:
+    return read_optional_time(element, "startsAt")
 
 
 async def post_alerts(request: web.Request) -> web.Response:
@@ -109,7 +116,7 @@ async def post_alerts(request: web.Request) -> web.Response:
             raise RequestRefusedError(413, f"{count} alerts is over the limit of {limit}")
     except RequestRefusedError as exc:
         return refused_response(exc)
-    handed = await hand_over(state, decode_postable_alerts(payload, time.time()), SOURCE)
+    handed = await hand_over(state, decode_postable_alerts(payload, received_at(state)), SOURCE)
     if not handed.ok:
         return not_taken_response(state)
     if handed.accepted == 0 and handed.rejected:

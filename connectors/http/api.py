@@ -24,7 +24,7 @@ from connectors.http.auth import bearer_matches
 from connectors.http.ingest import Decoded
 from connectors.http.limits import RequestRefusedError, count_alerts, parse_json, read_body
 from connectors.http.silences import parse_silence_request
-from connectors.http.state import APP_STATE, AppState
+from connectors.http.state import APP_STATE, AppState, received_at
 from engine.events import IncidentStatus, InputKind, JsonValue
 
 T = TypeVar("T")
@@ -99,7 +99,7 @@ async def post_alerts(request: web.Request) -> web.Response:
     decode = state.decode_alerts or _default_decoder()
     if decode is None:
         return _json({"error": "alert decoding is not available"}, 503, **{"Retry-After": "10"})
-    events: list[Decoded] = decode(payload, raw, time.time())
+    events: list[Decoded] = decode(payload, raw, received_at(state))
     handed = await hand_over(state, events, "http:alerts")
     if not handed.ok:
         return not_taken_response(state)
@@ -115,8 +115,8 @@ def _default_decoder() -> Any:
     except ImportError:  # the decoder module is not in this build yet
         return None
 
-    def decode(payload: Any, raw: bytes, received_at: float) -> list[Decoded]:
-        origin = Origin("http:alerts", None, None, received_at)
+    def decode(payload: Any, raw: bytes, at: float | None) -> list[Decoded]:
+        origin = Origin("http:alerts", None, None, at)
         return list(decode_object(InputKind.ALERTS, payload, origin, raw))
 
     return decode

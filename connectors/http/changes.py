@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from typing import Final
 
 from aiohttp import web
@@ -34,7 +33,7 @@ from connectors.http.accept import (
 from connectors.http.auth import bearer_matches
 from connectors.http.ingest import Decoded
 from connectors.http.limits import RequestRefusedError, parse_json
-from connectors.http.state import APP_STATE, AppState
+from connectors.http.state import APP_STATE, AppState, received_at
 from engine.events import InputKind, Rejected
 from engine.ingest.decode import Origin, decode_object
 from engine.ingest.errors import FieldError
@@ -55,7 +54,8 @@ async def post_changes(request: web.Request) -> web.Response:
         payload = parse_json(raw, state.limits.max_json_depth)
     except RequestRefusedError as exc:
         return refused_response(exc)
-    events = decode_object(InputKind.CHANGES, payload, Origin(SOURCE, timestamp=time.time()), raw)
+    origin = Origin(SOURCE, timestamp=received_at(state))
+    events = decode_object(InputKind.CHANGES, payload, origin, raw)
     return await _answer(state, events, SOURCE)
 
 

@@ -16,7 +16,6 @@ does not mount them (404).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -31,7 +30,7 @@ from connectors.http.accept import (
 )
 from connectors.http.ingest import Decoded
 from connectors.http.limits import RequestRefusedError, parse_json
-from connectors.http.state import APP_STATE
+from connectors.http.state import APP_STATE, received_at
 from engine.events import InputKind
 from engine.ingest.decode import Origin, decode_object, decode_record
 
@@ -78,7 +77,7 @@ def _handler(kind: InputKind) -> Callable[[web.Request], Awaitable[web.Response]
 
 
 def _decoded(request: web.Request, kind: InputKind, body: bytes, max_depth: int) -> list[Decoded]:
-    origin = Origin(f"http:{kind.value}", timestamp=time.time())
+    origin = Origin(f"http:{kind.value}", timestamp=received_at(request.app[APP_STATE]))
     if request.content_type not in LINE_TYPES:
         return list(decode_object(kind, parse_json(body, max_depth), origin, body))
     out: list[Decoded] = []

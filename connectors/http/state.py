@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,9 @@ from connectors.incident_store import IncidentView
 from connectors.metrics import VigilMetrics
 from engine.rules.runtime import HttpLimits
 
-AlertDecoder = Callable[[Any, bytes, float], list[Decoded]]
-"""``(parsed JSON, raw body, received-at epoch seconds) -> decoded alerts and rejects``."""
+AlertDecoder = Callable[[Any, bytes, float | None], list[Decoded]]
+"""``(parsed JSON, raw body, received-at epoch seconds) -> decoded alerts and rejects``
+(``received_at``: ``None`` when unknown)."""
 
 
 @dataclass(slots=True)
@@ -40,11 +42,22 @@ class AppState:
     extra_routes: list[Callable[[web.Application], None]] = field(default_factory=list)
     """Called with the application before the static files are mounted (the console's API)."""
     streams: set[asyncio.Queue[bytes | None]] = field(default_factory=set)
+    event_clock: Callable[[], float | None] | None = None
+    """Set by ``vigil serve --clock event``: the newest event time accepted (``None`` before
+    any), the time an ingest request is received at instead of the wall clock."""
 
     def mark_ready(self, ready: bool = True) -> None:
         """Called by the runtime once operator state is recovered (``/readyz`` turns 200)."""
         self.ready = ready
         self.metrics.ready.set(1 if ready else 0)
+
+
+def received_at(state: AppState) -> float | None:
+    """When an ingest request is received, for what it does not date itself (an alert
+    notification's time, a record without ``ts``): the wall clock, or on an event clock the
+    newest event time accepted (``None`` before any: the alerts keep their own times and a
+    record without ``ts`` is a dead letter), so a backfill stays in its own time."""
+    return time.time() if state.event_clock is None else state.event_clock()
 
 
 APP_STATE: Final = web.AppKey("vigil_state", AppState)

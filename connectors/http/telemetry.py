@@ -18,7 +18,6 @@ All need the bearer token (Prometheus: ``authorization: {credentials: ...}``; th
 
 from __future__ import annotations
 
-import time
 from typing import Final
 
 from aiohttp import web
@@ -45,7 +44,7 @@ from connectors.http.accept import (
 )
 from connectors.http.ingest import Decoded
 from connectors.http.limits import RequestRefusedError
-from connectors.http.state import APP_STATE
+from connectors.http.state import APP_STATE, received_at
 from engine.events import Rejected
 from engine.ingest.decode import Origin
 
@@ -80,7 +79,7 @@ async def post_remote_write(request: web.Request) -> web.Response:
         body = await read_ingest_body(request, state, raw=True)
     except RequestRefusedError as exc:
         return refused_response(exc)
-    origin = Origin(WRITE_SOURCE, timestamp=time.time())
+    origin = Origin(WRITE_SOURCE, timestamp=received_at(state))
     decoded = decode_remote_write(body, origin, state.limits.max_ingest_body_bytes)
     handed = await hand_over(state, decoded.events, WRITE_SOURCE)
     if not handed.ok:
@@ -122,7 +121,7 @@ async def _post_otlp(request: web.Request, signal: str) -> web.Response:
     except RequestRefusedError as exc:
         return refused_response(exc)
     source = f"http:otlp-{signal}"
-    origin = Origin(source, timestamp=time.time())
+    origin = Origin(source, timestamp=received_at(state))
     decode = otlp.decode_metrics if signal == "metrics" else otlp.decode_logs
     decoded = decode(body, origin, encoding)
     handed = await hand_over(state, decoded.events, source)

@@ -52,7 +52,7 @@ from connectors.kafka.lag import LagMonitor
 from connectors.kafka.telemetry import METRICS
 from connectors.kafka.view import GlobalView
 from connectors.kafka.wire import records_of
-from engine.events import Action, ActionStatus, Incident, RetrainRequest
+from engine.events import Action, Incident, RetrainRequest
 from engine.rules import RuleSet
 
 log = logging.getLogger("vigil.services")
@@ -171,12 +171,7 @@ class WorkerServices:
     def observe_outcome(self, final: Action) -> None:
         """Dispatcher hook: one action's delivery outcome (console status, receiver metrics)."""
         self.recorder.record_actions([final])
-        if final.status is ActionStatus.DELIVERED:
-            METRICS.deliveries.labels(receiver=final.receiver).inc()
-            if final.attempts > 1:
-                METRICS.delivery_retries.labels(receiver=final.receiver).inc(final.attempts - 1)
-        elif final.status is ActionStatus.FAILED:
-            METRICS.delivery_failures.labels(receiver=final.receiver, retryable="false").inc()
+        METRICS.count_outcome(final)
         if self.dispatcher is not None:
             METRICS.outbox_depth.set(self.dispatcher.backlog())
 

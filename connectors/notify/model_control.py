@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from connectors.mlflow import alias_request
-from connectors.notify.file import append_action
+from connectors.notify.file import ActionFile
 from connectors.notify.http import post_json
 from engine.events import Action
 
@@ -44,10 +44,11 @@ class ModelControlNotifier:
         self.name, self.path, self.client = name, path, client
         self.mlflow_url, self._token = mlflow_url, token
         self._written: set[str] = set()
+        self.file = ActionFile(name, path)
 
     async def send(self, action: Action) -> None:
         if action.id not in self._written:
-            append_action(self.name, self.path, action)
+            self.file.append(action)
             self._written.add(action.id)
         target = action.payload.get("mlflow")
         if self.client is None or not self.mlflow_url or not isinstance(target, dict):

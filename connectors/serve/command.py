@@ -103,6 +103,8 @@ def _open(args: argparse.Namespace) -> tuple[ConsoleSession, LiveRuntime]:
         raise
     console.observe([], runtime.restored_incidents())
     console.state.ingest = runtime.ingest
+    if options.clock is ServeClock.EVENT:  # requests are received at event time (backfill)
+        console.state.event_clock = runtime.ingest.event_time
     console.server.call_soon(console.state.mark_ready)
     return console, runtime
 

@@ -25,14 +25,17 @@ from engine.events import Incident
 
 
 class OutputFile(JsonlWriter):
-    """A ``JsonlWriter`` that appends, after cutting the file to ``keep`` bytes (``None``: as
-    it is). ``flush`` hands lines to the OS (readable at once); ``sync`` makes them durable."""
+    """A ``JsonlWriter`` that appends, after cutting the file to ``keep`` bytes (``None``: its
+    whole lines; a last line a crash cut short goes). ``flush`` hands lines to the OS
+    (readable at once); ``sync`` makes them durable."""
 
     def __init__(self, path: Path, keep: int | None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        with path.open("ab") as handle:
-            if keep is not None and handle.tell() > keep:
+        with path.open("a+b") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            keep = _whole_lines(handle, size) if keep is None else keep
+            if size > keep:
                 handle.truncate(keep)
         self._handle = path.open("ab")
         self.count = 0
@@ -45,6 +48,19 @@ class OutputFile(JsonlWriter):
         self._handle.flush()
         os.fsync(self._handle.fileno())
         return self._handle.tell()
+
+
+def _whole_lines(handle: IO[bytes], size: int, chunk: int = 64 * 1024) -> int:
+    """The size of the file's whole lines: up to and with its last newline."""
+    end = size
+    while end > 0:
+        start = max(0, end - chunk)
+        handle.seek(start)
+        newline = handle.read(end - start).rfind(b"\n")
+        if newline >= 0:
+            return start + newline + 1
+        end = start
+    return 0
 
 
 def lock(state_dir: Path) -> IO[bytes]:

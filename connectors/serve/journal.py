@@ -209,6 +209,8 @@ class JournalIngest:
     consumed: int = 0
     closed: bool = False
     """Set at shutdown: nothing more is accepted."""
+    newest: float | None = None
+    """The newest event time accepted (``event_time``; the runtime sets it at start)."""
     _waiting: list[tuple[list[Journaled], asyncio.Future[bool]]] = field(default_factory=list)
     _writer: asyncio.Task[None] | None = None
 
@@ -223,6 +225,17 @@ class JournalIngest:
             self._writer = asyncio.ensure_future(self._write())
         return await done
 
+    def event_time(self) -> float | None:
+        """The newest event time accepted so far (``None`` before any): what ``vigil serve
+        --clock event`` receives requests at (``connectors.http.state.received_at``)."""
+        return self.newest
+
+    def note_accepted(self, events: list[Journaled]) -> None:
+        """Move ``newest`` on to the events' newest time."""
+        times = [e.ts for e in events if not isinstance(e, Rejected)]
+        if times and (self.newest is None or max(times) > self.newest):
+            self.newest = max(times)
+
     async def _write(self) -> None:
         """Write what waits, one record per round, until nothing does."""
         while self._waiting:
@@ -234,6 +247,8 @@ class JournalIngest:
             except OSError as exc:
                 log.error("journal: cannot write accepted input reason=%s", exc)
                 written = False
+            if written:
+                self.note_accepted(events)
             for _, done in group:
                 if not done.done():
                     done.set_result(written)

@@ -19,7 +19,8 @@ repeats exactly what the crashed process did after it. Checkpoint order (``check
 
 A crash at any point loses nothing: on start the output files are cut back to the sizes of
 the snapshot and the journal is replayed from its offset; the outbox ignores action ids it
-already holds, so no receiver is paged twice.
+already holds, so no action is decided twice (one a receiver took just before the crash is
+sent again with its id, the idempotency key; the file receiver skips it).
 """
 
 from __future__ import annotations
@@ -145,6 +146,8 @@ class LiveRuntime:
         if snapshot is not None:
             self._restore(snapshot)
         self.ingest.consumed = self.offset
+        if options.clock is ServeClock.EVENT:
+            self._note_accepted()
         self.checkpointed, self.checkpointed_at = self._progress(), time.monotonic()
 
     def _restore(self, snapshot: dict[str, Any]) -> None:
@@ -160,6 +163,18 @@ class LiveRuntime:
                 runner.clock.at = clock
         self.offset = int(snapshot["offset"])
         self.journal.skip_to(self.offset)
+
+    def _note_accepted(self) -> None:
+        """The newest event time accepted before this start (what ``--clock event`` receives
+        requests at): the checkpoint's processing time, then the journal it does not cover."""
+        clock = self.runner.clock
+        if isinstance(clock, EventClock) and clock.last != float("-inf"):
+            self.ingest.newest = clock.last
+        offset = self.offset
+        while records := self.journal.read(offset):
+            for record in records:
+                self.ingest.note_accepted(events_of(record))
+            offset = records[-1].end
 
     @property
     def now(self) -> EventTime | None:

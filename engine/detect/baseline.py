@@ -26,9 +26,10 @@ every day: a prediction surprise about as large as one remembered near this time
 no point-surprise evidence (the other evidence, and the slow view, still count: a daily spike
 extreme against the slow variance, which has mostly forgotten yesterday's, is still news).
 After a point scores ``report_score`` or more, the next ``quiet_points`` points of the series
-score 0 (one incident, one report) unless their evidence is ``escalate_decades`` rarer than
-the report's (an escalation reports; rarities beyond 20 decades are not compared). How each
-default was chosen is logged in ``benchmarks/nab/README.md``.
+(on a coarse series only those within ``quiet_max_s`` at its typical interval: 12 on an hourly
+one) score 0 (one incident, one report) unless their evidence is ``escalate_decades`` rarer
+than the report's (an escalation reports; rarities beyond 20 decades are not compared). How
+each default was chosen is logged in ``benchmarks/nab/README.md``.
 """
 
 from __future__ import annotations
@@ -260,9 +261,17 @@ class SeriesModel:
         if out >= cfg.report_score:  # beyond 20 decades (score 0.8) rarities are not compared
             self.quiet_decades = decades if decades < 20.0 else 20.0
         if score >= cfg.report_score:
-            self.quiet = cfg.quiet_points
+            self.quiet = self._quiet_points()
             self.shift_hi = self.shift_lo = 0.0
         return out
+
+    def _quiet_points(self) -> int:
+        """``quiet_points``, or on a coarse series the points of ``quiet_max_s`` at its
+        typical interval when that is fewer (an hourly series: 12, not 30 hours)."""
+        cfg, dt = self.cfg, self.dt
+        if dt > 0.0 and dt * cfg.quiet_points > cfg.quiet_max_s:
+            return math.ceil(cfg.quiet_max_s / dt)
+        return cfg.quiet_points
 
     def _learn(self, x: float, slot: int, seasonal: float | None, debias: float) -> None:
         cfg = self.cfg

@@ -29,6 +29,8 @@ class SeriesConfig:
     surprise_alpha : EWMA weight of the surprise distribution (the calibration's memory).
     min_samples : points before scores are reported (warm-up, ``None``).
     quiet_points : points after a report (score >= ``report_score``) that score 0.
+    quiet_max_s : on a coarse series, at most this long at its typical interval (12 h: an
+        hourly series is quiet for 12 points, a 5-min one for 30).
     report_score : the score that starts a quiet period (the rule's threshold).
     escalate_decades : a point inside a quiet period still reports when its evidence is this
         many decades rarer than the report that started the period (an escalation).
@@ -70,6 +72,7 @@ class SeriesConfig:
     surprise_alpha: float = 0.001
     min_samples: int = 30
     quiet_points: int = 30
+    quiet_max_s: float = 12 * 3600.0
     escalate_decades: float = 1.0
     report_score: float = 0.37
     error_weight: float = 1.0
@@ -108,8 +111,8 @@ class SeriesConfig:
             raise ValueError(f"clip_z must be > 0, got {self.clip_z}")
         if not 0 <= self.season_slots <= 1440:
             raise ValueError(f"season_slots must be in [0, 1440], got {self.season_slots}")
-        if self.min_samples < 2 or self.quiet_points < 0:
-            raise ValueError("min_samples must be >= 2 and quiet_points >= 0")
+        if self.min_samples < 2 or self.quiet_points < 0 or self.quiet_max_s <= 0.0:
+            raise ValueError("min_samples must be >= 2, quiet_points >= 0, quiet_max_s > 0")
         if not 0.0 < self.report_score < 1.0 or self.error_weight < 0.0:
             raise ValueError("report_score must be in (0, 1) and error_weight >= 0")
         if not 1 <= self.run_points <= 16 or self.error_offset < 0.0:

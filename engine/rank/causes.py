@@ -5,7 +5,9 @@ state. The only state is each open incident's current top cause: a later revisio
 different top cause only when it scores at least ``hysteresis`` above the incumbent (stronger
 evidence, not a coin flip between near-equal candidates), so receivers are not re-paged for a
 cause that switches back and forth. Scores are a softmax over the candidates' feature scores
-(they sum to at most 1 over the reported causes; higher is more probable).
+(they sum to at most 1 over the reported causes; higher is more probable), each capped at the
+score of the cause ranked above it (a node placed after another by the evidence rules of
+``score_candidates`` never shows a higher score than it).
 """
 
 from __future__ import annotations
@@ -151,8 +153,11 @@ class CauseRanker:
     def _causes(self, ranked: list[Candidate], view: IncidentView) -> tuple[RootCause, ...]:
         if not ranked:
             return ()
-        top = max(c.score for c in ranked)
-        weights = [math.exp((c.score - top) / self.temperature) for c in ranked]
+        shown, cap = [], math.inf  # a cause never shows a higher score than one ranked above it
+        for c in ranked:
+            cap = min(cap, c.score)
+            shown.append(cap)
+        weights = [math.exp((s - shown[0]) / self.temperature) for s in shown]
         total = sum(weights)
         return tuple(
             RootCause(c.node, round(w / total, 4), _kind_of(c, view), describe(c, view))

@@ -53,6 +53,9 @@ def describe(cand: Candidate, view: IncidentView) -> tuple[str, ...]:
         out.append(f"{len(others)} of {total} anomalous nodes depend on it ({_names(others)})")
     if signal is not None:
         out.append(f"strongest signal |z|={signal.z:.1f} over {signal.count} signals")
+        callers = view.seen_by.get(cand.node)
+        if callers:
+            out.append(f"slow or failing as its callers see it: {_names(callers)}")
     else:
         out.append(silent_evidence(cand, view))
     residents = view.residents.get(cand.node, [])
@@ -86,6 +89,8 @@ def summarize(ranked: list[Candidate], view: IncidentView) -> str:
     signal = view.signals.get(top.node)
     if signal is not None:
         words = _signal_words(signal.names)
+        if view.seen_by.get(top.node):
+            words += f"; slow or failing as its callers see it ({_names(view.seen_by[top.node])})"
     else:
         bad = [d for d in view.dependents.get(top.node, []) if d in view.signals]
         words = f"no own signals, named by {len(bad)} anomalous dependents"

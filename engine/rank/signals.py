@@ -49,6 +49,8 @@ class IncidentView:
     """Host -> the services that run on it (``runs_on`` edges)."""
     observed: frozenset[str] = frozenset()
     """Nodes known to have telemetry (``IncidentSnapshot.observed``)."""
+    seen_by: dict[str, list[str]] = field(default_factory=dict)
+    """Node -> the callers whose client-side series of it are anomalous (``caller`` label)."""
 
     @property
     def first_onset(self) -> EventTime:
@@ -80,9 +82,13 @@ def z_of(anomaly: Anomaly) -> float:
 def build_view(snapshot: IncidentSnapshot) -> IncidentView:
     """Collect per-node signals (anomalies and alerts) and the neighbourhood's adjacency."""
     points: dict[str, list[tuple[EventTime, float, str]]] = {}
+    seen_by: dict[str, list[str]] = {}
     for a in snapshot.anomalies:
         name = str(a.subject.get("name", a.kind.value)) if isinstance(a.subject, dict) else ""
         points.setdefault(a.node, []).append((a.ts, z_of(a), name))
+        caller = _caller_of(a)
+        if caller and caller not in seen_by.setdefault(a.node, []):
+            seen_by[a.node].append(caller)
     for alert in snapshot.alerts:
         node = node_of(alert.labels)
         if node is None:
@@ -102,7 +108,16 @@ def build_view(snapshot: IncidentSnapshot) -> IncidentView:
         if e.kind == "runs_on":
             residents.setdefault(e.target, []).append(e.source)
     kinds = {n.id: n.kind for n in snapshot.nodes}
-    return IncidentView(signals, depends_on, dependents, kinds, residents, snapshot.observed)
+    seen = {n: sorted(c) for n, c in seen_by.items() if c}
+    return IncidentView(signals, depends_on, dependents, kinds, residents, snapshot.observed, seen)
+
+
+def _caller_of(anomaly: Anomaly) -> str:
+    """The ``caller`` label of a metric anomaly: its series is measured by that caller on
+    its calls to the anomaly's node (client-side latency or errors of one call edge)."""
+    labels = anomaly.subject.get("labels") if isinstance(anomaly.subject, dict) else None
+    caller = labels.get("caller") if isinstance(labels, dict) else None
+    return caller if isinstance(caller, str) else ""
 
 
 def _main_episode(points: list[tuple[EventTime, float, str]]) -> NodeSignal:

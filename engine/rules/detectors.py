@@ -42,7 +42,8 @@ class MetricDetectorRule(StrictModel):
     season_slots: int = Field(96, ge=0, le=1440)
     """Slots per day of the daily-seasonal predictor; 0 turns seasonality off."""
     quiet_points: int = Field(30, ge=0)
-    """After a report, the next ``quiet_points`` points of the same series are not reported."""
+    """After a report, the next ``quiet_points`` points of the same series are not reported
+    (a coarse series: at most 12 hours of points, so 12 on an hourly series)."""
 
 
 class ForecastRule(StrictModel):

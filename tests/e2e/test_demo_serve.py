@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -28,10 +27,10 @@ def test_demo_serve_prints_a_working_url_and_stops_on_interrupt() -> None:
     try:
         assert proc.stdout is not None
         urls: list[str] = []
-        deadline = time.monotonic() + 60
-        while len(urls) < 2 and time.monotonic() < deadline:
-            line = proc.stdout.readline()
+        for line in proc.stdout:  # until the second URL, or the end of its output
             urls += re.findall(r"console: (http://\S+)", line)
+            if len(urls) == 2:
+                break
         assert len(urls) == 2, "the URL is printed when serving starts and after the summary"
         base = urls[1].split("#")[0]
         assert "Vigil" in httpx.get(base, timeout=5).text
@@ -58,10 +57,7 @@ def _serve_with(args: list[str], env: dict[str, str], cwd: Path) -> tuple[str, s
     )
     try:
         assert proc.stdout is not None
-        line = ""
-        deadline = time.monotonic() + 60
-        while "console: " not in line and time.monotonic() < deadline:
-            line = proc.stdout.readline()
+        line = next((line for line in proc.stdout if "console: " in line), "")
         base = re.findall(r"console: (http://[^/\s]+)", line)[0]
 
         def write(token: str) -> int:

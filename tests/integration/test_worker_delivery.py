@@ -9,6 +9,7 @@ one ``delivered`` outcome record on the actions topic.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -16,8 +17,13 @@ from pathlib import Path
 import orjson
 import pytest
 
+from connectors.delivery import Dispatcher
+from connectors.kafka.config import config_from_dict
 from connectors.kafka.dispatch import ActionDispatcher
+from connectors.kafka.services import WorkerServices
+from connectors.kafka.telemetry import METRICS
 from connectors.notify import open_links
+from connectors.outbox import MemoryOutbox
 from connectors.retry import Backoff
 from engine.act.planner import ActionPlanner, _incident
 from engine.events import Action, IncidentStatus, Severity
@@ -138,3 +144,42 @@ async def test_restarted_dispatcher_delivers_every_action_exactly_once(
     outcomes = [r for r in records if r["status"] != "decided"]
     assert sorted(r["id"] for r in outcomes) == sorted(a.id for a in actions)
     assert {r["status"] for r in outcomes} == {"delivered"}
+
+
+async def test_the_worker_counts_a_failure_retryable_or_not_as_the_receiver_answered(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    """``vigil_receiver_failures_total{retryable}`` on a worker: a 400 is a permanent refusal
+    (``false``); 503s until the receiver's deadline are retryable (``true``), as in the
+    embedded runtime. (On main the worker counted every failure ``false``.)"""
+    rules = parse(f"""
+routing:
+  receivers:
+    - {{name: hook-counted, type: webhook, url: "{receiver.url}/hook", secret_env: T_HMAC,
+        timeout: 2s, deadline: 1s}}
+  route: {{receiver: hook-counted, group_wait: 0s, group_interval: 0s, repeat_interval: 0s}}
+""")
+    services = WorkerServices(config_from_dict({"metrics_port": None}), rules)
+    links, clients = open_links(rules.routing, {"T_HMAC": HMAC_KEY}, tmp_path)
+    dispatcher = Dispatcher(
+        MemoryOutbox(), links, services.observe_outcome, backoff=Backoff(0.05, 0.1)
+    )
+    first, second = (
+        dataclasses.replace(a, receiver="hook-counted") for a in decide(receiver.url, 1)[:2]
+    )
+
+    def failures(retryable: str) -> float:
+        labels = {"receiver": "hook-counted", "retryable": retryable}
+        return METRICS.registry.get_sample_value("vigil_receiver_failures_total", labels) or 0.0
+
+    before = failures("true"), failures("false")
+    receiver.default = 400
+    dispatcher.submit([first])
+    await dispatcher.drain()
+    receiver.default = 503
+    dispatcher.submit([second])
+    await dispatcher.drain()
+    for client in clients:
+        await client.aclose()
+    assert len(receiver.requests) > 2  # the 503s were retried
+    assert (failures("true") - before[0], failures("false") - before[1]) == (1.0, 1.0)

@@ -95,3 +95,20 @@ def _iso(ts: float) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_a_window_lost_to_the_quiet_period_is_told_apart_from_warm_up_and_weak_evidence() -> None:
+    from benchmarks.nab.explain import WHY_VARIANTS, why_missed
+    from engine.detect.metric import score_series
+
+    rng = random.Random(3)
+    values = [50.0 + rng.gauss(0.0, 1.0) for _ in range(400)]
+    values[300] += 10.0  # reported: the 5-min series is quiet for 30 points
+    values[310] += 10.0  # as large, inside the quiet period
+    data = _file(values, ((10, 12), (310, 312), (350, 352)))
+    ours = score_series(data.ts_s, values)
+    variants = {why: {data.name: score_series(data.ts_s, values, cfg)}
+                for why, cfg in WHY_VARIANTS.items()}
+    found = [why_missed(data, w, ours, variants, 0.37) for w in data.labels.windows]
+    assert found[:2] == ["warm-up", "quiet"]
+    assert found[2] in ("zero", "weak")  # plain noise: no evidence, or too little

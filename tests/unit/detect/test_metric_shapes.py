@@ -48,3 +48,16 @@ def test_a_much_larger_anomaly_inside_a_quiet_period_still_reports() -> None:
     scores = score_series([T0 + 300.0 * i for i in range(400)], values)
     assert (scores[300] or 0.0) >= 0.37
     assert (scores[310] or 0.0) >= 0.37
+
+
+def test_an_hourly_series_is_quiet_for_half_a_day_not_thirty_hours() -> None:
+    rng = random.Random(5)
+    values = [50.0 + rng.gauss(0.0, 1.0) for _ in range(400)]
+    values[300] += 10.0  # reported: quiet for 12 points (12 hours), not 30
+    values[318] += 10.0  # a second incident as large, 18 hours later
+    scores = score_series([T0 + HOUR * i for i in range(400)], values)
+    assert (scores[300] or 0.0) >= 0.37
+    assert (scores[318] or 0.0) >= 0.37
+    five_min = score_series([T0 + 300.0 * i for i in range(400)], values)
+    assert (five_min[300] or 0.0) >= 0.37
+    assert five_min[318] == 0.0  # a 5-min series keeps its 30 points (2.5 hours)
