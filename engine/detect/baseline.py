@@ -16,16 +16,20 @@ threshold serve all of them. Each point is scored *before* it is learned, and er
 when learned so an anomaly is not taken as normal. Scores are ``None`` during warm-up.
 
 Four pieces of evidence are weighed, each in decades of rarity (``metric_evidence``: point
-surprise or a persistent run, context novelty, range break, level shift).
+surprise or a persistent run, context novelty, range break, level shift), and a fifth, the slow
+view, is a floor under their combination: the point's distance from a slow, unclipped EWMA
+mean in slow standard deviations (weight ``slow_alpha``, 0.01, as the EWMA z-score), as the
+``2 log10 z`` decades Chebyshev's inequality guarantees whatever the distribution.
 
 A daily recurrence memory (``engine.detect.recurrence``) keeps a daily job from being news
 every day: a prediction surprise about as large as one remembered near this time of day gives
-no point-surprise evidence (the other evidence still counts). After a point scores
-``report_score`` or more, the next ``quiet_points`` points of the series (on a coarse series
-only those within ``quiet_max_s`` at its typical interval: 12 on an hourly one) score 0 (one
-incident, one report) unless their evidence is ``escalate_decades`` rarer than the report's (an
-escalation reports; rarities beyond 20 decades are not compared). How each default was
-chosen is logged in ``benchmarks/nab/README.md``.
+no point-surprise evidence (the other evidence, and the slow view, still count: a daily spike
+extreme against the slow variance, which has mostly forgotten yesterday's, is still news).
+After a point scores ``report_score`` or more, the next ``quiet_points`` points of the series
+(on a coarse series only those within ``quiet_max_s`` at its typical interval: 12 on an hourly
+one) score 0 (one incident, one report) unless their evidence is ``escalate_decades`` rarer
+than the report's (an escalation reports; rarities beyond 20 decades are not compared). How
+each default was chosen is logged in ``benchmarks/nab/README.md``.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ STATE_FIELDS: Final = (
     "n", "level", "last", "lo", "hi", "err_level", "err_last", "err_season",
     "quiet", "run_surprise", "season", "expected", "scale", "hist", "hist_w", "unlearnt",
     "shift_hi", "shift_lo", "shift_hist", "hist_total", "shift_total", "recur",
-    "prev_ts", "dt", "quiet_decades", "integral",
+    "prev_ts", "dt", "quiet_decades", "integral", "slow_mean", "slow_var", "shift_last",
 )
 _LOG10_2: Final = math.log10(2.0)
 
@@ -92,6 +96,8 @@ class SeriesModel:
         self.dt = 0.0  # typical sampling interval: EWMA of the gaps, each at most 4 * dt
         self.quiet_decades = 0.0  # decades of the report that started the quiet period
         self.integral = True  # every value so far a non-negative integer (a count)
+        self.slow_mean = self.slow_var = 0.0  # the slow view's unclipped EWMA mean, variance
+        self.shift_last = 0.0  # the previous point's level-shift decades
 
     def step(self, ts: float, x: float) -> float | None:
         """Score ``x`` at ``ts`` against the state so far, then learn it; ``None`` in warm-up.
@@ -102,7 +108,7 @@ class SeriesModel:
         cfg = self.cfg
         n = self.n = self.n + 1
         if n == 1:
-            self.level = self.last = self.lo = self.hi = x
+            self.level = self.last = self.lo = self.hi = self.slow_mean = x
             self.prev_ts = ts
             self.integral = x >= 0.0 and x == int(x)
             return None
@@ -137,8 +143,23 @@ class SeriesModel:
                 den = cfg.count_unit  # a count moves in whole units: one unit is z = 1
         z = abs(x - best) / den
         novelty = self.context.step(x, lo, hi)
+        # the slow view: unclipped slow EWMA mean and variance (de-biased while young)
+        a, d, var = cfg.slow_alpha, x - self.slow_mean, self.slow_var
+        self.slow_mean += a * d
+        d *= d
+        self.slow_var = (1.0 - a) * (var + a * d)
+        slow = 0.0
+        # its decades: slow_weight * log10(z ** 2), with weight 1 the rarity Chebyshev's
+        # P(|Z| >= z) <= 1 / z ** 2 guarantees for any distribution; at most range_decades
+        if d > var > 0.0:  # z > 1
+            if n * a < 7.0:
+                var /= 1.0 - (1.0 - a) ** (n - 2)
+            slow = cfg.slow_weight * math.log10(d / var)
+            slow = slow if slow < cfg.range_decades else cfg.range_decades
         warm = n > cfg.min_samples // 2
         shift = self._shift(x, trusted, debias, floor_ref) if warm else 0.0
+        grew = shift > self.shift_last
+        self.shift_last = shift
         bz, within = 0, 0.5
         if z > 0.0:  # the log-binned histogram's bin, inline (one per point)
             position = math.log2(z) * BINS_PER_OCTAVE
@@ -152,7 +173,7 @@ class SeriesModel:
             if bz >= MIN_BIN and cfg.recur_slots and remember(
                     self.recur, ts, bz, cfg.recur_reach, cfg.recur_decay, cfg.recur_tolerance):
                 sbz = 0  # as surprising as this time of day recently was: not news
-            score = self._score(sbz, within, novelty, shift, x)
+            score = self._score(sbz, within, novelty, shift if grew else -shift, x, slow)
         self._learn(x, slot, seasonal, debias)
         if warm:
             w = self.hist_w
@@ -198,9 +219,11 @@ class SeriesModel:
         decades -= cfg.shift_offset
         return cfg.shift_weight * (decades if decades > 0.0 else 0.0)
 
-    def _score(self, bz: int, within: float, novelty: float, shift: float, x: float) -> float:
+    def _score(self, bz: int, within: float, novelty: float, shift: float, x: float,
+               slow: float) -> float:
         """Combine the evidence (in decades) into the calibrated, quieted score; ``within``
-        is where in its bin ``bz`` the surprise lies (0 to 1)."""
+        is where in its bin ``bz`` the surprise lies (0 to 1); ``shift`` is negative when the
+        level-shift statistic did not grow since the previous point."""
         cfg = self.cfg
         raw = surprise_decades(bz, within, self.hist, self.hist_total, self.hist_w,
                                cfg.tail_quantile, cfg.tail_k_min, cfg.tail_k_max)
@@ -222,8 +245,11 @@ class SeriesModel:
         if hi > lo and (x > hi + reach or x < lo - reach):
             record = math.log10(self.n)
             record = record if record < cfg.range_decades else cfg.range_decades
+        if shift < 0.0:  # a shift that stopped growing is news again only with a surprise
+            shift = -shift if surprise > 0.0 else 0.0
         decades = combine(cfg.error_weight * surprise, novelty, shift, record,
                           cfg.corroboration)
+        decades = slow if slow > decades else decades  # the slow view is a floor
         score = decades / (decades + HALF_DECADES)
         quiet = self.quiet
         if quiet == 0:

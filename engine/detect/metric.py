@@ -43,7 +43,7 @@ def score_series(ts_s: Sequence[float], values: Sequence[float],
 
     >>> scores = score_series([60.0 * i for i in range(40)], [1.0, 2.0] * 19 + [1.0, 30.0])
     >>> scores[:2], [round(s, 2) for s in scores[-3:]]
-    ([None, None], [0.0, 0.0, 0.94])
+    ([None, None], [0.04, 0.0, 0.94])
     """
     model = SeriesModel(cfg or SeriesConfig())
     step = model.step

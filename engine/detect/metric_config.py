@@ -57,6 +57,9 @@ class SeriesConfig:
     recur_reach_s : a surprise recurs when one as large was seen within this time of day.
     recur_decay : surprise bins (quarter octaves) a remembered surprise fades per day.
     recur_tolerance : bins a surprise may exceed the remembered one by and still recur.
+    slow_alpha : EWMA weight of the slow view's mean and variance (unclipped).
+    slow_weight : weight of the slow view's decades, ``slow_weight * log10(z ** 2)`` (1:
+        Chebyshev's bound, ``engine.detect.baseline``; 0 disables it).
     context : the context-novelty configuration.
     """
 
@@ -92,10 +95,13 @@ class SeriesConfig:
     recur_reach_s: float = 3600.0
     recur_decay: float = 1.0
     recur_tolerance: int = 3
+    slow_alpha: float = 0.01
+    slow_weight: float = 1.0
     context: ContextConfig = field(default_factory=ContextConfig)
 
     def __post_init__(self) -> None:
-        for key in ("level_alpha", "error_alpha", "season_alpha", "surprise_alpha"):
+        for key in ("level_alpha", "error_alpha", "season_alpha", "surprise_alpha",
+                    "slow_alpha"):
             value = getattr(self, key)
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"{key} must be in (0, 1], got {value}")
@@ -121,8 +127,8 @@ class SeriesConfig:
             raise ValueError("tail_k_min must be > 0 and at most tail_k_max")
         if not 0 <= self.recur_slots <= 1440 or self.recur_reach_s < 0.0:
             raise ValueError("recur_slots must be in [0, 1440] and recur_reach_s >= 0")
-        if self.recur_decay < 0.0 or self.recur_tolerance < 0:
-            raise ValueError("recur_decay and recur_tolerance must be >= 0")
+        if self.recur_decay < 0.0 or self.recur_tolerance < 0 or self.slow_weight < 0.0:
+            raise ValueError("recur_decay, recur_tolerance and slow_weight must be >= 0")
 
     @property
     def recur_reach(self) -> int:

@@ -7,7 +7,8 @@ the point surprise alone (one residual drives it), and the three views of the se
 (shape, level, range) as the strongest plus ``corroboration`` of the others; the larger of
 the two counts or, when larger, the Fisher combination of all four (``-log10`` of the
 chi-square tail of ``-2 ln`` of the product of the four rarities, 8 degrees of freedom: one
-strong piece with weak others is never raised above itself).
+strong piece with weak others is never raised above itself). The slow view
+(``engine.detect.baseline``) is a floor under that combination, not a fifth piece of it.
 
 The four pieces of evidence of a point (``engine.detect.baseline.SeriesModel``):
 
@@ -21,7 +22,9 @@ The four pieces of evidence of a point (``engine.detect.baseline.SeriesModel``):
    ``range_decades``;
 4. a level shift: a two-sided CUSUM of the residuals from the slow reference (the trusted
    seasonal profile, else the EWMA level), in decades of its own recent distribution, less
-   ``shift_offset``; it restarts after each report, so one shift is reported once.
+   ``shift_offset``; it restarts after each report, so one shift is reported once, and
+   while it does not grow (a shift the level has caught up with) it counts only alongside a
+   point surprise, so below the report threshold a shift is not repeated point after point.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Final
 from engine.detect.tail import BINS, fixed_decades, weibull_decades
 
 _LN10: Final = math.log(10.0)
+_HALF: Final = BINS // 2
 
 
 def rarity(b: int, hist: list[float], total: float, w: float) -> float:
@@ -58,7 +62,8 @@ def surprise_decades(b: int, within: float, hist: list[float], total: float, w: 
                      quantile: float, k_min: float, k_max: float) -> float:
     """Rarity of a prediction surprise in bin ``b`` (``within`` it, 0 to 1); beyond the recent
     99th percentile, on the Weibull tail fitted to the series' own surprises."""
-    tail = sum(hist[b:])
+    # the shorter sum (most surprises are in the low bins): per point, so it matters
+    tail = total - sum(hist[:b]) if b < _HALF else sum(hist[b:])
     decades = -math.log10((tail + 0.5 * w) / (total + w))
     if tail >= 0.01 * total or b <= q99_bin(hist, total):
         return decades

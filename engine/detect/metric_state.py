@@ -1,7 +1,7 @@
 """State of the metric operator: one slot per series, with a bounded series count.
 
 ``STATE_VERSION`` numbers the snapshot format. Older snapshots (version 1, whose per-series
-model fields changed twice without a bump, and versions 2 to 7) load through ``upgrade``: a Vigil
+model fields changed twice without a bump, and versions 2 to 8) load through ``upgrade``: a Vigil
 model's missing fields start fresh (the running histogram sums added in version 5 are summed
 from the histograms) and fields that no longer exist are dropped, so the series keeps its
 baseline and re-learns only the new parts. Snapshots of an unknown version are
@@ -24,8 +24,10 @@ if TYPE_CHECKING:
     from engine.detect.metric import ModelConfigs
     from engine.events import MetricPoint
 
-STATE_VERSION: Final = 8
-"""8: adds ``prev_ts`` and the typical interval ``dt`` (seasonal trust after
+STATE_VERSION: Final = 9
+"""9: adds the slow view's mean and variance ``slow_mean``, ``slow_var`` and the previous
+point's level-shift decades ``shift_last``;
+8: adds ``prev_ts`` and the typical interval ``dt`` (seasonal trust after
 ``season_trust_s`` of points), ``quiet_decades`` (escalation inside a quiet period) and
 ``integral`` (count-aware error floor);
 7: drops the decaying report count ``reports`` (the repeat penalty was never the default);
@@ -77,7 +79,7 @@ class MetricState:
 
         configs = configs or ModelConfigs.of(DetectorRules())
         version = data.get("version")
-        if version in (1, 2, 3, 4, 5, 6, 7):
+        if version in (1, 2, 3, 4, 5, 6, 7, 8):
             data = upgrade(data, configs)
         elif version != STATE_VERSION:
             raise ValueError(f"metric state version {version!r} is not supported: this build "
@@ -115,9 +117,9 @@ def upgrade(data: dict[str, Any], configs: ModelConfigs) -> dict[str, Any]:
         trees = configs.rules[raw["rule"]].detector is MetricDetectorKind.HALFSPACETREES
         if model is not None and not trees:
             fresh = SeriesModel(configs.series[raw["rule"]]).to_dict()
-            model = _with_v8_fields(_with_totals(
+            model = _with_v9_fields(_with_v8_fields(_with_totals(
                 {**fresh, **{k: v for k, v in model.items() if k in fresh}}, model),
-                model, raw["last_ts"])
+                model, raw["last_ts"]), model, configs.series[raw["rule"]].error_alpha)
         series[key] = {**raw, "model": model}
     return {**data, "version": STATE_VERSION, "series": series}
 
@@ -134,6 +136,18 @@ def _with_v8_fields(model: dict[str, Any], old: dict[str, Any],
     return {**model, "prev_ts": float(last_ts), "dt": 0.0,
             "integral": all(v >= 0.0 and v == int(v) for v in whole),
             "quiet_decades": 20.0 if old.get("quiet", 0) else 0.0}
+
+
+def _with_v9_fields(model: dict[str, Any], old: dict[str, Any],
+                    error_alpha: float) -> dict[str, Any]:
+    """``model`` with the slow view's mean and variance (state version 9) the ``old`` one
+    lacks: the level and the square of its (de-biased) error scale, so a restored series
+    does not score its next point against a slow mean of 0."""
+    if "slow_mean" in old:
+        return model
+    debias = max(1.0 - float(model["unlearnt"]), error_alpha)
+    scale = 1.25 * float(model["err_level"]) / debias
+    return {**model, "slow_mean": float(model["level"]), "slow_var": scale * scale}
 
 
 def _with_totals(model: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:

@@ -95,14 +95,15 @@ def test_model_state_round_trips_as_plain_data() -> None:
     assert [copy.step(T0 + 6000.0, 130.0)] == [model.step(T0 + 6000.0, 130.0)]
 
 
-def _daily_job_series(extra: dict[int, float]) -> tuple[list[float], list[float]]:
-    """Five-minute noise with a job's spike near 03:00 every day (its start jitters by up
-    to 25 minutes) plus ``extra`` values at given rows."""
+def _daily_job_series(extra: dict[int, float],
+                      job: float = 20.0) -> tuple[list[float], list[float]]:
+    """Five-minute noise (10, sd 0.5) with a job's spike to ``job`` near 03:00 every day (its
+    start jitters by up to 25 minutes) plus ``extra`` values at given rows."""
     rng = random.Random(11)
     ts = [T0 + 300.0 * i for i in range(7 * 288)]
     values = [10.0 + rng.gauss(0.0, 0.5) for _ in ts]
     for day in range(7):
-        values[day * 288 + 36 + rng.randrange(-5, 6)] = 40.0
+        values[day * 288 + 36 + rng.randrange(-5, 6)] = job
     for row, value in extra.items():
         values[row] = value
     return ts, values
@@ -116,13 +117,21 @@ def _reported(cfg: SeriesConfig, ts: list[float], values: list[float]) -> list[i
 
 def test_a_daily_job_spike_is_news_once_but_other_spikes_still_are() -> None:
     other, bigger = 5 * 288 + 264, 6 * 288 + 36  # 22:00 on day 5; a 03:00 spike 6x as high
-    ts, values = _daily_job_series({other: 40.0, bigger: 240.0})
-    jobs = [i for i, v in enumerate(values) if v >= 40.0 and i != other]
+    ts, values = _daily_job_series({other: 20.0, bigger: 70.0})
+    jobs = [i for i, v in enumerate(values) if v >= 20.0 and i != other]
     remembered = set(_reported(SeriesConfig(), ts, values)) & set(jobs)
     plain = set(_reported(SeriesConfig(recur_slots=0), ts, values)) & set(jobs)
     assert len(plain) >= 5  # without the memory the job is reported day after day
     assert remembered == {jobs[0], bigger}  # with it: the first time, and the larger spike
     assert other in _reported(SeriesConfig(), ts, values)
+
+
+def test_a_daily_spike_extreme_against_the_slow_variance_is_reported_every_day() -> None:
+    ts, values = _daily_job_series({}, job=60.0)  # 100 sd of the noise: the slow view's z ~40
+    jobs = [i for i, v in enumerate(values) if v >= 60.0]
+    reported = set(_reported(SeriesConfig(), ts, values)) & set(jobs)
+    assert len(reported) >= 5  # the recurrence memory does not zero the slow view
+    assert set(_reported(SeriesConfig(slow_weight=0.0), ts, values)) & set(jobs) == {jobs[0]}
 
 
 def test_a_fitted_tail_scores_heavy_tailed_noise_lower_but_still_reports_a_huge_spike() -> None:
@@ -132,10 +141,13 @@ def test_a_fitted_tail_scores_heavy_tailed_noise_lower_but_still_reports_a_huge_
     pareto[2500] = 10_000.0
     heavy = _scores(SeriesConfig(season_slots=0), ts, pareto)
     assert heavy[2500] >= SeriesConfig().report_score
-    # the heavy tail's big surprises are its normal: they score lower than a Gaussian's do
+    # the heavy tail's big surprises are its normal: the fitted tail scores them lower than a
+    # Gaussian's (the slow view, which knows no tail, is left out to compare the tails alone)
+    tails = SeriesConfig(season_slots=0, slow_weight=0.0)
+    heavy = _scores(tails, ts, pareto)
     rng = random.Random(12)
     gauss = [100.0 + rng.gauss(0.0, 1.0) for _ in ts]
-    light = _scores(SeriesConfig(season_slots=0), ts, gauss)
+    light = _scores(tails, ts, gauss)
 
     def top(values: list[float], scores: list[float]) -> float:
         return sum(scores[i] for i in sorted(range(300, 2500),
@@ -177,3 +189,17 @@ def test_agreeing_views_of_the_series_state_add_up() -> None:
     assert found[0] <= found[1]  # the shift is reported no later
     first = min(i for i in range(700) if max(alone[i], together[i]) >= bar)
     assert all(together[i] >= alone[i] for i in range(31, first))
+
+
+def test_a_level_shift_that_stopped_growing_is_not_news_point_after_point() -> None:
+    """An hourly ramp (+3 sd over 30 hours) scored by the level-shift path alone: while its
+    statistic plateaus or decays below the report threshold it repeats nothing new, so few
+    points after the ramp score 0.15 or more (14 here; 27 when every point repeated it)."""
+    rng = random.Random(3)
+    ts = [T0 + 3600.0 * i for i in range(500)]
+    values = [100.0 + rng.gauss(0.0, 1.0) + 0.1 * min(max(i - 300, 0), 30) for i in range(500)]
+    shift_only = SeriesConfig(error_weight=0.0, slow_weight=0.0, range_decades=0.0)
+    scores = _scores(shift_only, ts, values)
+    after = [s for s in scores[310:360] if s is not None]
+    assert max(after) >= 0.3  # the ramp is still seen
+    assert sum(s >= 0.15 for s in after) <= 16

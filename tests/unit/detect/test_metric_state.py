@@ -25,7 +25,7 @@ def _snapshot() -> tuple[MetricDetector, dict[str, object]]:
 
 def test_snapshot_carries_the_current_version() -> None:
     _, snap = _snapshot()
-    assert snap["version"] == STATE_VERSION == 8
+    assert snap["version"] == STATE_VERSION == 9
 
 
 def test_version_1_snapshot_with_old_model_fields_loads_and_keeps_its_baseline() -> None:
@@ -153,7 +153,7 @@ def test_version_7_snapshot_loads_with_its_baseline_and_relearns_the_new_fields(
     series = snap["series"]
     assert isinstance(series, dict)
     key = _points(1)[0].key
-    new = ("prev_ts", "dt", "quiet_decades", "integral")
+    new = ("prev_ts", "dt", "quiet_decades", "integral", "slow_mean", "slow_var")
     model = {k: v for k, v in series[key]["model"].items() if k not in new}
     state = op.restore_state({"version": 7, "series": {key: {**series[key], "model": model}}})
     restored = state.series[key].model
@@ -168,3 +168,20 @@ def test_version_7_snapshot_loads_with_its_baseline_and_relearns_the_new_fields(
     model_after = state.series[key].model
     assert model_after is not None
     assert model_after.to_dict()["integral"] is False
+
+
+def test_version_8_snapshot_loads_with_a_slow_view_from_its_level() -> None:
+    op, snap = _snapshot()
+    series = snap["series"]
+    assert isinstance(series, dict)
+    key = _points(1)[0].key
+    model = {k: v for k, v in series[key]["model"].items() if not k.startswith("slow_")}
+    state = op.restore_state({"version": 8, "series": {key: {**series[key], "model": model}}})
+    restored = state.series[key].model
+    assert restored is not None
+    data = restored.to_dict()
+    assert data["slow_mean"] == model["level"]  # not 0: the next point is not a jump from 0
+    assert 0.0 < data["slow_var"] < 25.0  # the level's error scale squared (values 10 to 14)
+    assert {k: v for k, v in data.items() if not k.startswith("slow_")} == model
+    _, out = op.process(state, _points(50, 200), now=T0)
+    assert out == []  # the same pattern as before the snapshot: nothing to report
