@@ -54,6 +54,7 @@ def apply_hold(state: CorrelateState, hold: Anomaly) -> None:
     for record in state.incidents.values():
         if record.is_open and hold.node in record.spans:
             record.held_ts = hold.ts if record.held_ts is None else max(record.held_ts, hold.ts)
+            record.held[hold.node] = max(record.held.get(hold.node, hold.ts), hold.ts)
 
 
 def _still_firing(state: CorrelateState, record: IncidentRecord, ts: EventTime) -> bool:

@@ -94,7 +94,11 @@ class Placement:
             r
             for r in state.incidents.values()
             if r.is_open
-            and (start - r.last_ts <= self.window_s or self._alert_alive(r, alert, ts))
+            and (
+                start - r.last_ts <= self.window_s
+                or self._alert_alive(r, alert, ts)
+                or self._still_held(r, node, start)
+            )
             and (
                 self._links(state, r, node, related, ts, alert is not None)
                 or self._feeds(r, upstream, start)
@@ -151,6 +155,15 @@ class Placement:
         if alert is None or self._sealed(record, ts):
             return False
         return any(record.loud_firing(n) for n in record.firing)
+
+    def _still_held(self, record: IncidentRecord, node: str | None, ts: EventTime) -> bool:
+        """Whether ``record`` is still held on ``node``: a recovery-watch hold on it within
+        ``window_s`` (a series of the node still outside its pre-incident band). A new member
+        there continues the incident although its last member is older than ``window_s``:
+        the fault has not ended, its signals report in bursts. A node back in its band holds
+        nothing, so a later fault there starts fresh."""
+        held = record.held.get(node) if node is not None else None
+        return held is not None and ts - held <= self.window_s
 
     def _continues(self, record: IncidentRecord, node: str, ts: EventTime) -> bool:
         """Whether a member at ``node`` continues ``record`` (its node is already in it).

@@ -69,10 +69,36 @@ def test_version_2_state_restores_with_no_holds() -> None:
     old = state.to_dict()
     old["version"] = 2
     for record in old["incidents"].values():
-        del record["held_ts"], record["firing"], record["settled_at"]
+        del record["held_ts"], record["firing"], record["settled_at"], record["held"]
     restored = CorrelateState.from_dict(old)
     assert [r.held_ts for r in restored.incidents.values()] == [None]
-    assert restored.to_dict()["version"] == 5
+    assert restored.to_dict()["version"] == 6
+
+
+def test_a_new_anomaly_past_window_s_on_a_node_still_held_continues_its_incident() -> None:
+    """A lasting fault reports in bursts: db's anomalies 20 minutes apart (window_s is 10)
+    while its series stays outside its band (holds every 5 minutes) are one incident; after
+    db is back in band (no hold for more than window_s) its next anomaly starts fresh."""
+    events = [example_anomaly("db", T0, 0.99)]
+    events += [_hold("db", T0 + 300 * k) for k in range(1, 5)]  # outside its band to T0+1200
+    events += [example_anomaly("db", T0 + 1200, 0.99)]  # 20 min after the last member
+    events += [example_anomaly("db", T0 + 2400, 0.99)]  # back in band since T0+1200: fresh
+    state, _ = OP.process(OP.initial_state(), events, now=T0 + 2400)
+    assert sorted(len(r.members) for r in state.incidents.values()) == [1, 2]
+    first = min(state.incidents.values(), key=lambda r: r.opened_at)
+    assert first.members == [events[0].id, events[5].id]
+
+
+def test_version_5_state_restores_with_no_node_held() -> None:
+    events = [example_anomaly("db", T0, 0.99), _hold("db", T0 + 300)]
+    state, _ = OP.process(OP.initial_state(), events, now=T0 + 300)
+    old = state.to_dict()
+    old["version"] = 5
+    for record in old["incidents"].values():
+        del record["held"]
+    restored = CorrelateState.from_dict(old)
+    assert [(r.held_ts, r.held) for r in restored.incidents.values()] == [(T0 + 300, {})]
+    assert restored.to_dict()["version"] == 6
 
 
 def test_a_watch_ends_after_max_watch_s() -> None:
