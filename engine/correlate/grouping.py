@@ -5,7 +5,10 @@ A member (anomaly or newly firing alert) joins the open incident whose last acti
 (a chain of dependencies within ``max_hops``, a shared host or a shared callee) that is still
 active (a member within ``link_s``). The link runs through the incident: a shared host or
 callee, and the middle node of a longer chain, is one of its nodes or a node never observed
-(see ``Placement._links``). A windowed anomaly (the ML monitor's drift checks: a
+(see ``Placement._links``). A member on a node still *held* in an open incident (a
+recovery-watch hold on it within ``window_s``: a series of the node still outside its
+pre-incident band) joins it however old its last member is: a lasting fault reports in bursts
+(``Placement._still_held``). A windowed anomaly (the ML monitor's drift checks: a
 statistic over an hour, reported at its end) also joins an incident in which a node it depends on
 was active during that window, so a model's drift lands in the upstream data outage's incident
 (see ``evidence_start``); alerts naming no node join an incident holding the same
@@ -48,7 +51,7 @@ from engine.correlate.lifecycle import (
     resolution,
 )
 from engine.correlate.placement import Member, Placement, evidence_start, join
-from engine.correlate.recovery import is_hold
+from engine.correlate.recovery import is_hold, series_of
 from engine.correlate.state import CorrelateState
 from engine.correlate.topology import Topology
 from engine.events import (
@@ -241,7 +244,9 @@ class Correlator:
                 return
             if event.id not in state.member_of:
                 since = evidence_start(event)
-                record, merged = self.placement.place(state, event.node, event.ts, since=since)
+                record, merged = self.placement.place(
+                    state, event.node, event.ts, since=since, series=series_of(event)
+                )
                 self._announce_merged(state, merged, out)
                 record.add_anomaly(event, self.max_anomalies_per_node)
                 member = Member(event.id, event.node, event.ts, event.severity.rank)

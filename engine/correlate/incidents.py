@@ -54,7 +54,8 @@ class IncidentRecord:
     settled_at: EventTime | None = None
     """When its last firing alert resolved, if it has no other members (it resolves then)."""
     held: dict[str, EventTime] = field(default_factory=dict)
-    """Node -> its latest hold (a series of that node still outside its pre-incident band)."""
+    """Series key -> its latest hold (a series of one of its nodes still outside its
+    pre-incident band)."""
 
     @property
     def is_open(self) -> bool:
@@ -191,8 +192,8 @@ class IncidentRecord:
             self.held_ts = max(self.held_ts or other.held_ts, other.held_ts)
         for node, fps in other.firing.items():
             self.firing.setdefault(node, {}).update(fps)
-        for node, at in other.held.items():
-            self.held[node] = max(self.held.get(node, at), at)
+        for key, at in other.held.items():
+            self.held[key] = max(self.held.get(key, at), at)
         settled = [t for t in (self.settled_at, other.settled_at) if t is not None]
         self.settled_at = max(settled) if settled else None
         for node, (first, last, count) in other.spans.items():

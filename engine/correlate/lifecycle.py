@@ -19,6 +19,7 @@ from __future__ import annotations
 from engine.correlate.alerts import Verdict, is_firing
 from engine.correlate.incidents import IncidentRecord
 from engine.correlate.placement import alert_of
+from engine.correlate.recovery import series_of
 from engine.correlate.state import CorrelateState
 from engine.events import Alert, Anomaly, AnomalyKind, EventTime
 
@@ -54,7 +55,8 @@ def apply_hold(state: CorrelateState, hold: Anomaly) -> None:
     for record in state.incidents.values():
         if record.is_open and hold.node in record.spans:
             record.held_ts = hold.ts if record.held_ts is None else max(record.held_ts, hold.ts)
-            record.held[hold.node] = max(record.held.get(hold.node, hold.ts), hold.ts)
+            if (key := series_of(hold)) is not None:
+                record.held[key] = max(record.held.get(key, hold.ts), hold.ts)
 
 
 def _still_firing(state: CorrelateState, record: IncidentRecord, ts: EventTime) -> bool:

@@ -2,7 +2,8 @@
 
 The rules are those of ``engine.correlate.grouping`` (see its module doc): a member joins an
 open incident active within ``window_s`` that holds its node or a related node still active
-(within ``link_s``), or, for windowed evidence, a dependency active during its window; a member
+(within ``link_s``), or an open incident still held on its node (a recovery-watch hold
+within ``window_s``), or, for windowed evidence, a dependency active during its window; a member
 related to several incidents merges them once both ends of the link persist (``merge_after_s``).
 """
 
@@ -47,6 +48,7 @@ class Placement:
         *,
         alert: Alert | None = None,
         since: EventTime | None = None,
+        series: str | None = None,
     ) -> tuple[IncidentRecord, list[IncidentRecord]]:
         """The incident a new member at ``node`` joins: an open related one, merged, or new.
 
@@ -55,7 +57,7 @@ class Placement:
         falls within that window. Also returns the announced incidents merged into it, in
         merge order: the caller announces each of them resolved."""
         start = ts if since is None else min(since, ts)
-        candidates = self._candidates(state, node, ts, start, alert)
+        candidates = self._candidates(state, node, ts, start, alert, series)
         if not candidates:
             member = alert.id if alert is not None else node
             record = IncidentRecord(stable_id("inc", member, ts), opened_at=ts, last_ts=ts)
@@ -84,8 +86,10 @@ class Placement:
         ts: EventTime,
         start: EventTime,
         alert: Alert | None,
+        series: str | None = None,
     ) -> list[IncidentRecord]:
-        """The open incidents a member at ``node`` (evidence from ``start``) relates to."""
+        """The open incidents a member at ``node`` (evidence from ``start``; a metric
+        anomaly's ``series``) relates to."""
         if node is not None:
             state.topology.ensure_node(node)
             related = state.topology.related_nodes(node, self.max_hops)
@@ -97,7 +101,7 @@ class Placement:
             and (
                 start - r.last_ts <= self.window_s
                 or self._alert_alive(r, alert, ts)
-                or self._still_held(r, node, start)
+                or self._still_held(r, series, start)
             )
             and (
                 self._links(state, r, node, related, ts, alert is not None)
@@ -156,14 +160,12 @@ class Placement:
             return False
         return any(record.loud_firing(n) for n in record.firing)
 
-    def _still_held(self, record: IncidentRecord, node: str | None, ts: EventTime) -> bool:
-        """Whether ``record`` is still held on ``node``: a recovery-watch hold on it within
-        ``window_s`` (a series of the node still outside its pre-incident band). A new member
-        there continues the incident although its last member is older than ``window_s``:
-        the fault has not ended, its signals report in bursts. A node back in its band holds
-        nothing, so a later fault there starts fresh."""
-        held = record.held.get(node) if node is not None else None
-        return held is not None and ts - held <= self.window_s
+    def _still_held(self, record: IncidentRecord, series: str | None, ts: EventTime) -> bool:
+        """Whether ``record`` still holds ``series`` (a recovery-watch hold on it within
+        ``window_s``): a new anomaly on it continues the incident however old its last member
+        is (the fault has not ended; it reports in bursts). A series back in band starts fresh."""
+        held = record.held.get(series) if series is not None else None
+        return held is not None and ts - held <= self.window_s and not self._sealed(record, ts)
 
     def _continues(self, record: IncidentRecord, node: str, ts: EventTime) -> bool:
         """Whether a member at ``node`` continues ``record`` (its node is already in it).

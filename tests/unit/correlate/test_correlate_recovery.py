@@ -75,16 +75,18 @@ def test_version_2_state_restores_with_no_holds() -> None:
     assert restored.to_dict()["version"] == 6
 
 
-def test_a_new_anomaly_past_window_s_on_a_node_still_held_continues_its_incident() -> None:
-    """A lasting fault reports in bursts: db's anomalies 20 minutes apart (window_s is 10)
-    while its series stays outside its band (holds every 5 minutes) are one incident; after
-    db is back in band (no hold for more than window_s) its next anomaly starts fresh."""
-    events = [example_anomaly("db", T0, 0.99)]
+def test_a_new_anomaly_past_window_s_on_a_series_still_held_continues_its_incident() -> None:
+    """A lasting fault reports in bursts: db's anomalies on ``errors`` 20 minutes apart
+    (window_s is 10) while the series stays outside its band (holds every 5 minutes) are one
+    incident; once it is back in band (no hold for more than window_s), or on another series
+    of db, a later anomaly starts fresh."""
+    events = [example_anomaly("db", T0, 0.99, "errors")]
     events += [_hold("db", T0 + 300 * k) for k in range(1, 5)]  # outside its band to T0+1200
-    events += [example_anomaly("db", T0 + 1200, 0.99)]  # 20 min after the last member
-    events += [example_anomaly("db", T0 + 2400, 0.99)]  # back in band since T0+1200: fresh
-    state, _ = OP.process(OP.initial_state(), events, now=T0 + 2400)
-    assert sorted(len(r.members) for r in state.incidents.values()) == [1, 2]
+    events += [example_anomaly("db", T0 + 1200, 0.99, "errors")]  # 20 min after the last
+    events += [example_anomaly("db", T0 + 2000, 0.99, "latency")]  # not held: fresh
+    events += [example_anomaly("db", T0 + 3000, 0.99, "errors")]  # back in band: fresh
+    state, _ = OP.process(OP.initial_state(), events, now=T0 + 3000)
+    assert sorted(len(r.members) for r in state.incidents.values()) == [1, 1, 2]
     first = min(state.incidents.values(), key=lambda r: r.opened_at)
     assert first.members == [events[0].id, events[5].id]
 
