@@ -6,9 +6,10 @@ A member (anomaly or newly firing alert) joins the open incident whose last acti
 active (a member within ``link_s``). The link runs through the incident: a shared host or
 callee, and the middle node of a longer chain, is one of its nodes or a node never observed
 (see ``Placement._links``). A metric anomaly on a series an open incident still *holds* (a
-recovery-watch hold on that series within ``window_s``: still outside its pre-incident band)
-joins it however old its last member is, until the incident is sealed: a lasting fault
-reports in bursts (``Placement._still_held``). A windowed anomaly (the ML monitor's drift checks: a
+recovery-watch hold on that series within ``window_s``: still outside its pre-incident band),
+or a log anomaly on a node it holds any series of, joins it however old its last member is,
+until the incident is sealed: a lasting fault reports in bursts (``Placement._still_held``).
+A windowed anomaly (the ML monitor's drift checks: a
 statistic over an hour, reported at its end) also joins an incident in which a node it depends on
 was active during that window, so a model's drift lands in the upstream data outage's incident
 (see ``evidence_start``); alerts naming no node join an incident holding the same

@@ -53,9 +53,8 @@ class IncidentRecord:
     firing now."""
     settled_at: EventTime | None = None
     """When its last firing alert resolved, if it has no other members (it resolves then)."""
-    held: dict[str, EventTime] = field(default_factory=dict)
-    """Series key -> its latest hold (a series of one of its nodes still outside its
-    pre-incident band)."""
+    held: dict[str, dict[str, EventTime]] = field(default_factory=dict)
+    """Node -> {series key: its latest hold} (a series still outside its pre-incident band)."""
 
     @property
     def is_open(self) -> bool:
@@ -87,7 +86,7 @@ class IncidentRecord:
             "held_ts": self.held_ts,
             "firing": {n: dict(v) for n, v in self.firing.items()},
             "settled_at": self.settled_at,
-            "held": dict(self.held),
+            "held": {n: dict(v) for n, v in self.held.items()},
         }
 
     @classmethod
@@ -112,7 +111,7 @@ class IncidentRecord:
             held_ts=d["held_ts"],
             firing={n: dict(v) for n, v in d["firing"].items()},
             settled_at=d["settled_at"],
-            held=dict(d["held"]),
+            held={n: dict(v) for n, v in d["held"].items()},
         )
 
     # -- membership --------------------------------------------------------------------------
@@ -192,8 +191,10 @@ class IncidentRecord:
             self.held_ts = max(self.held_ts or other.held_ts, other.held_ts)
         for node, fps in other.firing.items():
             self.firing.setdefault(node, {}).update(fps)
-        for key, at in other.held.items():
-            self.held[key] = max(self.held.get(key, at), at)
+        for node, series in other.held.items():
+            mine = self.held.setdefault(node, {})
+            for key, at in series.items():
+                mine[key] = max(mine.get(key, at), at)
         settled = [t for t in (self.settled_at, other.settled_at) if t is not None]
         self.settled_at = max(settled) if settled else None
         for node, (first, last, count) in other.spans.items():

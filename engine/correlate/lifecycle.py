@@ -56,7 +56,8 @@ def apply_hold(state: CorrelateState, hold: Anomaly) -> None:
         if record.is_open and hold.node in record.spans:
             record.held_ts = hold.ts if record.held_ts is None else max(record.held_ts, hold.ts)
             if (key := series_of(hold)) is not None:
-                record.held[key] = max(record.held.get(key, hold.ts), hold.ts)
+                series = record.held.setdefault(hold.node, {})
+                series[key] = max(series.get(key, hold.ts), hold.ts)
 
 
 def _still_firing(state: CorrelateState, record: IncidentRecord, ts: EventTime) -> bool:

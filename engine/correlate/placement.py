@@ -101,7 +101,7 @@ class Placement:
             and (
                 start - r.last_ts <= self.window_s
                 or self._alert_alive(r, alert, ts)
-                or self._still_held(r, series, start)
+                or self._still_held(r, node, series, start)
             )
             and (
                 self._links(state, r, node, related, ts, alert is not None)
@@ -160,15 +160,24 @@ class Placement:
             return False
         return any(record.loud_firing(n) for n in record.firing)
 
-    def _still_held(self, record: IncidentRecord, series: str | None, ts: EventTime) -> bool:
-        """Whether ``record`` still holds ``series`` (a recovery-watch hold on it within
-        ``window_s``): a new anomaly on it continues the incident however old its last member
-        is (the fault has not ended; it reports in bursts). A series back in band starts fresh.
-        Per node rather than per series, Nezha's narrow-band memory series held incidents for
-        hours and each took the next fault on its service (e2e Nezha held-out AC@1 0.48 ->
-        0.24; sealed too, 0.45); hence per series, and not past ``max_span_s``."""
-        held = record.held.get(series) if series is not None else None
-        return held is not None and ts - held <= self.window_s and not self._sealed(record, ts)
+    def _still_held(
+        self, record: IncidentRecord, node: str | None, series: str | None, ts: EventTime
+    ) -> bool:
+        """Whether ``record`` still holds the new member's evidence (a recovery-watch hold
+        within ``window_s``): a metric anomaly's own ``series``, or, for evidence with no
+        series (a log anomaly), any series of its ``node``. It then continues the incident
+        however old its last member is (the fault has not ended; it reports in bursts), until
+        the incident is sealed. A series back in band starts fresh. Per node for metric
+        anomalies too, Nezha's narrow-band memory series held incidents for hours and each
+        took the next fault on its service (e2e Nezha held-out AC@1 0.48 -> 0.24; sealed
+        too, 0.45)."""
+        held = record.held.get(node, {}) if node is not None else {}
+        if series is not None:
+            times = [held[series]] if series in held else []
+        else:
+            times = list(held.values())
+        recent = any(ts - at <= self.window_s for at in times)
+        return recent and not self._sealed(record, ts)
 
     def _continues(self, record: IncidentRecord, node: str, ts: EventTime) -> bool:
         """Whether a member at ``node`` continues ``record`` (its node is already in it).

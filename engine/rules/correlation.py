@@ -12,7 +12,8 @@ class CorrelationRules(StrictModel):
 
     window_s: DurationS = 600.0
     """A member joins an incident whose last activity is at most this long before it (or,
-    a metric anomaly, one holding its series: a recovery-watch hold at most this long before)."""
+    one still holding its series, or for a log anomaly its node: a recovery-watch hold at
+    most this long before it)."""
     quiet_s: DurationS = 900.0
     """An incident resolves once nothing new happened in it for this long (event time)."""
     max_hops: int = Field(2, ge=0, le=4)

@@ -91,6 +91,16 @@ def test_a_new_anomaly_past_window_s_on_a_series_still_held_continues_its_incide
     assert first.members == [events[0].id, events[5].id]
 
 
+def test_a_log_anomaly_past_window_s_on_a_node_still_held_continues_its_incident() -> None:
+    """A log anomaly names no series: it continues an incident that still holds any series
+    of its node (here db's ``errors``, outside its band), past window_s."""
+    log = Anomaly("an-log-db", T0 + 1000, AnomalyKind.LOG, "db",
+                  {"template": "db timeout"}, 0.99, Severity.ERROR, {"reason": "new_template"})
+    events = [example_anomaly("db", T0, 0.99, "errors"), _hold("db", T0 + 600), log]
+    state, _ = OP.process(OP.initial_state(), events, now=T0 + 1000)
+    assert [r.members for r in state.incidents.values()] == [[events[0].id, "an-log-db"]]
+
+
 def test_version_5_state_restores_with_no_node_held() -> None:
     events = [example_anomaly("db", T0, 0.99), _hold("db", T0 + 300)]
     state, _ = OP.process(OP.initial_state(), events, now=T0 + 300)
