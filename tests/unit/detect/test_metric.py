@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 
@@ -241,3 +242,14 @@ def test_the_week_ago_view_runs_only_on_coarse_positive_series() -> None:
     hourly.step(T0 + 3600.0 * 300, 0.0)  # a zero: not a positive rate, the memory empties
     assert hourly.week == []
     assert hourly.week_n == 0
+
+
+def test_an_hourly_model_with_its_week_memory_round_trips_through_json() -> None:
+    ts, values = _weekly_rates(24 * 24 + 13)
+    cfg = SeriesConfig()
+    model = SeriesModel(cfg)
+    for t, v in zip(ts[:400], values[:400], strict=True):
+        model.step(t, v)
+    copy = SeriesModel.from_dict(cfg, json.loads(json.dumps(model.to_dict())))
+    rest = list(zip(ts[400:], values[400:], strict=True))
+    assert [copy.step(t, v) for t, v in rest] == [model.step(t, v) for t, v in rest]
