@@ -51,6 +51,7 @@ from engine.correlate.placement import Member, Placement, evidence_start, join
 from engine.correlate.recovery import is_hold
 from engine.correlate.state import CorrelateState
 from engine.correlate.topology import Topology
+from engine.detect.telemetry import is_telemetry
 from engine.events import (
     Alert,
     Anomaly,
@@ -235,6 +236,8 @@ class Correlator:
         elif isinstance(event, Anomaly) and is_hold(event):
             state.topology.observe(event.node)
             apply_hold(state, event)
+        elif isinstance(event, Anomaly) and is_telemetry(event):
+            state.topology.observe(event.node)
         elif isinstance(event, Anomaly):
             state.topology.observe(event.node)
             if corroborates_only(event) and not self.placement.joins(state, event.node, event.ts):
