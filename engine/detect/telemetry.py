@@ -4,11 +4,13 @@ The correlator sees anomalies, holds and alerts, not points: a healthy node that
 looks the same to it as a node with no telemetry at all (an unobserved root, silent because
 nothing measures it). This operator runs in the detect stage and emits, the first time it
 sees a metric point or a log record of a node, an internal ``Anomaly``: kind ``metric`` (or
-``log``), score 0, severity ``info``, ``detail["telemetry"] = true``, with a stable id per
-node. The correlator marks the node *observed* (``Topology.observe``) and does nothing else
+``log``), score 0, severity ``info``, ``detail["telemetry"] = true``, its stable id from the
+node and the point's ts. The correlator marks the node *observed* (``Topology.observe``) and does nothing else
 with it; like a recovery-watch hold it is internal (``Pipeline`` leaves it out of its outputs;
 the worker sends it to the repartition topic only). A mark is idempotent: a state restored
-without this part, or another detect partition, marks a node again, to no effect.
+without this part, or another detect partition, marks a node again, to no effect. The id
+carries the ts so that each partition's mark reaches the correlator (the incident stage drops
+a repeated id): the earliest, the one the embedded pipeline emits, marks the node first.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class TelemetryMarks:
 
 def _mark(node: str, ts: EventTime, kind: AnomalyKind) -> Anomaly:
     return Anomaly(
-        id=stable_id("an", "telemetry", node),
+        id=stable_id("an", "telemetry", node, ts),
         ts=ts,
         kind=kind,
         node=node,
