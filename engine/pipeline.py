@@ -36,7 +36,13 @@ from engine.detect.metric import MetricDetector
 from engine.detect.model import ModelMonitor
 from engine.detect.model_state import ModelMonitorState
 from engine.detect.profile import ReferenceProfile
-from engine.detect.telemetry import TelemetryMarks, TelemetryState, is_telemetry
+from engine.detect.telemetry import (
+    SCOPE_LABEL,
+    Seen,
+    TelemetryMarks,
+    TelemetryState,
+    is_telemetry,
+)
 from engine.events import (
     Action,
     Alert,
@@ -304,12 +310,13 @@ class Pipeline:
         return state, [*public, *outs]
 
 
-def _telemetry_seen(
-    points: Sequence[MetricPoint], records: Sequence[LogRecord]
-) -> list[tuple[str, EventTime, AnomalyKind]]:
-    """The node of each point and record, as their detectors name it."""
-    seen = [(node_of(p.labels) or p.name, p.ts, AnomalyKind.METRIC) for p in points]
-    seen.extend((r.labels.get("service") or "unknown", r.ts, AnomalyKind.LOG) for r in records)
+def _telemetry_seen(points: Sequence[MetricPoint], records: Sequence[LogRecord]) -> list[Seen]:
+    """The node of each point and record, as their detectors name it, and its cluster."""
+    metric, log = AnomalyKind.METRIC, AnomalyKind.LOG
+    seen = [(node_of(p.labels) or p.name, p.labels.get(SCOPE_LABEL, ""), p.ts, metric)
+            for p in points]
+    seen.extend((r.labels.get("service") or "unknown", r.labels.get(SCOPE_LABEL, ""), r.ts, log)
+                for r in records)
     return seen
 
 
