@@ -5,8 +5,9 @@ A member (anomaly or newly firing alert) joins the open incident whose last acti
 (a chain of dependencies within ``max_hops``, a shared host or a shared callee) that is still
 active (a member within ``link_s``). The link runs through the incident: a shared host or
 callee, and the middle node of a longer chain, is one of its nodes or a node never observed
-(see ``Placement._links``). A windowed anomaly (the ML monitor's drift checks: a
-statistic over an hour, reported at its end) also joins an incident in which a node it depends on
+(no telemetry: no metric point or log line, anomaly, hold or alert; see
+``Placement._links``). A windowed anomaly (the ML monitor's drift checks: a statistic over
+an hour, reported at its end) also joins an incident in which a node it depends on
 was active during that window, so a model's drift lands in the upstream data outage's incident
 (see ``evidence_start``); alerts naming no node join an incident holding the same
 alert name and cluster. A member related to several incidents merges them into the oldest once
