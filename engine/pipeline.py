@@ -36,10 +36,18 @@ from engine.detect.metric import MetricDetector
 from engine.detect.model import ModelMonitor
 from engine.detect.model_state import ModelMonitorState
 from engine.detect.profile import ReferenceProfile
+from engine.detect.telemetry import (
+    SCOPE_LABEL,
+    Seen,
+    TelemetryMarks,
+    TelemetryState,
+    is_telemetry,
+)
 from engine.events import (
     Action,
     Alert,
     Anomaly,
+    AnomalyKind,
     Change,
     EventTime,
     GroundTruth,
@@ -51,6 +59,7 @@ from engine.events import (
     Rejected,
     RetrainRequest,
     TopologyUpdate,
+    node_of,
 )
 from engine.ingest.intake import IntakeStage, IntakeState
 from engine.ingest.marks import Sourced
@@ -65,7 +74,8 @@ IncidentInput = Anomaly | Alert | Change | TopologyUpdate
 @dataclass(frozen=True, slots=True)
 class DetectStage:
     """Series-keyed detection: metric points, log records, predictions and labels -> anomalies,
-    plus the recovery watch's holds (a series still outside its pre-incident band)."""
+    plus the recovery watch's holds (a series still outside its pre-incident band) and a
+    telemetry mark per node whose points or records arrive (``engine.detect.telemetry``)."""
 
     metrics: MetricDetector
     logs: LogDetector
@@ -73,6 +83,7 @@ class DetectStage:
     recovery: RecoveryWatch = field(default_factory=RecoveryWatch)
     node_labels: NodeLabels = field(default_factory=NodeLabels)
     """Which labels name a topology node; applied to each metric point and log record."""
+    telemetry: TelemetryMarks = field(default_factory=TelemetryMarks)
     name: str = "detect"
 
     def initial_state(self) -> DetectState:
@@ -91,6 +102,7 @@ class DetectStage:
             part(parts, "logs", LogDetectorState.from_dict, self.logs.initial_state),
             part(parts, "models", ModelMonitorState.from_dict, self.models.initial_state),
             part(parts, "recovery", RecoveryState.from_dict, self.recovery.initial_state),
+            part(parts, "telemetry", TelemetryState.from_dict, self.telemetry.initial_state),
         )
 
     def forget(self, state: DetectState, keys: Sequence[str]) -> None:
@@ -115,7 +127,10 @@ class DetectStage:
         watched: list[MetricPoint | Anomaly] = [*points]
         watched.extend(a for a in from_metrics if isinstance(a, Anomaly))
         state.recovery, holds = self.recovery.process(state.recovery, watched, now=now)
-        found = [*from_metrics, *from_logs, *from_models, *holds]
+        state.telemetry, marks = self.telemetry.process(
+            state.telemetry, _telemetry_seen(points, records), now=now
+        )
+        found = [*from_metrics, *from_logs, *from_models, *holds, *marks]
         rejected = [o for o in found if isinstance(o, Rejected)]
         anomalies = sorted((o for o in found if isinstance(o, Anomaly)), key=_by_time)
         return state, [*rejected, *anomalies]
@@ -291,8 +306,23 @@ class Pipeline:
         state.incident, outs = self.incident.process(
             state.incident, [*anomalies, *context], now=now
         )
-        public = [o for o in found if not (isinstance(o, Anomaly) and is_hold(o))]
+        public = [o for o in found if not (isinstance(o, Anomaly) and _internal(o))]
         return state, [*public, *outs]
+
+
+def _telemetry_seen(points: Sequence[MetricPoint], records: Sequence[LogRecord]) -> list[Seen]:
+    """The node of each point and record, as their detectors name it, and its cluster."""
+    metric, log = AnomalyKind.METRIC, AnomalyKind.LOG
+    seen = [(node_of(p.labels) or p.name, p.labels.get(SCOPE_LABEL, ""), p.ts, metric)
+            for p in points]
+    seen.extend((r.labels.get("service") or "unknown", r.labels.get(SCOPE_LABEL, ""), r.ts, log)
+                for r in records)
+    return seen
+
+
+def _internal(anomaly: Anomaly) -> bool:
+    """A recovery-watch hold or a telemetry mark: for the incident stage only."""
+    return is_hold(anomaly) or is_telemetry(anomaly)
 
 
 def _by_time(anomaly: Anomaly) -> tuple[float, str]:

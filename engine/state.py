@@ -21,7 +21,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from engine.act.planner_state import PlannerState
@@ -32,6 +32,7 @@ from engine.correlate.state import CorrelateState
 from engine.detect.logs_state import LogDetectorState
 from engine.detect.metric_state import MetricState
 from engine.detect.model_state import ModelMonitorState
+from engine.detect.telemetry import TelemetryState
 from engine.ingest.intake import IntakeState
 from engine.rank.causes import RankState
 from engine.vocabulary import JsonDict
@@ -43,12 +44,14 @@ T = TypeVar("T")
 
 @dataclass(slots=True)
 class DetectState:
-    """``DetectStage``: metric detectors, log detector, model monitor, recovery watch."""
+    """``DetectStage``: metric detectors, log detector, model monitor, recovery watch, and
+    the nodes already given a telemetry mark."""
 
     metrics: MetricState
     logs: LogDetectorState
     models: ModelMonitorState
     recovery: RecoveryState
+    telemetry: TelemetryState = field(default_factory=TelemetryState)
     version: int = STATE_VERSION
 
     def to_dict(self) -> JsonDict:
@@ -58,6 +61,7 @@ class DetectState:
             "logs": self.logs.to_dict(),
             "models": self.models.to_dict(),
             "recovery": self.recovery.to_dict(),
+            "telemetry": self.telemetry.to_dict(),
         }
 
 

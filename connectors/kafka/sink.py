@@ -20,6 +20,7 @@ from connectors.kafka import envelope
 from connectors.kafka.config import Topics
 from connectors.kafka.telemetry import METRICS, OUTPUTS
 from engine.correlate.recovery import is_hold
+from engine.detect.telemetry import is_telemetry
 from engine.events import Action, Anomaly, Incident, Rejected, RetrainRequest
 
 MODEL_CONTROL_TYPE = "model_control"
@@ -61,10 +62,11 @@ class OutputSink:
 
     async def anomalies(self, anomalies: Sequence[Anomaly]) -> None:
         """Each anomaly to ``anomalies`` and the repartition topic; a recovery-watch hold
-        (engine/correlate/recovery.py) only to the repartition topic: it is internal."""
+        (engine/correlate/recovery.py) or a telemetry mark (engine/detect/telemetry.py) only
+        to the repartition topic: they are internal."""
         public = 0
         for a in anomalies:
-            if not is_hold(a):
+            if not (is_hold(a) or is_telemetry(a)):
                 await self._send("anomalies", orjson.dumps(a.to_wire()), a.node.encode())
                 public += 1
             await self._send("incident_in", envelope.encode(a), envelope.scope_of(a.labels))

@@ -5,12 +5,13 @@ A member (anomaly or newly firing alert) joins the open incident whose last acti
 (a chain of dependencies within ``max_hops``, a shared host or a shared callee) that is still
 active (a member within ``link_s``). The link runs through the incident: a shared host or
 callee, and the middle node of a longer chain, is one of its nodes or a node never observed
-(see ``Placement._links``). A metric anomaly on a series an open incident still *holds* (a
+(no telemetry: no metric point or log line, anomaly, hold or alert; see
+``Placement._links``). A metric anomaly on a series an open incident still *holds* (a
 recovery-watch hold on that series within ``window_s``: still outside its pre-incident band),
 or a log anomaly on a node it holds any series of, joins it however old its last member is,
 until the incident is sealed: a lasting fault reports in bursts (``Placement._still_held``).
-A windowed anomaly (the ML monitor's drift checks: a
-statistic over an hour, reported at its end) also joins an incident in which a node it depends on
+A windowed anomaly (the ML monitor's drift checks: a statistic over an hour, reported at its
+end) also joins an incident in which a node it depends on
 was active during that window, so a model's drift lands in the upstream data outage's incident
 (see ``evidence_start``); alerts naming no node join an incident holding the same
 alert name and cluster. A member related to several incidents merges them into the oldest once
@@ -55,6 +56,7 @@ from engine.correlate.placement import Member, Placement, evidence_start, join
 from engine.correlate.recovery import is_hold, series_of
 from engine.correlate.state import CorrelateState
 from engine.correlate.topology import Topology
+from engine.detect.telemetry import is_telemetry
 from engine.events import (
     Alert,
     Anomaly,
@@ -239,6 +241,8 @@ class Correlator:
         elif isinstance(event, Anomaly) and is_hold(event):
             state.topology.observe(event.node)
             apply_hold(state, event)
+        elif isinstance(event, Anomaly) and is_telemetry(event):
+            state.topology.observe(event.node)
         elif isinstance(event, Anomaly):
             state.topology.observe(event.node)
             if corroborates_only(event) and not self.placement.joins(state, event.node, event.ts):

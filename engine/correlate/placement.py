@@ -244,7 +244,7 @@ class Placement:
 
 class _Through:
     """The nodes a link may pass through for ``record`` (see ``Placement._links``): its own
-    nodes, and nodes never observed (no anomaly, hold or alert: maybe no telemetry at all)."""
+    nodes, and nodes never observed (no telemetry mark, anomaly, hold or alert)."""
 
     __slots__ = ("_record", "_topology")
 

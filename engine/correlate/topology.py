@@ -2,9 +2,11 @@
 
 Edge ``a -> b`` means ``a`` depends on ``b`` (calls, depends_on, runs_on): a fault in ``b``
 shows up as symptoms in ``a``. Cycles are allowed. Nodes that appear only in alerts or
-anomalies are added with ``flagged=True`` and no edges. A node that has ever had an anomaly,
-a recovery-watch hold or an alert is ``observed``: its silence now is evidence that it is
-fine, where an unobserved node's silence says nothing (it may have no telemetry at all).
+anomalies are added with ``flagged=True`` and no edges. A node that has telemetry (a metric
+point or log line arrived: the detect stage's telemetry mark, ``engine.detect.telemetry``) or
+has ever had an anomaly, a recovery-watch hold or an alert is ``observed``: its silence now is
+evidence that it is fine, where an unobserved node's silence says nothing (it has no
+telemetry at all).
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ class Topology:
             self.graph.add_node(node, kind=kind, flagged=True)
 
     def observe(self, node: str, kind: str = "service") -> None:
-        """``node`` has telemetry: it had an anomaly, a hold or an alert (see the module doc)."""
+        """``node`` has telemetry: a telemetry mark, an anomaly, a hold or an alert (module doc)."""
         self.ensure_node(node, kind)
         self.graph.nodes[node]["observed"] = True
 

@@ -60,6 +60,12 @@ class SeriesConfig:
     slow_alpha : EWMA weight of the slow view's mean and variance (unclipped).
     slow_weight : weight of the slow view's decades, ``slow_weight * log10(z ** 2)`` (1:
         Chebyshev's bound, ``engine.detect.baseline``; 0 disables it).
+    week_weight : weight of the week-ago view's decades, ``week_weight * log10(z ** 2) -
+        week_offset`` of the log ratio to the value a week earlier (0 disables it).
+    week_offset : decades taken off the week-ago view's (3 and 2.5: it reports from z ~ 8).
+    week_min_dt_s : the week-ago view runs only on positive series whose typical interval is
+        at least this (its memory: 168 hourly slots of the last week).
+    week_warm : ratios to a week earlier learnt before the week-ago view scores.
     context : the context-novelty configuration.
     """
 
@@ -97,6 +103,10 @@ class SeriesConfig:
     recur_tolerance: int = 3
     slow_alpha: float = 0.01
     slow_weight: float = 1.0
+    week_weight: float = 3.0
+    week_offset: float = 2.5
+    week_min_dt_s: float = 900.0
+    week_warm: int = 48
     context: ContextConfig = field(default_factory=ContextConfig)
 
     def __post_init__(self) -> None:
@@ -129,6 +139,10 @@ class SeriesConfig:
             raise ValueError("recur_slots must be in [0, 1440] and recur_reach_s >= 0")
         if self.recur_decay < 0.0 or self.recur_tolerance < 0 or self.slow_weight < 0.0:
             raise ValueError("recur_decay, recur_tolerance and slow_weight must be >= 0")
+        if self.week_weight < 0.0 or self.week_offset < 0.0 or self.week_min_dt_s <= 0.0:
+            raise ValueError("week_weight, week_offset must be >= 0 and week_min_dt_s > 0")
+        if self.week_warm < 1:
+            raise ValueError(f"week_warm must be >= 1, got {self.week_warm}")
 
     @property
     def recur_reach(self) -> int:

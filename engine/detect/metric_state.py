@@ -1,7 +1,7 @@
 """State of the metric operator: one slot per series, with a bounded series count.
 
 ``STATE_VERSION`` numbers the snapshot format. Older snapshots (version 1, whose per-series
-model fields changed twice without a bump, and versions 2 to 8) load through ``upgrade``: a Vigil
+model fields changed twice without a bump, and versions 2 to 9) load through ``upgrade``: a Vigil
 model's missing fields start fresh (the running histogram sums added in version 5 are summed
 from the histograms) and fields that no longer exist are dropped, so the series keeps its
 baseline and re-learns only the new parts. Snapshots of an unknown version are
@@ -24,8 +24,10 @@ if TYPE_CHECKING:
     from engine.detect.metric import ModelConfigs
     from engine.events import MetricPoint
 
-STATE_VERSION: Final = 9
-"""9: adds the slow view's mean and variance ``slow_mean``, ``slow_var`` and the previous
+STATE_VERSION: Final = 10
+"""10: adds the week-ago view's memory ``week``, ``week_var``, ``week_n``, ``week_slot``,
+``week_sum``, ``week_count`` (an older snapshot's series starts it empty);
+9: adds the slow view's mean and variance ``slow_mean``, ``slow_var`` and the previous
 point's level-shift decades ``shift_last``;
 8: adds ``prev_ts`` and the typical interval ``dt`` (seasonal trust after
 ``season_trust_s`` of points), ``quiet_decades`` (escalation inside a quiet period) and
@@ -79,7 +81,7 @@ class MetricState:
 
         configs = configs or ModelConfigs.of(DetectorRules())
         version = data.get("version")
-        if version in (1, 2, 3, 4, 5, 6, 7, 8):
+        if version in (1, 2, 3, 4, 5, 6, 7, 8, 9):
             data = upgrade(data, configs)
         elif version != STATE_VERSION:
             raise ValueError(f"metric state version {version!r} is not supported: this build "

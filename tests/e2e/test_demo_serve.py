@@ -38,7 +38,7 @@ def test_demo_serve_prints_a_working_url_and_stops_on_interrupt() -> None:
         root = generate_scenario(seed=7).truth.root_cause  # the demo's default seed
         assert any(i["top_cause"]["node"] == root for i in listed)
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=15) == 0
+        assert proc.wait() == 0  # a hang is left to pytest-timeout, not a guess of load
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -245,7 +245,7 @@ def test_vigil_replay_serve_serves_metrics_until_interrupted(
         samples = _samples(base)
         assert samples[("vigil_dead_letters_total", (("reason", "late"),))] == 1
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=15) == 0
+        assert proc.wait() == 0  # a hang is left to pytest-timeout, not a guess of load
     finally:
         if proc.poll() is None:
             proc.kill()

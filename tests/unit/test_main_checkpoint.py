@@ -67,5 +67,6 @@ def test_restored_state_is_written_as_version_2(main_snapshot: dict[str, Any]) -
     assert (written["version"], written["detect"]["version"], written["incident"]["version"]) == (
         2, 2, 2)
     assert written["intake"] == fixture_pipeline().intake.initial_state().to_dict()
-    assert set(written["detect"]) == {"version", "metrics", "logs", "models", "recovery"}
+    assert set(written["detect"]) == {
+        "version", "metrics", "logs", "models", "recovery", "telemetry"}
     assert set(written["incident"]) == {"version", "reorder", "correlate", "rank", "act", "retrain"}

@@ -72,8 +72,10 @@ def _without_interval(detect: dict[str, Any]) -> dict[str, Any]:
     """A detect state without the metric models' typical interval ``dt`` (metric state version
     8), which an older snapshot cannot know: it is learnt from the next gap (and is equal
     again after the next batch, as the last assertion above checks), nor the slow view's mean
-    and variance (version 9: started from the level and its error scale)."""
+    and variance (version 9: started from the level and its error scale), nor the nodes given
+    a telemetry mark (a part added since: the next points mark them again)."""
     out = orjson.loads(orjson.dumps(detect))
+    out.pop("telemetry", None)
     for slot in out["metrics"]["series"].values():
         if slot["model"] is not None:
             for key in ("dt", "slow_mean", "slow_var"):

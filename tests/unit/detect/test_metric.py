@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 
@@ -203,3 +204,52 @@ def test_a_level_shift_that_stopped_growing_is_not_news_point_after_point() -> N
     after = [s for s in scores[310:360] if s is not None]
     assert max(after) >= 0.3  # the ramp is still seen
     assert sum(s >= 0.15 for s in after) <= 16
+
+
+def _weekly_rates(outage: int) -> tuple[list[float], list[float]]:
+    """Four weeks of an hourly purchase rate: a daily cycle, weekends at half the weekday
+    rate, 8% multiplicative noise; an outage (x0.3 for 3 hours) from row ``outage``."""
+    rng = random.Random(5)
+    ts = [T0 + 3600.0 * i for i in range(28 * 24)]
+    values = [200.0 * (1.0 + 0.6 * math.sin(2.0 * math.pi * (i % 24 - 9) / 24))
+              * (0.5 if (i // 24) % 7 >= 5 else 1.0) * rng.lognormvariate(0.0, 0.08)
+              for i in range(len(ts))]
+    for i in range(outage, outage + 3):
+        values[i] *= 0.3
+    return ts, values
+
+
+def test_an_outage_on_a_weekly_cycle_is_seen_against_the_week_before() -> None:
+    outage = 24 * 24 + 13  # a Monday-like weekday's early afternoon, in week four
+    ts, values = _weekly_rates(outage)
+    reported = _reported(SeriesConfig(), ts, values)
+    assert outage in reported  # the week-ago view: the log ratio is ~10 of its sd
+    assert outage not in _reported(SeriesConfig(week_weight=0.0), ts, values)
+    late = [i for i in reported if i >= 8 * 24]  # after the view's warm-up, clean hours
+    assert len([i for i in late if not outage <= i < outage + 3]) <= 2
+
+
+def test_the_week_ago_view_runs_only_on_coarse_positive_series() -> None:
+    model = SeriesModel(SeriesConfig())
+    for i in range(300):
+        model.step(T0 + 60.0 * i, 10.0 + i % 3)  # one-minute interval: no week memory
+    assert model.week == []
+    hourly = SeriesModel(SeriesConfig())
+    for i in range(300):
+        hourly.step(T0 + 3600.0 * i, 10.0 + i % 3)
+    assert len(hourly.week) == 168
+    assert hourly.week_n > 0
+    hourly.step(T0 + 3600.0 * 300, 0.0)  # a zero: not a positive rate, the memory empties
+    assert hourly.week == []
+    assert hourly.week_n == 0
+
+
+def test_an_hourly_model_with_its_week_memory_round_trips_through_json() -> None:
+    ts, values = _weekly_rates(24 * 24 + 13)
+    cfg = SeriesConfig()
+    model = SeriesModel(cfg)
+    for t, v in zip(ts[:400], values[:400], strict=True):
+        model.step(t, v)
+    copy = SeriesModel.from_dict(cfg, json.loads(json.dumps(model.to_dict())))
+    rest = list(zip(ts[400:], values[400:], strict=True))
+    assert [copy.step(t, v) for t, v in rest] == [model.step(t, v) for t, v in rest]

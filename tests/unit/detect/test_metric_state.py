@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.detect.baseline import SeriesModel
 from engine.detect.metric import MetricDetector
 from engine.detect.metric_state import STATE_VERSION
 from engine.events import MetricPoint
@@ -25,7 +26,7 @@ def _snapshot() -> tuple[MetricDetector, dict[str, object]]:
 
 def test_snapshot_carries_the_current_version() -> None:
     _, snap = _snapshot()
-    assert snap["version"] == STATE_VERSION == 9
+    assert snap["version"] == STATE_VERSION == 10
 
 
 def test_version_1_snapshot_with_old_model_fields_loads_and_keeps_its_baseline() -> None:
@@ -185,3 +186,18 @@ def test_version_8_snapshot_loads_with_a_slow_view_from_its_level() -> None:
     assert {k: v for k, v in data.items() if not k.startswith("slow_")} == model
     _, out = op.process(state, _points(50, 200), now=T0)
     assert out == []  # the same pattern as before the snapshot: nothing to report
+
+
+def test_version_9_snapshot_loads_with_an_empty_week_ago_view() -> None:
+    op, snap = _snapshot()
+    series = snap["series"]
+    assert isinstance(series, dict)
+    key = _points(1)[0].key
+    model = {k: v for k, v in series[key]["model"].items() if not k.startswith("week")}
+    state = op.restore_state({"version": 9, "series": {key: {**series[key], "model": model}}})
+    restored = state.series[key].model
+    assert isinstance(restored, SeriesModel)
+    assert restored.week == []
+    assert restored.week_n == 0
+    assert restored.week_slot == -1
+    assert restored.to_dict()["hist"] == model["hist"]
