@@ -6,12 +6,8 @@ A member (anomaly or newly firing alert) joins the open incident whose last acti
 active (a member within ``link_s``). The link runs through the incident: a shared host or
 callee, and the middle node of a longer chain, is one of its nodes or a node never observed
 (no telemetry: no metric point or log line, anomaly, hold or alert; see
-``Placement._links``). A metric anomaly on a series an open incident still *holds* (a
-recovery-watch hold on that series within ``window_s``: still outside its pre-incident band),
-or a log anomaly on a node it holds any series of, joins it however old its last member is,
-until the incident is sealed: a lasting fault reports in bursts (``Placement._still_held``).
-A windowed anomaly (the ML monitor's drift checks: a statistic over an hour, reported at its
-end) also joins an incident in which a node it depends on
+``Placement._links``). A windowed anomaly (the ML monitor's drift checks: a statistic over
+an hour, reported at its end) also joins an incident in which a node it depends on
 was active during that window, so a model's drift lands in the upstream data outage's incident
 (see ``evidence_start``); alerts naming no node join an incident holding the same
 alert name and cluster. A member related to several incidents merges them into the oldest once
@@ -53,7 +49,7 @@ from engine.correlate.lifecycle import (
     resolution,
 )
 from engine.correlate.placement import Member, Placement, evidence_start, join
-from engine.correlate.recovery import is_hold, series_of
+from engine.correlate.recovery import is_hold
 from engine.correlate.state import CorrelateState
 from engine.correlate.topology import Topology
 from engine.detect.telemetry import is_telemetry
@@ -249,9 +245,7 @@ class Correlator:
                 return
             if event.id not in state.member_of:
                 since = evidence_start(event)
-                record, merged = self.placement.place(
-                    state, event.node, event.ts, since=since, series=series_of(event)
-                )
+                record, merged = self.placement.place(state, event.node, event.ts, since=since)
                 self._announce_merged(state, merged, out)
                 record.add_anomaly(event, self.max_anomalies_per_node)
                 member = Member(event.id, event.node, event.ts, event.severity.rank)

@@ -53,8 +53,6 @@ class IncidentRecord:
     firing now."""
     settled_at: EventTime | None = None
     """When its last firing alert resolved, if it has no other members (it resolves then)."""
-    held: dict[str, dict[str, EventTime]] = field(default_factory=dict)
-    """Node -> {series key: its latest hold} (a series still outside its pre-incident band)."""
 
     @property
     def is_open(self) -> bool:
@@ -86,7 +84,6 @@ class IncidentRecord:
             "held_ts": self.held_ts,
             "firing": {n: dict(v) for n, v in self.firing.items()},
             "settled_at": self.settled_at,
-            "held": {n: dict(v) for n, v in self.held.items()},
         }
 
     @classmethod
@@ -111,7 +108,6 @@ class IncidentRecord:
             held_ts=d["held_ts"],
             firing={n: dict(v) for n, v in d["firing"].items()},
             settled_at=d["settled_at"],
-            held={n: dict(v) for n, v in d["held"].items()},
         )
 
     # -- membership --------------------------------------------------------------------------
@@ -191,16 +187,12 @@ class IncidentRecord:
             self.held_ts = max(self.held_ts or other.held_ts, other.held_ts)
         for node, fps in other.firing.items():
             self.firing.setdefault(node, {}).update(fps)
-        for node, series in other.held.items():
-            mine = self.held.setdefault(node, {})
-            for key, at in series.items():
-                mine[key] = max(mine.get(key, at), at)
         settled = [t for t in (self.settled_at, other.settled_at) if t is not None]
         self.settled_at = max(settled) if settled else None
         for node, (first, last, count) in other.spans.items():
             span = self.spans.setdefault(node, [first, last, 0])
             span[0], span[1], span[2] = min(span[0], first), max(span[1], last), span[2] + count
-        other.spans, other.firing, other.held = {}, {}, {}
+        other.spans, other.firing = {}, {}
         other.members, other.nodes, other.anomalies, other.alerts = [], [], {}, {}
 
     # -- output ------------------------------------------------------------------------------

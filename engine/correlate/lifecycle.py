@@ -19,7 +19,6 @@ from __future__ import annotations
 from engine.correlate.alerts import Verdict, is_firing
 from engine.correlate.incidents import IncidentRecord
 from engine.correlate.placement import alert_of
-from engine.correlate.recovery import series_of
 from engine.correlate.state import CorrelateState
 from engine.events import Alert, Anomaly, AnomalyKind, EventTime
 
@@ -55,9 +54,6 @@ def apply_hold(state: CorrelateState, hold: Anomaly) -> None:
     for record in state.incidents.values():
         if record.is_open and hold.node in record.spans:
             record.held_ts = hold.ts if record.held_ts is None else max(record.held_ts, hold.ts)
-            if (key := series_of(hold)) is not None:
-                series = record.held.setdefault(hold.node, {})
-                series[key] = max(series.get(key, hold.ts), hold.ts)
 
 
 def _still_firing(state: CorrelateState, record: IncidentRecord, ts: EventTime) -> bool:

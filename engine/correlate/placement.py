@@ -2,8 +2,7 @@
 
 The rules are those of ``engine.correlate.grouping`` (see its module doc): a member joins an
 open incident active within ``window_s`` that holds its node or a related node still active
-(within ``link_s``), or an open incident still holding its series (a recovery-watch hold
-within ``window_s``), or, for windowed evidence, a dependency active during its window; a member
+(within ``link_s``), or, for windowed evidence, a dependency active during its window; a member
 related to several incidents merges them once both ends of the link persist (``merge_after_s``).
 """
 
@@ -48,7 +47,6 @@ class Placement:
         *,
         alert: Alert | None = None,
         since: EventTime | None = None,
-        series: str | None = None,
     ) -> tuple[IncidentRecord, list[IncidentRecord]]:
         """The incident a new member at ``node`` joins: an open related one, merged, or new.
 
@@ -57,7 +55,7 @@ class Placement:
         falls within that window. Also returns the announced incidents merged into it, in
         merge order: the caller announces each of them resolved."""
         start = ts if since is None else min(since, ts)
-        candidates = self._candidates(state, node, ts, start, alert, series)
+        candidates = self._candidates(state, node, ts, start, alert)
         if not candidates:
             member = alert.id if alert is not None else node
             record = IncidentRecord(stable_id("inc", member, ts), opened_at=ts, last_ts=ts)
@@ -86,10 +84,8 @@ class Placement:
         ts: EventTime,
         start: EventTime,
         alert: Alert | None,
-        series: str | None = None,
     ) -> list[IncidentRecord]:
-        """The open incidents a member at ``node`` (evidence from ``start``; a metric
-        anomaly's ``series``) relates to."""
+        """The open incidents a member at ``node`` (evidence from ``start``) relates to."""
         if node is not None:
             state.topology.ensure_node(node)
             related = state.topology.related_nodes(node, self.max_hops)
@@ -98,11 +94,7 @@ class Placement:
             r
             for r in state.incidents.values()
             if r.is_open
-            and (
-                start - r.last_ts <= self.window_s
-                or self._alert_alive(r, alert, ts)
-                or self._still_held(r, node, series, start)
-            )
+            and (start - r.last_ts <= self.window_s or self._alert_alive(r, alert, ts))
             and (
                 self._links(state, r, node, related, ts, alert is not None)
                 or self._feeds(r, upstream, start)
@@ -159,25 +151,6 @@ class Placement:
         if alert is None or self._sealed(record, ts):
             return False
         return any(record.loud_firing(n) for n in record.firing)
-
-    def _still_held(
-        self, record: IncidentRecord, node: str | None, series: str | None, ts: EventTime
-    ) -> bool:
-        """Whether ``record`` still holds the new member's evidence (a recovery-watch hold
-        within ``window_s``): a metric anomaly's own ``series``, or, for evidence with no
-        series (a log anomaly), any series of its ``node``. It then continues the incident
-        however old its last member is (the fault has not ended; it reports in bursts), until
-        the incident is sealed. A series back in band starts fresh. Per node for metric
-        anomalies too, Nezha's narrow-band memory series held incidents for hours and each
-        took the next fault on its service (e2e Nezha held-out AC@1 0.48 -> 0.24; sealed
-        too, 0.45)."""
-        held = record.held.get(node, {}) if node is not None else {}
-        if series is not None:
-            times = [held[series]] if series in held else []
-        else:
-            times = list(held.values())
-        recent = any(ts - at <= self.window_s for at in times)
-        return recent and not self._sealed(record, ts)
 
     def _continues(self, record: IncidentRecord, node: str, ts: EventTime) -> bool:
         """Whether a member at ``node`` continues ``record`` (its node is already in it).

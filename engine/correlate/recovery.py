@@ -258,15 +258,6 @@ def is_hold(anomaly: Anomaly) -> bool:
     return anomaly.detail.get("outside_band") is True
 
 
-def series_of(anomaly: Anomaly) -> str | None:
-    """The series key a metric anomaly or hold names (its subject's name and labels), else
-    None (a log anomaly, a model's, an alert's)."""
-    subject = anomaly.subject
-    if anomaly.kind is not AnomalyKind.METRIC or not isinstance(subject.get("name"), str):
-        return None
-    return _key_of(anomaly) if isinstance(subject.get("labels"), dict) else None
-
-
 def _band_of(anomaly: Anomaly) -> list[float] | None:
     band = anomaly.detail.get("band")
     if anomaly.kind is not AnomalyKind.METRIC or is_hold(anomaly) or not isinstance(band, list):

@@ -11,7 +11,7 @@ from engine.correlate.topology import Topology
 from engine.events import EventTime, node_of
 from engine.vocabulary import JsonDict
 
-STATE_VERSION = 6
+STATE_VERSION = 5
 
 
 @dataclass(slots=True)
@@ -47,8 +47,6 @@ class CorrelateState:
             data = _upgrade_v3_to_v4(data)
         if data["version"] == 4:
             data = _upgrade_v4_to_v5(data)
-        if data["version"] == 5:
-            data = _upgrade_v5_to_v6(data)
         return cls(
             topology=Topology.from_dict(data["topology"]),
             incidents={k: IncidentRecord.from_dict(r) for k, r in data["incidents"].items()},
@@ -83,13 +81,6 @@ def _upgrade_v4_to_v5(data: dict[str, Any]) -> dict[str, Any]:
     (the node their labels name), none settled."""
     incidents = {k: {**r, **_firing_of(r)} for k, r in data["incidents"].items()}
     return {**data, "incidents": incidents, "version": 5}
-
-
-def _upgrade_v5_to_v6(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 5 kept only an incident's latest hold, not per node: no node counts as held
-    until its next hold (every ``every_s`` while its series is still outside its band)."""
-    incidents = {k: {**r, "held": {}} for k, r in data["incidents"].items()}
-    return {**data, "incidents": incidents, "version": 6}
 
 
 def _firing_of(record: dict[str, Any]) -> dict[str, Any]:

@@ -11,9 +11,7 @@ class CorrelationRules(StrictModel):
     """Grouping windows, topology reach and alert lifecycle settings (durations like ``5m``)."""
 
     window_s: DurationS = 600.0
-    """A member joins an incident whose last activity is at most this long before it (or,
-    one still holding its series, or for a log anomaly its node: a recovery-watch hold at
-    most this long before it)."""
+    """A member joins an incident whose last activity is at most this long before it."""
     quiet_s: DurationS = 900.0
     """An incident resolves once nothing new happened in it for this long (event time)."""
     max_hops: int = Field(2, ge=0, le=4)

@@ -104,11 +104,11 @@ def test_state_with_held_candidates_round_trips_and_v1_state_upgrades() -> None:
     v1 = {**data, "version": 1}
     v1["incidents"] = {
         k: {f: v for f, v in r.items()
-            if f not in ("confirmed", "spans", "held_ts", "firing", "settled_at", "held")}
+            if f not in ("confirmed", "spans", "held_ts", "firing", "settled_at")}
         for k, r in data["incidents"].items()
     }
     upgraded = CorrelateState.from_dict(v1)
-    assert upgraded.version == 6
+    assert upgraded.version == 5
     assert all(r.confirmed for r in upgraded.incidents.values())
 
 
@@ -119,7 +119,7 @@ def test_version_4_state_rebuilds_the_firing_alert_index() -> None:
     data = json.loads(json.dumps(state.to_dict()))
     v4 = {**data, "version": 4}
     v4["incidents"] = {
-        k: {f: v for f, v in r.items() if f not in ("firing", "settled_at", "held")}
+        k: {f: v for f, v in r.items() if f not in ("firing", "settled_at")}
         for k, r in data["incidents"].items()
     }
     upgraded = CorrelateState.from_dict(v4)

@@ -69,48 +69,10 @@ def test_version_2_state_restores_with_no_holds() -> None:
     old = state.to_dict()
     old["version"] = 2
     for record in old["incidents"].values():
-        del record["held_ts"], record["firing"], record["settled_at"], record["held"]
+        del record["held_ts"], record["firing"], record["settled_at"]
     restored = CorrelateState.from_dict(old)
     assert [r.held_ts for r in restored.incidents.values()] == [None]
-    assert restored.to_dict()["version"] == 6
-
-
-def test_a_new_anomaly_past_window_s_on_a_series_still_held_continues_its_incident() -> None:
-    """A lasting fault reports in bursts: db's anomalies on ``errors`` 20 minutes apart
-    (window_s is 10) while the series stays outside its band (holds every 5 minutes) are one
-    incident; once it is back in band (no hold for more than window_s), or on another series
-    of db, a later anomaly starts fresh."""
-    events = [example_anomaly("db", T0, 0.99, "errors")]
-    events += [_hold("db", T0 + 300 * k) for k in range(1, 5)]  # outside its band to T0+1200
-    events += [example_anomaly("db", T0 + 1200, 0.99, "errors")]  # 20 min after the last
-    events += [example_anomaly("db", T0 + 2000, 0.99, "latency")]  # not held: fresh
-    events += [example_anomaly("db", T0 + 3000, 0.99, "errors")]  # back in band: fresh
-    state, _ = OP.process(OP.initial_state(), events, now=T0 + 3000)
-    assert sorted(len(r.members) for r in state.incidents.values()) == [1, 1, 2]
-    first = min(state.incidents.values(), key=lambda r: r.opened_at)
-    assert first.members == [events[0].id, events[5].id]
-
-
-def test_a_log_anomaly_past_window_s_on_a_node_still_held_continues_its_incident() -> None:
-    """A log anomaly names no series: it continues an incident that still holds any series
-    of its node (here db's ``errors``, outside its band), past window_s."""
-    log = Anomaly("an-log-db", T0 + 1000, AnomalyKind.LOG, "db",
-                  {"template": "db timeout"}, 0.99, Severity.ERROR, {"reason": "new_template"})
-    events = [example_anomaly("db", T0, 0.99, "errors"), _hold("db", T0 + 600), log]
-    state, _ = OP.process(OP.initial_state(), events, now=T0 + 1000)
-    assert [r.members for r in state.incidents.values()] == [[events[0].id, "an-log-db"]]
-
-
-def test_version_5_state_restores_with_no_node_held() -> None:
-    events = [example_anomaly("db", T0, 0.99), _hold("db", T0 + 300)]
-    state, _ = OP.process(OP.initial_state(), events, now=T0 + 300)
-    old = state.to_dict()
-    old["version"] = 5
-    for record in old["incidents"].values():
-        del record["held"]
-    restored = CorrelateState.from_dict(old)
-    assert [(r.held_ts, r.held) for r in restored.incidents.values()] == [(T0 + 300, {})]
-    assert restored.to_dict()["version"] == 6
+    assert restored.to_dict()["version"] == 5
 
 
 def test_a_watch_ends_after_max_watch_s() -> None:

@@ -90,7 +90,7 @@ def test_the_correlator_marks_nodes_with_anomalies_observed_and_keeps_them_in_it
     v3 = {**data, "version": 3}
     v3["topology"] = {**data["topology"], "nodes": [n[:3] for n in data["topology"]["nodes"]]}
     upgraded = CorrelateState.from_dict(v3)
-    assert upgraded.version == 6  # v3 -> v4 (observed) -> v5 (firing alerts) -> v6 (held)
+    assert upgraded.version == 5  # v3 -> v4 (observed nodes) -> v5 (firing alerts)
     assert not any(upgraded.topology.is_observed(n) for n in ("email", "checkout"))
     state, _ = op.process(upgraded, [example_anomaly("email", T0 + 180, 0.9999)], now=T0 + 180)
     assert state.topology.is_observed("email")
