@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from testing.processes import ctrl_c_enabled
 from testing.scenarios.shop import generate_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +23,7 @@ def test_demo_serve_prints_a_working_url_and_stops_on_interrupt() -> None:
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        text=True,
+        text=True,        preexec_fn=ctrl_c_enabled,
     )
     try:
         assert proc.stdout is not None

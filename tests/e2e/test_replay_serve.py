@@ -26,6 +26,7 @@ from connectors.sender import OutboxDeliverer
 from connectors.silences import SilenceStore
 from engine.rules import RuleSet
 from engine.rules.runtime import RuntimeRules
+from testing.processes import ctrl_c_enabled
 from testing.scenarios.shop import Scenario, generate_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -230,7 +231,7 @@ def test_vigil_replay_serve_serves_metrics_until_interrupted(
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        text=True,
+        text=True,        preexec_fn=ctrl_c_enabled,
     )
     try:
         assert proc.stdout is not None
