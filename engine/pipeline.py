@@ -306,7 +306,7 @@ class Pipeline:
         state.incident, outs = self.incident.process(
             state.incident, [*anomalies, *context], now=now
         )
-        public = [o for o in found if not (isinstance(o, Anomaly) and _internal(o))]
+        public = [o for o in found if not (isinstance(o, Anomaly) and is_internal(o))]
         return state, [*public, *outs]
 
 
@@ -320,7 +320,7 @@ def _telemetry_seen(points: Sequence[MetricPoint], records: Sequence[LogRecord])
     return seen
 
 
-def _internal(anomaly: Anomaly) -> bool:
+def is_internal(anomaly: Anomaly) -> bool:
     """A recovery-watch hold or a telemetry mark: for the incident stage only."""
     return is_hold(anomaly) or is_telemetry(anomaly)
 
